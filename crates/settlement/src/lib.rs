@@ -1,1 +1,16 @@
 #![doc = include_str!("../README.md")]
+
+mod deploy;
+mod error;
+mod market;
+mod registry;
+mod sender;
+mod token;
+
+pub use deploy::{DeployConfig, Deployment, deploy};
+pub use error::{Error, Result};
+pub use market::{DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals};
+pub use registry::{OperatorInfo, OperatorProfile};
+pub use sender::{Settlement, TxOptions};
+pub use verity_contracts::{ContractError, Mode, Seat, Status};
+pub use verity_primitives::{TaskId, binding, commitment};

@@ -1,0 +1,242 @@
+//! `verity bench gas`: gas per call and per task lifecycle, measured on the embedded devchain
+//! (or any node with the dev accounts unlocked by key).
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    providers::{Provider, ProviderBuilder},
+    rpc::types::TransactionReceipt,
+};
+use clap::{Args, Subcommand};
+use eyre::WrapErr;
+use serde::Serialize;
+use verity_devchain::DevchainConfig;
+use verity_settlement::{
+    DeployConfig, Mode, OperatorProfile, Settlement, TaskRequest, TxOptions, commitment, deploy,
+};
+
+use super::OutputArgs;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Gas of every call in full task lifecycles: optimistic (1 operator), replicated 3 of 3,
+    /// and the timeout path. Each lifecycle runs twice: `first` pays one-time storage costs
+    /// (first credit to an account), `steady` is the cost of every later task.
+    ///
+    /// Example: verity bench gas --json
+    Gas(GasArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GasArgs {
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Serialize)]
+struct Lifecycle {
+    name: &'static str,
+    run: &'static str,
+    calls: Vec<(String, u64)>,
+    total: u64,
+}
+
+pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
+    let BenchCommand::Gas(args) = cmd;
+    let chain = verity_devchain::spawn(DevchainConfig {
+        accounts: 12,
+        ..DevchainConfig::default()
+    })
+    .await
+    .wrap_err("starting the devchain")?;
+    let keys: Vec<_> = chain
+        .chain
+        .accounts()
+        .iter()
+        .map(|a| a.signer.clone())
+        .collect();
+    let mut wallet = EthereumWallet::from(keys[0].clone());
+    for k in &keys[1..] {
+        wallet.register_signer(k.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(chain.url.parse()?);
+    let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
+    let owner = a[0];
+    let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner)).await?;
+    let s = Settlement::new(provider, deployment, TxOptions::default());
+    let (client, keeper, ops) = (a[1], a[2], &a[3..8]);
+    let unit = U256::from(10u64).pow(U256::from(18u64));
+    for who in a.iter().take(8) {
+        s.mint(owner, *who, U256::from(1_000_000u64) * unit).await?;
+        s.approve_market(*who, U256::MAX).await?;
+        s.approve_registry(*who, U256::MAX).await?;
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let profile = OperatorProfile {
+            signer: *op,
+            hardware_hash: keccak256([i as u8]),
+            metadata_cid: Bytes::from_static(&[1, 0x55, 0x12, 0x20]),
+            region: 276,
+            capabilities: 1,
+        };
+        s.register(*op, &profile).await?;
+        s.stake(*op, U256::from(10_000u64) * unit).await?;
+    }
+    let mut out = Vec::new();
+    for run in ["first", "steady"] {
+        out.push(optimistic(&s, client, owner, keeper, ops[0], run).await?);
+        out.push(replicated(&s, client, owner, keeper, &ops[..3], run).await?);
+        out.push(timeout(&s, client, owner, keeper, ops[3], run).await?);
+    }
+    if args.output.json {
+        println!("{}", serde_json::to_string(&out)?);
+    } else {
+        for l in &out {
+            println!("{} ({}): total {} gas", l.name, l.run, l.total);
+            for (call, gas) in &l.calls {
+                println!("  {call:<24} {gas:>9}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn gas(r: &TransactionReceipt) -> u64 {
+    r.gas_used
+}
+
+async fn request(s: &Settlement, mode: Mode, replication: u8) -> eyre::Result<TaskRequest> {
+    let now = s.chain_time().await?;
+    let unit = U256::from(10u64).pow(U256::from(18u64));
+    Ok(TaskRequest {
+        mode,
+        replication,
+        quorum: replication / 2 + 1,
+        program_digest: keccak256("program"),
+        input_digest: keccak256(now.to_be_bytes()),
+        bounty: U256::from(100u64) * unit,
+        collateral: U256::from(50u64) * unit,
+        assign_deadline: now + 100,
+        commit_deadline: now + 200,
+        reveal_deadline: if mode == Mode::Replicated {
+            now + 300
+        } else {
+            0
+        },
+        challenge_window: if mode == Mode::Optimistic { 60 } else { 0 },
+        verifier_id: B256::ZERO,
+    })
+}
+
+async fn advance(s: &Settlement, secs: u64) -> eyre::Result<()> {
+    let target = s.chain_time().await? + secs;
+    let _: serde_json::Value = s
+        .provider()
+        .raw_request("evm_setNextBlockTimestamp".into(), (target,))
+        .await?;
+    let _: serde_json::Value = s.provider().raw_request("evm_mine".into(), ()).await?;
+    Ok(())
+}
+
+async fn optimistic(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    keeper: Address,
+    op: Address,
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Optimistic, 1).await?;
+    let (id, r) = s.create_task(client, &req).await?;
+    let mut calls = vec![("createTask".to_string(), gas(&r))];
+    calls.push((
+        "assign".into(),
+        gas(&s.assign(coordinator, id, &[op]).await?),
+    ));
+    calls.push((
+        "submitResult".into(),
+        gas(&s.submit_result(op, id, keccak256("out")).await?),
+    ));
+    advance(s, 61).await?;
+    calls.push(("finalize".into(), gas(&s.finalize(keeper, id).await?)));
+    Ok(finish("optimistic, 1 operator", run, calls))
+}
+
+async fn replicated(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    keeper: Address,
+    ops: &[Address],
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Replicated, 3).await?;
+    let (id, r) = s.create_task(client, &req).await?;
+    let mut calls = vec![("createTask".to_string(), gas(&r))];
+    calls.push(("assign".into(), gas(&s.assign(coordinator, id, ops).await?)));
+    let d = s.deployment();
+    for (i, op) in ops.iter().enumerate() {
+        let c = commitment(
+            d.chain_id,
+            d.market,
+            id,
+            *op,
+            keccak256("out"),
+            B256::repeat_byte(i as u8 + 1),
+        );
+        calls.push((
+            format!("commit #{}", i + 1),
+            gas(&s.commit(*op, id, c).await?),
+        ));
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let r = s
+            .reveal(*op, id, keccak256("out"), B256::repeat_byte(i as u8 + 1))
+            .await?;
+        calls.push((format!("reveal #{}", i + 1), gas(&r)));
+    }
+    calls.push(("finalize".into(), gas(&s.finalize(keeper, id).await?)));
+    Ok(finish("replicated, 3 of 3", run, calls))
+}
+
+async fn timeout(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    keeper: Address,
+    op: Address,
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Optimistic, 1).await?;
+    let (id, r) = s.create_task(client, &req).await?;
+    let mut calls = vec![("createTask".to_string(), gas(&r))];
+    calls.push((
+        "assign".into(),
+        gas(&s.assign(coordinator, id, &[op]).await?),
+    ));
+    advance(s, 201).await?;
+    calls.push((
+        "claimTimeout".into(),
+        gas(&s.claim_timeout(keeper, id).await?),
+    ));
+    // The slashed operator is jailed; top it up so the next run can assign it again.
+    advance(s, 3_601).await?;
+    s.stake(
+        op,
+        U256::from(50u64) * U256::from(10u64).pow(U256::from(18u64)),
+    )
+    .await?;
+    Ok(finish("timeout (no submission)", run, calls))
+}
+
+fn finish(name: &'static str, run: &'static str, calls: Vec<(String, u64)>) -> Lifecycle {
+    let total = calls.iter().map(|(_, g)| g).sum();
+    Lifecycle {
+        name,
+        run,
+        calls,
+        total,
+    }
+}

@@ -1,0 +1,183 @@
+//! `verity devnet`: the embedded devchain, the contracts deployed, dev accounts funded.
+
+use std::time::Duration;
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, U256},
+    providers::ProviderBuilder,
+};
+use clap::Args;
+use eyre::WrapErr;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+use verity_devchain::{Devchain, DevchainConfig};
+use verity_settlement::{DeployConfig, Deployment, Settlement, TxOptions, deploy};
+
+use super::OutputArgs;
+
+/// Start a local Verity network.
+///
+/// Examples:
+///   verity devnet                    # http://127.0.0.1:8545, chain id 31337
+///   verity devnet --port 0 --json    # any free port; JSON summary on stdout
+#[derive(Debug, Args)]
+pub(crate) struct DevnetArgs {
+    /// Address to serve JSON-RPC on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1", env = "VERITY_DEVNET_HOST")]
+    host: String,
+    /// Port to serve JSON-RPC on; 0 picks a free one.
+    #[arg(long, default_value_t = 8545, env = "VERITY_DEVNET_PORT")]
+    port: u16,
+    /// Chain id.
+    #[arg(long, default_value_t = 31337)]
+    chain_id: u64,
+    /// Dev accounts to derive from the dev mnemonic and fund.
+    #[arg(long, default_value_t = 10)]
+    accounts: u32,
+    /// Mine a block every N seconds instead of one per transaction.
+    #[arg(long)]
+    block_time: Option<u64>,
+    /// Test tokens minted to every dev account.
+    #[arg(long, default_value_t = 1_000_000)]
+    tokens_per_account: u64,
+    /// Deploy, print the summary and exit (for scripts and smoke tests).
+    #[arg(long)]
+    exit_after_deploy: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    rpc_url: String,
+    chain_id: u64,
+    deployment: Deployment,
+    accounts: Vec<AccountSummary>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountSummary {
+    address: Address,
+    private_key: String,
+    role: &'static str,
+    tokens: U256,
+}
+
+pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
+    let cfg = DevchainConfig {
+        chain_id: args.chain_id,
+        accounts: args.accounts.max(1),
+        block_time: args.block_time.map(Duration::from_secs),
+        ..DevchainConfig::default()
+    };
+    let chain = Devchain::new(cfg).wrap_err("starting the devchain")?;
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .wrap_err_with(|| format!("binding {}:{}", args.host, args.port))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let cancel = CancellationToken::new();
+    let server = tokio::spawn(verity_devchain::serve(
+        chain.clone(),
+        listener,
+        cancel.clone(),
+    ));
+
+    let keys: Vec<_> = chain.accounts().iter().map(|a| a.signer.clone()).collect();
+    let mut wallet = EthereumWallet::from(keys[0].clone());
+    for k in &keys[1..] {
+        wallet.register_signer(k.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(url.parse()?);
+    let owner = keys[0].address();
+    let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner))
+        .await
+        .wrap_err("deploying the contracts")?;
+    let s = Settlement::new(provider, deployment, TxOptions::default());
+    let amount = U256::from(args.tokens_per_account) * U256::from(10u64).pow(U256::from(18u64));
+    let mut accounts = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        s.mint(owner, k.address(), amount)
+            .await
+            .wrap_err("funding dev accounts")?;
+        accounts.push(AccountSummary {
+            address: k.address(),
+            private_key: format!("0x{}", alloy::hex::encode(k.to_bytes())),
+            role: if i == 0 {
+                "owner, treasury, coordinator"
+            } else {
+                "dev"
+            },
+            tokens: s.token_balance(k.address()).await?,
+        });
+    }
+    let summary = Summary {
+        rpc_url: url,
+        chain_id: deployment.chain_id,
+        deployment,
+        accounts,
+    };
+    print_summary(&summary, args.output.json)?;
+
+    if !args.exit_after_deploy {
+        tracing::info!(target: "devnet", "serving; Ctrl-C or SIGTERM stops");
+        wait_for_shutdown().await;
+    }
+    cancel.cancel();
+    server
+        .await
+        .wrap_err("devchain task")?
+        .wrap_err("devchain server")?;
+    Ok(())
+}
+
+fn print_summary(s: &Summary, json: bool) -> eyre::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(s)?);
+        return Ok(());
+    }
+    let d = &s.deployment;
+    println!("Verity devnet");
+    println!("  rpc        {}", s.rpc_url);
+    println!("  chain id   {}", s.chain_id);
+    println!("  token      {}  (TestToken, tVRT)", d.token);
+    println!("  registry   {}", d.registry);
+    println!("  market     {}", d.market);
+    println!("  verifiers  {}", d.verifiers);
+    println!("Dev accounts (well-known keys: never use them on a real chain)");
+    for a in &s.accounts {
+        let whole = a.tokens / U256::from(10u64).pow(U256::from(18u64));
+        println!(
+            "  {}  {}  {whole} tVRT  {}",
+            a.address, a.private_key, a.role
+        );
+    }
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,62 @@
+//! One file per subcommand; shared argument groups live here.
+
+mod bench;
+mod contracts;
+mod devnet;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Verity: verifiable compute for DePIN, settled on an EVM chain.
+#[derive(Debug, Parser)]
+#[command(name = "verity", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) log: LogArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a local network: the embedded devchain with the contracts deployed.
+    Devnet(devnet::DevnetArgs),
+    /// Deploy the contracts to a chain.
+    #[command(subcommand)]
+    Contracts(contracts::ContractsCommand),
+    /// Measurements.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Logging flags shared by every subcommand. Logs go to stderr; stdout carries results only.
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// Log filter, e.g. `info`, `verity=debug`. Overrides RUST_LOG.
+    #[arg(long, global = true, env = "VERITY_LOG", default_value = "info")]
+    pub(crate) log: String,
+}
+
+/// `--json` output for scripts.
+#[derive(Debug, Args, Clone, Copy)]
+pub(crate) struct OutputArgs {
+    /// Print machine-readable JSON on stdout instead of a human summary.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+pub(crate) fn init_tracing(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
+    match cli.command {
+        Command::Devnet(args) => devnet::run(args).await,
+        Command::Contracts(cmd) => contracts::run(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}

@@ -1,0 +1,267 @@
+//! Sending transactions: nonce management, retries bounded by attempts and by the on-chain
+//! deadline a call must meet, receipts with a confirmation depth, and revert decoding.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use alloy::{
+    eips::BlockId,
+    network::TransactionBuilder,
+    primitives::{Address, B256},
+    providers::{DynProvider, Provider},
+    rpc::types::{TransactionReceipt, TransactionRequest},
+};
+use tokio::sync::Mutex;
+use tracing::{debug, warn};
+use verity_contracts::ContractError;
+
+use crate::{Deployment, Error, Result};
+
+/// How transactions are sent and confirmed.
+#[derive(Debug, Clone)]
+pub struct TxOptions {
+    /// Blocks that must exist on top of (and including) the receipt's block: 1 = mined.
+    pub confirmations: u64,
+    /// How long to wait for the receipt and its confirmations.
+    pub receipt_timeout: Duration,
+    /// Delay between receipt polls.
+    pub poll_interval: Duration,
+    /// Attempts for transport failures (reverts are never retried).
+    pub attempts: u32,
+    /// First retry delay; doubles each attempt.
+    pub backoff: Duration,
+}
+
+impl Default for TxOptions {
+    fn default() -> Self {
+        Self {
+            confirmations: 1,
+            receipt_timeout: Duration::from_secs(60),
+            poll_interval: Duration::from_millis(20),
+            attempts: 4,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Typed access to Verity's contracts over any alloy [`Provider`].
+///
+/// Every state-changing method takes the sender's address first; the provider's wallet must hold
+/// its key. Nonces are tracked here per sender (one lock per send, so concurrent calls from one
+/// account get consecutive nonces), and re-read from the node after any failure.
+#[derive(Clone)]
+pub struct Settlement {
+    pub(crate) provider: DynProvider,
+    pub(crate) deployment: Deployment,
+    pub(crate) opts: TxOptions,
+    nonces: Arc<Mutex<HashMap<Address, u64>>>,
+    deadline: Option<u64>,
+}
+
+impl std::fmt::Debug for Settlement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settlement")
+            .field("deployment", &self.deployment)
+            .field("opts", &self.opts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settlement {
+    /// Wraps a provider (with a wallet for the accounts that will send) and a deployment.
+    pub fn new(provider: impl Provider + 'static, deployment: Deployment, opts: TxOptions) -> Self {
+        Self {
+            provider: provider.erased(),
+            deployment,
+            opts,
+            nonces: Arc::default(),
+            deadline: None,
+        }
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The contract addresses.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    /// The chain id the deployment lives on.
+    pub fn chain_id(&self) -> u64 {
+        self.deployment.chain_id
+    }
+
+    /// The latest block's timestamp.
+    pub async fn chain_time(&self) -> Result<u64> {
+        let block = self
+            .provider
+            .get_block(BlockId::latest())
+            .await
+            .map_err(|e| Error::from_rpc("eth_getBlockByNumber", Address::ZERO, 1, e))?
+            .ok_or_else(|| Error::Decode {
+                call: "eth_getBlockByNumber",
+                reason: "no latest block".into(),
+            })?;
+        Ok(block.header.timestamp)
+    }
+
+    /// The latest block number.
+    pub async fn block_number(&self) -> Result<u64> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| Error::from_rpc("eth_blockNumber", Address::ZERO, 1, e))
+    }
+
+    /// A handle whose sends are bound by an on-chain deadline (unix seconds, the last second
+    /// the call can still succeed): once the latest block is at or past it, no (re)try is sent
+    /// and [`Error::DeadlinePassed`] is returned instead. Shares nonces with `self`.
+    pub fn before(&self, deadline: u64) -> Settlement {
+        Settlement {
+            deadline: Some(deadline),
+            ..self.clone()
+        }
+    }
+
+    /// Sends `tx` from `from` and waits for its receipt, retrying transport failures within the
+    /// attempt budget and the deadline set by [`Settlement::before`].
+    pub(crate) async fn send(
+        &self,
+        call: &'static str,
+        from: Address,
+        tx: TransactionRequest,
+    ) -> Result<TransactionReceipt> {
+        let deadline = self.deadline;
+        let mut backoff = self.opts.backoff;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(deadline) = deadline {
+                let chain_time = self.chain_time().await?;
+                if chain_time >= deadline {
+                    return Err(Error::DeadlinePassed {
+                        call,
+                        deadline,
+                        chain_time,
+                    });
+                }
+            }
+            match self.send_once(call, from, tx.clone()).await {
+                Ok(hash) => return self.await_receipt(call, from, tx, hash).await,
+                Err(e @ Error::Rpc { .. }) if attempt < self.opts.attempts => {
+                    warn!(target: "settlement::send", call, %from, attempt, error = %e, "retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+                Err(Error::Rpc { call, source, .. }) => {
+                    return Err(Error::Rpc {
+                        call,
+                        attempts: attempt,
+                        source,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        call: &'static str,
+        from: Address,
+        tx: TransactionRequest,
+    ) -> Result<B256> {
+        let mut nonces = self.nonces.lock().await;
+        let nonce = match nonces.get(&from) {
+            Some(n) => *n,
+            None => self
+                .provider
+                .get_transaction_count(from)
+                .pending()
+                .await
+                .map_err(|e| Error::from_rpc(call, from, 1, e))?,
+        };
+        let tx = tx.with_from(from).with_nonce(nonce);
+        match self.provider.send_transaction(tx).await {
+            Ok(pending) => {
+                nonces.insert(from, nonce + 1);
+                debug!(target: "settlement::send", call, %from, nonce, tx = %pending.tx_hash(), "sent");
+                Ok(*pending.tx_hash())
+            }
+            Err(e) => {
+                // The nonce may or may not be used: ask the node next time.
+                nonces.remove(&from);
+                Err(Error::from_rpc(call, from, 1, e))
+            }
+        }
+    }
+
+    async fn await_receipt(
+        &self,
+        call: &'static str,
+        from: Address,
+        tx: TransactionRequest,
+        hash: B256,
+    ) -> Result<TransactionReceipt> {
+        let started = tokio::time::Instant::now();
+        let not_confirmed = |reason: String| Error::NotConfirmed {
+            call,
+            tx: hash,
+            reason,
+        };
+        loop {
+            let receipt = self.provider.get_transaction_receipt(hash).await;
+            match receipt {
+                Ok(Some(r)) => {
+                    let mined_in = r.block_number.unwrap_or_default();
+                    let head = self.block_number().await?;
+                    if head + 1 >= mined_in + self.opts.confirmations {
+                        if r.status() {
+                            return Ok(r);
+                        }
+                        self.nonces.lock().await.remove(&from);
+                        let error = self.replay(from, tx, mined_in).await;
+                        return Err(Error::FailedOnChain {
+                            call,
+                            from,
+                            tx: hash,
+                            error,
+                        });
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    warn!(target: "settlement::send", call, %hash, error = %e, "receipt poll failed")
+                }
+            }
+            if started.elapsed() >= self.opts.receipt_timeout {
+                self.nonces.lock().await.remove(&from);
+                return Err(not_confirmed(format!(
+                    "no receipt with {} confirmation(s) after {:?}",
+                    self.opts.confirmations, self.opts.receipt_timeout
+                )));
+            }
+            tokio::time::sleep(self.opts.poll_interval).await;
+        }
+    }
+
+    /// Re-runs a failed transaction as a call on the state before its block, to name the revert.
+    async fn replay(
+        &self,
+        from: Address,
+        tx: TransactionRequest,
+        block: u64,
+    ) -> Option<ContractError> {
+        let tx = tx.with_from(from);
+        let at = BlockId::number(block.saturating_sub(1));
+        match self.provider.call(tx).block(at).await {
+            Ok(_) => None,
+            Err(e) => e
+                .as_error_resp()
+                .and_then(|p| p.as_revert_data())
+                .map(|d| ContractError::decode(&d)),
+        }
+    }
+}

@@ -1,0 +1,541 @@
+//! Every lifecycle path of every mode, asserting the exact balance change of every actor.
+
+use alloy::primitives::{B256, Bytes, U256};
+use verity_contracts::MockResultVerifier;
+use verity_settlement::{Mode, Seat, Status};
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn optimistic_unchallenged_pays_operator_minus_fees() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+
+    let l0 = net.ledger().await;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(&l1, &[(net.client, wallet(-t(100)))]);
+    assert_eq!(l1.escrowed, l0.escrowed + tokens(100));
+
+    net.s.assign(net.coordinator, id, &[op]).await.unwrap();
+    let l2 = net.ledger().await;
+    l1.assert_deltas(&l2, &[(op, locked(t(50)))]);
+
+    net.s.submit_result(op, id, digest("out")).await.unwrap();
+    let task = net.s.task(id).await.unwrap();
+    assert_eq!(task.status, Status::Submitted);
+    assert_eq!(task.result, digest("out"));
+
+    net.advance(req.challenge_window as u64 + 1).await;
+    net.s.finalize(net.keeper, id).await.unwrap();
+    let l3 = net.ledger().await;
+    let (p, s, rest) = split(t(100));
+    l2.assert_deltas(
+        &l3,
+        &[
+            (op, locked(-t(50))),
+            (op, market(rest)),
+            (net.treasury, market(p)),
+            (net.coordinator, market(s)),
+        ],
+    );
+    let task = net.s.task(id).await.unwrap();
+    assert_eq!(task.status, Status::Finalized);
+    assert_eq!(net.s.operator(op).await.unwrap().tasks_completed, 1);
+
+    // Pull-based withdrawal moves exactly the credited amount.
+    assert_eq!(
+        net.s.withdraw(op).await.unwrap(),
+        U256::try_from(rest).unwrap()
+    );
+    let l4 = net.ledger().await;
+    l3.assert_deltas(&l4, &[(op, market(-rest)), (op, wallet(rest))]);
+}
+
+#[tokio::test]
+async fn replicated_unanimous_splits_reward_and_returns_dust_to_client() {
+    let net = Net::new().await;
+    let ops = [net.op(0), net.op(1), net.op(2)];
+    // 100 tokens + 1 wei: the reward does not divide by 3, so dust goes back to the client.
+    let mut req = net.request(Mode::Replicated, 100).await;
+    req.bounty += U256::from(1);
+    let bounty = t(100) + 1;
+    let l0 = net.ledger().await;
+    let id = net.open_and_assign(&req, &ops).await;
+    for (i, op) in ops.iter().enumerate() {
+        net.s
+            .commit(
+                *op,
+                id,
+                net.commitment(id, *op, digest("out"), salt(i as u8)),
+            )
+            .await
+            .unwrap();
+    }
+    for (i, op) in ops.iter().enumerate() {
+        net.s
+            .reveal(*op, id, digest("out"), salt(i as u8))
+            .await
+            .unwrap();
+    }
+    net.s.finalize(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    let (p, s, rest) = split(bounty);
+    let each = rest / 3;
+    let dust = rest - each * 3;
+    assert!(dust > 0, "the test needs a remainder");
+    l0.assert_deltas(
+        &l1,
+        &[
+            (net.client, wallet(-bounty)),
+            (net.client, market(dust)),
+            (ops[0], market(each)),
+            (ops[1], market(each)),
+            (ops[2], market(each)),
+            (net.treasury, market(p)),
+            (net.coordinator, market(s)),
+        ],
+    );
+    let task = net.s.task(id).await.unwrap();
+    assert_eq!(
+        (task.status, task.result, task.reveals),
+        (Status::Finalized, digest("out"), 3)
+    );
+}
+
+#[tokio::test]
+async fn replicated_dissenter_and_silent_operator_are_slashed() {
+    let net = Net::new().await;
+    let ops = [net.op(0), net.op(1), net.op(2), net.op(3), net.op(4)];
+    let mut req = net.request(Mode::Replicated, 90).await;
+    req.replication = 5;
+    req.quorum = 3;
+    let l0 = net.ledger().await;
+    let id = net.open_and_assign(&req, &ops).await;
+    let digests = [
+        digest("out"),
+        digest("out"),
+        digest("out"),
+        digest("wrong"),
+        digest("out"),
+    ];
+    // op4 commits and never reveals.
+    for (i, op) in ops.iter().enumerate() {
+        net.s
+            .commit(*op, id, net.commitment(id, *op, digests[i], salt(i as u8)))
+            .await
+            .unwrap();
+    }
+    for (i, op) in ops.iter().enumerate().take(4) {
+        net.s
+            .reveal(*op, id, digests[i], salt(i as u8))
+            .await
+            .unwrap();
+    }
+    // Not every seat revealed: finalize must wait for the reveal deadline.
+    expect_revert(net.s.finalize(net.keeper, id).await, "TooEarly");
+    net.advance(req.reveal_deadline - net.now().await + 1).await;
+    net.s.finalize(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    let (p, s, rest) = split(t(90));
+    let each = rest / 3;
+    l0.assert_deltas(
+        &l1,
+        &[
+            (net.client, wallet(-t(90))),
+            (net.client, market(rest - each * 3)),
+            (ops[0], market(each)),
+            (ops[1], market(each)),
+            (ops[2], market(each)),
+            // Locked after the snapshot, then slashed: only the stake changed.
+            (ops[3], stake(-t(50))),
+            (ops[4], stake(-t(50))),
+            (net.treasury, market(p + t(100))),
+            (net.coordinator, market(s)),
+        ],
+    );
+    let dissenter = net.s.operator(ops[3]).await.unwrap();
+    assert_eq!((dissenter.times_slashed, dissenter.tasks_failed), (1, 1));
+    assert!(dissenter.jailed_until > net.now().await);
+    assert!(!net.s.is_eligible(ops[3]).await.unwrap());
+}
+
+#[tokio::test]
+async fn replicated_without_majority_refunds_client_and_slashes_nobody_who_revealed() {
+    let net = Net::new().await;
+    let ops = [net.op(0), net.op(1), net.op(2)];
+    let req = net.request(Mode::Replicated, 100).await;
+    let l0 = net.ledger().await;
+    let id = net.open_and_assign(&req, &ops).await;
+    for (i, op) in ops.iter().enumerate() {
+        let d = digest(&format!("out-{i}"));
+        net.s
+            .commit(*op, id, net.commitment(id, *op, d, salt(1)))
+            .await
+            .unwrap();
+    }
+    for (i, op) in ops.iter().enumerate() {
+        net.s
+            .reveal(*op, id, digest(&format!("out-{i}")), salt(1))
+            .await
+            .unwrap();
+    }
+    net.s.finalize(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(
+        &l1,
+        &[(net.client, wallet(-t(100))), (net.client, market(t(100)))],
+    );
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
+    for op in ops {
+        let o = net.s.operator(op).await.unwrap();
+        assert_eq!(
+            (o.times_slashed, o.tasks_failed, o.locked),
+            (0, 1, U256::ZERO)
+        );
+    }
+}
+
+#[tokio::test]
+async fn copied_commitment_earns_nothing_and_is_slashed() {
+    let net = Net::new().await;
+    let (honest1, honest2, copier) = (net.op(0), net.op(1), net.op(2));
+    let req = net.request(Mode::Replicated, 100).await;
+    let id = net.open_and_assign(&req, &[honest1, honest2, copier]).await;
+    let c1 = net.commitment(id, honest1, digest("out"), salt(7));
+    net.s.commit(honest1, id, c1).await.unwrap();
+    net.s
+        .commit(
+            honest2,
+            id,
+            net.commitment(id, honest2, digest("out"), salt(8)),
+        )
+        .await
+        .unwrap();
+    // The copier posts honest1's commitment verbatim ...
+    net.s.commit(copier, id, c1).await.unwrap();
+    net.s
+        .reveal(honest1, id, digest("out"), salt(7))
+        .await
+        .unwrap();
+    // ... and cannot open it even with honest1's digest and salt, since the operator is hashed in.
+    expect_revert(
+        net.s.reveal(copier, id, digest("out"), salt(7)).await,
+        "CommitmentMismatch",
+    );
+    net.s
+        .reveal(honest2, id, digest("out"), salt(8))
+        .await
+        .unwrap();
+    let l0 = net.ledger().await;
+    net.advance(req.reveal_deadline - net.now().await + 1).await;
+    net.s.finalize(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    let (p, s, rest) = split(t(100));
+    let each = rest / 2;
+    l0.assert_deltas(
+        &l1,
+        &[
+            (honest1, locked(-t(50))),
+            (honest1, market(each)),
+            (honest2, locked(-t(50))),
+            (honest2, market(each)),
+            (copier, slashed(t(50))),
+            (net.client, market(rest - 2 * each)),
+            (net.treasury, market(p + t(50))),
+            (net.coordinator, market(s)),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn reveal_in_the_commit_block_fails() {
+    let net = Net::new().await;
+    let ops = [net.op(0)];
+    let mut req = net.request(Mode::Replicated, 100).await;
+    req.replication = 1;
+    req.quorum = 1;
+    let id = net.open_and_assign(&req, &ops).await;
+    let c = net.commitment(id, ops[0], digest("out"), salt(1));
+    // Commit and reveal land in the same block: the reveal must fail on chain.
+    net.set_automine(false).await;
+    let commit = {
+        let s = net.s.clone();
+        tokio::spawn(async move { s.commit(ops[0], id, c).await })
+    };
+    // Wait until the commit is in the pool, then queue the reveal with a fixed gas limit (its
+    // estimate would fail against the pre-commit state) and mine both together.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let reveal = {
+        let market =
+            verity_contracts::TaskMarket::new(net.s.deployment().market, net.s.provider().clone());
+        let pending = market
+            .reveal(id, digest("out"), salt(1))
+            .from(ops[0])
+            .gas(200_000)
+            .nonce(
+                alloy::providers::Provider::get_transaction_count(net.s.provider(), ops[0])
+                    .pending()
+                    .await
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        *pending.tx_hash()
+    };
+    net.mine().await;
+    net.set_automine(true).await;
+    commit.await.unwrap().unwrap();
+    let receipt = alloy::providers::Provider::get_transaction_receipt(net.s.provider(), reveal)
+        .await
+        .unwrap()
+        .unwrap();
+    let commit_seat = net.s.seat(id, ops[0]).await.unwrap();
+    assert_eq!(
+        receipt.block_number,
+        Some(commit_seat.commit_block),
+        "both in one block"
+    );
+    assert!(!receipt.status(), "reveal in the commit block must revert");
+    assert_eq!(commit_seat.seat, Seat::Committed);
+    // One block later it succeeds.
+    net.s
+        .reveal(ops[0], id, digest("out"), salt(1))
+        .await
+        .unwrap();
+    assert_eq!(net.s.seat(id, ops[0]).await.unwrap().seat, Seat::Revealed);
+}
+
+#[tokio::test]
+async fn optimistic_challenge_upheld_by_committee_pays_challenger() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    net.s.submit_result(op, id, digest("wrong")).await.unwrap();
+    let l0 = net.ledger().await;
+    net.s.challenge(net.challenger, id).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(&l1, &[(net.challenger, wallet(-t(50)))]);
+    assert_eq!(l1.bonded, l0.bonded + tokens(50));
+    // The seed block is the one after the challenge; it must exist before the draw.
+    expect_revert(net.s.draw_committee(net.keeper, id).await, "SeedNotReady");
+    net.mine().await;
+    net.s.draw_committee(net.keeper, id).await.unwrap();
+    let dispute = net.s.dispute(id).await.unwrap();
+    assert_eq!(dispute.committee.len(), 3);
+    assert!(!dispute.committee.contains(&op) && !dispute.committee.contains(&net.challenger));
+    for m in &dispute.committee {
+        net.s.vote(*m, id, digest("out")).await.unwrap();
+    }
+    net.s.resolve_dispute(net.keeper, id).await.unwrap();
+    let l2 = net.ledger().await;
+    l1.assert_deltas(
+        &l2,
+        &[
+            (op, slashed(t(50))),
+            (net.challenger, market(t(100))),
+            (net.client, market(t(100))),
+        ],
+    );
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
+}
+
+#[tokio::test]
+async fn optimistic_challenge_rejected_by_committee_pays_operator_the_bond() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    net.s.submit_result(op, id, digest("out")).await.unwrap();
+    let l0 = net.ledger().await;
+    net.s.challenge(net.challenger, id).await.unwrap();
+    net.mine().await;
+    net.s.draw_committee(net.keeper, id).await.unwrap();
+    let committee = net.s.dispute(id).await.unwrap().committee;
+    net.s.vote(committee[0], id, digest("out")).await.unwrap();
+    net.s.vote(committee[1], id, digest("out")).await.unwrap();
+    // The third member stays silent: resolution waits for the vote deadline.
+    expect_revert(net.s.resolve_dispute(net.keeper, id).await, "TooEarly");
+    net.advance(u64::from(DISPUTE_WINDOW) + 1).await;
+    net.s.resolve_dispute(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    let (p, s, rest) = split(t(100));
+    l0.assert_deltas(
+        &l1,
+        &[
+            (net.challenger, wallet(-t(50))),
+            (op, market(rest + t(50))),
+            (op, locked(-t(50))),
+            (net.treasury, market(p)),
+            (net.coordinator, market(s)),
+        ],
+    );
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
+}
+
+#[tokio::test]
+async fn timeouts_refund_the_client_and_slash_the_silent_operator() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    // Never assigned: anyone refunds the client after the assignment deadline.
+    let req = net.request(Mode::Optimistic, 100).await;
+    let l0 = net.ledger().await;
+    let (unassigned, _) = net.s.create_task(net.client, &req).await.unwrap();
+    expect_revert(
+        net.s.claim_timeout(net.keeper, unassigned).await,
+        "TooEarly",
+    );
+    // Assigned but never submitted.
+    let silent = net.open_and_assign(&req, &[op]).await;
+    net.advance(req.commit_deadline - net.now().await + 1).await;
+    net.s.claim_timeout(net.keeper, unassigned).await.unwrap();
+    net.s.claim_timeout(net.keeper, silent).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(
+        &l1,
+        &[
+            (net.client, wallet(-t(200))),
+            (net.client, market(t(200))),
+            (op, stake(-t(50))),
+            (net.treasury, market(t(50))),
+        ],
+    );
+    for id in [unassigned, silent] {
+        assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
+        expect_revert(net.s.claim_timeout(net.keeper, id).await, "WrongStatus");
+    }
+}
+
+#[tokio::test]
+async fn client_cancels_open_task_and_declined_seat_refunds() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let l0 = net.ledger().await;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    expect_revert(net.s.cancel(net.client2, id).await, "NotClient");
+    net.s.cancel(net.client, id).await.unwrap();
+    let declined = net.open_and_assign(&req, &[op]).await;
+    net.s.decline(op, declined).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(
+        &l1,
+        &[(net.client, wallet(-t(200))), (net.client, market(t(200)))],
+    );
+    let o = net.s.operator(op).await.unwrap();
+    assert_eq!((o.tasks_failed, o.times_slashed), (1, 0));
+}
+
+#[tokio::test]
+async fn zk_proof_pays_on_valid_proof_and_rejects_copied_or_bad_ones() {
+    let net = Net::new().await;
+    let verifier = net
+        .s
+        .create_contract(net.owner, MockResultVerifier::BYTECODE.clone())
+        .await
+        .unwrap();
+    let vid = B256::repeat_byte(0x2a);
+    net.s.set_verifier(net.owner, vid, verifier).await.unwrap();
+    let (op, other) = (net.op(0), net.op(1));
+    let mut req = net.request(Mode::ZkProof, 100).await;
+    req.verifier_id = vid;
+    let l0 = net.ledger().await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    let d = net.s.deployment();
+    let proof_for = |task, who| {
+        let binding = verity_settlement::binding(d.chain_id, d.market, task, who);
+        let statement = (req.program_digest, req.input_digest, digest("out"), binding);
+        Bytes::from(
+            alloy::primitives::keccak256(alloy::sol_types::SolValue::abi_encode(&statement))
+                .to_vec(),
+        )
+    };
+    // A proof bound to another operator, or to another task, is rejected.
+    expect_revert(
+        net.s
+            .submit_proof(op, id, digest("out"), proof_for(id, other))
+            .await,
+        "InvalidProof",
+    );
+    expect_revert(
+        net.s
+            .submit_proof(op, id, digest("out"), proof_for(id + U256::from(1), op))
+            .await,
+        "InvalidProof",
+    );
+    expect_revert(
+        net.s
+            .submit_proof(other, id, digest("out"), proof_for(id, other))
+            .await,
+        "NotAssigned",
+    );
+    net.s
+        .submit_proof(op, id, digest("out"), proof_for(id, op))
+        .await
+        .unwrap();
+    let l1 = net.ledger().await;
+    let (p, s, rest) = split(t(100));
+    l0.assert_deltas(
+        &l1,
+        &[
+            (net.client, wallet(-t(100))),
+            (op, market(rest)),
+            (net.treasury, market(p)),
+            (net.coordinator, market(s)),
+        ],
+    );
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
+}
+
+#[tokio::test]
+async fn stake_unbonds_only_free_stake_and_withdraws_after_delay() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let _id = net.open_and_assign(&req, &[op]).await;
+    let l0 = net.ledger().await;
+    // 1000 staked, 50 locked: at most 950 can unbond.
+    expect_revert(
+        net.s.request_unstake(op, tokens(951)).await,
+        "InsufficientFreeStake",
+    );
+    net.s.request_unstake(op, tokens(950)).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(
+        &l1,
+        &[(
+            op,
+            Delta {
+                stake: -t(950),
+                unbonding: t(950),
+                ..Delta::default()
+            },
+        )],
+    );
+    expect_revert(net.s.withdraw_unbonded(op).await, "UnbondingNotReady");
+    net.advance(UNBONDING).await;
+    net.s.withdraw_unbonded(op).await.unwrap();
+    let l2 = net.ledger().await;
+    l1.assert_deltas(
+        &l2,
+        &[(
+            op,
+            Delta {
+                wallet: t(950),
+                unbonding: -t(950),
+                ..Delta::default()
+            },
+        )],
+    );
+    expect_revert(net.s.withdraw_unbonded(op).await, "NothingUnbonding");
+    // Below the minimum stake the operator cannot be assigned.
+    let req = net.request(Mode::Optimistic, 100).await;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    expect_revert(
+        net.s.assign(net.coordinator, id, &[op]).await,
+        "BelowMinimumStake",
+    );
+}

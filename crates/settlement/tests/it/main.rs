@@ -1,0 +1,9 @@
+//! Settlement integration tests. They run against the embedded devchain by default, and against
+//! any other node when `VERITY_TEST_RPC` is set (the test script runs them against Hardhat, one
+//! test at a time, since they share its accounts and its clock).
+
+mod harness;
+
+mod lifecycle;
+mod model;
+mod reverts;
