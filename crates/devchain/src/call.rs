@@ -1,6 +1,9 @@
 //! `eth_call` and `eth_estimateGas`.
 
-use alloy::{primitives::Bytes, rpc::types::TransactionRequest};
+use alloy::{
+    primitives::{Bytes, U256},
+    rpc::types::TransactionRequest,
+};
 use revm::context::{TxEnv, result::HaltReason};
 
 use crate::{
@@ -9,24 +12,34 @@ use crate::{
         BlockParams, Outcome, StateDb, intrinsic_gas, request_is_priced, simulate,
         tx_env_from_request,
     },
-    state::{ChainState, Target},
+    state::{ChainState, StateView, Target},
 };
 
 impl ChainState {
-    /// The state and block env a call request runs in. An unpriced request runs with a
-    /// base fee of 0 so that it needs no funds for gas (geth's `NoBaseFee`).
+    /// The state, block env and transaction a call request runs with.
+    ///
+    /// An unpriced request runs with a base fee of 0 so that it needs no funds for gas
+    /// (geth's `NoBaseFee`). A priced request without a gas limit gets at most what the
+    /// sender can pay for (geth's rule), not the whole block gas limit.
     fn call_setup(
         &self,
         chain_id: u64,
         req: &TransactionRequest,
         target: Target,
-    ) -> Result<(crate::state::StateView<'_>, BlockParams, TxEnv)> {
+    ) -> Result<(StateView<'_>, BlockParams, TxEnv)> {
         let view = self.state_at(target, chain_id)?;
         let mut params = self.call_params(target);
-        if !request_is_priced(req) {
+        let priced = request_is_priced(req);
+        if !priced {
             params.base_fee = 0;
         }
-        let env = tx_env_from_request(req, chain_id, params.gas_limit)?;
+        let mut env = tx_env_from_request(req, chain_id, params.gas_limit)?;
+        if priced && req.gas.is_none() && env.gas_price > 0 {
+            let balance = ChainState::account(&view, env.caller).balance;
+            let allowance = balance.saturating_sub(env.value) / U256::from(env.gas_price);
+            let allowance = u64::try_from(allowance).unwrap_or(u64::MAX);
+            env.gas_limit = env.gas_limit.min(allowance);
+        }
         Ok((view, params, env))
     }
 
@@ -38,7 +51,7 @@ impl ChainState {
         target: Target,
     ) -> Result<Bytes> {
         let (view, params, env) = self.call_setup(chain_id, req, target)?;
-        Outcome::from(simulate(&view, chain_id, &params, env)?).into_call_result()
+        Outcome::from(simulate(&view, &self.blocks, chain_id, &params, env)?).into_call_result()
     }
 
     /// `eth_estimateGas`: the smallest gas limit with which the transaction succeeds
@@ -49,17 +62,23 @@ impl ChainState {
         req: &TransactionRequest,
         target: Target,
     ) -> Result<u64> {
-        let (view, params, mut env) = self.call_setup(chain_id, req, target)?;
-        let cap = req.gas.unwrap_or(params.gas_limit);
+        let (view, params, env) = self.call_setup(chain_id, req, target)?;
+        let cap = env.gas_limit;
         let intrinsic = intrinsic_gas(&env);
         if cap < intrinsic {
             return Err(Error::invalid_tx(format!(
                 "gas required exceeds allowance ({cap}): the transaction needs at least \
-                 {intrinsic} intrinsic gas"
+                 {intrinsic} intrinsic gas (and the sender must pay for its gas at the given \
+                 price)"
             )));
         }
-        env.gas_limit = cap;
-        let first = Outcome::from(simulate(&view, chain_id, &params, env.clone())?);
+        let first = Outcome::from(simulate(
+            &view,
+            &self.blocks,
+            chain_id,
+            &params,
+            env.clone(),
+        )?);
         if !first.success {
             return Err(match first.halt {
                 Some(HaltReason::OutOfGas(_)) => {
@@ -74,7 +93,7 @@ impl ChainState {
         let succeeds = |db: &StateDb, gas: u64| {
             let mut env = env.clone();
             env.gas_limit = gas;
-            simulate(db, chain_id, &params, env).is_ok_and(|r| r.is_success())
+            simulate(db, &self.blocks, chain_id, &params, env).is_ok_and(|r| r.is_success())
         };
         // `lo` always fails, `hi` always succeeds.
         let mut lo = first.spent.max(intrinsic).saturating_sub(1);

@@ -33,11 +33,14 @@ pub struct Devchain {
 
 impl fmt::Debug for Devchain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Devchain")
-            .field("chain_id", &self.shared.chain_id)
-            .field("accounts", &self.shared.accounts.len())
-            .field("block_number", &self.block_number())
-            .finish()
+        let mut s = f.debug_struct("Devchain");
+        s.field("chain_id", &self.shared.chain_id)
+            .field("accounts", &self.shared.accounts.len());
+        // Never wait for the lock here: formatting must not deadlock.
+        if let Ok(node) = self.shared.node.try_lock() {
+            s.field("block_number", &node.state.latest_number());
+        }
+        s.finish_non_exhaustive()
     }
 }
 

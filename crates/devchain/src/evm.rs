@@ -1,5 +1,7 @@
 //! revm glue: environments, transaction conversion, execution outcomes and error texts.
 
+use std::sync::Arc;
+
 use alloy::{
     consensus::{Transaction as _, TxEnvelope, Typed2718 as _},
     primitives::{Address, B256, Bytes, Log, U256, keccak256},
@@ -17,7 +19,11 @@ use revm::{
     primitives::{eip4844::BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN, hardfork::SpecId},
 };
 
-use crate::error::{Error, Result};
+use crate::{
+    db::ChainDb,
+    error::{Error, Result},
+    state::MinedBlock,
+};
 
 /// The in-memory world state.
 pub(crate) type StateDb = CacheDB<EmptyDB>;
@@ -153,6 +159,7 @@ pub(crate) fn intrinsic_gas(tx: &TxEnv) -> u64 {
 /// Runs `tx` against `db` without committing anything.
 pub(crate) fn simulate(
     db: &StateDb,
+    blocks: &[Arc<MinedBlock>],
     chain_id: u64,
     block: &BlockParams,
     tx: TxEnv,
@@ -160,7 +167,7 @@ pub(crate) fn simulate(
     let mut cfg = cfg_env(chain_id);
     cfg.disable_nonce_check = true;
     let mut evm = Context::mainnet()
-        .with_ref_db(db)
+        .with_ref_db(ChainDb { state: db, blocks })
         .with_cfg(cfg)
         .with_block(block.env())
         .build_mainnet();
@@ -301,5 +308,36 @@ pub(crate) fn invalid_tx_message(invalid: &InvalidTransaction) -> String {
             "Sender has deployed code (EIP-3607): it cannot send transactions".to_owned()
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::{
+        primitives::U256,
+        sol_types::{Panic, Revert, SolError},
+    };
+
+    use super::revert_message;
+
+    #[test]
+    fn revert_messages_read_like_geth() {
+        assert_eq!(revert_message(&[]), "execution reverted");
+        assert_eq!(
+            revert_message(&Revert::from("nope").abi_encode()),
+            "execution reverted: nope"
+        );
+        let panic = Panic {
+            code: U256::from(0x11),
+        };
+        assert_eq!(
+            revert_message(&panic.abi_encode()),
+            "execution reverted: panic: arithmetic underflow or overflow (0x11)"
+        );
+        assert_eq!(
+            revert_message(&[0xde, 0xad, 0xbe, 0xef, 0x00]),
+            "execution reverted: custom error 0xdeadbeef"
+        );
+        assert_eq!(revert_message(&[0x01]), "execution reverted");
     }
 }

@@ -3,6 +3,7 @@
 mod call;
 mod config;
 mod convert;
+mod db;
 mod devchain;
 mod error;
 mod evm;

@@ -23,11 +23,10 @@ use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext, state::AccountIn
 
 use crate::{
     config::{DEFAULT_COINBASE, DevAccount, DevchainConfig},
+    db::ChainDb,
     error::{Error, Result},
     evm::{BlockParams, Outcome, StateDb, cfg_env, evm_error, prevrandao, tx_env_from_envelope},
-    state::{
-        BLOCKHASH_WINDOW, ChainState, MinedBlock, MinedTx, PendingTx, STATE_HISTORY, unix_now,
-    },
+    state::{ChainState, MinedBlock, MinedTx, PendingTx, STATE_HISTORY, unix_now},
 };
 
 /// What mining a block did.
@@ -82,6 +81,7 @@ impl ChainState {
             next_base_fee: None,
             gas_limit: cfg.gas_limit,
             coinbase: DEFAULT_COINBASE,
+            dirty: true,
         };
         state.append(seal(header, Vec::new()));
         state
@@ -92,7 +92,10 @@ impl ChainState {
         let mut db = self.db.clone();
         let params = self.next_block_params();
         let mut evm = Context::mainnet()
-            .with_db(&mut db)
+            .with_db(ChainDb {
+                state: &mut db,
+                blocks: &self.blocks,
+            })
             .with_cfg(cfg_env(chain_id))
             .with_block(params.env())
             .build_mainnet();
@@ -143,13 +146,26 @@ impl ChainState {
         let mut log_index = 0u64;
 
         let mut evm = Context::mainnet()
-            .with_db(&mut self.db)
+            .with_db(ChainDb {
+                state: &mut self.db,
+                blocks: &self.blocks,
+            })
             .with_cfg(cfg_env(chain_id))
             .with_block(params.env())
             .build_mainnet();
         for ptx in txs {
             let sender = ptx.tx.signer();
             let gas_limit = ptx.tx.gas_limit();
+            if gas_limit > params.gas_limit {
+                // Only possible after `evm_setBlockGasLimit` lowered the limit.
+                let err = Error::invalid_tx(format!(
+                    "Transaction gas limit is {gas_limit} and exceeds block gas limit of {}",
+                    params.gas_limit
+                ));
+                tracing::warn!(tx = %ptx.hash, error = %err, "dropping transaction");
+                dropped.push((ptx, err));
+                continue;
+            }
             if deferred_senders.contains(&sender)
                 || gas_limit > params.gas_limit.saturating_sub(cumulative_gas)
             {
@@ -227,7 +243,11 @@ impl ChainState {
             parent_hash: self.latest().hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: params.coinbase,
-            state_root: state_root(&self.db),
+            state_root: if self.dirty || !txs.is_empty() {
+                state_root(&self.db)
+            } else {
+                self.latest().header.state_root
+            },
             transactions_root: calculate_transaction_root(&envelopes),
             receipts_root: calculate_receipt_root(&receipts),
             logs_bloom,
@@ -248,21 +268,22 @@ impl ChainState {
         }
     }
 
-    /// Appends a sealed block: indexes it, exposes its hash to `BLOCKHASH`, records history.
+    /// Appends a sealed block: indexes it and records the state history.
     fn append(&mut self, block: MinedBlock) -> Arc<MinedBlock> {
         let number = block.header.number;
         self.block_by_hash.insert(block.hash, number);
         for (i, tx) in block.txs.iter().enumerate() {
             self.tx_by_hash.insert(tx.hash, (number, i));
         }
-        let hashes = &mut self.db.cache.block_hashes;
-        hashes.insert(U256::from(number), block.hash);
-        if number > BLOCKHASH_WINDOW {
-            hashes.remove(&U256::from(number - BLOCKHASH_WINDOW - 1));
-        }
+        let unchanged = !self.dirty && block.txs.is_empty();
         let block = Arc::new(block);
         self.blocks.push(Arc::clone(&block));
-        self.history.push_back((number, Arc::new(self.db.clone())));
+        let state = match self.history.back() {
+            Some((_, parent)) if unchanged => Arc::clone(parent),
+            _ => Arc::new(self.db.clone()),
+        };
+        self.history.push_back((number, state));
+        self.dirty = false;
         while self.history.len() > STATE_HISTORY {
             self.history.pop_front();
         }

@@ -64,9 +64,11 @@ pub async fn serve(
     listener: TcpListener,
     cancel: CancellationToken,
 ) -> Result<()> {
+    // A child token: stopping the miner must not cancel the caller's token.
+    let miner_cancel = cancel.child_token();
     let miner = chain.block_time().map(|period| {
         let chain = chain.clone();
-        let cancel = cancel.clone();
+        let cancel = miner_cancel.clone();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(period);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -90,9 +92,9 @@ pub async fn serve(
         tracing::info!(%addr, chain_id = chain.chain_id(), "devchain JSON-RPC listening");
     }
     let served = axum::serve(listener, app(chain))
-        .with_graceful_shutdown(cancel.clone().cancelled_owned())
+        .with_graceful_shutdown(cancel.cancelled_owned())
         .await;
-    cancel.cancel();
+    miner_cancel.cancel();
     if let Some(miner) = miner {
         let _ = miner.await;
     }

@@ -27,9 +27,6 @@ use crate::{
 /// How many past states (one per block) are kept for queries at an older block.
 pub(crate) const STATE_HISTORY: usize = 128;
 
-/// How many past block hashes the EVM's `BLOCKHASH` can see.
-pub(crate) const BLOCKHASH_WINDOW: u64 = 256;
-
 /// A transaction in a mined block, with what its receipt needs.
 #[derive(Debug, Clone)]
 pub(crate) struct MinedTx {
@@ -122,6 +119,9 @@ pub(crate) struct ChainState {
     /// Gas limit of the next blocks (`evm_setBlockGasLimit`).
     pub(crate) gas_limit: u64,
     pub(crate) coinbase: Address,
+    /// Whether `db` changed since the latest block was appended (an empty block on an
+    /// unchanged state reuses the parent's state root and history entry).
+    pub(crate) dirty: bool,
 }
 
 impl ChainState {

@@ -141,3 +141,57 @@ fn parse_quantity(value: &Value) -> std::result::Result<U256, String> {
         other => Err(format!("expected a quantity, got {other}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::{
+        eips::{BlockId, BlockNumberOrTag},
+        primitives::U256,
+    };
+    use serde_json::json;
+
+    use super::Params;
+
+    #[test]
+    fn quantities_accept_numbers_hex_and_decimal_strings() {
+        let p = Params::new("m", json!([5, "0x10", "42", null])).unwrap();
+        assert_eq!(p.u64(0, "a").unwrap(), 5);
+        assert_eq!(p.u64(1, "b").unwrap(), 16);
+        assert_eq!(p.quantity(2, "c").unwrap(), U256::from(42));
+        assert_eq!(p.opt_u64(3, "d").unwrap(), None);
+        assert_eq!(p.opt_u64(4, "e").unwrap(), None);
+        let err = p.u64(3, "d").unwrap_err().to_string();
+        assert!(err.contains("argument 3 (d): missing value"), "{err}");
+    }
+
+    #[test]
+    fn bad_params_say_which_argument_is_wrong() {
+        let p = Params::new("eth_getBalance", json!(["0xzz", "0x", -1, true])).unwrap();
+        let err = p
+            .get::<alloy::primitives::Address>(0, "address")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid params for eth_getBalance: argument 0 (address)")
+        );
+        assert!(p.quantity(1, "x").is_err());
+        assert!(p.quantity(2, "x").is_err());
+        assert!(p.quantity(3, "x").is_err());
+        assert!(p.at_most(3).is_err());
+        assert!(Params::new("m", json!({"a": 1})).is_err());
+    }
+
+    #[test]
+    fn block_ids_accept_tags_numbers_and_hashes() {
+        let hash = format!("0x{}", "11".repeat(32));
+        let p = Params::new("m", json!(["latest", 7, "0x8", { "blockHash": hash }])).unwrap();
+        assert_eq!(
+            p.block_id(0).unwrap(),
+            Some(BlockId::Number(BlockNumberOrTag::Latest))
+        );
+        assert_eq!(p.block_id(1).unwrap(), Some(BlockId::number(7)));
+        assert_eq!(p.block_tag(2).unwrap(), BlockNumberOrTag::Number(8));
+        assert!(matches!(p.block_id(3).unwrap(), Some(BlockId::Hash(_))));
+        assert_eq!(p.block_id(4).unwrap(), None);
+    }
+}

@@ -234,3 +234,108 @@ async fn set_balance_code_nonce_and_storage() {
         .unwrap();
     assert_eq!(U256::from_be_slice(&out), U256::from(42u64));
 }
+
+#[tokio::test]
+async fn interval_mining_mines_pending_transactions() {
+    let cfg = verity_devchain::DevchainConfig {
+        block_time: Some(std::time::Duration::from_millis(200)),
+        ..Default::default()
+    };
+    let (handle, provider) = crate::setup_with(cfg).await;
+    assert!(!handle.chain.automine());
+    let to = handle.chain.accounts()[1].address;
+    let pending = provider
+        .send_transaction(
+            TransactionRequest::default()
+                .with_to(to)
+                .with_value(U256::from(1u64)),
+        )
+        .await
+        .unwrap();
+    let hash = *pending.tx_hash();
+    let from = handle.chain.accounts()[0].address;
+    let nonce = provider
+        .get_transaction_count(from)
+        .pending()
+        .await
+        .unwrap();
+    let receipt = tokio::time::timeout(std::time::Duration::from_secs(10), pending.get_receipt())
+        .await
+        .expect("mined within the timeout")
+        .unwrap();
+    // Queued or already mined, the next nonce is 1 either way.
+    assert_eq!(nonce, 1);
+    assert_eq!(receipt.transaction_hash, hash);
+    assert!(receipt.status());
+    // Empty blocks keep coming.
+    let number = provider.get_block_number().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(provider.get_block_number().await.unwrap() > number);
+}
+
+#[tokio::test]
+async fn mining_many_blocks_keeps_blockhash_and_history_working() {
+    let (_handle, provider) = setup().await;
+    let contract = crate::deploy(&provider).await;
+    let started = std::time::Instant::now();
+    provider.anvil_mine(Some(2_000), None).await.unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "mining 2000 empty blocks took {:?}",
+        started.elapsed()
+    );
+    let latest = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.header.number, 2_001);
+    let parent = provider
+        .get_block_by_hash(latest.header.parent_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(parent.header.number, 2_000);
+    assert_eq!(parent.header.state_root, latest.header.state_root);
+    let out = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(contract)
+                .with_input(alloy::primitives::Bytes::from(vec![0xbb])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(&out[..32], latest.header.hash.as_slice());
+    // A call at a recent past block sees that block's environment.
+    let at_parent = provider
+        .call(
+            TransactionRequest::default()
+                .with_to(contract)
+                .with_input(alloy::primitives::Bytes::from(vec![0xbb])),
+        )
+        .block(alloy::eips::BlockId::number(2_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        U256::from_be_slice(&at_parent[32..64]),
+        U256::from(2_000u64)
+    );
+    assert_eq!(
+        &at_parent[..32],
+        provider
+            .get_block_by_number(BlockNumberOrTag::Number(1_999))
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .hash
+            .as_slice()
+    );
+    // Too old a state is refused with an explanation.
+    let err = provider
+        .get_balance(contract)
+        .block_id(alloy::eips::BlockId::number(5))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no longer available"), "{err}");
+}

@@ -175,3 +175,26 @@ async fn fee_history_and_gas_price_follow_the_base_fee() {
     let tip = provider.get_max_priority_fee_per_gas().await.unwrap();
     assert_eq!(tip, 1_000_000_000);
 }
+
+#[tokio::test]
+async fn priced_estimate_is_capped_by_what_the_sender_can_pay() {
+    let (handle, provider) = setup().await;
+    let poor = alloy::primitives::Address::repeat_byte(0x77);
+    let price = 10_000_000_000u128;
+    let balance = U256::from(21_000u64) * U256::from(price) + U256::from(1u64);
+    handle.chain.set_balance(poor, balance);
+    let request = TransactionRequest::default()
+        .with_from(poor)
+        .with_to(handle.chain.accounts()[1].address)
+        .with_value(U256::from(1u64))
+        .with_max_fee_per_gas(price)
+        .with_max_priority_fee_per_gas(1);
+    assert_eq!(
+        provider.estimate_gas(request.clone()).await.unwrap(),
+        21_000
+    );
+    // One wei less and the transfer cannot be paid for.
+    handle.chain.set_balance(poor, balance - U256::from(1u64));
+    let err = provider.estimate_gas(request).await.unwrap_err();
+    assert!(err.to_string().contains("allowance"), "{err}");
+}

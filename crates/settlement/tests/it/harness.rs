@@ -183,7 +183,7 @@ impl Net {
         let _: serde_json::Value = self
             .s
             .provider()
-            .raw_request("evm_mine".into(), ())
+            .raw_request("evm_mine".into(), serde_json::json!([]))
             .await
             .expect("evm_mine");
     }

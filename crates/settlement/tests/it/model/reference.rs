@@ -1,0 +1,1003 @@
+//! The reference model: `TaskMarket` and `NodeRegistry` rewritten in plain Rust, check for check
+//! in the contracts' order, so that every call's outcome (success and its effects, or the name
+//! of the custom error it reverts with) can be predicted before it is sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::SolValue,
+};
+use verity_settlement::{Mode, Seat, Status, TaskRequest};
+
+/// A revert, by custom-error name.
+pub type Revert = &'static str;
+
+/// One contract call, as the model and the driver see it. Task ids are plain numbers.
+#[derive(Debug, Clone)]
+pub enum Call {
+    CreateTask(Box<TaskRequest>),
+    Cancel(u64),
+    Assign(u64, Vec<Address>),
+    Commit(u64, B256),
+    Reveal(u64, B256, B256),
+    Decline(u64),
+    SubmitResult(u64, B256),
+    SubmitProof(u64, B256, Bytes),
+    Finalize(u64),
+    ClaimTimeout(u64),
+    Challenge(u64),
+    DrawCommittee(u64),
+    Vote(u64, B256),
+    ResolveDispute(u64),
+    Withdraw,
+    Stake(U256),
+    RequestUnstake(U256),
+    WithdrawUnbonded,
+    /// An empty block (`evm_mine`).
+    Mine,
+}
+
+impl Call {
+    /// The task the call is about, if any.
+    pub fn task(&self) -> Option<u64> {
+        match self {
+            Call::Cancel(id)
+            | Call::Assign(id, _)
+            | Call::Commit(id, _)
+            | Call::Reveal(id, _, _)
+            | Call::Decline(id)
+            | Call::SubmitResult(id, _)
+            | Call::SubmitProof(id, _, _)
+            | Call::Finalize(id)
+            | Call::ClaimTimeout(id)
+            | Call::Challenge(id)
+            | Call::DrawCommittee(id)
+            | Call::Vote(id, _)
+            | Call::ResolveDispute(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Whether the call can move a task to a terminal status.
+    pub fn may_settle(&self) -> bool {
+        matches!(
+            self,
+            Call::Cancel(_)
+                | Call::Decline(_)
+                | Call::SubmitProof(..)
+                | Call::Finalize(_)
+                | Call::ClaimTimeout(_)
+                | Call::ResolveDispute(_)
+        )
+    }
+}
+
+/// What a successful call returns that the chain also reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    None,
+    Created(u64),
+    Withdrawn(U256),
+}
+
+/// The block a call lands in.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    pub ts: u64,
+    pub block: u64,
+    /// `blockhash` of the block `DrawCommittee` seeds from (see [`Model::draw_hash_block`]).
+    pub seed_hash: Option<B256>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpState {
+    pub registered: bool,
+    pub stake: U256,
+    pub locked: U256,
+    pub unbonding: U256,
+    pub unbonding_ready_at: u64,
+    pub jailed_until: u64,
+    pub tasks_completed: u32,
+    pub tasks_failed: u32,
+    pub times_slashed: u32,
+}
+
+/// Everything one address holds: token wallet, market balance, registry record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    pub wallet: U256,
+    pub market: U256,
+    pub op: OpState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatM {
+    pub seat: Seat,
+    pub commit_block: u64,
+    pub commitment: B256,
+    pub digest: B256,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisputeM {
+    pub challenger: Address,
+    pub challenge_block: u64,
+    pub vote_deadline: u64,
+    pub agree: u8,
+    pub disagree: u8,
+    pub drawn: bool,
+    pub committee: Vec<Address>,
+    pub voted: BTreeSet<Address>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskM {
+    pub id: u64,
+    pub client: Address,
+    pub mode: Mode,
+    pub status: Status,
+    pub replication: u8,
+    pub quorum: u8,
+    pub protocol_bps: u16,
+    pub scheduler_bps: u16,
+    pub bounty: U256,
+    pub collateral: U256,
+    pub assign_deadline: u64,
+    pub commit_deadline: u64,
+    pub reveal_deadline: u64,
+    pub challenge_window: u64,
+    pub submitted_at: u64,
+    pub assigner: Address,
+    pub commits: u8,
+    pub reveals: u8,
+    pub declined: u8,
+    pub program_digest: B256,
+    pub input_digest: B256,
+    pub result: B256,
+    pub verifier: Address,
+    pub operators: Vec<Address>,
+    pub seats: BTreeMap<Address, SeatM>,
+    pub dispute: DisputeM,
+    // ---- bookkeeping of the test, not contract state
+    /// What each committed operator would open its commitment with: (digest, salt).
+    pub secrets: BTreeMap<Address, (B256, B256)>,
+    /// The copier posted a commitment it did not make.
+    pub copied: bool,
+    /// Everything credited to market balances by this task.
+    pub credited: BTreeMap<Address, U256>,
+    /// How many times the task reached a terminal status (must end at exactly one).
+    pub settlements: u32,
+}
+
+impl TaskM {
+    pub fn seat(&self, who: Address) -> Seat {
+        self.seats.get(&who).map_or(Seat::None, |s| s.seat)
+    }
+
+    /// The last second a challenge is accepted.
+    pub fn challenge_closes(&self) -> u64 {
+        self.submitted_at + self.challenge_window
+    }
+
+    /// Every deadline of the task that is still ahead of `ts` and matters in its status.
+    pub fn deadlines(&self) -> Vec<u64> {
+        match self.status {
+            Status::Open => vec![self.assign_deadline],
+            Status::Assigned if self.mode == Mode::Replicated => vec![self.commit_deadline, self.reveal_deadline],
+            Status::Assigned => vec![self.commit_deadline],
+            Status::Submitted => vec![self.challenge_closes()],
+            Status::Challenged => vec![self.dispute.vote_deadline],
+            _ => vec![],
+        }
+    }
+
+    /// The latest time anything about the task can still change by itself.
+    pub fn last_deadline(&self) -> u64 {
+        let mut d = self.assign_deadline.max(self.commit_deadline).max(self.reveal_deadline);
+        if self.status == Status::Submitted {
+            d = d.max(self.challenge_closes());
+        }
+        if self.status == Status::Challenged {
+            d = d.max(self.dispute.vote_deadline);
+        }
+        d
+    }
+}
+
+/// The true result of a task: a function of its input.
+pub fn truth(input: B256) -> B256 {
+    keccak256((B256::from(keccak256("verity-result")), input).abi_encode())
+}
+
+/// The mock verifier's proof for a statement.
+pub fn mock_proof(program: B256, input: B256, digest: B256, binding: B256) -> Bytes {
+    Bytes::from(keccak256((program, input, digest, binding).abi_encode()).to_vec())
+}
+
+pub const MAX_REPLICATION: u8 = 16;
+pub const MAX_TASK_DURATION: u64 = 30 * 86_400;
+pub const MAX_CHALLENGE_WINDOW: u64 = 7 * 86_400;
+pub const DRAW_TRIES_PER_SEAT: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub chain_id: u64,
+    pub market: Address,
+    pub registry: Address,
+    pub treasury: Address,
+    pub coordinators: BTreeSet<Address>,
+    pub protocol_bps: u16,
+    pub scheduler_bps: u16,
+    pub committee_size: u8,
+    pub dispute_window: u64,
+    pub min_stake: U256,
+    pub unbonding_delay: u64,
+    pub jail_duration: u64,
+    pub verifiers: BTreeMap<B256, Address>,
+    /// The registry's `operatorList`, in registration order.
+    pub operator_list: Vec<Address>,
+    pub accounts: BTreeMap<Address, Account>,
+    pub tasks: Vec<TaskM>,
+    pub escrowed: U256,
+    pub bonded: U256,
+    pub total_credited: U256,
+    /// Token balances of the two contracts.
+    pub market_tokens: U256,
+    pub registry_tokens: U256,
+    /// Latest block.
+    pub ts: u64,
+    pub block: u64,
+    /// Accounts changed by the last applied call.
+    pub touched: BTreeSet<Address>,
+}
+
+impl Model {
+    pub fn task(&self, id: u64) -> Result<&TaskM, Revert> {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| self.tasks.get(i))
+            .ok_or("UnknownTask")
+    }
+
+    fn task_mut(&mut self, id: u64) -> &mut TaskM {
+        &mut self.tasks[id as usize - 1]
+    }
+
+    pub fn account(&self, who: Address) -> &Account {
+        self.accounts.get(&who).expect("known account")
+    }
+
+    fn acct(&mut self, who: Address) -> &mut Account {
+        self.touched.insert(who);
+        self.accounts.entry(who).or_default()
+    }
+
+    pub fn live_tasks(&self) -> impl Iterator<Item = &TaskM> {
+        self.tasks.iter().filter(|t| !t.status.is_terminal())
+    }
+
+    pub fn eligible(&self, who: Address, ts: u64) -> bool {
+        let o = &self.account(who).op;
+        o.registered && o.jailed_until <= ts && o.stake >= self.min_stake
+    }
+
+    pub fn free_stake(&self, who: Address) -> U256 {
+        let o = &self.account(who).op;
+        o.stake - o.locked
+    }
+
+    pub fn commitment(&self, id: u64, op: Address, digest: B256, salt: B256) -> B256 {
+        verity_settlement::commitment(self.chain_id, self.market, U256::from(id), op, digest, salt)
+    }
+
+    pub fn binding(&self, id: u64, op: Address) -> B256 {
+        verity_settlement::binding(self.chain_id, self.market, U256::from(id), op)
+    }
+
+    /// The block whose hash seeds the committee if `DrawCommittee(id)` lands in block `block`
+    /// (`None` if the draw would revert before reading it).
+    pub fn draw_hash_block(&self, id: u64, block: u64) -> Option<u64> {
+        let t = self.task(id).ok()?;
+        if t.status != Status::Challenged || t.dispute.drawn {
+            return None;
+        }
+        let seed_block = t.dispute.challenge_block + 1;
+        if block <= seed_block {
+            return None;
+        }
+        // BLOCKHASH answers for the 256 most recent blocks only; else the market falls back
+        // to the previous block.
+        Some(if block - seed_block <= 256 { seed_block } else { block - 1 })
+    }
+
+    /// Applies `call` from `from` in the block `env`: the effect, or the revert (and then the
+    /// model is unchanged, as the chain would be).
+    pub fn apply(&mut self, from: Address, call: &Call, env: &Env) -> Result<Effect, Revert> {
+        let mut next = self.clone();
+        next.touched.clear();
+        next.touched.insert(from);
+        let effect = next.exec(from, call, env)?;
+        next.ts = env.ts;
+        next.block = env.block;
+        *self = next;
+        Ok(effect)
+    }
+
+    fn exec(&mut self, from: Address, call: &Call, env: &Env) -> Result<Effect, Revert> {
+        let ts = env.ts;
+        match call {
+            Call::CreateTask(req) => self.create_task(from, req, ts).map(Effect::Created),
+            Call::Cancel(id) => {
+                let t = self.task(*id)?;
+                if from != t.client {
+                    return Err("NotClient");
+                }
+                expect_status(t, Status::Open)?;
+                self.refund(*id);
+                Ok(Effect::None)
+            }
+            Call::Assign(id, ops) => self.assign(from, *id, ops, ts).map(|()| Effect::None),
+            Call::Commit(id, c) => {
+                let t = self.task(*id)?;
+                expect_mode(t, Mode::Replicated)?;
+                expect_status(t, Status::Assigned)?;
+                match t.seat(from) {
+                    Seat::None | Seat::Declined => return Err("NotAssigned"),
+                    Seat::Assigned => {}
+                    _ => return Err("AlreadyCommitted"),
+                }
+                if c.is_zero() {
+                    return Err("ZeroCommitment");
+                }
+                if ts > t.commit_deadline {
+                    return Err("CommitDeadlinePassed");
+                }
+                let t = self.task_mut(*id);
+                let s = t.seats.get_mut(&from).expect("seated");
+                s.seat = Seat::Committed;
+                s.commitment = *c;
+                s.commit_block = env.block;
+                t.commits += 1;
+                Ok(Effect::None)
+            }
+            Call::Reveal(id, digest, salt) => {
+                let t = self.task(*id)?;
+                expect_mode(t, Mode::Replicated)?;
+                expect_status(t, Status::Assigned)?;
+                let seat = t.seats.get(&from);
+                match seat.map(|s| s.seat) {
+                    Some(Seat::Revealed) => return Err("AlreadyRevealed"),
+                    Some(Seat::Committed) => {}
+                    _ => return Err("NotCommitted"),
+                }
+                let seat = seat.expect("committed");
+                if env.block <= seat.commit_block {
+                    return Err("RevealTooEarly");
+                }
+                if t.commits + t.declined < t.replication && ts <= t.commit_deadline {
+                    return Err("CommitPhaseOpen");
+                }
+                if ts > t.reveal_deadline {
+                    return Err("RevealDeadlinePassed");
+                }
+                if self.commitment(*id, from, *digest, *salt) != seat.commitment {
+                    return Err("CommitmentMismatch");
+                }
+                let t = self.task_mut(*id);
+                let s = t.seats.get_mut(&from).expect("seated");
+                s.seat = Seat::Revealed;
+                s.digest = *digest;
+                t.reveals += 1;
+                Ok(Effect::None)
+            }
+            Call::Decline(id) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Assigned)?;
+                if t.seat(from) != Seat::Assigned {
+                    return Err("NotAssigned");
+                }
+                if ts > t.commit_deadline {
+                    return Err("CommitDeadlinePassed");
+                }
+                let collateral = t.collateral;
+                let t = self.task_mut(*id);
+                t.seats.get_mut(&from).expect("seated").seat = Seat::Declined;
+                t.declined += 1;
+                let all = t.declined == t.replication;
+                self.release(from, collateral, false)?;
+                if all {
+                    self.refund(*id);
+                }
+                Ok(Effect::None)
+            }
+            Call::SubmitResult(id, digest) => {
+                let t = self.task(*id)?;
+                expect_mode(t, Mode::Optimistic)?;
+                expect_status(t, Status::Assigned)?;
+                if t.seat(from) != Seat::Assigned {
+                    return Err("NotAssigned");
+                }
+                if ts > t.commit_deadline {
+                    return Err("CommitDeadlinePassed");
+                }
+                if digest.is_zero() {
+                    return Err("ZeroDigest");
+                }
+                let t = self.task_mut(*id);
+                t.status = Status::Submitted;
+                t.result = *digest;
+                t.submitted_at = ts;
+                Ok(Effect::None)
+            }
+            Call::SubmitProof(id, digest, proof) => {
+                let t = self.task(*id)?;
+                expect_mode(t, Mode::ZkProof)?;
+                expect_status(t, Status::Assigned)?;
+                if t.seat(from) != Seat::Assigned {
+                    return Err("NotAssigned");
+                }
+                if ts > t.commit_deadline {
+                    return Err("CommitDeadlinePassed");
+                }
+                if digest.is_zero() {
+                    return Err("ZeroDigest");
+                }
+                // Every verifier the tests register is the MockResultVerifier.
+                let want = mock_proof(t.program_digest, t.input_digest, *digest, self.binding(*id, from));
+                if *proof != want {
+                    return Err("InvalidProof");
+                }
+                self.task_mut(*id).result = *digest;
+                self.pay_winners(*id, &[from], 1, ts)?;
+                Ok(Effect::None)
+            }
+            Call::Finalize(id) => {
+                let t = self.task(*id)?;
+                match t.mode {
+                    Mode::Replicated => {
+                        expect_status(t, Status::Assigned)?;
+                        if t.reveals + t.declined < t.replication && ts <= t.reveal_deadline {
+                            return Err("TooEarly");
+                        }
+                        self.finalize_replicated(*id, ts)?;
+                    }
+                    Mode::Optimistic => {
+                        expect_status(t, Status::Submitted)?;
+                        if ts <= t.challenge_closes() {
+                            return Err("TooEarly");
+                        }
+                        let ops = t.operators.clone();
+                        self.pay_winners(*id, &ops, 1, ts)?;
+                    }
+                    Mode::ZkProof => return Err("WrongMode"),
+                }
+                Ok(Effect::None)
+            }
+            Call::ClaimTimeout(id) => {
+                let t = self.task(*id)?;
+                if t.status == Status::Open {
+                    if ts <= t.assign_deadline {
+                        return Err("TooEarly");
+                    }
+                    self.refund(*id);
+                    return Ok(Effect::None);
+                }
+                expect_mode_not(t, Mode::Replicated)?;
+                expect_status(t, Status::Assigned)?;
+                if ts <= t.commit_deadline {
+                    return Err("TooEarly");
+                }
+                let op = t.operators[0];
+                let to = self.treasury;
+                self.slash_to(*id, op, to, ts)?;
+                self.refund(*id);
+                Ok(Effect::None)
+            }
+            Call::Challenge(id) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Submitted)?;
+                if ts > t.challenge_closes() {
+                    return Err("ChallengeWindowClosed");
+                }
+                if from == t.operators[0] {
+                    return Err("SelfChallenge");
+                }
+                let bond = t.collateral;
+                if self.account(from).wallet < bond {
+                    return Err("ERC20InsufficientBalance");
+                }
+                let window = self.dispute_window;
+                let t = self.task_mut(*id);
+                t.status = Status::Challenged;
+                t.dispute.challenger = from;
+                t.dispute.challenge_block = env.block;
+                t.dispute.vote_deadline = ts + window;
+                self.bonded += bond;
+                self.acct(from).wallet -= bond;
+                self.market_tokens += bond;
+                Ok(Effect::None)
+            }
+            Call::DrawCommittee(id) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Challenged)?;
+                let d = &t.dispute;
+                if d.drawn {
+                    return Err("CommitteeAlreadyDrawn");
+                }
+                if ts > d.vote_deadline {
+                    return Err("VotingClosed");
+                }
+                if env.block <= d.challenge_block + 1 {
+                    return Err("SeedNotReady");
+                }
+                let block_seed = env.seed_hash.expect("the driver fetches the seed block's hash");
+                let seed = keccak256((block_seed, U256::from(*id)).abi_encode());
+                let (operator, challenger, client) = (t.operators[0], d.challenger, t.client);
+                let n = self.operator_list.len();
+                let size = usize::from(self.committee_size);
+                let mut committee: Vec<Address> = Vec::new();
+                for i in 0..size * DRAW_TRIES_PER_SEAT {
+                    if committee.len() >= size || n == 0 {
+                        break;
+                    }
+                    let r = U256::from_be_bytes(keccak256((seed, U256::from(i)).abi_encode()).0);
+                    let candidate = self.operator_list[(r % U256::from(n)).to::<usize>()];
+                    if candidate == operator || candidate == challenger || candidate == client {
+                        continue;
+                    }
+                    if !self.eligible(candidate, ts) || committee.contains(&candidate) {
+                        continue;
+                    }
+                    committee.push(candidate);
+                }
+                let d = &mut self.task_mut(*id).dispute;
+                d.drawn = true;
+                d.committee = committee;
+                Ok(Effect::None)
+            }
+            Call::Vote(id, digest) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Challenged)?;
+                let d = &t.dispute;
+                if ts > d.vote_deadline {
+                    return Err("VotingClosed");
+                }
+                if !d.committee.contains(&from) {
+                    return Err("NotCommitteeMember");
+                }
+                if d.voted.contains(&from) {
+                    return Err("AlreadyVoted");
+                }
+                let agrees = *digest == t.result;
+                let d = &mut self.task_mut(*id).dispute;
+                d.voted.insert(from);
+                if agrees {
+                    d.agree += 1;
+                } else {
+                    d.disagree += 1;
+                }
+                Ok(Effect::None)
+            }
+            Call::ResolveDispute(id) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Challenged)?;
+                let d = &t.dispute;
+                let size = d.committee.len();
+                let all_voted = d.drawn && usize::from(d.agree) + usize::from(d.disagree) == size;
+                if !all_voted && ts <= d.vote_deadline {
+                    return Err("TooEarly");
+                }
+                let (operator, challenger, bond) = (t.operators[0], d.challenger, t.collateral);
+                let overturned = size > 0 && usize::from(d.disagree) * 2 > size;
+                let confirmed = size > 0 && usize::from(d.agree) * 2 > size;
+                self.bonded -= bond;
+                if overturned {
+                    self.slash_to(*id, operator, challenger, ts)?;
+                    self.credit(*id, challenger, bond);
+                    self.refund(*id);
+                } else {
+                    self.credit(*id, if confirmed { operator } else { challenger }, bond);
+                    self.pay_winners(*id, &[operator], 1, ts)?;
+                }
+                Ok(Effect::None)
+            }
+            Call::Withdraw => {
+                let amount = self.account(from).market;
+                if amount.is_zero() {
+                    return Err("NothingToWithdraw");
+                }
+                let a = self.acct(from);
+                a.market = U256::ZERO;
+                a.wallet += amount;
+                self.total_credited -= amount;
+                self.market_tokens -= amount;
+                Ok(Effect::Withdrawn(amount))
+            }
+            Call::Stake(amount) => {
+                let a = self.account(from);
+                if !a.op.registered {
+                    return Err("NotRegistered");
+                }
+                if amount.is_zero() {
+                    return Err("ZeroAmount");
+                }
+                if a.op.stake + amount > U256::from(u128::MAX >> 32) {
+                    return Err("AmountTooLarge");
+                }
+                if a.wallet < *amount {
+                    return Err("ERC20InsufficientBalance");
+                }
+                let a = self.acct(from);
+                a.op.stake += *amount;
+                a.wallet -= *amount;
+                self.registry_tokens += *amount;
+                Ok(Effect::None)
+            }
+            Call::RequestUnstake(amount) => {
+                let a = self.account(from);
+                if !a.op.registered {
+                    return Err("NotRegistered");
+                }
+                if amount.is_zero() {
+                    return Err("ZeroAmount");
+                }
+                if *amount > a.op.stake - a.op.locked {
+                    return Err("InsufficientFreeStake");
+                }
+                let delay = self.unbonding_delay;
+                let o = &mut self.acct(from).op;
+                o.stake -= *amount;
+                o.unbonding += *amount;
+                o.unbonding_ready_at = ts + delay;
+                Ok(Effect::None)
+            }
+            Call::WithdrawUnbonded => {
+                let o = &self.account(from).op;
+                let amount = o.unbonding;
+                if amount.is_zero() {
+                    return Err("NothingUnbonding");
+                }
+                if ts < o.unbonding_ready_at {
+                    return Err("UnbondingNotReady");
+                }
+                let a = self.acct(from);
+                a.op.unbonding = U256::ZERO;
+                a.op.unbonding_ready_at = 0;
+                a.wallet += amount;
+                self.registry_tokens -= amount;
+                Ok(Effect::None)
+            }
+            Call::Mine => Ok(Effect::None),
+        }
+    }
+
+    fn create_task(&mut self, from: Address, r: &TaskRequest, ts: u64) -> Result<u64, Revert> {
+        // _validate
+        if r.bounty.is_zero() || r.collateral.is_zero() {
+            return Err("ZeroAmount");
+        }
+        if r.program_digest.is_zero() || r.input_digest.is_zero() {
+            return Err("ZeroDigest");
+        }
+        if r.mode == Mode::Replicated {
+            if r.replication == 0
+                || r.replication > MAX_REPLICATION
+                || r.quorum > r.replication
+                || u16::from(r.quorum) * 2 <= u16::from(r.replication)
+            {
+                return Err("InvalidReplication");
+            }
+        } else if r.replication != 1 || r.quorum != 1 {
+            return Err("InvalidReplication");
+        }
+        if r.assign_deadline <= ts {
+            return Err("DeadlineInPast");
+        }
+        if r.commit_deadline <= r.assign_deadline {
+            return Err("DeadlinesOutOfOrder");
+        }
+        let mut last = r.commit_deadline;
+        if r.mode == Mode::Replicated {
+            if r.reveal_deadline <= r.commit_deadline {
+                return Err("DeadlinesOutOfOrder");
+            }
+            last = r.reveal_deadline;
+        } else if r.reveal_deadline != 0 {
+            return Err("DeadlinesOutOfOrder");
+        }
+        if last - ts > MAX_TASK_DURATION {
+            return Err("TaskTooLong");
+        }
+        let window = u64::from(r.challenge_window);
+        if r.mode == Mode::Optimistic {
+            if window == 0 || window > MAX_CHALLENGE_WINDOW {
+                return Err("InvalidChallengeWindow");
+            }
+        } else if window != 0 {
+            return Err("InvalidChallengeWindow");
+        }
+        let mut verifier = Address::ZERO;
+        if r.mode == Mode::ZkProof {
+            verifier = *self.verifiers.get(&r.verifier_id).ok_or("UnknownVerifier")?;
+        } else if !r.verifier_id.is_zero() {
+            return Err("UnexpectedVerifier");
+        }
+        if self.account(from).wallet < r.bounty {
+            return Err("ERC20InsufficientBalance");
+        }
+        let id = self.tasks.len() as u64 + 1;
+        self.tasks.push(TaskM {
+            id,
+            client: from,
+            mode: r.mode,
+            status: Status::Open,
+            replication: r.replication,
+            quorum: r.quorum,
+            protocol_bps: self.protocol_bps,
+            scheduler_bps: self.scheduler_bps,
+            bounty: r.bounty,
+            collateral: r.collateral,
+            assign_deadline: r.assign_deadline,
+            commit_deadline: r.commit_deadline,
+            reveal_deadline: r.reveal_deadline,
+            challenge_window: window,
+            submitted_at: 0,
+            assigner: Address::ZERO,
+            commits: 0,
+            reveals: 0,
+            declined: 0,
+            program_digest: r.program_digest,
+            input_digest: r.input_digest,
+            result: B256::ZERO,
+            verifier,
+            operators: Vec::new(),
+            seats: BTreeMap::new(),
+            dispute: DisputeM::default(),
+            secrets: BTreeMap::new(),
+            copied: false,
+            credited: BTreeMap::new(),
+            settlements: 0,
+        });
+        self.escrowed += r.bounty;
+        self.acct(from).wallet -= r.bounty;
+        self.market_tokens += r.bounty;
+        Ok(id)
+    }
+
+    fn assign(&mut self, from: Address, id: u64, ops: &[Address], ts: u64) -> Result<(), Revert> {
+        if !self.coordinators.contains(&from) {
+            return Err("NotCoordinator");
+        }
+        let t = self.task(id)?;
+        expect_status(t, Status::Open)?;
+        if ts > t.assign_deadline {
+            return Err("AssignDeadlinePassed");
+        }
+        if ops.len() != usize::from(t.replication) {
+            return Err("WrongOperatorCount");
+        }
+        let collateral = t.collateral;
+        for (i, op) in ops.iter().enumerate() {
+            if op.is_zero() {
+                return Err("ZeroAddress");
+            }
+            if ops[..i].contains(op) {
+                return Err("DuplicateOperator");
+            }
+            // registry.lockCollateral
+            let o = self.accounts.get(op).map(|a| a.op.clone()).unwrap_or_default();
+            if !o.registered {
+                return Err("NotRegistered");
+            }
+            if o.jailed_until > ts {
+                return Err("OperatorJailed");
+            }
+            if o.stake < self.min_stake {
+                return Err("BelowMinimumStake");
+            }
+            if collateral > o.stake - o.locked {
+                return Err("InsufficientFreeStake");
+            }
+        }
+        for op in ops {
+            self.acct(*op).op.locked += collateral;
+        }
+        let t = self.task_mut(id);
+        for op in ops {
+            t.seats.insert(
+                *op,
+                SeatM { seat: Seat::Assigned, commit_block: 0, commitment: B256::ZERO, digest: B256::ZERO },
+            );
+        }
+        t.operators = ops.to_vec();
+        t.status = Status::Assigned;
+        t.assigner = from;
+        Ok(())
+    }
+
+    fn finalize_replicated(&mut self, id: u64, ts: u64) -> Result<(), Revert> {
+        let t = self.task(id)?;
+        let revealed = |op: &Address| t.seats.get(op).filter(|s| s.seat == Seat::Revealed);
+        let mut best = B256::ZERO;
+        let mut best_count = 0usize;
+        for op in &t.operators {
+            let Some(s) = revealed(op) else { continue };
+            let count = t.operators.iter().filter(|o| revealed(o).is_some_and(|x| x.digest == s.digest)).count();
+            if count > best_count {
+                best_count = count;
+                best = s.digest;
+            }
+        }
+        let majority = best_count >= usize::from(t.quorum);
+        let collateral = t.collateral;
+        let mut winners = Vec::new();
+        let mut slashed = Vec::new();
+        let mut released = Vec::new();
+        for op in &t.operators {
+            let s = &t.seats[op];
+            if s.seat == Seat::Declined {
+                continue;
+            }
+            if s.seat != Seat::Revealed {
+                slashed.push(*op);
+            } else if !majority {
+                released.push(*op);
+            } else if s.digest == best {
+                winners.push(*op);
+            } else {
+                slashed.push(*op);
+            }
+        }
+        let treasury = self.treasury;
+        // The contract interleaves these per operator; the end state is the same.
+        for op in slashed {
+            self.slash_to(id, op, treasury, ts)?;
+        }
+        for op in released {
+            self.release(op, collateral, false)?;
+        }
+        if majority {
+            self.task_mut(id).result = best;
+            self.pay_winners(id, &winners, best_count, ts)
+        } else {
+            self.refund(id);
+            Ok(())
+        }
+    }
+
+    fn pay_winners(&mut self, id: u64, winners: &[Address], count: usize, _ts: u64) -> Result<(), Revert> {
+        let t = self.task_mut(id);
+        t.status = Status::Finalized;
+        t.settlements += 1;
+        let (bounty, collateral, client, assigner) = (t.bounty, t.collateral, t.client, t.assigner);
+        let protocol_fee = bounty * U256::from(t.protocol_bps) / U256::from(10_000);
+        let scheduler_fee = bounty * U256::from(t.scheduler_bps) / U256::from(10_000);
+        self.escrowed -= bounty;
+        let reward = bounty - protocol_fee - scheduler_fee;
+        let each = reward / U256::from(count);
+        let dust = reward - each * U256::from(count);
+        for w in &winners[..count] {
+            self.release(*w, collateral, true)?;
+            self.credit(id, *w, each);
+        }
+        let treasury = self.treasury;
+        self.credit(id, treasury, protocol_fee);
+        self.credit(id, assigner, scheduler_fee);
+        self.credit(id, client, dust);
+        Ok(())
+    }
+
+    fn refund(&mut self, id: u64) {
+        let t = self.task_mut(id);
+        t.status = Status::Refunded;
+        t.settlements += 1;
+        let (bounty, client) = (t.bounty, t.client);
+        self.escrowed -= bounty;
+        self.credit(id, client, bounty);
+    }
+
+    fn slash_to(&mut self, id: u64, op: Address, to: Address, ts: u64) -> Result<(), Revert> {
+        let amount = self.task(id)?.collateral;
+        let jail = self.jail_duration;
+        let o = &mut self.acct(op).op;
+        if amount > o.locked {
+            return Err("CollateralUnderflow");
+        }
+        o.locked -= amount;
+        o.stake -= amount;
+        o.tasks_failed += 1;
+        o.times_slashed += 1;
+        o.jailed_until = o.jailed_until.max(ts + jail);
+        self.registry_tokens -= amount;
+        self.market_tokens += amount;
+        self.credit(id, to, amount);
+        Ok(())
+    }
+
+    fn release(&mut self, op: Address, amount: U256, completed: bool) -> Result<(), Revert> {
+        let o = &mut self.acct(op).op;
+        if amount > o.locked {
+            return Err("CollateralUnderflow");
+        }
+        o.locked -= amount;
+        if completed {
+            o.tasks_completed += 1;
+        } else {
+            o.tasks_failed += 1;
+        }
+        Ok(())
+    }
+
+    fn credit(&mut self, id: u64, who: Address, amount: U256) {
+        if amount.is_zero() {
+            return;
+        }
+        self.acct(who).market += amount;
+        self.total_credited += amount;
+        *self.task_mut(id).credited.entry(who).or_default() += amount;
+    }
+
+    /// The model's own bookkeeping identities. They hold by construction if the model is right;
+    /// since the model is compared to the chain after every step they also hold on chain.
+    pub fn check_identities(&self) -> Result<(), String> {
+        let mut escrowed = U256::ZERO;
+        let mut bonded = U256::ZERO;
+        let mut locked: BTreeMap<Address, U256> = BTreeMap::new();
+        for t in &self.tasks {
+            let terminal = t.status.is_terminal();
+            if t.settlements != u32::from(terminal) {
+                return Err(format!("task {} settled {} times, status {:?}", t.id, t.settlements, t.status));
+            }
+            if terminal {
+                continue;
+            }
+            escrowed += t.bounty;
+            if t.status == Status::Challenged {
+                bonded += t.collateral;
+            }
+            for (op, s) in &t.seats {
+                if matches!(s.seat, Seat::Assigned | Seat::Committed | Seat::Revealed) {
+                    *locked.entry(*op).or_default() += t.collateral;
+                }
+            }
+        }
+        let credited: U256 = self.accounts.values().map(|a| a.market).sum();
+        let staked: U256 = self.accounts.values().map(|a| a.op.stake + a.op.unbonding).sum();
+        let checks = [
+            ("escrowed == sum of live bounties", self.escrowed, escrowed),
+            ("bonded == sum of live bonds", self.bonded, bonded),
+            ("totalCredited == sum of balances", self.total_credited, credited),
+            ("market tokens == escrowed + bonded + credited", self.market_tokens, escrowed + bonded + credited),
+            ("registry tokens == stakes + unbonding", self.registry_tokens, staked),
+        ];
+        for (what, got, want) in checks {
+            if got != want {
+                return Err(format!("model identity broken: {what}: {got} != {want}"));
+            }
+        }
+        for (who, a) in &self.accounts {
+            let want = locked.get(who).copied().unwrap_or_default();
+            if a.op.locked != want {
+                return Err(format!("{who}: locked {} != collateral of its open seats {want}", a.op.locked));
+            }
+            if a.op.locked > a.op.stake {
+                return Err(format!("{who}: locked {} > stake {}", a.op.locked, a.op.stake));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn expect_status(t: &TaskM, s: Status) -> Result<(), Revert> {
+    if t.status != s { Err("WrongStatus") } else { Ok(()) }
+}
+
+fn expect_mode(t: &TaskM, m: Mode) -> Result<(), Revert> {
+    if t.mode != m { Err("WrongMode") } else { Ok(()) }
+}
+
+fn expect_mode_not(t: &TaskM, m: Mode) -> Result<(), Revert> {
+    if t.mode == m { Err("WrongMode") } else { Ok(()) }
+}

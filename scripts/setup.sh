@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond cargo: the pinned solc, OpenZeppelin and Hardhat from npm
+# (contracts/package-lock.json). Idempotent; safe to run on every test run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: Node.js and npm are required for the contract checks (apt-get install nodejs npm)" >&2
+  exit 1
+fi
+if [ ! -d contracts/node_modules ] || ! cmp -s contracts/package-lock.json contracts/node_modules/.package-lock.json; then
+  echo "setup: installing contracts/ npm packages (pinned by package-lock.json)" >&2
+  (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
+fi
