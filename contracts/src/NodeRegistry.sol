@@ -180,8 +180,9 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     function stake(uint256 amount) external nonReentrant {
         Operator storage op = _registered(msg.sender);
         if (amount == 0) revert ZeroAmount();
+        // Compared before adding, so even type(uint256).max is a named error, not an overflow.
+        if (amount > type(uint96).max - op.stake) revert AmountTooLarge(amount);
         uint256 newStake = uint256(op.stake) + amount;
-        if (newStake > type(uint96).max) revert AmountTooLarge(amount);
         op.stake = uint96(newStake);
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit Staked(msg.sender, amount, newStake);
@@ -194,6 +195,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         uint256 free = uint256(op.stake) - op.locked;
         if (amount > free) revert InsufficientFreeStake(msg.sender, free, amount);
+        if (amount > type(uint96).max - op.unbonding) revert AmountTooLarge(amount);
         op.stake -= uint96(amount);
         op.unbonding += uint96(amount);
         uint256 readyAt = block.timestamp + unbondingDelay;

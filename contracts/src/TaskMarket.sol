@@ -219,7 +219,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     mapping(address => bool) public isCoordinator;
     mapping(address => uint256) public balanceOf;
     mapping(uint256 => Task) private tasks;
-    mapping(uint256 => address[]) private taskOperators;
+    /// Assigned operators by seat index (`replication` of them; no length slot to pay for).
+    mapping(uint256 => mapping(uint256 => address)) private seatOperator;
     mapping(uint256 => mapping(address => SeatState)) private seats;
     mapping(uint256 => Dispute) private disputes;
     mapping(uint256 => mapping(address => bool)) private voted;
@@ -318,14 +319,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         _expectStatus(taskId, t, Status.Open);
         if (block.timestamp > t.assignDeadline) revert AssignDeadlinePassed(taskId, t.assignDeadline);
         if (operators.length != t.replication) revert WrongOperatorCount(operators.length, t.replication);
-        address[] storage assigned = taskOperators[taskId];
         for (uint256 i = 0; i < operators.length; ++i) {
             address op = operators[i];
             if (op == address(0)) revert ZeroAddress();
             SeatState storage s = seats[taskId][op];
             if (s.seat != Seat.None) revert DuplicateOperator(op);
             s.seat = Seat.Assigned;
-            assigned.push(op);
+            seatOperator[taskId][i] = op;
             registry.lockCollateral(op, t.collateral);
         }
         t.status = Status.Assigned;
@@ -441,7 +441,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             _expectStatus(taskId, t, Status.Submitted);
             uint256 closes = uint256(t.submittedAt) + t.challengeWindow;
             if (block.timestamp <= closes) revert TooEarly(taskId, closes + 1);
-            _payWinners(taskId, t, taskOperators[taskId], 1);
+            _payWinners(taskId, t, _soleOperator(taskId), 1);
         } else {
             revert WrongMode(taskId, t.mode);
         }
@@ -460,7 +460,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (t.mode == Mode.Replicated) revert WrongMode(taskId, t.mode);
         _expectStatus(taskId, t, Status.Assigned);
         if (block.timestamp <= t.commitDeadline) revert TooEarly(taskId, uint256(t.commitDeadline) + 1);
-        address op = taskOperators[taskId][0];
+        address op = seatOperator[taskId][0];
         _slash(taskId, t, op, SlashReason.Silent);
         _refund(taskId, t, RefundReason.NoSubmission);
     }
@@ -473,7 +473,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         _expectStatus(taskId, t, Status.Submitted);
         uint256 closes = uint256(t.submittedAt) + t.challengeWindow;
         if (block.timestamp > closes) revert ChallengeWindowClosed(taskId, closes);
-        if (msg.sender == taskOperators[taskId][0]) revert SelfChallenge(taskId);
+        if (msg.sender == seatOperator[taskId][0]) revert SelfChallenge(taskId);
         t.status = Status.Challenged;
         Dispute storage d = disputes[taskId];
         d.challenger = msg.sender;
@@ -503,7 +503,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (blockSeed == bytes32(0)) blockSeed = blockhash(block.number - 1);
         bytes32 seed = keccak256(abi.encode(blockSeed, taskId));
         d.drawn = true;
-        address operator = taskOperators[taskId][0];
+        address operator = seatOperator[taskId][0];
         uint256 n = registry.operatorCount();
         uint256 size = committeeSize;
         uint256 tries = size * DRAW_TRIES_PER_SEAT;
@@ -544,7 +544,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         uint256 size = d.committee.length;
         bool allVoted = d.drawn && d.agree + d.disagree == size;
         if (!allVoted && block.timestamp <= d.voteDeadline) revert TooEarly(taskId, uint256(d.voteDeadline) + 1);
-        address operator = taskOperators[taskId][0];
+        address operator = seatOperator[taskId][0];
         uint256 bond = t.collateral;
         bonded -= bond;
         bool overturned = size > 0 && uint256(d.disagree) * 2 > size;
@@ -556,7 +556,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         } else {
             bool confirmed = size > 0 && uint256(d.agree) * 2 > size;
             _credit(confirmed ? operator : d.challenger, bond);
-            _payWinners(taskId, t, taskOperators[taskId], 1);
+            _payWinners(taskId, t, _soleOperator(taskId), 1);
         }
     }
 
@@ -578,7 +578,12 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     }
 
     function operatorsOf(uint256 taskId) external view returns (address[] memory) {
-        return taskOperators[taskId];
+        uint256 n = seatOperator[taskId][0] == address(0) ? 0 : tasks[taskId].replication;
+        address[] memory ops = new address[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            ops[i] = seatOperator[taskId][i];
+        }
+        return ops;
     }
 
     function seatOf(uint256 taskId, address operator) external view returns (SeatState memory) {
@@ -637,8 +642,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     }
 
     function _finalizeReplicated(uint256 taskId, Task storage t) private {
-        address[] storage ops = taskOperators[taskId];
-        uint256 n = ops.length;
+        mapping(uint256 => address) storage ops = seatOperator[taskId];
+        uint256 n = t.replication;
         // Find the digest with the most reveals.
         bytes32 best;
         uint256 bestCount;
@@ -731,6 +736,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         balanceOf[account] += amount;
         totalCredited += amount;
         emit Credited(account, amount);
+    }
+
+    function _soleOperator(uint256 taskId) private view returns (address[] memory ops) {
+        ops = new address[](1);
+        ops[0] = seatOperator[taskId][0];
     }
 
     function _inCommittee(Dispute storage d, address who) private view returns (bool) {

@@ -21,10 +21,10 @@ pub enum Error {
         /// The sender.
         from: Address,
         /// The decoded custom error.
-        error: ContractError,
+        error: Box<ContractError>,
     },
     /// The transaction was mined but failed (status 0). `error` is the revert found by replaying
-    /// the call on the parent block's state, when the replay reproduces it.
+    /// the call on its block, when the replay reproduces it.
     #[error("[V-SET-002] {call} from {from} failed on chain in tx {tx}: {}", error.as_ref().map_or("revert reason unknown".to_string(), |e| e.to_string()))]
     FailedOnChain {
         /// The contract function.
@@ -34,7 +34,7 @@ pub enum Error {
         /// The transaction hash.
         tx: B256,
         /// The decoded revert, if the replay reproduced it.
-        error: Option<ContractError>,
+        error: Option<Box<ContractError>>,
     },
     /// A transport or node error that retries did not overcome.
     #[error("[V-SET-003] {call}: node error after {attempts} attempt(s): {source}")]
@@ -98,7 +98,7 @@ impl Error {
     pub fn contract_error(&self) -> Option<&ContractError> {
         match self {
             Error::Revert { error, .. } => Some(error),
-            Error::FailedOnChain { error, .. } => error.as_ref(),
+            Error::FailedOnChain { error, .. } => error.as_deref(),
             _ => None,
         }
     }
@@ -123,7 +123,7 @@ impl Error {
             return Error::Revert {
                 call,
                 from,
-                error: ContractError::decode(&data),
+                error: Box::new(ContractError::decode(&data)),
             };
         }
         Error::Rpc {
@@ -138,7 +138,7 @@ impl Error {
             return Error::Revert {
                 call,
                 from,
-                error: ContractError::decode(&data),
+                error: Box::new(ContractError::decode(&data)),
             };
         }
         match e {

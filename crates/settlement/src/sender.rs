@@ -29,6 +29,9 @@ pub struct TxOptions {
     pub attempts: u32,
     /// First retry delay; doubles each attempt.
     pub backoff: Duration,
+    /// A fixed gas limit; `None` estimates each transaction (and so finds reverts before
+    /// sending). Fixed limits suit time-critical calls whose estimate would be stale anyway.
+    pub gas_limit: Option<u64>,
 }
 
 impl Default for TxOptions {
@@ -39,6 +42,7 @@ impl Default for TxOptions {
             poll_interval: Duration::from_millis(20),
             attempts: 4,
             backoff: Duration::from_millis(200),
+            gas_limit: None,
         }
     }
 }
@@ -125,6 +129,11 @@ impl Settlement {
         }
     }
 
+    /// A handle that sends with these options. Shares nonces with `self`.
+    pub fn with_options(&self, opts: TxOptions) -> Settlement {
+        Settlement { opts, ..self.clone() }
+    }
+
     /// Sends `tx` from `from` and waits for its receipt, retrying transport failures within the
     /// attempt budget and the deadline set by [`Settlement::before`].
     pub(crate) async fn send(
@@ -138,17 +147,16 @@ impl Settlement {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            if let Some(deadline) = deadline {
-                let chain_time = self.chain_time().await?;
-                if chain_time >= deadline {
-                    return Err(Error::DeadlinePassed {
-                        call,
-                        deadline,
-                        chain_time,
-                    });
+            let sent = async {
+                if let Some(deadline) = deadline {
+                    let chain_time = self.chain_time().await?;
+                    if chain_time >= deadline {
+                        return Err(Error::DeadlinePassed { call, deadline, chain_time });
+                    }
                 }
-            }
-            match self.send_once(call, from, tx.clone()).await {
+                self.send_once(call, from, tx.clone()).await
+            };
+            match sent.await {
                 Ok(hash) => return self.await_receipt(call, from, tx, hash).await,
                 Err(e @ Error::Rpc { .. }) if attempt < self.opts.attempts => {
                     warn!(target: "settlement::send", call, %from, attempt, error = %e, "retrying");
@@ -156,11 +164,7 @@ impl Settlement {
                     backoff *= 2;
                 }
                 Err(Error::Rpc { call, source, .. }) => {
-                    return Err(Error::Rpc {
-                        call,
-                        attempts: attempt,
-                        source,
-                    });
+                    return Err(Error::Rpc { call, attempts: attempt, source });
                 }
                 Err(e) => return Err(e),
             }
@@ -183,7 +187,10 @@ impl Settlement {
                 .await
                 .map_err(|e| Error::from_rpc(call, from, 1, e))?,
         };
-        let tx = tx.with_from(from).with_nonce(nonce);
+        let mut tx = tx.with_from(from).with_nonce(nonce);
+        if let Some(gas) = self.opts.gas_limit {
+            tx = tx.with_gas_limit(gas);
+        }
         match self.provider.send_transaction(tx).await {
             Ok(pending) => {
                 nonces.insert(from, nonce + 1);
@@ -247,21 +254,24 @@ impl Settlement {
         }
     }
 
-    /// Re-runs a failed transaction as a call on the state before its block, to name the revert.
+    /// Re-runs a failed transaction as a call on the state and environment of the block it was
+    /// mined in, to name the revert. The state is the one after the block, which reproduces the
+    /// usual causes: an earlier transaction in the block changed what the call depends on, or
+    /// the block's timestamp is past a deadline.
     async fn replay(
         &self,
         from: Address,
         tx: TransactionRequest,
         block: u64,
-    ) -> Option<ContractError> {
+    ) -> Option<Box<ContractError>> {
         let tx = tx.with_from(from);
-        let at = BlockId::number(block.saturating_sub(1));
+        let at = BlockId::number(block);
         match self.provider.call(tx).block(at).await {
             Ok(_) => None,
             Err(e) => e
                 .as_error_resp()
                 .and_then(|p| p.as_revert_data())
-                .map(|d| ContractError::decode(&d)),
+                .map(|d| Box::new(ContractError::decode(&d))),
         }
     }
 }

@@ -7,3 +7,4 @@ mod harness;
 mod lifecycle;
 mod model;
 mod reverts;
+mod client;

@@ -16,7 +16,9 @@ async fn create_task_reverts() {
     let rep = net.request(Mode::Replicated, 100).await;
     let opt = net.request(Mode::Optimistic, 100).await;
     let unknown_id = B256::repeat_byte(0x77);
-    let zk = with(&net.request(Mode::ZkProof, 100).await, |r| r.verifier_id = unknown_id);
+    let zk = with(&net.request(Mode::ZkProof, 100).await, |r| {
+        r.verifier_id = unknown_id
+    });
     // Every call below is estimated in a pending block at exactly `now`.
     let now = net.now().await + 1;
     net.next_block_at(now).await;
@@ -103,14 +105,30 @@ async fn create_task_reverts() {
     // The limits themselves are accepted: exactly 30 days (this block is mined at `now`), 16
     // seats with a quorum of 9, a 7-day window, the client's whole balance, client2's whole
     // allowance.
-    let (id, _) = net.s.create_task(c, &with(&rep, |r| r.reveal_deadline = max_end)).await.unwrap();
+    let (id, _) = net
+        .s
+        .create_task(c, &with(&rep, |r| r.reveal_deadline = max_end))
+        .await
+        .unwrap();
     assert_eq!(net.now().await, now);
     assert_eq!(net.s.task(id).await.unwrap().reveal_deadline, max_end);
-    net.s.create_task(c, &with(&rep, |r| (r.replication, r.quorum) = (16, 9))).await.unwrap();
-    net.s.create_task(c, &with(&opt, |r| r.challenge_window = week)).await.unwrap();
-    net.s.create_task(c2, &with(&opt, |r| r.bounty = tokens(10))).await.unwrap();
+    net.s
+        .create_task(c, &with(&rep, |r| (r.replication, r.quorum) = (16, 9)))
+        .await
+        .unwrap();
+    net.s
+        .create_task(c, &with(&opt, |r| r.challenge_window = week))
+        .await
+        .unwrap();
+    net.s
+        .create_task(c2, &with(&opt, |r| r.bounty = tokens(10)))
+        .await
+        .unwrap();
     let rest = tokens(10_000 - 300);
-    net.s.create_task(c, &with(&opt, |r| r.bounty = rest)).await.unwrap();
+    net.s
+        .create_task(c, &with(&opt, |r| r.bounty = rest))
+        .await
+        .unwrap();
     assert_eq!(net.s.token_balance(c).await.unwrap(), U256::ZERO);
     assert_eq!(net.s.task_count().await.unwrap(), U256::from(5));
 }
@@ -121,10 +139,15 @@ async fn cancel_reverts() {
     let req = net.request(Mode::Optimistic, 100).await;
     let (open, _) = net.s.create_task(net.client, &req).await.unwrap();
     let assigned = net.open_and_assign(&req, &[net.op(0)]).await;
-    let (open_view, assigned_view) =
-        (net.s.task(open).await.unwrap(), net.s.task(assigned).await.unwrap());
+    let (open_view, assigned_view) = (
+        net.s.task(open).await.unwrap(),
+        net.s.task(assigned).await.unwrap(),
+    );
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.cancel(net.client, unknown_task()).await, "UnknownTask");
+    expect_revert(
+        net.s.cancel(net.client, unknown_task()).await,
+        "UnknownTask",
+    );
     expect_revert(net.s.cancel(net.client, U256::ZERO).await, "UnknownTask");
     // Only the client, and only while unassigned.
     for who in [net.client2, net.coordinator, net.owner, net.op(0)] {

@@ -3,7 +3,7 @@
 use alloy::primitives::Address;
 use verity_settlement::{Mode, Status, TaskId};
 
-use super::{Frozen, outsider, unknown_task, warp};
+use super::{Frozen, outsider, unknown_task};
 use crate::harness::*;
 
 /// Creates an optimistic task, assigns `op` and posts `out` as its result.
@@ -24,7 +24,10 @@ async fn challenge_reverts() {
     let unsubmitted = net.open_and_assign(&req, &[net.op(1)]).await;
     let (open, _) = net.s.create_task(net.client, &req).await.unwrap();
     // Two results posted in consecutive blocks, one for each side of their windows' ends.
-    let (at, after) = (submitted(&net, net.op(2)).await, submitted(&net, net.op(3)).await);
+    let (at, after) = (
+        submitted(&net, net.op(2)).await,
+        submitted(&net, net.op(3)).await,
+    );
     // client2 lets the market take 10 tokens only; the outsider may spend but owns nothing.
     net.s.approve_market(net.client2, tokens(10)).await.unwrap();
     let broke = outsider(0);
@@ -37,7 +40,10 @@ async fn challenge_reverts() {
     expect_revert(net.s.challenge(ch, unsubmitted).await, "WrongStatus");
     expect_revert(net.s.challenge(op, id).await, "SelfChallenge");
     // The bond (= collateral, 50) must be paid.
-    expect_revert(net.s.challenge(net.client2, id).await, "ERC20InsufficientAllowance");
+    expect_revert(
+        net.s.challenge(net.client2, id).await,
+        "ERC20InsufficientAllowance",
+    );
     expect_revert(net.s.challenge(broke, id).await, "ERC20InsufficientBalance");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
@@ -62,7 +68,10 @@ async fn challenge_reverts() {
     let view = net.s.task(after).await.unwrap();
     let f = Frozen::take(&net).await;
     expect_revert(net.s.challenge(ch, after).await, "ChallengeWindowClosed");
-    expect_revert(net.s.challenge(net.op(3), after).await, "ChallengeWindowClosed");
+    expect_revert(
+        net.s.challenge(net.op(3), after).await,
+        "ChallengeWindowClosed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(after).await.unwrap(), view);
     assert_eq!(view.status, Status::Submitted);
@@ -92,7 +101,10 @@ async fn draw_committee_reverts() {
     assert!(dispute.drawn && !dispute.committee.is_empty());
     let f = Frozen::take(&net).await;
     expect_revert(net.s.draw_committee(k, id).await, "CommitteeAlreadyDrawn");
-    expect_revert(net.s.draw_committee(net.challenger, id).await, "CommitteeAlreadyDrawn");
+    expect_revert(
+        net.s.draw_committee(net.challenger, id).await,
+        "CommitteeAlreadyDrawn",
+    );
     f.check(&net).await;
     assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
 
@@ -118,7 +130,10 @@ async fn vote_reverts() {
     net.s.challenge(net.challenger, undrawn).await.unwrap();
     net.s.draw_committee(net.keeper, id).await.unwrap();
     let committee = net.s.dispute(id).await.unwrap().committee;
-    assert!(committee.len() >= 2, "the test needs two members: {committee:?}");
+    assert!(
+        committee.len() >= 2,
+        "the test needs two members: {committee:?}"
+    );
     let outside = (1..7)
         .map(|i| net.op(i))
         .find(|o| !committee.contains(o))
@@ -127,13 +142,22 @@ async fn vote_reverts() {
 
     let dispute = net.s.dispute(id).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.vote(committee[0], unknown_task(), out).await, "UnknownTask");
-    expect_revert(net.s.vote(committee[0], unchallenged, out).await, "WrongStatus");
+    expect_revert(
+        net.s.vote(committee[0], unknown_task(), out).await,
+        "UnknownTask",
+    );
+    expect_revert(
+        net.s.vote(committee[0], unchallenged, out).await,
+        "WrongStatus",
+    );
     for who in [op, net.challenger, net.client, net.keeper, outside] {
         expect_revert(net.s.vote(who, id, out).await, "NotCommitteeMember");
     }
     // Before the draw nobody is a member.
-    expect_revert(net.s.vote(committee[0], undrawn, out).await, "NotCommitteeMember");
+    expect_revert(
+        net.s.vote(committee[0], undrawn, out).await,
+        "NotCommitteeMember",
+    );
     f.check(&net).await;
     assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
 
@@ -141,7 +165,12 @@ async fn vote_reverts() {
     let dispute = net.s.dispute(id).await.unwrap();
     let f = Frozen::take(&net).await;
     expect_revert(net.s.vote(committee[0], id, out).await, "AlreadyVoted");
-    expect_revert(net.s.vote(committee[0], id, digest("changed my mind")).await, "AlreadyVoted");
+    expect_revert(
+        net.s
+            .vote(committee[0], id, digest("changed my mind"))
+            .await,
+        "AlreadyVoted",
+    );
     f.check(&net).await;
     assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
     assert_eq!((dispute.agree, dispute.disagree), (1, 0));
@@ -173,7 +202,10 @@ async fn resolve_dispute_reverts() {
     net.mine().await;
 
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.resolve_dispute(k, unknown_task()).await, "UnknownTask");
+    expect_revert(
+        net.s.resolve_dispute(k, unknown_task()).await,
+        "UnknownTask",
+    );
     expect_revert(net.s.resolve_dispute(k, unchallenged).await, "WrongStatus");
     // Not drawn, and the vote deadline is ahead.
     expect_revert(net.s.resolve_dispute(k, id).await, "TooEarly");
@@ -182,7 +214,10 @@ async fn resolve_dispute_reverts() {
 
     net.s.draw_committee(k, id).await.unwrap();
     let committee = net.s.dispute(id).await.unwrap().committee;
-    assert!(committee.len() >= 2, "the test needs two members: {committee:?}");
+    assert!(
+        committee.len() >= 2,
+        "the test needs two members: {committee:?}"
+    );
     net.s.vote(committee[0], id, digest("out")).await.unwrap();
     let deadline = net.s.dispute(id).await.unwrap().vote_deadline;
     // Drawn, not everyone voted, at the very last second of the vote.
@@ -191,7 +226,10 @@ async fn resolve_dispute_reverts() {
     expect_revert(net.s.resolve_dispute(k, id).await, "TooEarly");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Challenged);
-    assert_eq!(net.s.task(undrawn).await.unwrap().status, Status::Challenged);
+    assert_eq!(
+        net.s.task(undrawn).await.unwrap().status,
+        Status::Challenged
+    );
 
     net.next_block_at(deadline + 1).await;
     net.s.resolve_dispute(k, id).await.unwrap();

@@ -28,6 +28,9 @@ use verity_settlement::{Mode, TaskId, TaskRequest};
 
 use crate::harness::{Ledger, MNEMONIC, Net};
 
+/// OpenZeppelin's error for a caller that is not the owner (or not the pending owner).
+pub(super) const NOT_OWNER: &str = "OwnableUnauthorizedAccount";
+
 /// What a reverted call must leave as it was: the ledger and the head block.
 pub(super) struct Frozen {
     ledger: Ledger,
@@ -36,14 +39,21 @@ pub(super) struct Frozen {
 
 impl Frozen {
     pub(super) async fn take(net: &Net) -> Self {
-        Frozen { ledger: net.ledger().await, block: block(net).await }
+        Frozen {
+            ledger: net.ledger().await,
+            block: block(net).await,
+        }
     }
 
     /// Asserts no balance moved and no block was mined since [`Frozen::take`].
     pub(super) async fn check(&self, net: &Net) {
         let after = net.ledger().await;
         self.ledger.assert_deltas(&after, &[]);
-        assert_eq!(block(net).await, self.block, "a reverting call must not be mined");
+        assert_eq!(
+            block(net).await,
+            self.block,
+            "a reverting call must not be mined"
+        );
     }
 }
 
@@ -75,9 +85,7 @@ pub(super) fn registry_sol(net: &Net) -> NodeRegistry::NodeRegistryInstance<DynP
     NodeRegistry::new(net.s.deployment().registry, net.s.provider().clone())
 }
 
-pub(super) fn verifiers_sol(
-    net: &Net,
-) -> VerifierRegistry::VerifierRegistryInstance<DynProvider> {
+pub(super) fn verifiers_sol(net: &Net) -> VerifierRegistry::VerifierRegistryInstance<DynProvider> {
     VerifierRegistry::new(net.s.deployment().verifiers, net.s.provider().clone())
 }
 
@@ -127,7 +135,10 @@ pub(super) async fn mock_verifier(net: &Net) -> B256 {
         .await
         .expect("deploy mock verifier");
     let id = B256::repeat_byte(0x2a);
-    net.s.set_verifier(net.owner, id, verifier).await.expect("set verifier");
+    net.s
+        .set_verifier(net.owner, id, verifier)
+        .await
+        .expect("set verifier");
     id
 }
 

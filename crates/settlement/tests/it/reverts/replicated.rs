@@ -20,7 +20,10 @@ async fn assign_reverts() {
     assert!(net.s.operator(jailed).await.unwrap().jailed_until > net.now().await);
     // op5 is below the minimum stake.
     let poor = net.op(5);
-    net.s.request_unstake(poor, tokens(STAKE - MIN_STAKE + 1)).await.unwrap();
+    net.s
+        .request_unstake(poor, tokens(STAKE - MIN_STAKE + 1))
+        .await
+        .unwrap();
     // op4 has 600 of its 1000 locked on another task: 400 free.
     let busy = net.op(4);
     let mut big = net.request(Mode::Optimistic, 100).await;
@@ -41,19 +44,46 @@ async fn assign_reverts() {
     for who in [net.client, net.owner, a, net.keeper] {
         expect_revert(net.s.assign(who, open, &[a, b, c]).await, "NotCoordinator");
     }
-    expect_revert(net.s.assign(co, unknown_task(), &[a, b, c]).await, "UnknownTask");
+    expect_revert(
+        net.s.assign(co, unknown_task(), &[a, b, c]).await,
+        "UnknownTask",
+    );
     expect_revert(net.s.assign(co, taken, &[a]).await, "WrongStatus");
     expect_revert(net.s.assign(co, open, &[a, b]).await, "WrongOperatorCount");
-    expect_revert(net.s.assign(co, open, &[a, b, c, d]).await, "WrongOperatorCount");
+    expect_revert(
+        net.s.assign(co, open, &[a, b, c, d]).await,
+        "WrongOperatorCount",
+    );
     expect_revert(net.s.assign(co, open, &[]).await, "WrongOperatorCount");
-    expect_revert(net.s.assign(co, open, &[a, Address::ZERO, b]).await, "ZeroAddress");
-    expect_revert(net.s.assign(co, open, &[a, a, b]).await, "DuplicateOperator");
-    expect_revert(net.s.assign(co, open, &[a, b, a]).await, "DuplicateOperator");
+    expect_revert(
+        net.s.assign(co, open, &[a, Address::ZERO, b]).await,
+        "ZeroAddress",
+    );
+    expect_revert(
+        net.s.assign(co, open, &[a, a, b]).await,
+        "DuplicateOperator",
+    );
+    expect_revert(
+        net.s.assign(co, open, &[a, b, a]).await,
+        "DuplicateOperator",
+    );
     // The last seat fails after the first two were locked: those locks are undone too.
-    expect_revert(net.s.assign(co, open, &[a, b, net.client]).await, "NotRegistered");
-    expect_revert(net.s.assign(co, open, &[a, b, jailed]).await, "OperatorJailed");
-    expect_revert(net.s.assign(co, open, &[a, b, poor]).await, "BelowMinimumStake");
-    expect_revert(net.s.assign(co, open_big, &[a, b, busy]).await, "InsufficientFreeStake");
+    expect_revert(
+        net.s.assign(co, open, &[a, b, net.client]).await,
+        "NotRegistered",
+    );
+    expect_revert(
+        net.s.assign(co, open, &[a, b, jailed]).await,
+        "OperatorJailed",
+    );
+    expect_revert(
+        net.s.assign(co, open, &[a, b, poor]).await,
+        "BelowMinimumStake",
+    );
+    expect_revert(
+        net.s.assign(co, open_big, &[a, b, busy]).await,
+        "InsufficientFreeStake",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(open).await.unwrap(), view);
     assert!(net.s.operators_of(open).await.unwrap().is_empty());
@@ -102,7 +132,10 @@ async fn commit_reverts() {
     let view = net.s.task(id).await.unwrap();
 
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.commit(ops[0], unknown_task(), c0).await, "UnknownTask");
+    expect_revert(
+        net.s.commit(ops[0], unknown_task(), c0).await,
+        "UnknownTask",
+    );
     expect_revert(net.s.commit(net.op(3), optimistic, c0).await, "WrongMode");
     expect_revert(net.s.commit(ops[0], open, c0).await, "WrongStatus");
     expect_revert(net.s.commit(net.op(6), id, c0).await, "NotAssigned");
@@ -128,15 +161,24 @@ async fn commit_reverts() {
     let c4 = net.commitment(at, net.op(4), digest("out"), salt(4));
     net.s.commit(net.op(4), at, c4).await.unwrap();
     assert_eq!(net.now().await, edge.commit_deadline);
-    assert_eq!(net.s.seat(at, net.op(4)).await.unwrap().seat, Seat::Committed);
+    assert_eq!(
+        net.s.seat(at, net.op(4)).await.unwrap().seat,
+        Seat::Committed
+    );
     net.next_block_at(edge.commit_deadline + 1).await;
     let view = net.s.task(after).await.unwrap();
     let f = Frozen::take(&net).await;
     let c5 = net.commitment(after, net.op(5), digest("out"), salt(5));
-    expect_revert(net.s.commit(net.op(5), after, c5).await, "CommitDeadlinePassed");
+    expect_revert(
+        net.s.commit(net.op(5), after, c5).await,
+        "CommitDeadlinePassed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(after).await.unwrap(), view);
-    assert_eq!(net.s.seat(after, net.op(5)).await.unwrap().seat, Seat::Assigned);
+    assert_eq!(
+        net.s.seat(after, net.op(5)).await.unwrap().seat,
+        Seat::Assigned
+    );
 }
 
 #[tokio::test]
@@ -148,21 +190,40 @@ async fn reveal_reverts() {
     let id = net.open_and_assign(&rep, &ops).await;
     let opt = net.request(Mode::Optimistic, 100).await;
     let optimistic = net.open_and_assign(&opt, &[net.op(5)]).await;
-    let (open, _) = net.s.create_task(net.client, &single_seat(&net).await).await.unwrap();
+    let (open, _) = net
+        .s
+        .create_task(net.client, &single_seat(&net).await)
+        .await
+        .unwrap();
     let out = digest("out");
     let c = |i: usize| net.commitment(id, ops[i], out, salt(i as u8));
     net.s.commit(ops[0], id, c(0)).await.unwrap();
 
     let view = net.s.task(id).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.reveal(ops[0], unknown_task(), out, salt(0)).await, "UnknownTask");
-    expect_revert(net.s.reveal(net.op(5), optimistic, out, salt(0)).await, "WrongMode");
-    expect_revert(net.s.reveal(ops[0], open, out, salt(0)).await, "WrongStatus");
+    expect_revert(
+        net.s.reveal(ops[0], unknown_task(), out, salt(0)).await,
+        "UnknownTask",
+    );
+    expect_revert(
+        net.s.reveal(net.op(5), optimistic, out, salt(0)).await,
+        "WrongMode",
+    );
+    expect_revert(
+        net.s.reveal(ops[0], open, out, salt(0)).await,
+        "WrongStatus",
+    );
     // Assigned but not committed, and not assigned at all.
     expect_revert(net.s.reveal(ops[1], id, out, salt(1)).await, "NotCommitted");
-    expect_revert(net.s.reveal(net.op(6), id, out, salt(6)).await, "NotCommitted");
+    expect_revert(
+        net.s.reveal(net.op(6), id, out, salt(6)).await,
+        "NotCommitted",
+    );
     // Four seats have not committed and the commit deadline is ahead.
-    expect_revert(net.s.reveal(ops[0], id, out, salt(0)).await, "CommitPhaseOpen");
+    expect_revert(
+        net.s.reveal(ops[0], id, out, salt(0)).await,
+        "CommitPhaseOpen",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
     assert_eq!(net.s.seat(id, ops[0]).await.unwrap().seat, Seat::Committed);
@@ -173,15 +234,30 @@ async fn reveal_reverts() {
     net.s.commit(ops[2], id, c(0)).await.unwrap();
     net.s.decline(ops[3], id).await.unwrap();
     net.s.commit(ops[4], id, c(4)).await.unwrap();
-    let seats = [net.s.seat(id, ops[1]).await.unwrap(), net.s.seat(id, ops[2]).await.unwrap()];
+    let seats = [
+        net.s.seat(id, ops[1]).await.unwrap(),
+        net.s.seat(id, ops[2]).await.unwrap(),
+    ];
     let f = Frozen::take(&net).await;
     expect_revert(net.s.reveal(ops[3], id, out, salt(3)).await, "NotCommitted");
     // Wrong salt, wrong digest.
-    expect_revert(net.s.reveal(ops[1], id, out, salt(0)).await, "CommitmentMismatch");
-    expect_revert(net.s.reveal(ops[1], id, digest("other"), salt(1)).await, "CommitmentMismatch");
+    expect_revert(
+        net.s.reveal(ops[1], id, out, salt(0)).await,
+        "CommitmentMismatch",
+    );
+    expect_revert(
+        net.s.reveal(ops[1], id, digest("other"), salt(1)).await,
+        "CommitmentMismatch",
+    );
     // The copier cannot open op0's commitment, with op0's digest and salt or any other.
-    expect_revert(net.s.reveal(ops[2], id, out, salt(0)).await, "CommitmentMismatch");
-    expect_revert(net.s.reveal(ops[2], id, out, salt(2)).await, "CommitmentMismatch");
+    expect_revert(
+        net.s.reveal(ops[2], id, out, salt(0)).await,
+        "CommitmentMismatch",
+    );
+    expect_revert(
+        net.s.reveal(ops[2], id, out, salt(2)).await,
+        "CommitmentMismatch",
+    );
     f.check(&net).await;
     assert_eq!(net.s.seat(id, ops[1]).await.unwrap(), seats[0]);
     assert_eq!(net.s.seat(id, ops[2]).await.unwrap(), seats[1]);
@@ -190,8 +266,14 @@ async fn reveal_reverts() {
     net.s.reveal(ops[0], id, out, salt(0)).await.unwrap();
     let seat = net.s.seat(id, ops[0]).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.reveal(ops[0], id, out, salt(0)).await, "AlreadyRevealed");
-    expect_revert(net.s.reveal(ops[0], id, digest("other"), salt(0)).await, "AlreadyRevealed");
+    expect_revert(
+        net.s.reveal(ops[0], id, out, salt(0)).await,
+        "AlreadyRevealed",
+    );
+    expect_revert(
+        net.s.reveal(ops[0], id, digest("other"), salt(0)).await,
+        "AlreadyRevealed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.seat(id, ops[0]).await.unwrap(), seat);
 
@@ -202,7 +284,10 @@ async fn reveal_reverts() {
     net.next_block_at(rep.reveal_deadline + 1).await;
     let view = net.s.task(id).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.reveal(ops[1], id, out, salt(1)).await, "RevealDeadlinePassed");
+    expect_revert(
+        net.s.reveal(ops[1], id, out, salt(1)).await,
+        "RevealDeadlinePassed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
     assert_eq!(view.reveals, 2);
@@ -218,8 +303,18 @@ async fn decline_reverts() {
     let (open, _) = net.s.create_task(net.client, &rep).await.unwrap();
     let opt = net.request(Mode::Optimistic, 100).await;
     let submitted = net.open_and_assign(&opt, &[net.op(3)]).await;
-    net.s.submit_result(net.op(3), submitted, digest("out")).await.unwrap();
-    net.s.commit(ops[0], id, net.commitment(id, ops[0], digest("out"), salt(0))).await.unwrap();
+    net.s
+        .submit_result(net.op(3), submitted, digest("out"))
+        .await
+        .unwrap();
+    net.s
+        .commit(
+            ops[0],
+            id,
+            net.commitment(id, ops[0], digest("out"), salt(0)),
+        )
+        .await
+        .unwrap();
     net.s.decline(ops[1], id).await.unwrap();
 
     let view = net.s.task(id).await.unwrap();

@@ -14,17 +14,28 @@ async fn submit_result_reverts() {
     let id = net.open_and_assign(&opt, &[op]).await;
     let late = net.open_and_assign(&opt, &[other]).await;
     let (open, _) = net.s.create_task(net.client, &opt).await.unwrap();
-    let replicated = net.open_and_assign(&single_seat(&net).await, &[net.op(2)]).await;
+    let replicated = net
+        .open_and_assign(&single_seat(&net).await, &[net.op(2)])
+        .await;
     let out = digest("out");
 
     let view = net.s.task(id).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.submit_result(op, unknown_task(), out).await, "UnknownTask");
-    expect_revert(net.s.submit_result(net.op(2), replicated, out).await, "WrongMode");
+    expect_revert(
+        net.s.submit_result(op, unknown_task(), out).await,
+        "UnknownTask",
+    );
+    expect_revert(
+        net.s.submit_result(net.op(2), replicated, out).await,
+        "WrongMode",
+    );
     expect_revert(net.s.submit_result(op, open, out).await, "WrongStatus");
     // Only the assigned operator: not another operator, not the client.
     expect_revert(net.s.submit_result(other, id, out).await, "NotAssigned");
-    expect_revert(net.s.submit_result(net.client, id, out).await, "NotAssigned");
+    expect_revert(
+        net.s.submit_result(net.client, id, out).await,
+        "NotAssigned",
+    );
     expect_revert(net.s.submit_result(op, id, B256::ZERO).await, "ZeroDigest");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
@@ -33,7 +44,10 @@ async fn submit_result_reverts() {
     let view = net.s.task(id).await.unwrap();
     let f = Frozen::take(&net).await;
     expect_revert(net.s.submit_result(op, id, out).await, "WrongStatus");
-    expect_revert(net.s.submit_result(op, id, digest("second thoughts")).await, "WrongStatus");
+    expect_revert(
+        net.s.submit_result(op, id, digest("second thoughts")).await,
+        "WrongStatus",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
     assert_eq!(view.result, out);
@@ -41,7 +55,10 @@ async fn submit_result_reverts() {
     net.next_block_at(opt.commit_deadline + 1).await;
     let view = net.s.task(late).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.submit_result(other, late, out).await, "CommitDeadlinePassed");
+    expect_revert(
+        net.s.submit_result(other, late, out).await,
+        "CommitDeadlinePassed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(late).await.unwrap(), view);
     assert_eq!((view.status, view.submitted_at), (Status::Assigned, 0));
@@ -64,17 +81,37 @@ async fn submit_proof_reverts() {
 
     let view = net.s.task(id).await.unwrap();
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.submit_proof(op, unknown_task(), out, good.clone()).await, "UnknownTask");
+    expect_revert(
+        net.s
+            .submit_proof(op, unknown_task(), out, good.clone())
+            .await,
+        "UnknownTask",
+    );
     let p = proof_for(&net, &zk, optimistic, net.op(2), out);
-    expect_revert(net.s.submit_proof(net.op(2), optimistic, out, p).await, "WrongMode");
+    expect_revert(
+        net.s.submit_proof(net.op(2), optimistic, out, p).await,
+        "WrongMode",
+    );
     let p = proof_for(&net, &zk, open, op, out);
     expect_revert(net.s.submit_proof(op, open, out, p).await, "WrongStatus");
-    expect_revert(net.s.submit_proof(other, id, out, good.clone()).await, "NotAssigned");
+    expect_revert(
+        net.s.submit_proof(other, id, out, good.clone()).await,
+        "NotAssigned",
+    );
     let p = proof_for(&net, &zk, id, op, B256::ZERO);
-    expect_revert(net.s.submit_proof(op, id, B256::ZERO, p).await, "ZeroDigest");
+    expect_revert(
+        net.s.submit_proof(op, id, B256::ZERO, p).await,
+        "ZeroDigest",
+    );
     // Empty, truncated, for another digest, for another operator's binding.
-    expect_revert(net.s.submit_proof(op, id, out, Bytes::new()).await, "InvalidProof");
-    expect_revert(net.s.submit_proof(op, id, out, good.slice(..31)).await, "InvalidProof");
+    expect_revert(
+        net.s.submit_proof(op, id, out, Bytes::new()).await,
+        "InvalidProof",
+    );
+    expect_revert(
+        net.s.submit_proof(op, id, out, good.slice(..31)).await,
+        "InvalidProof",
+    );
     let p = proof_for(&net, &zk, id, op, digest("other"));
     expect_revert(net.s.submit_proof(op, id, out, p).await, "InvalidProof");
     let p = proof_for(&net, &zk, id, other, out);
@@ -93,7 +130,10 @@ async fn submit_proof_reverts() {
     let view = net.s.task(late).await.unwrap();
     let f = Frozen::take(&net).await;
     let p = proof_for(&net, &zk, late, other, out);
-    expect_revert(net.s.submit_proof(other, late, out, p).await, "CommitDeadlinePassed");
+    expect_revert(
+        net.s.submit_proof(other, late, out, p).await,
+        "CommitDeadlinePassed",
+    );
     f.check(&net).await;
     assert_eq!(net.s.task(late).await.unwrap(), view);
     assert_eq!(view.status, Status::Assigned);
@@ -115,7 +155,10 @@ async fn finalize_reverts() {
     let zk_id = net.open_and_assign(&zk, &[net.op(4)]).await;
     let out = digest("out");
     for (i, op) in ops.iter().enumerate() {
-        net.s.commit(*op, id, net.commitment(id, *op, out, salt(i as u8))).await.unwrap();
+        net.s
+            .commit(*op, id, net.commitment(id, *op, out, salt(i as u8)))
+            .await
+            .unwrap();
     }
     for (i, op) in ops.iter().enumerate().take(2) {
         net.s.reveal(*op, id, out, salt(i as u8)).await.unwrap();
@@ -141,13 +184,19 @@ async fn finalize_reverts() {
     }
 
     // Optimistic: still too early at the last second of the challenge window.
-    net.s.submit_result(net.op(3), optimistic, out).await.unwrap();
+    net.s
+        .submit_result(net.op(3), optimistic, out)
+        .await
+        .unwrap();
     let ends = net.s.task(optimistic).await.unwrap().challenge_ends();
     net.next_block_at(ends).await;
     let f = Frozen::take(&net).await;
     expect_revert(net.s.finalize(k, optimistic).await, "TooEarly");
     f.check(&net).await;
-    assert_eq!(net.s.task(optimistic).await.unwrap().status, Status::Submitted);
+    assert_eq!(
+        net.s.task(optimistic).await.unwrap().status,
+        Status::Submitted
+    );
     net.next_block_at(ends + 1).await;
     net.s.finalize(k, optimistic).await.unwrap();
 
@@ -159,7 +208,10 @@ async fn finalize_reverts() {
     expect_revert(net.s.finalize(k, optimistic).await, "WrongStatus");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
-    assert_eq!(net.s.task(optimistic).await.unwrap().status, Status::Finalized);
+    assert_eq!(
+        net.s.task(optimistic).await.unwrap().status,
+        Status::Finalized
+    );
 }
 
 #[tokio::test]
@@ -170,9 +222,14 @@ async fn claim_timeout_reverts() {
     let (open, _) = net.s.create_task(net.client, &opt).await.unwrap();
     let silent = net.open_and_assign(&opt, &[net.op(0)]).await;
     let submitted = net.open_and_assign(&opt, &[net.op(1)]).await;
-    net.s.submit_result(net.op(1), submitted, digest("out")).await.unwrap();
+    net.s
+        .submit_result(net.op(1), submitted, digest("out"))
+        .await
+        .unwrap();
     let rep = net.request(Mode::Replicated, 100).await;
-    let replicated = net.open_and_assign(&rep, &[net.op(2), net.op(3), net.op(4)]).await;
+    let replicated = net
+        .open_and_assign(&rep, &[net.op(2), net.op(3), net.op(4)])
+        .await;
 
     // At the last second of the assignment window.
     net.next_block_at(opt.assign_deadline).await;
@@ -207,8 +264,14 @@ async fn claim_timeout_reverts() {
     expect_revert(net.s.claim_timeout(k, silent).await, "WrongStatus");
     f.check(&net).await;
     assert_eq!(net.s.task(silent).await.unwrap().status, Status::Refunded);
-    assert_eq!(net.s.task(replicated).await.unwrap().status, Status::Assigned);
-    assert_eq!(net.s.seat(replicated, net.op(2)).await.unwrap().seat, Seat::Assigned);
+    assert_eq!(
+        net.s.task(replicated).await.unwrap().status,
+        Status::Assigned
+    );
+    assert_eq!(
+        net.s.seat(replicated, net.op(2)).await.unwrap().seat,
+        Seat::Assigned
+    );
 }
 
 #[tokio::test]
@@ -229,5 +292,8 @@ async fn withdraw_reverts() {
     expect_revert(net.s.withdraw(net.client2).await, "NothingToWithdraw");
     f.check(&net).await;
     assert_eq!(net.s.market_balance(net.client).await.unwrap(), U256::ZERO);
-    assert_eq!(net.s.token_balance(net.client).await.unwrap(), tokens(10_000));
+    assert_eq!(
+        net.s.token_balance(net.client).await.unwrap(),
+        tokens(10_000)
+    );
 }
