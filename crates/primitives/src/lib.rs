@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod envelope;
+
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     sol_types::SolValue,

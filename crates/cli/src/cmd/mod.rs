@@ -3,6 +3,7 @@
 mod bench;
 mod contracts;
 mod devnet;
+mod keys;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -23,6 +24,9 @@ enum Command {
     /// Deploy the contracts to a chain.
     #[command(subcommand)]
     Contracts(contracts::ContractsCommand),
+    /// Key files.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Measurements.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -58,5 +62,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Devnet(args) => devnet::run(args).await,
         Command::Contracts(cmd) => contracts::run(cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Keys(cmd) => keys::run(cmd),
     }
 }

@@ -67,3 +67,25 @@ fn deploy_rejects_a_malformed_key_with_a_clear_error() {
     assert!(stderr.contains("parsing the private key"), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing on stdout on failure");
 }
+
+#[test]
+fn keys_new_writes_a_private_key_file_and_refuses_to_overwrite() {
+    let dir = std::env::temp_dir().join(format!("verity-keys-{}", std::process::id()));
+    let path = dir.join("node.key");
+    let out = verity().args(["keys", "new", "--out", path.to_str().unwrap(), "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let address: Address = json["address"].as_str().unwrap().parse().unwrap();
+    let key: alloy::signers::local::PrivateKeySigner =
+        std::fs::read_to_string(&path).unwrap().trim().parse().unwrap();
+    assert_eq!(key.address(), address);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let again = verity().args(["keys", "new", "--out", path.to_str().unwrap()]).output().unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
