@@ -1,0 +1,342 @@
+//! The task loop: find assignments on chain, fetch, execute, deliver (commit then reveal, or
+//! submit), settle, withdraw. Every step first reads the chain and the database, so a node that
+//! restarts at any point picks up where it stopped, without sending anything twice: the salt of
+//! a commitment is stored (fsynced) before the commitment is sent, and a step that finds its
+//! effect already on chain just records it.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, B256, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use sha2::{Digest as _, Sha256};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+use verity_contracts::TaskMarket;
+use verity_executor::{ExecError, Executor, TaskLimits};
+use verity_primitives::envelope::TaskInput;
+use verity_settlement::{Mode, Seat, Settlement, Status, TaskInfo};
+
+use crate::{
+    blobs::Blobs,
+    db::{Phase, TaskDb, TaskRow},
+    error::NodeError,
+    metrics::Metrics,
+};
+
+/// The result digest of a program that fails deterministically (out of fuel, a trap, ...):
+/// every honest replica gets the same error, so they agree on this digest.
+pub fn error_digest(code: &str) -> B256 {
+    B256::from_slice(&Sha256::digest(format!("verity:error:{code}")))
+}
+
+/// Runs assigned tasks for one operator.
+#[derive(Debug)]
+pub struct Worker<B> {
+    s: Settlement,
+    me: Address,
+    db: TaskDb,
+    blobs: B,
+    executor: Arc<Executor>,
+    metrics: Arc<Metrics>,
+    poll: Duration,
+    confirmations: u64,
+}
+
+impl<B: Blobs> Worker<B> {
+    /// A worker for operator `me` (whose key the settlement's provider holds).
+    pub fn new(
+        s: Settlement,
+        me: Address,
+        db: TaskDb,
+        blobs: B,
+        executor: Arc<Executor>,
+        metrics: Arc<Metrics>,
+        poll: Duration,
+    ) -> Self {
+        Self { s, me, db, blobs, executor, metrics, poll, confirmations: 1 }
+    }
+
+    /// Only blocks at least this deep are scanned for assignments (1 = the latest).
+    pub fn with_confirmations(mut self, confirmations: u64) -> Self {
+        self.confirmations = confirmations.max(1);
+        self
+    }
+
+    /// Loops until `cancel`: scan, then advance every in-flight task. Cancellation is only
+    /// observed between steps, so a step in progress (a transaction being sent) completes.
+    pub async fn run(&self, cancel: CancellationToken) -> Result<(), NodeError> {
+        info!(target: "node::worker", operator = %self.me, "started");
+        loop {
+            if let Err(e) = self.tick().await {
+                if e.is_fatal() {
+                    return Err(e);
+                }
+                warn!(target: "node::worker", error = %e, "step failed; retrying next round");
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(self.poll) => {}
+            }
+        }
+        info!(target: "node::worker", "stopped; in-flight tasks resume on restart");
+        Ok(())
+    }
+
+    /// One round: scan for new assignments, then step each in-flight task once.
+    pub async fn tick(&self) -> Result<(), NodeError> {
+        self.scan().await?;
+        for row in self.db.in_flight().await? {
+            let id = row.task_id;
+            if let Err(e) = self.step(row).await {
+                if e.is_fatal() {
+                    return Err(e);
+                }
+                warn!(target: "node::worker", task = %id, error = %e, "task step failed");
+            }
+        }
+        Ok(())
+    }
+
+    async fn scan(&self) -> Result<(), NodeError> {
+        let head = self.s.block_number().await?;
+        let Some(to) = head.checked_sub(self.confirmations - 1) else { return Ok(()) };
+        let from = match self.db.next_block().await? {
+            Some(b) => b,
+            None => self.s.deployment().deployed_block,
+        };
+        if from > to {
+            return Ok(());
+        }
+        // Bounded ranges keep each query under node limits.
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start + 5_000);
+            let filter = Filter::new()
+                .address(self.s.deployment().market)
+                .event_signature(TaskMarket::TaskAssigned::SIGNATURE_HASH)
+                .from_block(start)
+                .to_block(end);
+            let logs = self
+                .s
+                .provider()
+                .get_logs(&filter)
+                .await
+                .map_err(|e| NodeError::Chain(format!("eth_getLogs {start}..={end}: {e}")))?;
+            for log in logs {
+                let ev = TaskMarket::TaskAssigned::decode_log(&log.inner)
+                    .map_err(|e| NodeError::Chain(format!("TaskAssigned log: {e}")))?;
+                if ev.operators.contains(&self.me) && self.db.insert_assigned(ev.taskId).await? {
+                    info!(target: "node::worker", task = %ev.taskId, "assigned");
+                }
+            }
+            self.db.set_next_block(end + 1).await?;
+            start = end + 1;
+        }
+        Ok(())
+    }
+
+    /// Advances one task by at most one phase.
+    pub async fn step(&self, row: TaskRow) -> Result<(), NodeError> {
+        let id = row.task_id;
+        let task = self.s.task(id).await?;
+        if task.status.is_terminal() {
+            return self.settled(id, &task).await;
+        }
+        match row.phase {
+            Phase::Assigned => self.execute(id, &task).await,
+            Phase::Executed | Phase::Committing => {
+                let result = row.result.ok_or(NodeError::Missing { task: id, what: "result" })?;
+                self.deliver(id, &task, result, row.salt).await
+            }
+            Phase::Committed => {
+                let result = row.result.ok_or(NodeError::Missing { task: id, what: "result" })?;
+                let salt = row.salt.ok_or(NodeError::Missing { task: id, what: "salt" })?;
+                self.reveal(id, &task, result, salt).await
+            }
+            Phase::Delivered => self.try_finalize(id, &task).await,
+            Phase::Declined | Phase::Done => Ok(()),
+        }
+    }
+
+    async fn execute(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
+        if task.mode == Mode::ZkProof {
+            // Proving comes with the ZK issue; hand the seat back rather than be slashed.
+            return self.decline(id, task, "this node cannot prove ZkProof tasks yet").await;
+        }
+        let fetched = async {
+            let program = self.blobs.fetch(task.program_digest).await?;
+            let input = self.blobs.fetch(task.input_digest).await?;
+            Ok::<_, crate::blobs::BlobError>((program, input))
+        };
+        let (program, input) = match fetched.await {
+            Ok(v) => v,
+            Err(e) => return self.decline(id, task, &e.to_string()).await,
+        };
+        let envelope = match TaskInput::decode(&input) {
+            Ok(e) => e,
+            Err(e) => return self.decline(id, task, &e.to_string()).await,
+        };
+        let limits = TaskLimits {
+            fuel: envelope.limits.fuel,
+            max_memory_bytes: envelope.limits.max_memory_bytes,
+            max_table_elements: envelope.limits.max_table_elements,
+            max_output_bytes: envelope.limits.max_output_bytes,
+        };
+        let executor = self.executor.clone();
+        let started = std::time::Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            executor.execute(&program, &envelope.payload, &limits)
+        })
+        .await
+        .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
+        self.metrics.execution_seconds.observe(started.elapsed().as_secs_f64());
+        let result = match outcome {
+            Ok(exec) => {
+                self.metrics.fuel.inc_by(exec.receipt.fuel_used);
+                let digest = B256::from(exec.receipt.result_digest.0);
+                let published = self.blobs.publish(exec.output).await?;
+                debug_assert_eq!(published, digest);
+                digest
+            }
+            Err(e) if e.is_deterministic() => {
+                info!(target: "node::worker", task = %id, error = %e, "program failed deterministically");
+                error_digest(e.code())
+            }
+            Err(e) => return self.decline_host_failure(id, task, &e).await,
+        };
+        info!(target: "node::worker", task = %id, %result, "executed");
+        self.db.set_phase(id, Phase::Executed, Some(result), None).await?;
+        Ok(())
+    }
+
+    async fn decline_host_failure(&self, id: U256, task: &TaskInfo, e: &ExecError) -> Result<(), NodeError> {
+        self.decline(id, task, &format!("host-side execution failure: {e}")).await
+    }
+
+    async fn deliver(&self, id: U256, task: &TaskInfo, result: B256, salt: Option<B256>) -> Result<(), NodeError> {
+        match task.mode {
+            Mode::Replicated => {
+                let seat = self.s.seat(id, self.me).await?;
+                if seat.seat != Seat::Assigned {
+                    // Our commitment is already on chain (sent before a restart).
+                    self.db.set_phase(id, Phase::Committed, None, None).await?;
+                    return Ok(());
+                }
+                let salt = match salt {
+                    Some(s) => s,
+                    None => {
+                        let s = B256::from(rand::random::<[u8; 32]>());
+                        // Durable before the commitment leaves the node.
+                        self.db.set_phase(id, Phase::Committing, None, Some(s)).await?;
+                        s
+                    }
+                };
+                let d = self.s.deployment();
+                let c = verity_primitives::commitment(d.chain_id, d.market, id, self.me, result, salt);
+                self.s.before(task.commit_deadline + 1).commit(self.me, id, c).await?;
+                self.db.set_phase(id, Phase::Committed, None, None).await?;
+                info!(target: "node::worker", task = %id, "committed");
+            }
+            Mode::Optimistic => {
+                if task.status == Status::Assigned {
+                    self.s.before(task.commit_deadline + 1).submit_result(self.me, id, result).await?;
+                    info!(target: "node::worker", task = %id, "submitted");
+                }
+                self.db.set_phase(id, Phase::Delivered, None, None).await?;
+            }
+            Mode::ZkProof => unreachable!("declined before execution"),
+        }
+        Ok(())
+    }
+
+    async fn reveal(&self, id: U256, task: &TaskInfo, result: B256, salt: B256) -> Result<(), NodeError> {
+        let seat = self.s.seat(id, self.me).await?;
+        if seat.seat == Seat::Revealed {
+            self.db.set_phase(id, Phase::Delivered, None, None).await?;
+            return Ok(());
+        }
+        let block = self.s.block_number().await?;
+        let now = self.s.chain_time().await?;
+        let phase_closed = u32::from(task.commits) + u32::from(task.declined) >= u32::from(task.replication)
+            || now >= task.commit_deadline;
+        // The reveal must land in a later block than the commit, and after the commit phase.
+        if block <= seat.commit_block || !phase_closed {
+            debug!(target: "node::worker", task = %id, "waiting for the reveal phase");
+            return Ok(());
+        }
+        self.s.before(task.reveal_deadline + 1).reveal(self.me, id, result, salt).await?;
+        self.db.set_phase(id, Phase::Delivered, None, None).await?;
+        info!(target: "node::worker", task = %id, "revealed");
+        Ok(())
+    }
+
+    async fn try_finalize(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
+        let now = self.s.chain_time().await?;
+        let due = match (task.mode, task.status) {
+            (Mode::Replicated, Status::Assigned) => {
+                u32::from(task.reveals) + u32::from(task.declined) >= u32::from(task.replication)
+                    || now > task.reveal_deadline
+            }
+            (Mode::Optimistic, Status::Submitted) => now > task.challenge_ends(),
+            _ => false,
+        };
+        if !due {
+            return Ok(());
+        }
+        match self.s.finalize(self.me, id).await {
+            Ok(_) => {}
+            // Someone settled first, or the chain is a second behind our reading: both fine.
+            Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let task = self.s.task(id).await?;
+        if task.status.is_terminal() {
+            self.settled(id, &task).await?;
+        }
+        Ok(())
+    }
+
+    async fn settled(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
+        let row = self.db.get(id).await?;
+        if row.as_ref().is_some_and(|r| r.phase.is_final()) {
+            return Ok(());
+        }
+        let seat = self.s.seat(id, self.me).await?;
+        let paid = task.status == Status::Finalized
+            && match task.mode {
+                Mode::Replicated => seat.seat == Seat::Revealed && seat.digest == task.result,
+                _ => true,
+            };
+        self.metrics.outcome(if paid { "paid" } else { "unpaid" });
+        self.db.set_phase(id, Phase::Done, None, None).await?;
+        info!(target: "node::worker", task = %id, status = %task.status, paid, "settled");
+        self.withdraw().await
+    }
+
+    async fn withdraw(&self) -> Result<(), NodeError> {
+        if self.s.market_balance(self.me).await?.is_zero() {
+            return Ok(());
+        }
+        let amount = self.s.withdraw(self.me).await?;
+        let tokens = f64::from(amount) / 1e18;
+        self.metrics.earnings_tokens.inc_by(tokens);
+        info!(target: "node::worker", %amount, "withdrew earnings");
+        Ok(())
+    }
+
+    async fn decline(&self, id: U256, task: &TaskInfo, why: &str) -> Result<(), NodeError> {
+        warn!(target: "node::worker", task = %id, reason = why, "declining");
+        match self.s.before(task.commit_deadline + 1).decline(self.me, id).await {
+            Ok(_) => {}
+            Err(e) if matches!(e.revert_name().as_deref(), Some("NotAssigned" | "WrongStatus")) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.metrics.outcome("declined");
+        self.db.set_phase(id, Phase::Declined, None, None).await?;
+        Ok(())
+    }
+}
