@@ -2,11 +2,13 @@
 
 pub mod blobs;
 pub mod config;
+pub mod daemon;
 pub mod db;
 pub mod error;
 pub mod heartbeat;
 pub mod keys;
 pub mod metrics;
+pub mod store_blobs;
 pub mod worker;
 
 pub use error::NodeError;

@@ -159,7 +159,7 @@ fn print_summary(s: &Summary, json: bool) -> eyre::Result<()> {
     Ok(())
 }
 
-async fn wait_for_shutdown() {
+pub(super) async fn wait_for_shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

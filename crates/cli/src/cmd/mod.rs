@@ -4,6 +4,7 @@ mod bench;
 mod contracts;
 mod devnet;
 mod keys;
+mod node;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -24,6 +25,9 @@ enum Command {
     /// Deploy the contracts to a chain.
     #[command(subcommand)]
     Contracts(contracts::ContractsCommand),
+    /// The worker daemon.
+    #[command(subcommand)]
+    Node(node::NodeCommand),
     /// Key files.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -63,5 +67,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Contracts(cmd) => contracts::run(cmd).await,
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Node(cmd) => node::run(cmd).await,
     }
 }

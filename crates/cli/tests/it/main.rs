@@ -1,5 +1,7 @@
 //! The `verity` binary, end to end.
 
+mod node_process;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},

@@ -1,0 +1,224 @@
+//! `verity node run`: set up from configuration, make sure the operator is registered and
+//! staked, then run the worker, the heartbeat sender and the metrics endpoint until cancelled.
+
+use std::{path::Path, sync::Arc, time::Duration};
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, Bytes, U256, keccak256},
+    providers::ProviderBuilder,
+    signers::local::PrivateKeySigner,
+};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+use verity_executor::{Executor, ExecutorConfig};
+use verity_settlement::{Deployment, OperatorProfile, Settlement, TxOptions};
+use verity_store::{DiskStore, FetchingStore, GatewayClient, GatewayOptions, Limits};
+
+use crate::{
+    NodeError,
+    config::NodeConfig,
+    db::TaskDb,
+    heartbeat::{self, Heartbeat},
+    keys,
+    metrics::{self, Metrics},
+    store_blobs::StoreBlobs,
+    worker::Worker,
+};
+
+fn setup(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Setup(e.to_string())
+}
+
+/// Reads a deployment file: either a bare `Deployment` or a devnet summary holding one under
+/// `deployment`.
+pub fn read_deployment(path: &Path) -> Result<Deployment, NodeError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| setup(format!("reading deployment {}: {e}", path.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| setup(format!("parsing deployment {}: {e}", path.display())))?;
+    let inner = value.get("deployment").cloned().unwrap_or(value);
+    serde_json::from_value(inner).map_err(|e| setup(format!("deployment {}: {e}", path.display())))
+}
+
+/// A connected settlement client for the operator key.
+pub fn connect(cfg: &NodeConfig, operator: &PrivateKeySigner) -> Result<Settlement, NodeError> {
+    let deployment = read_deployment(&cfg.chain.deployment)?;
+    let url = cfg.chain.rpc_url.parse().map_err(|e| setup(format!("chain.rpc_url: {e}")))?;
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(operator.clone())).connect_http(url);
+    let opts = TxOptions { confirmations: cfg.chain.confirmations, ..TxOptions::default() };
+    Ok(Settlement::new(provider, deployment, opts))
+}
+
+/// Registers the operator (with the node key as signer) if needed, and tops its stake up to
+/// the configured amount.
+pub async fn ensure_registered(
+    s: &Settlement,
+    cfg: &NodeConfig,
+    me: Address,
+    node_key: Address,
+) -> Result<(), NodeError> {
+    let info = s.operator(me).await?;
+    if !info.registered {
+        let profile = OperatorProfile {
+            signer: node_key,
+            hardware_hash: keccak256(hardware_description()),
+            metadata_cid: Bytes::new(),
+            region: cfg.operator.region,
+            capabilities: cfg.operator.capabilities,
+        };
+        s.register(me, &profile).await?;
+        info!(target: "node::daemon", operator = %me, signer = %node_key, "registered");
+    }
+    let want = U256::from(cfg.operator.stake) * U256::from(10u64).pow(U256::from(18u64));
+    let have = s.operator(me).await?.stake;
+    if have < want {
+        let top_up = want - have;
+        s.approve_registry(me, top_up).await?;
+        s.stake(me, top_up).await?;
+        info!(target: "node::daemon", operator = %me, %top_up, "staked");
+    }
+    Ok(())
+}
+
+fn hardware_description() -> String {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{} {} cores={cores}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+/// Runs the node until `cancel`. In-flight tasks are persisted and resume on the next start.
+pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeError> {
+    let operator = keys::load(&cfg.keys.operator).map_err(setup)?;
+    let node_key = keys::load(&cfg.keys.node).map_err(setup)?;
+    let me = operator.address();
+    let s = connect(&cfg, &operator)?;
+    ensure_registered(&s, &cfg, me, node_key.address()).await?;
+
+    std::fs::create_dir_all(&cfg.store.data_dir)
+        .map_err(|e| setup(format!("creating {}: {e}", cfg.store.data_dir.display())))?;
+    let db = TaskDb::open(&cfg.store.data_dir.join("node.db")).await?;
+    let limits = Limits::per_blob(cfg.store.max_blob_bytes);
+    let local = DiskStore::open(cfg.store.data_dir.join("blobs"), limits).map_err(setup)?;
+    let options = GatewayOptions { max_blob_bytes: cfg.store.max_blob_bytes, ..GatewayOptions::default() };
+    let gateways = cfg
+        .store
+        .gateways
+        .iter()
+        .map(|g| GatewayClient::with_options(g, options.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(setup)?;
+    let upload_to = gateways.first().cloned();
+    let blobs = StoreBlobs::new(FetchingStore::new(Arc::new(local), gateways), upload_to);
+    let executor = Arc::new(Executor::new(ExecutorConfig::default()).map_err(setup)?);
+    let metrics = Arc::new(Metrics::default());
+
+    let mut services = tokio::task::JoinSet::new();
+    if !cfg.metrics.listen.is_empty() {
+        let listener = tokio::net::TcpListener::bind(&cfg.metrics.listen)
+            .await
+            .map_err(|e| setup(format!("binding metrics.listen {}: {e}", cfg.metrics.listen)))?;
+        info!(target: "node::daemon", addr = %listener.local_addr().map_err(setup)?, "metrics");
+        let (m, c) = (metrics.clone(), cancel.clone());
+        services.spawn(async move { metrics::serve(listener, m, c).await.map_err(setup) });
+    }
+    if !cfg.heartbeat.coordinator_url.is_empty() {
+        let hb = HeartbeatSender::new(&cfg, &s, me, node_key);
+        services.spawn(hb.run(cancel.clone()));
+    }
+    let worker = Worker::new(
+        s,
+        me,
+        db,
+        blobs,
+        executor,
+        metrics,
+        Duration::from_millis(cfg.chain.poll_interval_ms),
+    )
+    .with_confirmations(cfg.chain.confirmations);
+    let result = worker.run(cancel.clone()).await;
+    cancel.cancel();
+    while let Some(joined) = services.join_next().await {
+        match joined {
+            Ok(Err(e)) => warn!(target: "node::daemon", error = %e, "service stopped with an error"),
+            Err(e) => warn!(target: "node::daemon", error = %e, "service panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    result
+}
+
+/// Sends a signed heartbeat to the coordinator every interval.
+#[derive(Debug)]
+struct HeartbeatSender {
+    url: String,
+    interval: Duration,
+    domain: alloy::sol_types::Eip712Domain,
+    key: PrivateKeySigner,
+    template: Heartbeat,
+    http: reqwest::Client,
+}
+
+impl HeartbeatSender {
+    fn new(cfg: &NodeConfig, s: &Settlement, me: Address, key: PrivateKeySigner) -> Self {
+        let d = s.deployment();
+        let mut template = heartbeat::example(me, 0, 0);
+        template.cpuCores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+        template.freeSlots = cfg.operator.max_concurrent_tasks;
+        template.pricePerMegafuel = U256::from(cfg.operator.price_per_megafuel);
+        template.region = cfg.operator.region;
+        template.greenEnergyPct = cfg.operator.green_energy_pct;
+        template.capabilities = cfg.operator.capabilities;
+        Self {
+            url: format!("{}/v1/heartbeats", cfg.heartbeat.coordinator_url.trim_end_matches('/')),
+            interval: Duration::from_secs(cfg.heartbeat.interval_secs),
+            domain: heartbeat::domain(d.chain_id, d.registry),
+            key,
+            template,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn run(self, cancel: CancellationToken) -> Result<(), NodeError> {
+        // Sequence numbers start at the current time in milliseconds, so they keep increasing
+        // across restarts without being stored.
+        let mut seq = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        loop {
+            seq += 1;
+            let mut hb = self.template.clone();
+            hb.seq = seq;
+            hb.timestamp = seq / 1000;
+            let signed = hb.sign(&self.key, &self.domain).map_err(setup)?;
+            if let Err(e) = self.http.post(&self.url).json(&signed).send().await.and_then(|r| r.error_for_status()) {
+                warn!(target: "node::heartbeat", url = %self.url, error = %e, "heartbeat not delivered");
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return Ok(()),
+                _ = tokio::time::sleep(self.interval) => {}
+            }
+        }
+    }
+}
+
+/// What `verity node status` shows: the operator's on-chain record and market balance.
+pub async fn status(cfg: &NodeConfig) -> Result<serde_json::Value, NodeError> {
+    let operator = keys::load(&cfg.keys.operator).map_err(setup)?;
+    let s = connect(cfg, &operator)?;
+    let me = operator.address();
+    let o = s.operator(me).await?;
+    Ok(serde_json::json!({
+        "operator": me,
+        "registered": o.registered,
+        "signer": o.profile.signer,
+        "stake": o.stake.to_string(),
+        "locked": o.locked.to_string(),
+        "unbonding": o.unbonding.to_string(),
+        "jailedUntil": o.jailed_until,
+        "tasksCompleted": o.tasks_completed,
+        "tasksFailed": o.tasks_failed,
+        "timesSlashed": o.times_slashed,
+        "marketBalance": s.market_balance(me).await?.to_string(),
+    }))
+}
