@@ -78,3 +78,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     axum::serve(listener, app(metrics)).with_graceful_shutdown(cancel.cancelled_owned()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_their_labels_and_units() {
+        let m = Metrics::default();
+        m.outcome("paid");
+        m.outcome("paid");
+        m.outcome("declined");
+        m.fuel.inc_by(1234);
+        m.execution_seconds.observe(0.2);
+        let text = m.render();
+        assert!(text.contains("verity_node_tasks_total{outcome=\"paid\"} 2"), "{text}");
+        assert!(text.contains("verity_node_tasks_total{outcome=\"declined\"} 1"), "{text}");
+        assert!(text.contains("verity_node_fuel_total 1234"), "{text}");
+        assert!(text.contains("verity_node_execution_seconds_count 1"), "{text}");
+    }
+}
