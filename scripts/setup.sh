@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond cargo: the pinned solc, OpenZeppelin and Hardhat from npm
-# (contracts/package-lock.json). Idempotent; safe to run on every test run.
+# (contracts/package-lock.json), and the example WASM guests built from source. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +12,6 @@ if [ ! -d contracts/node_modules ] || ! cmp -s contracts/package-lock.json contr
   echo "setup: installing contracts/ npm packages (pinned by package-lock.json)" >&2
   (cd contracts && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The example guest programs (C -> wasm32 with Debian's clang + lld, installed if missing).
+scripts/build-guests.sh

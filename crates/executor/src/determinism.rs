@@ -1,0 +1,200 @@
+//! The engine configuration that makes execution deterministic, and its identity.
+//!
+//! Every setting that can change a program's result is listed here once: [`engine_config`]
+//! applies it and [`describe`] writes it into the text whose SHA-256 is the
+//! [`EngineIdentity`]'s `config_digest`. Two executors with the same identity give the same
+//! result for the same module, input and limits.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use wasmtime::{Config, OptLevel, WasmFeatures};
+
+use crate::{Digest, ExecutorConfig};
+
+/// The engine this crate is built on; `Cargo.toml` pins it exactly (a test checks the lock).
+pub(crate) const ENGINE: &str = "wasmtime-48.0.8";
+
+/// Version of the guest ABI (the `verity` imports and the `run`/`memory` exports).
+pub const ABI_VERSION: u32 = 1;
+
+/// Fuel charged for each call of a `verity` function, on top of [`HOST_FUEL_PER_BYTE`].
+pub(crate) const HOST_CALL_FUEL: u64 = 1;
+/// Fuel charged per byte copied by `read_input` and `write_output` (the same as wasmtime's
+/// default per-byte cost of `memory.copy`).
+pub(crate) const HOST_FUEL_PER_BYTE: u64 = 1;
+
+/// WebAssembly proposals, on or off. Everything not listed is off.
+///
+/// On: the stable proposals compilers emit by default (LLVM and rustc targets), and fixed-width
+/// SIMD, which is deterministic once NaNs are canonicalized. Off: anything with
+/// implementation-defined results (relaxed SIMD), shared memory and threads, and proposals a
+/// compute guest does not need (each one more surface to trust).
+const FEATURES: &[(&str, WasmFeatures, bool)] = &[
+    ("mutable_global", WasmFeatures::MUTABLE_GLOBAL, true),
+    (
+        "saturating_float_to_int",
+        WasmFeatures::SATURATING_FLOAT_TO_INT,
+        true,
+    ),
+    ("sign_extension", WasmFeatures::SIGN_EXTENSION, true),
+    ("floats", WasmFeatures::FLOATS, true),
+    ("multi_value", WasmFeatures::MULTI_VALUE, true),
+    ("bulk_memory", WasmFeatures::BULK_MEMORY, true),
+    // Funcref tables only: the `gc` engine feature is compiled out, so no externref heap.
+    ("reference_types", WasmFeatures::REFERENCE_TYPES, true),
+    ("extended_const", WasmFeatures::EXTENDED_CONST, true),
+    ("simd", WasmFeatures::SIMD, true),
+    ("relaxed_simd", WasmFeatures::RELAXED_SIMD, false),
+    ("threads", WasmFeatures::THREADS, false),
+    (
+        "shared_everything_threads",
+        WasmFeatures::SHARED_EVERYTHING_THREADS,
+        false,
+    ),
+    ("multi_memory", WasmFeatures::MULTI_MEMORY, false),
+    ("memory64", WasmFeatures::MEMORY64, false),
+    ("custom_page_sizes", WasmFeatures::CUSTOM_PAGE_SIZES, false),
+    ("memory_control", WasmFeatures::MEMORY_CONTROL, false),
+    ("tail_call", WasmFeatures::TAIL_CALL, false),
+    ("exceptions", WasmFeatures::EXCEPTIONS, false),
+    ("legacy_exceptions", WasmFeatures::LEGACY_EXCEPTIONS, false),
+    (
+        "function_references",
+        WasmFeatures::FUNCTION_REFERENCES,
+        false,
+    ),
+    ("gc", WasmFeatures::GC, false),
+    ("gc_types", WasmFeatures::GC_TYPES, false),
+    ("stack_switching", WasmFeatures::STACK_SWITCHING, false),
+    ("wide_arithmetic", WasmFeatures::WIDE_ARITHMETIC, false),
+    ("component_model", WasmFeatures::COMPONENT_MODEL, false),
+];
+
+/// The wasmtime configuration for `config`.
+pub(crate) fn engine_config(config: &ExecutorConfig) -> Config {
+    let mut c = Config::new();
+    for &(_, feature, on) in FEATURES {
+        c.wasm_features(feature, on);
+    }
+    c.relaxed_simd_deterministic(true)
+        // NaN results get the canonical bit pattern instead of whatever the CPU produces.
+        .cranelift_nan_canonicalization(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        // Deterministic metering: every operator costs fuel (wasmtime's default table).
+        .consume_fuel(true)
+        // The wall-clock backstop: the watchdog thread advances the epoch. Not in `describe`:
+        // it can stop a run (a host-side `Timeout`) but never changes a result.
+        .epoch_interruption(config.wall_clock_watchdog)
+        .max_wasm_stack(config.max_wasm_stack_bytes)
+        // Traps are reported by kind; a backtrace would only cost time.
+        .wasm_backtrace_max_frames(None);
+    c
+}
+
+/// The canonical text of every setting that can change a result.
+pub(crate) fn describe(config: &ExecutorConfig) -> String {
+    let mut features: Vec<String> = FEATURES
+        .iter()
+        .map(|&(name, _, on)| format!("{}{name}", if on { "+" } else { "-" }))
+        .collect();
+    features.sort();
+    format!(
+        "verity-executor\n\
+         engine={ENGINE}\n\
+         abi={ABI_VERSION}\n\
+         features={}\n\
+         nan_canonicalization=on\n\
+         relaxed_simd_deterministic=on\n\
+         fuel=wasmtime-default-operator-cost\n\
+         host_call_fuel={HOST_CALL_FUEL}+{HOST_FUEL_PER_BYTE}/byte\n\
+         max_wasm_stack_bytes={}\n\
+         max_module_bytes={}\n\
+         memory_limit=trap\n",
+        features.join(","),
+        config.max_wasm_stack_bytes,
+        config.max_module_bytes,
+    )
+}
+
+/// Which engine and deterministic configuration produced a result. Replicas whose results differ
+/// under the same identity disagree for real; under different identities they may simply run
+/// different versions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EngineIdentity {
+    /// Engine name and exact version, e.g. `wasmtime-48.0.8`.
+    pub engine: String,
+    /// SHA-256 of the canonical description of every result-affecting setting.
+    pub config_digest: Digest,
+}
+
+impl EngineIdentity {
+    pub(crate) fn of(config: &ExecutorConfig) -> Self {
+        Self {
+            engine: ENGINE.to_string(),
+            config_digest: Digest::of(describe(config).as_bytes()),
+        }
+    }
+}
+
+impl fmt::Display for EngineIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}+cfg.{}",
+            self.engine,
+            &self.config_digest.to_hex()[..16]
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_is_stable_and_tracks_result_affecting_settings() {
+        let base = ExecutorConfig::default();
+        assert_eq!(EngineIdentity::of(&base), EngineIdentity::of(&base.clone()));
+
+        let node_only = ExecutorConfig {
+            module_cache_capacity: 1,
+            wall_time_limit_ms: 1,
+            ..base.clone()
+        };
+        assert_eq!(EngineIdentity::of(&base), EngineIdentity::of(&node_only));
+
+        let stack = ExecutorConfig {
+            max_wasm_stack_bytes: 1 << 20,
+            ..base.clone()
+        };
+        assert_ne!(EngineIdentity::of(&base), EngineIdentity::of(&stack));
+    }
+
+    #[test]
+    fn description_names_the_determinism_settings() {
+        let text = describe(&ExecutorConfig::default());
+        for needle in [
+            "engine=wasmtime-48.0.8",
+            "-relaxed_simd",
+            "-threads",
+            "+simd",
+            "nan_canonicalization=on",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn engine_version_matches_the_lock_file() {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("workspace Cargo.lock");
+        let version = ENGINE.strip_prefix("wasmtime-").unwrap();
+        let entry = format!("name = \"wasmtime\"\nversion = \"{version}\"");
+        assert!(
+            lock.contains(&entry),
+            "Cargo.lock has another wasmtime; update ENGINE"
+        );
+    }
+}

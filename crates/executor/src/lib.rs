@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+mod abi;
+mod cache;
+mod determinism;
+mod digest;
+mod error;
+mod executor;
+mod host;
+mod limits;
+mod receipt;
+mod watchdog;
+
+pub mod native;
+
+pub use determinism::{ABI_VERSION, EngineIdentity};
+pub use digest::Digest;
+pub use error::{AbiViolation, ExecError, GuestTrap, Phase, Result};
+pub use executor::Executor;
+pub use limits::{ExecutorConfig, TaskLimits};
+pub use receipt::{Execution, Receipt, Timings};

@@ -1,0 +1,82 @@
+//! What an executor grants (node configuration) and what a task asks for (task limits).
+
+use serde::{Deserialize, Serialize};
+
+/// Configuration of one [`Executor`](crate::Executor), chosen by the node operator.
+///
+/// `max_module_bytes` and `max_wasm_stack_bytes` can change a program's result, so they are part
+/// of the [`EngineIdentity`](crate::EngineIdentity); the others only affect this node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExecutorConfig {
+    /// Largest module accepted, in bytes.
+    pub max_module_bytes: usize,
+    /// Native stack available to WebAssembly code, in bytes (wasmtime's `max_wasm_stack`).
+    /// The calling thread's stack must be larger than this.
+    pub max_wasm_stack_bytes: usize,
+    /// Compiled modules kept in memory, keyed by the SHA-256 of their bytes. 0 disables the
+    /// cache (every execution compiles).
+    pub module_cache_capacity: usize,
+    /// Whether to run the wall-clock watchdog (epoch interruption). It is a backstop for fuel,
+    /// for tasks whose fuel limit is generous for this machine, and it costs a check at every
+    /// loop back-edge and function entry (see BENCHMARKS.md). Without it, runs still end:
+    /// fuel always does, within `max_task_fuel`. It never changes a result, so it is not part
+    /// of the engine identity.
+    pub wall_clock_watchdog: bool,
+    /// Wall-clock limit for one execution, in milliseconds, when the watchdog runs. A run that
+    /// hits it ends with the host-side `Timeout` error, never with a result.
+    pub wall_time_limit_ms: u64,
+    /// How often the watchdog's clock ticks, in milliseconds.
+    pub watchdog_tick_ms: u64,
+    /// Largest `TaskLimits::fuel` this node grants.
+    pub max_task_fuel: u64,
+    /// Largest `TaskLimits::max_memory_bytes` this node grants.
+    pub max_task_memory_bytes: u64,
+    /// Largest `TaskLimits::max_output_bytes` this node grants.
+    pub max_task_output_bytes: u64,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self {
+            max_module_bytes: 16 << 20,
+            max_wasm_stack_bytes: 512 << 10,
+            module_cache_capacity: 64,
+            wall_clock_watchdog: true,
+            wall_time_limit_ms: 30_000,
+            watchdog_tick_ms: 10,
+            max_task_fuel: 100_000_000_000,
+            max_task_memory_bytes: 1 << 30,
+            max_task_output_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The limits a task sets for one execution. All of them are deterministic: the same program
+/// and input under the same limits end the same way everywhere, so they are part of the task
+/// and of the [`Receipt`](crate::Receipt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskLimits {
+    /// Fuel for the whole execution: instantiation (including a start function), `run`, and
+    /// host calls. Most WebAssembly instructions cost 1; bulk memory operations and the ABI's
+    /// copies also cost 1 per byte.
+    pub fuel: u64,
+    /// Largest linear memory, in bytes (rounded down to 64 KiB pages by the engine).
+    pub max_memory_bytes: u64,
+    /// Largest number of elements in a table.
+    pub max_table_elements: u64,
+    /// Largest output, in bytes.
+    pub max_output_bytes: u64,
+}
+
+impl Default for TaskLimits {
+    fn default() -> Self {
+        Self {
+            fuel: 10_000_000_000,
+            max_memory_bytes: 256 << 20,
+            max_table_elements: 10_000,
+            max_output_bytes: 1 << 20,
+        }
+    }
+}

@@ -1,0 +1,4 @@
+;; ABI misuse: no `run` export.
+(module
+  (memory (export "memory") 1)
+  (func (export "main")))
