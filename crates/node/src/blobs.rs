@@ -65,7 +65,10 @@ impl Blobs for MemoryBlobs {
         let bytes = self.inner.lock().expect("poisoned").get(&digest).cloned();
         let bytes = bytes.ok_or(BlobError::NotFound(digest))?;
         if sha256(&bytes) != digest {
-            return Err(BlobError::Unavailable { digest, reason: "content does not match its digest".into() });
+            return Err(BlobError::Unavailable {
+                digest,
+                reason: "content does not match its digest".into(),
+            });
         }
         Ok(bytes)
     }

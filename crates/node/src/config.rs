@@ -106,7 +106,10 @@ pub struct KeysConfig {
 
 impl Default for KeysConfig {
     fn default() -> Self {
-        Self { operator: "keys/operator.key".into(), node: "keys/node.key".into() }
+        Self {
+            operator: "keys/operator.key".into(),
+            node: "keys/node.key".into(),
+        }
     }
 }
 
@@ -175,7 +178,10 @@ pub struct HeartbeatConfig {
 
 impl Default for HeartbeatConfig {
     fn default() -> Self {
-        Self { coordinator_url: String::new(), interval_secs: 10 }
+        Self {
+            coordinator_url: String::new(),
+            interval_secs: 10,
+        }
     }
 }
 
@@ -189,7 +195,9 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:9464".into() }
+        Self {
+            listen: "127.0.0.1:9464".into(),
+        }
     }
 }
 
@@ -207,8 +215,10 @@ impl NodeConfig {
 
     /// Parses a TOML file (missing fields take their defaults; unknown fields are errors).
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
         Self::from_toml(&text).map_err(|source| ConfigError::Parse {
             path: path.into(),
             source: Box::new(source),
@@ -226,7 +236,11 @@ impl NodeConfig {
         where
             T::Err: std::fmt::Display,
         {
-            v.parse().map_err(|e: T::Err| ConfigError::Env { var, value: v, reason: e.to_string() })
+            v.parse().map_err(|e: T::Err| ConfigError::Env {
+                var,
+                value: v,
+                reason: e.to_string(),
+            })
         }
         if let Some(v) = get("VERITY_NODE_RPC_URL") {
             self.chain.rpc_url = v;
@@ -244,7 +258,12 @@ impl NodeConfig {
             self.store.data_dir = v.into();
         }
         if let Some(v) = get("VERITY_NODE_GATEWAYS") {
-            self.store.gateways = v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            self.store.gateways = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
         }
         if let Some(v) = get("VERITY_NODE_STAKE") {
             self.operator.stake = parse("VERITY_NODE_STAKE", v)?;
@@ -260,7 +279,12 @@ impl NodeConfig {
 
     /// Range checks that TOML types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
+        let invalid = |field, reason: &str| {
+            Err(ConfigError::Invalid {
+                field,
+                reason: reason.into(),
+            })
+        };
         if self.chain.poll_interval_ms == 0 {
             return invalid("chain.poll_interval_ms", "must be positive");
         }
@@ -288,15 +312,28 @@ mod tests {
     fn the_checked_in_template_parses_to_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/node.example.toml");
         let cfg = NodeConfig::from_file(&path).unwrap();
-        assert_eq!(cfg, NodeConfig::default(), "the template documents the defaults");
+        assert_eq!(
+            cfg,
+            NodeConfig::default(),
+            "the template documents the defaults"
+        );
         cfg.validate().unwrap();
     }
 
     #[test]
     fn layers_apply_in_order_and_bad_values_are_typed_errors() {
-        let mut cfg = NodeConfig::from_toml("[chain]\nrpc_url = \"http://file:1\"\n[operator]\nstake = 5\n").unwrap();
-        assert_eq!((cfg.chain.rpc_url.as_str(), cfg.operator.stake), ("http://file:1", 5));
-        assert_eq!(cfg.store, StoreConfig::default(), "missing sections take defaults");
+        let mut cfg =
+            NodeConfig::from_toml("[chain]\nrpc_url = \"http://file:1\"\n[operator]\nstake = 5\n")
+                .unwrap();
+        assert_eq!(
+            (cfg.chain.rpc_url.as_str(), cfg.operator.stake),
+            ("http://file:1", 5)
+        );
+        assert_eq!(
+            cfg.store,
+            StoreConfig::default(),
+            "missing sections take defaults"
+        );
         let env = |k: &str| match k {
             "VERITY_NODE_RPC_URL" => Some("http://env:2".to_string()),
             "VERITY_NODE_GATEWAYS" => Some("http://a, http://b".to_string()),
@@ -308,10 +345,25 @@ mod tests {
         assert_eq!(cfg.operator.stake, 5, "untouched by env");
 
         let bad = cfg.apply_env(|k| (k == "VERITY_NODE_STAKE").then(|| "lots".to_string()));
-        assert!(matches!(bad, Err(ConfigError::Env { var: "VERITY_NODE_STAKE", .. })));
-        assert!(NodeConfig::from_toml("[chain]\nrpc = 1\n").is_err(), "unknown fields are errors");
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Env {
+                var: "VERITY_NODE_STAKE",
+                ..
+            })
+        ));
+        assert!(
+            NodeConfig::from_toml("[chain]\nrpc = 1\n").is_err(),
+            "unknown fields are errors"
+        );
         let mut cfg = NodeConfig::default();
         cfg.operator.green_energy_pct = 101;
-        assert!(matches!(cfg.validate(), Err(ConfigError::Invalid { field: "operator.green_energy_pct", .. })));
+        assert!(matches!(
+            cfg.validate(),
+            Err(ConfigError::Invalid {
+                field: "operator.green_energy_pct",
+                ..
+            })
+        ));
     }
 }

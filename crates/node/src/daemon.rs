@@ -44,9 +44,18 @@ pub fn read_deployment(path: &Path) -> Result<Deployment, NodeError> {
 /// A connected settlement client for the operator key.
 pub fn connect(cfg: &NodeConfig, operator: &PrivateKeySigner) -> Result<Settlement, NodeError> {
     let deployment = read_deployment(&cfg.chain.deployment)?;
-    let url = cfg.chain.rpc_url.parse().map_err(|e| setup(format!("chain.rpc_url: {e}")))?;
-    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(operator.clone())).connect_http(url);
-    let opts = TxOptions { confirmations: cfg.chain.confirmations, ..TxOptions::default() };
+    let url = cfg
+        .chain
+        .rpc_url
+        .parse()
+        .map_err(|e| setup(format!("chain.rpc_url: {e}")))?;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(operator.clone()))
+        .connect_http(url);
+    let opts = TxOptions {
+        confirmations: cfg.chain.confirmations,
+        ..TxOptions::default()
+    };
     Ok(Settlement::new(provider, deployment, opts))
 }
 
@@ -82,8 +91,14 @@ pub async fn ensure_registered(
 }
 
 fn hardware_description() -> String {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    format!("{} {} cores={cores}", std::env::consts::OS, std::env::consts::ARCH)
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!(
+        "{} {} cores={cores}",
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 /// Runs the node until `cancel`. In-flight tasks are persisted and resume on the next start.
@@ -99,12 +114,15 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     let db = TaskDb::open(&cfg.store.data_dir.join("node.db")).await?;
     let limits = Limits::per_blob(cfg.store.max_blob_bytes);
     let local = DiskStore::open(cfg.store.data_dir.join("blobs"), limits).map_err(setup)?;
-    let options = GatewayOptions { max_blob_bytes: cfg.store.max_blob_bytes, ..GatewayOptions::default() };
+    let options = GatewayOptions {
+        max_blob_bytes: cfg.store.max_blob_bytes,
+        ..GatewayOptions::default()
+    };
     let gateways = cfg
         .store
         .gateways
         .iter()
-        .map(|g| GatewayClient::with_options(g, options.clone()))
+        .map(|g| GatewayClient::with_options(g, options))
         .collect::<Result<Vec<_>, _>>()
         .map_err(setup)?;
     let upload_to = gateways.first().cloned();
@@ -116,7 +134,12 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     if !cfg.metrics.listen.is_empty() {
         let listener = tokio::net::TcpListener::bind(&cfg.metrics.listen)
             .await
-            .map_err(|e| setup(format!("binding metrics.listen {}: {e}", cfg.metrics.listen)))?;
+            .map_err(|e| {
+                setup(format!(
+                    "binding metrics.listen {}: {e}",
+                    cfg.metrics.listen
+                ))
+            })?;
         info!(target: "node::daemon", addr = %listener.local_addr().map_err(setup)?, "metrics");
         let (m, c) = (metrics.clone(), cancel.clone());
         services.spawn(async move { metrics::serve(listener, m, c).await.map_err(setup) });
@@ -139,7 +162,9 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     cancel.cancel();
     while let Some(joined) = services.join_next().await {
         match joined {
-            Ok(Err(e)) => warn!(target: "node::daemon", error = %e, "service stopped with an error"),
+            Ok(Err(e)) => {
+                warn!(target: "node::daemon", error = %e, "service stopped with an error")
+            }
             Err(e) => warn!(target: "node::daemon", error = %e, "service panicked"),
             Ok(Ok(())) => {}
         }
@@ -162,14 +187,19 @@ impl HeartbeatSender {
     fn new(cfg: &NodeConfig, s: &Settlement, me: Address, key: PrivateKeySigner) -> Self {
         let d = s.deployment();
         let mut template = heartbeat::example(me, 0, 0);
-        template.cpuCores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+        template.cpuCores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
         template.freeSlots = cfg.operator.max_concurrent_tasks;
         template.pricePerMegafuel = U256::from(cfg.operator.price_per_megafuel);
         template.region = cfg.operator.region;
         template.greenEnergyPct = cfg.operator.green_energy_pct;
         template.capabilities = cfg.operator.capabilities;
         Self {
-            url: format!("{}/v1/heartbeats", cfg.heartbeat.coordinator_url.trim_end_matches('/')),
+            url: format!(
+                "{}/v1/heartbeats",
+                cfg.heartbeat.coordinator_url.trim_end_matches('/')
+            ),
             interval: Duration::from_secs(cfg.heartbeat.interval_secs),
             domain: heartbeat::domain(d.chain_id, d.registry),
             key,
@@ -191,7 +221,14 @@ impl HeartbeatSender {
             hb.seq = seq;
             hb.timestamp = seq / 1000;
             let signed = hb.sign(&self.key, &self.domain).map_err(setup)?;
-            if let Err(e) = self.http.post(&self.url).json(&signed).send().await.and_then(|r| r.error_for_status()) {
+            if let Err(e) = self
+                .http
+                .post(&self.url)
+                .json(&signed)
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+            {
                 warn!(target: "node::heartbeat", url = %self.url, error = %e, "heartbeat not delivered");
             }
             tokio::select! {

@@ -129,17 +129,21 @@ impl TaskDb {
 
     async fn with_options(opts: SqliteConnectOptions) -> Result<Self, DbError> {
         // One connection: writes are serialized, and an in-memory database stays one database.
-        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
         Ok(Self { pool })
     }
 
     /// Records a newly seen assignment; a task already known is left as it is.
     pub async fn insert_assigned(&self, task: U256) -> Result<bool, DbError> {
-        let done = sqlx::query("INSERT OR IGNORE INTO tasks (task_id, phase) VALUES (?, 'assigned')")
-            .bind(task.to_string())
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("INSERT OR IGNORE INTO tasks (task_id, phase) VALUES (?, 'assigned')")
+                .bind(task.to_string())
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -186,7 +190,9 @@ impl TaskDb {
 
     /// The first block not yet scanned for assignments.
     pub async fn next_block(&self) -> Result<Option<u64>, DbError> {
-        let row = sqlx::query("SELECT next_block FROM cursor WHERE id = 0").fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT next_block FROM cursor WHERE id = 0")
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.get::<i64, _>(0) as u64))
     }
 
@@ -202,15 +208,24 @@ impl TaskDb {
 
 fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<TaskRow, DbError> {
     let id: String = r.get(0);
-    let corrupt = |reason: &str| DbError::Corrupt { task: id.clone(), reason: reason.into() };
+    let corrupt = |reason: &str| DbError::Corrupt {
+        task: id.clone(),
+        reason: reason.into(),
+    };
     let task_id = U256::from_str(&id).map_err(|_| corrupt("task id"))?;
     let phase: String = r.get(1);
     let phase = Phase::parse(&phase).ok_or_else(|| corrupt("phase"))?;
     let word = |i: usize| -> Result<Option<B256>, DbError> {
         let v: Option<Vec<u8>> = r.get(i);
-        v.map(|b| B256::try_from(b.as_slice()).map_err(|_| corrupt("32-byte field"))).transpose()
+        v.map(|b| B256::try_from(b.as_slice()).map_err(|_| corrupt("32-byte field")))
+            .transpose()
     };
-    Ok(TaskRow { task_id, phase, result: word(2)?, salt: word(3)? })
+    Ok(TaskRow {
+        task_id,
+        phase,
+        result: word(2)?,
+        salt: word(3)?,
+    })
 }
 
 #[cfg(test)]
@@ -226,16 +241,26 @@ mod tests {
             let db = TaskDb::open(&path).await.unwrap();
             assert!(db.insert_assigned(t).await.unwrap());
             assert!(!db.insert_assigned(t).await.unwrap(), "idempotent");
-            db.set_phase(t, Phase::Executed, Some(B256::repeat_byte(1)), None).await.unwrap();
-            db.set_phase(t, Phase::Committing, None, Some(B256::repeat_byte(2))).await.unwrap();
+            db.set_phase(t, Phase::Executed, Some(B256::repeat_byte(1)), None)
+                .await
+                .unwrap();
+            db.set_phase(t, Phase::Committing, None, Some(B256::repeat_byte(2)))
+                .await
+                .unwrap();
             db.insert_assigned(U256::from(8)).await.unwrap();
-            db.set_phase(U256::from(8), Phase::Done, None, None).await.unwrap();
+            db.set_phase(U256::from(8), Phase::Done, None, None)
+                .await
+                .unwrap();
             db.set_next_block(42).await.unwrap();
         }
         let db = TaskDb::open(&path).await.unwrap();
         let row = db.get(t).await.unwrap().unwrap();
         assert_eq!(row.phase, Phase::Committing);
-        assert_eq!(row.result, Some(B256::repeat_byte(1)), "kept across later updates");
+        assert_eq!(
+            row.result,
+            Some(B256::repeat_byte(1)),
+            "kept across later updates"
+        );
         assert_eq!(row.salt, Some(B256::repeat_byte(2)));
         assert_eq!(db.in_flight().await.unwrap(), vec![row]);
         assert_eq!(db.next_block().await.unwrap(), Some(42));

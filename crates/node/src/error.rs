@@ -38,6 +38,9 @@ pub enum NodeError {
 impl NodeError {
     /// Errors no retry fixes: the node stops and says why.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, NodeError::Db(_) | NodeError::Setup(_) | NodeError::Internal(_))
+        matches!(
+            self,
+            NodeError::Db(_) | NodeError::Setup(_) | NodeError::Internal(_)
+        )
     }
 }

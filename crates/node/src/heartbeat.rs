@@ -62,7 +62,9 @@ pub enum HeartbeatError {
     #[error("[V-HB-001] malformed signature: {0}")]
     BadSignature(String),
     /// It was signed by a key other than the operator's registered signer.
-    #[error("[V-HB-002] signed by {recovered}, but operator {operator} registered signer {expected}")]
+    #[error(
+        "[V-HB-002] signed by {recovered}, but operator {operator} registered signer {expected}"
+    )]
     WrongSigner {
         /// The operator claimed.
         operator: Address,
@@ -117,9 +119,13 @@ impl Heartbeat {
         domain: &Eip712Domain,
     ) -> Result<SignedHeartbeat, HeartbeatError> {
         let hash = self.eip712_signing_hash(domain);
-        let signature =
-            key.sign_hash_sync(&hash).map_err(|e| HeartbeatError::BadSignature(e.to_string()))?;
-        Ok(SignedHeartbeat { heartbeat: self, signature })
+        let signature = key
+            .sign_hash_sync(&hash)
+            .map_err(|e| HeartbeatError::BadSignature(e.to_string()))?;
+        Ok(SignedHeartbeat {
+            heartbeat: self,
+            signature,
+        })
     }
 }
 
@@ -144,10 +150,16 @@ impl SignedHeartbeat {
     ) -> Result<(), HeartbeatError> {
         let hb = &self.heartbeat;
         if hb.greenEnergyPct > 100 {
-            return Err(HeartbeatError::Invalid { field: "greenEnergyPct", reason: "above 100" });
+            return Err(HeartbeatError::Invalid {
+                field: "greenEnergyPct",
+                reason: "above 100",
+            });
         }
         if hb.loadPermille > 1000 {
-            return Err(HeartbeatError::Invalid { field: "loadPermille", reason: "above 1000" });
+            return Err(HeartbeatError::Invalid {
+                field: "loadPermille",
+                reason: "above 1000",
+            });
         }
         let recovered = self.recover_signer(domain)?;
         if recovered != registered_signer {
@@ -163,7 +175,11 @@ impl SignedHeartbeat {
             return Err(HeartbeatError::Replayed { seq: hb.seq, last });
         }
         if hb.timestamp.abs_diff(now) > max_skew {
-            return Err(HeartbeatError::Stale { timestamp: hb.timestamp, now, max_skew });
+            return Err(HeartbeatError::Stale {
+                timestamp: hb.timestamp,
+                now,
+                max_skew,
+            });
         }
         Ok(())
     }
@@ -193,7 +209,11 @@ mod tests {
 
     fn setup() -> (PrivateKeySigner, Eip712Domain, Address) {
         let key = PrivateKeySigner::random();
-        (key, domain(31337, Address::repeat_byte(7)), Address::repeat_byte(9))
+        (
+            key,
+            domain(31337, Address::repeat_byte(7)),
+            Address::repeat_byte(9),
+        )
     }
 
     #[test]
@@ -201,7 +221,9 @@ mod tests {
         let (key, d, op) = setup();
         let signed = example(op, 5, 1_000).sign(&key, &d).unwrap();
         assert_eq!(signed.recover_signer(&d).unwrap(), key.address());
-        signed.verify(&d, key.address(), Some(4), 1_010, 30).unwrap();
+        signed
+            .verify(&d, key.address(), Some(4), 1_010, 30)
+            .unwrap();
         // JSON round trip keeps it valid.
         let json = serde_json::to_string(&signed).unwrap();
         let back: SignedHeartbeat = serde_json::from_str(&json).unwrap();
@@ -230,17 +252,28 @@ mod tests {
         );
         assert_eq!(
             signed.verify(&d, key.address(), None, 1_031, 30),
-            Err(HeartbeatError::Stale { timestamp: 1_000, now: 1_031, max_skew: 30 })
+            Err(HeartbeatError::Stale {
+                timestamp: 1_000,
+                now: 1_031,
+                max_skew: 30
+            })
         );
         // Signed for another chain or registry: the recovered key differs.
         let elsewhere = domain(1, Address::repeat_byte(7));
-        assert!(signed.verify(&elsewhere, key.address(), None, 1_000, 30).is_err());
+        assert!(
+            signed
+                .verify(&elsewhere, key.address(), None, 1_000, 30)
+                .is_err()
+        );
         let mut green = example(op, 6, 1_000);
         green.greenEnergyPct = 101;
         let green = green.sign(&key, &d).unwrap();
         assert!(matches!(
             green.verify(&d, key.address(), None, 1_000, 30),
-            Err(HeartbeatError::Invalid { field: "greenEnergyPct", .. })
+            Err(HeartbeatError::Invalid {
+                field: "greenEnergyPct",
+                ..
+            })
         ));
     }
 }

@@ -25,7 +25,9 @@ pub enum KeyError {
         source: std::io::Error,
     },
     /// Group or others can read the file.
-    #[error("[V-KEY-003] {path} has mode {mode:o}; keys must not be readable by group or others (chmod 600)")]
+    #[error(
+        "[V-KEY-003] {path} has mode {mode:o}; keys must not be readable by group or others (chmod 600)"
+    )]
     Permissions {
         /// The file.
         path: PathBuf,
@@ -38,7 +40,10 @@ pub enum KeyError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |source| KeyError::Io { path: path.to_path_buf(), source }
+    move |source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Creates a new random key at `path` (mode 0600, fsynced) and returns it.
@@ -68,13 +73,18 @@ pub fn load(path: &Path) -> Result<PrivateKeySigner, KeyError> {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(KeyError::Permissions { path: path.to_path_buf(), mode });
+            return Err(KeyError::Permissions {
+                path: path.to_path_buf(),
+                mode,
+            });
         }
     }
     #[cfg(not(unix))]
     let _ = meta;
     let text = fs::read_to_string(path).map_err(io(path))?;
-    text.trim().parse().map_err(|_| KeyError::Malformed(path.to_path_buf()))
+    text.trim()
+        .parse()
+        .map_err(|_| KeyError::Malformed(path.to_path_buf()))
 }
 
 #[cfg(test)]
@@ -91,9 +101,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
             fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-            assert!(matches!(load(&path), Err(KeyError::Permissions { mode: 0o644, .. })));
+            assert!(matches!(
+                load(&path),
+                Err(KeyError::Permissions { mode: 0o644, .. })
+            ));
         }
     }
 

@@ -36,21 +36,38 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("verity_node");
         let tasks = Family::<OutcomeLabels, Counter>::default();
         registry.register("tasks", "Tasks by outcome", tasks.clone());
-        let execution_seconds =
-            Histogram::new([0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0, 60.0].into_iter());
-        registry.register("execution_seconds", "Wall time of executions", execution_seconds.clone());
+        let execution_seconds = Histogram::new([0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10.0, 60.0]);
+        registry.register(
+            "execution_seconds",
+            "Wall time of executions",
+            execution_seconds.clone(),
+        );
         let fuel = Counter::default();
         registry.register("fuel", "Fuel consumed by executions", fuel.clone());
         let earnings_tokens = Counter::<f64, std::sync::atomic::AtomicU64>::default();
-        registry.register("earnings_tokens", "Tokens withdrawn from the market", earnings_tokens.clone());
-        Self { registry, tasks, execution_seconds, fuel, earnings_tokens }
+        registry.register(
+            "earnings_tokens",
+            "Tokens withdrawn from the market",
+            earnings_tokens.clone(),
+        );
+        Self {
+            registry,
+            tasks,
+            execution_seconds,
+            fuel,
+            earnings_tokens,
+        }
     }
 }
 
 impl Metrics {
     /// Counts one task outcome.
     pub fn outcome(&self, outcome: &str) {
-        self.tasks.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+        self.tasks
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     /// The text exposition.
@@ -63,11 +80,19 @@ impl Metrics {
 
 /// `GET /metrics`.
 pub fn app(metrics: Arc<Metrics>) -> Router {
-    Router::new().route("/metrics", get(render)).with_state(metrics)
+    Router::new()
+        .route("/metrics", get(render))
+        .with_state(metrics)
 }
 
 async fn render(State(m): State<Arc<Metrics>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], m.render())
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        m.render(),
+    )
 }
 
 /// Serves `/metrics` until cancelled.
@@ -76,7 +101,9 @@ pub async fn serve(
     metrics: Arc<Metrics>,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(metrics)).with_graceful_shutdown(cancel.cancelled_owned()).await
+    axum::serve(listener, app(metrics))
+        .with_graceful_shutdown(cancel.cancelled_owned())
+        .await
 }
 
 #[cfg(test)]
@@ -92,9 +119,18 @@ mod tests {
         m.fuel.inc_by(1234);
         m.execution_seconds.observe(0.2);
         let text = m.render();
-        assert!(text.contains("verity_node_tasks_total{outcome=\"paid\"} 2"), "{text}");
-        assert!(text.contains("verity_node_tasks_total{outcome=\"declined\"} 1"), "{text}");
+        assert!(
+            text.contains("verity_node_tasks_total{outcome=\"paid\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("verity_node_tasks_total{outcome=\"declined\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("verity_node_fuel_total 1234"), "{text}");
-        assert!(text.contains("verity_node_execution_seconds_count 1"), "{text}");
+        assert!(
+            text.contains("verity_node_execution_seconds_count 1"),
+            "{text}"
+        );
     }
 }

@@ -27,7 +27,10 @@ impl Blobs for StoreBlobs {
         match self.store.get(&cid).await {
             Ok(bytes) => Ok(bytes.to_vec()),
             Err(e) if e.is_not_found() => Err(BlobError::NotFound(digest)),
-            Err(e) => Err(BlobError::Unavailable { digest, reason: e.to_string() }),
+            Err(e) => Err(BlobError::Unavailable {
+                digest,
+                reason: e.to_string(),
+            }),
         }
     }
 
@@ -38,7 +41,10 @@ impl Blobs for StoreBlobs {
             .local()
             .put(bytes.clone())
             .await
-            .map_err(|e| BlobError::Unavailable { digest, reason: e.to_string() })?;
+            .map_err(|e| BlobError::Unavailable {
+                digest,
+                reason: e.to_string(),
+            })?;
         if let Some(gateway) = &self.upload_to
             && let Err(e) = gateway.upload(bytes).await
         {

@@ -57,7 +57,16 @@ impl<B: Blobs> Worker<B> {
         metrics: Arc<Metrics>,
         poll: Duration,
     ) -> Self {
-        Self { s, me, db, blobs, executor, metrics, poll, confirmations: 1 }
+        Self {
+            s,
+            me,
+            db,
+            blobs,
+            executor,
+            metrics,
+            poll,
+            confirmations: 1,
+        }
     }
 
     /// Only blocks at least this deep are scanned for assignments (1 = the latest).
@@ -103,7 +112,9 @@ impl<B: Blobs> Worker<B> {
 
     async fn scan(&self) -> Result<(), NodeError> {
         let head = self.s.block_number().await?;
-        let Some(to) = head.checked_sub(self.confirmations - 1) else { return Ok(()) };
+        let Some(to) = head.checked_sub(self.confirmations - 1) else {
+            return Ok(());
+        };
         let from = match self.db.next_block().await? {
             Some(b) => b,
             None => self.s.deployment().deployed_block,
@@ -149,12 +160,21 @@ impl<B: Blobs> Worker<B> {
         match row.phase {
             Phase::Assigned => self.execute(id, &task).await,
             Phase::Executed | Phase::Committing => {
-                let result = row.result.ok_or(NodeError::Missing { task: id, what: "result" })?;
+                let result = row.result.ok_or(NodeError::Missing {
+                    task: id,
+                    what: "result",
+                })?;
                 self.deliver(id, &task, result, row.salt).await
             }
             Phase::Committed => {
-                let result = row.result.ok_or(NodeError::Missing { task: id, what: "result" })?;
-                let salt = row.salt.ok_or(NodeError::Missing { task: id, what: "salt" })?;
+                let result = row.result.ok_or(NodeError::Missing {
+                    task: id,
+                    what: "result",
+                })?;
+                let salt = row.salt.ok_or(NodeError::Missing {
+                    task: id,
+                    what: "salt",
+                })?;
                 self.reveal(id, &task, result, salt).await
             }
             Phase::Delivered => self.try_finalize(id, &task).await,
@@ -165,7 +185,9 @@ impl<B: Blobs> Worker<B> {
     async fn execute(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
         if task.mode == Mode::ZkProof {
             // Proving comes with the ZK issue; hand the seat back rather than be slashed.
-            return self.decline(id, task, "this node cannot prove ZkProof tasks yet").await;
+            return self
+                .decline(id, task, "this node cannot prove ZkProof tasks yet")
+                .await;
         }
         let fetched = async {
             let program = self.blobs.fetch(task.program_digest).await?;
@@ -193,7 +215,9 @@ impl<B: Blobs> Worker<B> {
         })
         .await
         .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
-        self.metrics.execution_seconds.observe(started.elapsed().as_secs_f64());
+        self.metrics
+            .execution_seconds
+            .observe(started.elapsed().as_secs_f64());
         let result = match outcome {
             Ok(exec) => {
                 self.metrics.fuel.inc_by(exec.receipt.fuel_used);
@@ -209,15 +233,29 @@ impl<B: Blobs> Worker<B> {
             Err(e) => return self.decline_host_failure(id, task, &e).await,
         };
         info!(target: "node::worker", task = %id, %result, "executed");
-        self.db.set_phase(id, Phase::Executed, Some(result), None).await?;
+        self.db
+            .set_phase(id, Phase::Executed, Some(result), None)
+            .await?;
         Ok(())
     }
 
-    async fn decline_host_failure(&self, id: U256, task: &TaskInfo, e: &ExecError) -> Result<(), NodeError> {
-        self.decline(id, task, &format!("host-side execution failure: {e}")).await
+    async fn decline_host_failure(
+        &self,
+        id: U256,
+        task: &TaskInfo,
+        e: &ExecError,
+    ) -> Result<(), NodeError> {
+        self.decline(id, task, &format!("host-side execution failure: {e}"))
+            .await
     }
 
-    async fn deliver(&self, id: U256, task: &TaskInfo, result: B256, salt: Option<B256>) -> Result<(), NodeError> {
+    async fn deliver(
+        &self,
+        id: U256,
+        task: &TaskInfo,
+        result: B256,
+        salt: Option<B256>,
+    ) -> Result<(), NodeError> {
         match task.mode {
             Mode::Replicated => {
                 let seat = self.s.seat(id, self.me).await?;
@@ -231,19 +269,28 @@ impl<B: Blobs> Worker<B> {
                     None => {
                         let s = B256::from(rand::random::<[u8; 32]>());
                         // Durable before the commitment leaves the node.
-                        self.db.set_phase(id, Phase::Committing, None, Some(s)).await?;
+                        self.db
+                            .set_phase(id, Phase::Committing, None, Some(s))
+                            .await?;
                         s
                     }
                 };
                 let d = self.s.deployment();
-                let c = verity_primitives::commitment(d.chain_id, d.market, id, self.me, result, salt);
-                self.s.before(task.commit_deadline + 1).commit(self.me, id, c).await?;
+                let c =
+                    verity_primitives::commitment(d.chain_id, d.market, id, self.me, result, salt);
+                self.s
+                    .before(task.commit_deadline + 1)
+                    .commit(self.me, id, c)
+                    .await?;
                 self.db.set_phase(id, Phase::Committed, None, None).await?;
                 info!(target: "node::worker", task = %id, "committed");
             }
             Mode::Optimistic => {
                 if task.status == Status::Assigned {
-                    self.s.before(task.commit_deadline + 1).submit_result(self.me, id, result).await?;
+                    self.s
+                        .before(task.commit_deadline + 1)
+                        .submit_result(self.me, id, result)
+                        .await?;
                     info!(target: "node::worker", task = %id, "submitted");
                 }
                 self.db.set_phase(id, Phase::Delivered, None, None).await?;
@@ -253,7 +300,13 @@ impl<B: Blobs> Worker<B> {
         Ok(())
     }
 
-    async fn reveal(&self, id: U256, task: &TaskInfo, result: B256, salt: B256) -> Result<(), NodeError> {
+    async fn reveal(
+        &self,
+        id: U256,
+        task: &TaskInfo,
+        result: B256,
+        salt: B256,
+    ) -> Result<(), NodeError> {
         let seat = self.s.seat(id, self.me).await?;
         if seat.seat == Seat::Revealed {
             self.db.set_phase(id, Phase::Delivered, None, None).await?;
@@ -261,14 +314,18 @@ impl<B: Blobs> Worker<B> {
         }
         let block = self.s.block_number().await?;
         let now = self.s.chain_time().await?;
-        let phase_closed = u32::from(task.commits) + u32::from(task.declined) >= u32::from(task.replication)
+        let phase_closed = u32::from(task.commits) + u32::from(task.declined)
+            >= u32::from(task.replication)
             || now >= task.commit_deadline;
         // The reveal must land in a later block than the commit, and after the commit phase.
         if block <= seat.commit_block || !phase_closed {
             debug!(target: "node::worker", task = %id, "waiting for the reveal phase");
             return Ok(());
         }
-        self.s.before(task.reveal_deadline + 1).reveal(self.me, id, result, salt).await?;
+        self.s
+            .before(task.reveal_deadline + 1)
+            .reveal(self.me, id, result, salt)
+            .await?;
         self.db.set_phase(id, Phase::Delivered, None, None).await?;
         info!(target: "node::worker", task = %id, "revealed");
         Ok(())
@@ -330,9 +387,18 @@ impl<B: Blobs> Worker<B> {
 
     async fn decline(&self, id: U256, task: &TaskInfo, why: &str) -> Result<(), NodeError> {
         warn!(target: "node::worker", task = %id, reason = why, "declining");
-        match self.s.before(task.commit_deadline + 1).decline(self.me, id).await {
+        match self
+            .s
+            .before(task.commit_deadline + 1)
+            .decline(self.me, id)
+            .await
+        {
             Ok(_) => {}
-            Err(e) if matches!(e.revert_name().as_deref(), Some("NotAssigned" | "WrongStatus")) => {}
+            Err(e)
+                if matches!(
+                    e.revert_name().as_deref(),
+                    Some("NotAssigned" | "WrongStatus")
+                ) => {}
             Err(e) => return Err(e.into()),
         }
         self.metrics.outcome("declined");

@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(bytes.len(), HEADER_LEN + 8);
         assert_eq!(&bytes[5..13], &(1u64 << 40).to_be_bytes());
         assert_eq!(TaskInput::decode(&bytes).unwrap(), input);
-        assert_eq!(TaskInput::decode(&bytes[..10]), Err(EnvelopeError::Truncated(10)));
+        assert_eq!(
+            TaskInput::decode(&bytes[..10]),
+            Err(EnvelopeError::Truncated(10))
+        );
         let mut bad = bytes.clone();
         bad[0] = b'X';
         assert_eq!(TaskInput::decode(&bad), Err(EnvelopeError::BadMagic));

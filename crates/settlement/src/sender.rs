@@ -131,7 +131,10 @@ impl Settlement {
 
     /// A handle that sends with these options. Shares nonces with `self`.
     pub fn with_options(&self, opts: TxOptions) -> Settlement {
-        Settlement { opts, ..self.clone() }
+        Settlement {
+            opts,
+            ..self.clone()
+        }
     }
 
     /// Sends `tx` from `from` and waits for its receipt, retrying transport failures within the
@@ -151,7 +154,11 @@ impl Settlement {
                 if let Some(deadline) = deadline {
                     let chain_time = self.chain_time().await?;
                     if chain_time >= deadline {
-                        return Err(Error::DeadlinePassed { call, deadline, chain_time });
+                        return Err(Error::DeadlinePassed {
+                            call,
+                            deadline,
+                            chain_time,
+                        });
                     }
                 }
                 self.send_once(call, from, tx.clone()).await
@@ -164,7 +171,11 @@ impl Settlement {
                     backoff *= 2;
                 }
                 Err(Error::Rpc { call, source, .. }) => {
-                    return Err(Error::Rpc { call, attempts: attempt, source });
+                    return Err(Error::Rpc {
+                        call,
+                        attempts: attempt,
+                        source,
+                    });
                 }
                 Err(e) => return Err(e),
             }

@@ -136,7 +136,10 @@ async fn advance(s: &Settlement, secs: u64) -> eyre::Result<()> {
         .provider()
         .raw_request("evm_setNextBlockTimestamp".into(), (target,))
         .await?;
-    let _: serde_json::Value = s.provider().raw_request("evm_mine".into(), serde_json::json!([])).await?;
+    let _: serde_json::Value = s
+        .provider()
+        .raw_request("evm_mine".into(), serde_json::json!([]))
+        .await?;
     Ok(())
 }
 

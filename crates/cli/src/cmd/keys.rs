@@ -29,7 +29,10 @@ pub(crate) fn run(cmd: KeysCommand) -> eyre::Result<()> {
     let KeysCommand::New(args) = cmd;
     let key = verity_node::keys::create(&args.out)?;
     if args.output.json {
-        println!("{}", serde_json::json!({ "address": key.address(), "path": args.out }));
+        println!(
+            "{}",
+            serde_json::json!({ "address": key.address(), "path": args.out })
+        );
     } else {
         println!("{}  {}", key.address(), args.out.display());
     }

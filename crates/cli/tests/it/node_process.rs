@@ -18,7 +18,9 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use verity_primitives::envelope::{ExecLimits, TaskInput};
-use verity_settlement::{Deployment, Mode, OperatorProfile, Seat, Settlement, Status, TaskRequest, TxOptions};
+use verity_settlement::{
+    Deployment, Mode, OperatorProfile, Seat, Settlement, Status, TaskRequest, TxOptions,
+};
 use verity_store::{BlobStore, Limits, MemoryStore};
 
 const ECHO: &str = r#"(module
@@ -46,7 +48,18 @@ fn unit() -> U256 {
 
 fn node(dir: &Path, rpc: &str, gateway: &str) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_verity"))
-        .args(["node", "run", "--log", "warn", "--rpc-url", rpc, "--gateway", gateway, "--metrics-listen", ""])
+        .args([
+            "node",
+            "run",
+            "--log",
+            "warn",
+            "--rpc-url",
+            rpc,
+            "--gateway",
+            gateway,
+            "--metrics-listen",
+            "",
+        ])
         .arg("--deployment")
         .arg(dir.join("devnet.json"))
         .arg("--data-dir")
@@ -82,12 +95,23 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     let dir = tempfile_dir();
     // The chain: a real `verity devnet` process producing a block every second.
     let mut devnet = Command::new(env!("CARGO_BIN_EXE_verity"))
-        .args(["devnet", "--port", "0", "--json", "--log", "warn", "--block-time", "1"])
+        .args([
+            "devnet",
+            "--port",
+            "0",
+            "--json",
+            "--log",
+            "warn",
+            "--block-time",
+            "1",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn devnet");
     let mut line = String::new();
-    BufReader::new(devnet.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(devnet.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let _devnet = Proc(devnet);
     std::fs::write(dir.join("devnet.json"), &line).unwrap();
     let summary: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -103,9 +127,17 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
 
     // A blob gateway holding the program and the input.
     let store: Arc<dyn BlobStore> = Arc::new(MemoryStore::new(Limits::default()));
-    let program = store.put(wat::parse_str(ECHO).unwrap().into()).await.unwrap();
+    let program = store
+        .put(wat::parse_str(ECHO).unwrap().into())
+        .await
+        .unwrap();
     let envelope = TaskInput {
-        limits: ExecLimits { fuel: 1_000_000, max_memory_bytes: 1 << 20, max_table_elements: 10, max_output_bytes: 4096 },
+        limits: ExecLimits {
+            fuel: 1_000_000,
+            max_memory_bytes: 1 << 20,
+            max_table_elements: 10,
+            max_output_bytes: 4096,
+        },
         payload: b"42 readings".to_vec(),
     };
     let input = store.put(envelope.encode().into()).await.unwrap();
@@ -123,27 +155,53 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
             .unwrap();
         assert!(out.status.success());
     }
-    let op_key: PrivateKeySigner = std::fs::read_to_string(dir.join("operator.key")).unwrap().trim().parse().unwrap();
+    let op_key: PrivateKeySigner = std::fs::read_to_string(dir.join("operator.key"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let op = op_key.address();
     let mut wallet = EthereumWallet::from(dev[0].clone());
     for k in &dev[1..3] {
         wallet.register_signer(k.clone());
     }
-    let provider = ProviderBuilder::new().wallet(wallet).connect_http(rpc.parse().unwrap());
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(rpc.parse().unwrap());
     let s = Settlement::new(provider.clone(), deployment, TxOptions::default());
     let fund = TransactionRequest::default().with_to(op).with_value(unit());
-    provider.send_transaction(fund).await.unwrap().get_receipt().await.unwrap();
-    s.mint(owner, op, U256::from(5_000u64) * unit()).await.unwrap();
-    // A second operator we drive by hand, so the reveal phase opens only when we say.
-    s.register(peer, &OperatorProfile { signer: peer, hardware_hash: keccak256("peer"), metadata_cid: Bytes::new(), region: 0, capabilities: 1 })
+    provider
+        .send_transaction(fund)
+        .await
+        .unwrap()
+        .get_receipt()
         .await
         .unwrap();
+    s.mint(owner, op, U256::from(5_000u64) * unit())
+        .await
+        .unwrap();
+    // A second operator we drive by hand, so the reveal phase opens only when we say.
+    s.register(
+        peer,
+        &OperatorProfile {
+            signer: peer,
+            hardware_hash: keccak256("peer"),
+            metadata_cid: Bytes::new(),
+            region: 0,
+            capabilities: 1,
+        },
+    )
+    .await
+    .unwrap();
     s.approve_registry(peer, U256::MAX).await.unwrap();
     s.stake(peer, U256::from(1_000u64) * unit()).await.unwrap();
 
     let mut running = node(&dir, &rpc, &gateway);
     wait_for("the node to register and stake", 300, || async {
-        s.operator(op).await.map(|o| o.stake >= U256::from(1_000u64) * unit()).unwrap_or(false)
+        s.operator(op)
+            .await
+            .map(|o| o.stake >= U256::from(1_000u64) * unit())
+            .unwrap_or(false)
     })
     .await;
     let before = s.token_balance(op).await.unwrap();
@@ -168,7 +226,10 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     s.assign(owner, id, &[op, peer]).await.unwrap();
 
     wait_for("the node's commitment", 300, || async {
-        s.seat(id, op).await.map(|x| x.seat == Seat::Committed).unwrap_or(false)
+        s.seat(id, op)
+            .await
+            .map(|x| x.seat == Seat::Committed)
+            .unwrap_or(false)
     })
     .await;
     // Killed between commit and reveal: no chance to clean up.
@@ -180,23 +241,42 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     let result = verity_node_result(b"42 readings");
     let salt = B256::repeat_byte(9);
     let d = s.deployment();
-    s.commit(peer, id, verity_primitives::commitment(d.chain_id, d.market, id, peer, result, salt)).await.unwrap();
+    s.commit(
+        peer,
+        id,
+        verity_primitives::commitment(d.chain_id, d.market, id, peer, result, salt),
+    )
+    .await
+    .unwrap();
     let _restarted = node(&dir, &rpc, &gateway);
     wait_for("the restarted node's reveal", 300, || async {
-        s.seat(id, op).await.map(|x| x.seat == Seat::Revealed).unwrap_or(false)
+        s.seat(id, op)
+            .await
+            .map(|x| x.seat == Seat::Revealed)
+            .unwrap_or(false)
     })
     .await;
     s.reveal(peer, id, result, salt).await.unwrap();
     wait_for("settlement and withdrawal", 300, || async {
-        s.token_balance(op).await.map(|b| b > before).unwrap_or(false)
+        s.token_balance(op)
+            .await
+            .map(|b| b > before)
+            .unwrap_or(false)
     })
     .await;
 
     let task = s.task(id).await.unwrap();
-    assert_eq!((task.status, task.result, task.commits), (Status::Finalized, result, 2));
+    assert_eq!(
+        (task.status, task.result, task.commits),
+        (Status::Finalized, result, 2)
+    );
     let fees = req.bounty * U256::from(150u64) / U256::from(10_000u64);
     let each = (req.bounty - fees) / U256::from(2u64);
-    assert_eq!(s.token_balance(op).await.unwrap(), before + each, "paid exactly its share");
+    assert_eq!(
+        s.token_balance(op).await.unwrap(),
+        before + each,
+        "paid exactly its share"
+    );
     for who in [op, peer] {
         assert_eq!(s.operator(who).await.unwrap().times_slashed, 0);
     }
@@ -210,11 +290,18 @@ fn verity_node_result(payload: &[u8]) -> B256 {
 }
 
 fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("verity-node-proc-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "verity-node-proc-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
 }

@@ -21,19 +21,34 @@ fn artifacts_match_a_fresh_compile_of_the_sources() {
         .output()
         .expect("running node (is Node.js installed?)");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "artifacts drifted from the sources:\n{stderr}");
-    assert!(stderr.contains("artifacts match sources"), "unexpected checker output:\n{stderr}");
+    assert!(
+        out.status.success(),
+        "artifacts drifted from the sources:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("artifacts match sources"),
+        "unexpected checker output:\n{stderr}"
+    );
 }
 
 #[test]
 fn deployed_code_fits_the_eip170_limit() {
-    for name in ["TaskMarket", "NodeRegistry", "VerifierRegistry", "TestToken", "MockResultVerifier"] {
+    for name in [
+        "TaskMarket",
+        "NodeRegistry",
+        "VerifierRegistry",
+        "TestToken",
+        "MockResultVerifier",
+    ] {
         let path = contracts_dir().join(format!("out/{name}.json"));
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("artifact")).expect("json");
         let code = json["deployedBytecode"].as_str().expect("deployedBytecode");
         let bytes = (code.len() - 2) / 2;
-        assert!(bytes > 0 && bytes <= 24_576, "{name}: {bytes} bytes deployed");
+        assert!(
+            bytes > 0 && bytes <= 24_576,
+            "{name}: {bytes} bytes deployed"
+        );
     }
 }
 
@@ -41,11 +56,18 @@ fn deployed_code_fits_the_eip170_limit() {
 fn every_custom_error_selector_decodes_to_its_name() {
     use alloy::sol_types::SolError;
     use verity_contracts::{ContractError, NodeRegistry, TaskMarket};
-    let e = TaskMarket::WrongStatus { taskId: alloy::primitives::U256::from(7), status: 5 };
+    let e = TaskMarket::WrongStatus {
+        taskId: alloy::primitives::U256::from(7),
+        status: 5,
+    };
     let decoded = ContractError::decode(&e.abi_encode());
     assert_eq!(decoded.name(), "WrongStatus");
-    assert!(matches!(decoded, ContractError::Market(TaskMarket::TaskMarketErrors::WrongStatus(ref w)) if w.taskId == alloy::primitives::U256::from(7)));
-    let e = NodeRegistry::NotMarket { caller: alloy::primitives::Address::repeat_byte(1) };
+    assert!(
+        matches!(decoded, ContractError::Market(TaskMarket::TaskMarketErrors::WrongStatus(ref w)) if w.taskId == alloy::primitives::U256::from(7))
+    );
+    let e = NodeRegistry::NotMarket {
+        caller: alloy::primitives::Address::repeat_byte(1),
+    };
     assert_eq!(ContractError::decode(&e.abi_encode()).name(), "NotMarket");
     let junk = ContractError::decode(&[0xde, 0xad, 0xbe, 0xef]);
     assert!(matches!(junk, ContractError::Unrecognized(_)));

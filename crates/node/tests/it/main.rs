@@ -48,20 +48,33 @@ struct Net {
 
 impl Net {
     async fn new() -> Net {
-        let chain = verity_devchain::spawn(DevchainConfig::default()).await.unwrap();
-        let keys: Vec<_> = chain.chain.accounts().iter().map(|a| a.signer.clone()).collect();
+        let chain = verity_devchain::spawn(DevchainConfig::default())
+            .await
+            .unwrap();
+        let keys: Vec<_> = chain
+            .chain
+            .accounts()
+            .iter()
+            .map(|a| a.signer.clone())
+            .collect();
         let mut wallet = EthereumWallet::from(keys[0].clone());
         for k in &keys[1..] {
             wallet.register_signer(k.clone());
         }
-        let provider = ProviderBuilder::new().wallet(wallet).connect_http(chain.url.parse().unwrap());
+        let provider = ProviderBuilder::new()
+            .wallet(wallet)
+            .connect_http(chain.url.parse().unwrap());
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let owner = a[0];
-        let d = deploy(provider.clone(), &DeployConfig::devnet(owner)).await.unwrap();
+        let d = deploy(provider.clone(), &DeployConfig::devnet(owner))
+            .await
+            .unwrap();
         let s = Settlement::new(provider, d, TxOptions::default());
         let (client, ops) = (a[1], a[2..5].to_vec());
         for who in a.iter().take(5) {
-            s.mint(owner, *who, U256::from(10_000u64) * unit()).await.unwrap();
+            s.mint(owner, *who, U256::from(10_000u64) * unit())
+                .await
+                .unwrap();
             s.approve_market(*who, U256::MAX).await.unwrap();
             s.approve_registry(*who, U256::MAX).await.unwrap();
         }
@@ -89,7 +102,17 @@ impl Net {
         };
         let input = blobs.insert(envelope.encode());
         let executor = Arc::new(Executor::new(ExecutorConfig::default()).unwrap());
-        Net { s, owner, client, ops, blobs, executor, program, input, _chain: chain }
+        Net {
+            s,
+            owner,
+            client,
+            ops,
+            blobs,
+            executor,
+            program,
+            input,
+            _chain: chain,
+        }
     }
 
     fn worker(&self, op: Address, db: TaskDb) -> Worker<MemoryBlobs> {
@@ -116,7 +139,11 @@ impl Net {
             collateral: U256::from(50u64) * unit(),
             assign_deadline: now + 100,
             commit_deadline: now + 200,
-            reveal_deadline: if mode == Mode::Replicated { now + 300 } else { 0 },
+            reveal_deadline: if mode == Mode::Replicated {
+                now + 300
+            } else {
+                0
+            },
             challenge_window: if mode == Mode::Optimistic { 60 } else { 0 },
             verifier_id: B256::ZERO,
         }
@@ -125,8 +152,14 @@ impl Net {
     async fn advance(&self, secs: u64) {
         let target = self.s.chain_time().await.unwrap() + secs;
         let p = self.s.provider();
-        let _: serde_json::Value = p.raw_request("evm_setNextBlockTimestamp".into(), (target,)).await.unwrap();
-        let _: serde_json::Value = p.raw_request("evm_mine".into(), serde_json::json!([])).await.unwrap();
+        let _: serde_json::Value = p
+            .raw_request("evm_setNextBlockTimestamp".into(), (target,))
+            .await
+            .unwrap();
+        let _: serde_json::Value = p
+            .raw_request("evm_mine".into(), serde_json::json!([]))
+            .await
+            .unwrap();
     }
 
     async fn wallet(&self, who: Address) -> U256 {
@@ -166,12 +199,23 @@ async fn optimistic_task_is_executed_submitted_finalized_and_paid_exactly() {
     }
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
     let (p, s, rest) = split(req.bounty);
-    assert_eq!(net.wallet(op).await, op0 + rest, "operator withdrew bounty minus fees");
+    assert_eq!(
+        net.wallet(op).await,
+        op0 + rest,
+        "operator withdrew bounty minus fees"
+    );
     assert_eq!(net.wallet(net.client).await, client0 - req.bounty);
-    assert_eq!(net.s.market_balance(net.owner).await.unwrap(), p + s, "owner is treasury and coordinator");
+    assert_eq!(
+        net.s.market_balance(net.owner).await.unwrap(),
+        p + s,
+        "owner is treasury and coordinator"
+    );
     assert_eq!(net.s.market_balance(op).await.unwrap(), U256::ZERO);
     let o = net.s.operator(op).await.unwrap();
-    assert_eq!((o.locked, o.tasks_completed, o.times_slashed), (U256::ZERO, 1, 0));
+    assert_eq!(
+        (o.locked, o.tasks_completed, o.times_slashed),
+        (U256::ZERO, 1, 0)
+    );
 }
 
 #[tokio::test]
@@ -190,7 +234,17 @@ async fn replicated_task_survives_a_restart_between_commit_and_reveal() {
         for _ in 0..3 {
             w.tick().await.unwrap();
         }
-        assert_eq!(TaskDb::open(&db_path(i)).await.unwrap().get(id).await.unwrap().unwrap().phase, Phase::Committed);
+        assert_eq!(
+            TaskDb::open(&db_path(i))
+                .await
+                .unwrap()
+                .get(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .phase,
+            Phase::Committed
+        );
     }
     assert_eq!(net.s.task(id).await.unwrap().commits, 3);
     // The workers are gone ("killed"); new ones on the same databases reveal with the stored
@@ -202,14 +256,25 @@ async fn replicated_task_survives_a_restart_between_commit_and_reveal() {
         }
     }
     let task = net.s.task(id).await.unwrap();
-    assert_eq!((task.status, task.commits, task.reveals), (Status::Finalized, 3, 3));
+    assert_eq!(
+        (task.status, task.commits, task.reveals),
+        (Status::Finalized, 3, 3)
+    );
     let (_, _, rest) = split(req.bounty);
     let each = rest / U256::from(3u64);
     let after = futures_wallets(&net).await;
     for i in 0..3 {
-        assert_eq!(after[i], before[i] + each, "operator {i} paid its exact share");
+        assert_eq!(
+            after[i],
+            before[i] + each,
+            "operator {i} paid its exact share"
+        );
     }
-    assert_eq!(net.s.market_balance(net.client).await.unwrap(), rest - each * U256::from(3u64), "dust to client");
+    assert_eq!(
+        net.s.market_balance(net.client).await.unwrap(),
+        rest - each * U256::from(3u64),
+        "dust to client"
+    );
 }
 
 async fn futures_wallets(net: &Net) -> Vec<U256> {
@@ -220,7 +285,10 @@ async fn futures_wallets(net: &Net) -> Vec<U256> {
     v
 }
 
-async fn futures_workers(net: &Net, path: &dyn Fn(usize) -> std::path::PathBuf) -> Vec<Worker<MemoryBlobs>> {
+async fn futures_workers(
+    net: &Net,
+    path: &dyn Fn(usize) -> std::path::PathBuf,
+) -> Vec<Worker<MemoryBlobs>> {
     let mut v = Vec::new();
     for (i, op) in net.ops.iter().enumerate() {
         v.push(net.worker(*op, TaskDb::open(&path(i)).await.unwrap()));
@@ -241,12 +309,17 @@ async fn a_salt_stored_but_never_sent_is_reused_after_a_crash() {
     w.tick().await.unwrap(); // scan + execute
     // Simulate a crash right after the salt was made durable, before the commit was sent.
     let salt = B256::repeat_byte(0x5a);
-    db.set_phase(id, Phase::Committing, None, Some(salt)).await.unwrap();
+    db.set_phase(id, Phase::Committing, None, Some(salt))
+        .await
+        .unwrap();
     w.tick().await.unwrap(); // commits with the stored salt
     let seat = net.s.seat(id, op).await.unwrap();
     let d = net.s.deployment();
     let result = db.get(id).await.unwrap().unwrap().result.unwrap();
-    assert_eq!(seat.commitment, verity_primitives::commitment(d.chain_id, d.market, id, op, result, salt));
+    assert_eq!(
+        seat.commitment,
+        verity_primitives::commitment(d.chain_id, d.market, id, op, result, salt)
+    );
     // With instant mining nothing else makes a block; the reveal needs one after the commit.
     net.advance(1).await;
     for _ in 0..3 {
@@ -270,9 +343,16 @@ async fn a_missing_input_is_handed_back_and_nobody_is_slashed() {
     }
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
     let o = net.s.operator(op).await.unwrap();
-    assert_eq!((o.times_slashed, o.locked, o.stake), (0, U256::ZERO, U256::from(1_000u64) * unit()));
+    assert_eq!(
+        (o.times_slashed, o.locked, o.stake),
+        (0, U256::ZERO, U256::from(1_000u64) * unit())
+    );
     assert_eq!(net.s.market_balance(net.client).await.unwrap(), req.bounty);
-    assert_eq!(net.wallet(net.client).await, client0 - req.bounty, "refund is credited, pulled later");
+    assert_eq!(
+        net.wallet(net.client).await,
+        client0 - req.bounty,
+        "refund is credited, pulled later"
+    );
     let p = net.s.provider();
     assert!(p.get_block_number().await.unwrap() > 0);
 }

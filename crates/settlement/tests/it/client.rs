@@ -28,33 +28,89 @@ async fn concurrent_sends_from_one_account_get_consecutive_nonces() {
     for send in sends {
         send.await.unwrap().unwrap();
     }
-    assert_eq!(p.get_transaction_count(net.owner).await.unwrap(), before + 16);
+    assert_eq!(
+        p.get_transaction_count(net.owner).await.unwrap(),
+        before + 16
+    );
     // 1 + 2 + ... + 16 wei minted on top of the 10 000 tokens.
-    assert_eq!(net.s.token_balance(net.keeper).await.unwrap(), tokens(10_000) + U256::from(136));
+    assert_eq!(
+        net.s.token_balance(net.keeper).await.unwrap(),
+        tokens(10_000) + U256::from(136)
+    );
 }
 
 #[tokio::test]
 async fn a_nonce_used_behind_the_clients_back_is_recovered() {
     let net = Net::new().await;
-    net.s.mint(net.owner, net.owner, U256::from(1)).await.unwrap();
+    net.s
+        .mint(net.owner, net.owner, U256::from(1))
+        .await
+        .unwrap();
     // Another client of the same key sends a transaction: the cached nonce is now stale.
-    let other = Settlement::new(net.s.provider().clone(), *net.s.deployment(), TxOptions::default());
-    other.mint(net.owner, net.owner, U256::from(1)).await.unwrap();
-    let n = net.s.provider().get_transaction_count(net.owner).await.unwrap();
-    net.s.mint(net.owner, net.owner, U256::from(1)).await.unwrap();
-    assert_eq!(net.s.provider().get_transaction_count(net.owner).await.unwrap(), n + 1);
+    let other = Settlement::new(
+        net.s.provider().clone(),
+        *net.s.deployment(),
+        TxOptions::default(),
+    );
+    other
+        .mint(net.owner, net.owner, U256::from(1))
+        .await
+        .unwrap();
+    let n = net
+        .s
+        .provider()
+        .get_transaction_count(net.owner)
+        .await
+        .unwrap();
+    net.s
+        .mint(net.owner, net.owner, U256::from(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        net.s
+            .provider()
+            .get_transaction_count(net.owner)
+            .await
+            .unwrap(),
+        n + 1
+    );
 }
 
 #[tokio::test]
 async fn nothing_is_sent_once_the_deadline_has_passed() {
     let net = Net::new().await;
     let now = net.now().await;
-    let nonce = net.s.provider().get_transaction_count(net.client).await.unwrap();
-    let err = net.s.before(now).approve_market(net.client, U256::from(1)).await.unwrap_err();
-    assert!(matches!(err, Error::DeadlinePassed { deadline, chain_time, .. } if deadline == now && chain_time == now), "{err}");
-    assert_eq!(net.s.provider().get_transaction_count(net.client).await.unwrap(), nonce, "nothing sent");
+    let nonce = net
+        .s
+        .provider()
+        .get_transaction_count(net.client)
+        .await
+        .unwrap();
+    let err = net
+        .s
+        .before(now)
+        .approve_market(net.client, U256::from(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::DeadlinePassed { deadline, chain_time, .. } if deadline == now && chain_time == now),
+        "{err}"
+    );
+    assert_eq!(
+        net.s
+            .provider()
+            .get_transaction_count(net.client)
+            .await
+            .unwrap(),
+        nonce,
+        "nothing sent"
+    );
     // A deadline in the future lets the call through.
-    net.s.before(now + 60).approve_market(net.client, U256::from(1)).await.unwrap();
+    net.s
+        .before(now + 60)
+        .approve_market(net.client, U256::from(1))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -68,7 +124,10 @@ async fn a_transaction_that_fails_on_chain_names_its_revert() {
     // limit (an estimate would already see the other's pending transaction), the second fails
     // on chain, and the client names the reason by replaying it on its block.
     net.set_automine(false).await;
-    let fixed = TxOptions { gas_limit: Some(500_000), ..TxOptions::default() };
+    let fixed = TxOptions {
+        gas_limit: Some(500_000),
+        ..TxOptions::default()
+    };
     let race: Vec<_> = [net.keeper, net.client2]
         .into_iter()
         .map(|who| {
@@ -87,7 +146,10 @@ async fn a_transaction_that_fails_on_chain_names_its_revert() {
     assert_eq!(failures.len(), 1, "{results:?}");
     match failures[0] {
         Error::FailedOnChain { error, .. } => {
-            assert_eq!(error.as_ref().map(|e| e.name()).as_deref(), Some("WrongStatus"))
+            assert_eq!(
+                error.as_ref().map(|e| e.name()).as_deref(),
+                Some("WrongStatus")
+            )
         }
         other => panic!("expected FailedOnChain, got {other}"),
     }
@@ -103,8 +165,16 @@ struct LateChain {
 
 impl LateChain {
     fn new() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        Self { chain: Devchain::new(DevchainConfig::default()).unwrap(), port, cancel: Default::default() }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self {
+            chain: Devchain::new(DevchainConfig::default()).unwrap(),
+            port,
+            cancel: Default::default(),
+        }
     }
 
     fn settlement(&self, opts: TxOptions) -> Settlement {
@@ -124,8 +194,14 @@ impl LateChain {
     }
 
     async fn start(&self) {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
-        tokio::spawn(verity_devchain::serve(self.chain.clone(), listener, self.cancel.clone()));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        tokio::spawn(verity_devchain::serve(
+            self.chain.clone(),
+            listener,
+            self.cancel.clone(),
+        ));
     }
 }
 
@@ -139,15 +215,27 @@ impl Drop for LateChain {
 async fn transport_failures_are_retried_within_the_attempt_budget() {
     let late = LateChain::new();
     let from = late.chain.accounts()[0].address;
-    let opts = TxOptions { attempts: 3, backoff: Duration::from_millis(20), ..TxOptions::default() };
+    let opts = TxOptions {
+        attempts: 3,
+        backoff: Duration::from_millis(20),
+        ..TxOptions::default()
+    };
     // Nobody listens: three attempts, then a transport error that says so.
-    let err = late.settlement(opts.clone()).set_treasury(from, from).await.unwrap_err();
+    let err = late
+        .settlement(opts.clone())
+        .set_treasury(from, from)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Rpc { attempts: 3, .. }), "{err}");
     assert!(err.is_transient());
 
     // The node comes up between attempts: the call goes through. (The target has no code, so
     // the call succeeds as a plain transaction: this exercises the transport, not a contract.)
-    let opts = TxOptions { attempts: 6, backoff: Duration::from_millis(100), ..TxOptions::default() };
+    let opts = TxOptions {
+        attempts: 6,
+        backoff: Duration::from_millis(100),
+        ..TxOptions::default()
+    };
     let s = late.settlement(opts);
     let send = tokio::spawn(async move { s.set_treasury(from, from).await });
     tokio::time::sleep(Duration::from_millis(150)).await;
@@ -162,12 +250,24 @@ async fn receipts_wait_for_the_confirmation_depth() {
     late.start().await;
     let from = late.chain.accounts()[0].address;
     // Instant mining and no other traffic: a second confirmation never comes.
-    let opts = TxOptions { confirmations: 2, receipt_timeout: Duration::from_millis(400), ..TxOptions::default() };
-    let err = late.settlement(opts).set_treasury(from, from).await.unwrap_err();
+    let opts = TxOptions {
+        confirmations: 2,
+        receipt_timeout: Duration::from_millis(400),
+        ..TxOptions::default()
+    };
+    let err = late
+        .settlement(opts)
+        .set_treasury(from, from)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotConfirmed { .. }), "{err}");
 
     // With blocks arriving, the receipt is returned once it is three deep.
-    let opts = TxOptions { confirmations: 3, receipt_timeout: Duration::from_secs(20), ..TxOptions::default() };
+    let opts = TxOptions {
+        confirmations: 3,
+        receipt_timeout: Duration::from_secs(20),
+        ..TxOptions::default()
+    };
     let s = late.settlement(opts);
     let chain = late.chain.clone();
     let miner = tokio::spawn(async move {
@@ -178,6 +278,10 @@ async fn receipts_wait_for_the_confirmation_depth() {
     });
     let receipt = s.set_treasury(from, from).await.unwrap();
     let head = s.block_number().await.unwrap();
-    assert!(head >= receipt.block_number.unwrap() + 2, "head {head}, mined in {:?}", receipt.block_number);
+    assert!(
+        head >= receipt.block_number.unwrap() + 2,
+        "head {head}, mined in {:?}",
+        receipt.block_number
+    );
     miner.await.unwrap();
 }

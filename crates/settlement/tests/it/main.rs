@@ -2,9 +2,12 @@
 //! any other node when `VERITY_TEST_RPC` is set (the test script runs them against Hardhat, one
 //! test at a time, since they share its accounts and its clock).
 
+// Items shared between the test modules are `pub`; the lint is for library APIs.
+#![allow(unreachable_pub)]
+
 mod harness;
 
+mod client;
 mod lifecycle;
 mod model;
 mod reverts;
-mod client;
