@@ -5,13 +5,13 @@ use std::{cmp::Reverse, collections::BinaryHeap};
 
 use alloy::primitives::{Address, B256, Bytes, U256, keccak256};
 use rand::{
-    Rng,
+    Rng, SeedableRng,
     rngs::StdRng,
     seq::{IndexedRandom, SliceRandom},
 };
 use verity_settlement::{Mode, Seat, Status, TaskRequest};
 
-use super::reference::{Call, Model, TaskM, mock_proof, truth};
+use super::reference::{Call, Env, Model, TaskM, mock_proof, truth};
 use crate::harness::tokens;
 
 /// The id the tests register the mock verifier under.
@@ -65,7 +65,10 @@ impl Cast {
             (self.copier, "copier"),
             (self.griefer, "griefer"),
         ];
-        named.iter().find(|(a, _)| *a == who).map_or_else(|| who.to_string(), |(_, n)| (*n).to_string())
+        named
+            .iter()
+            .find(|(a, _)| *a == who)
+            .map_or_else(|| who.to_string(), |(_, n)| (*n).to_string())
     }
 }
 
@@ -77,6 +80,20 @@ pub struct Action {
     pub ts: u64,
     /// Why the generator chose it (for the trace).
     pub why: &'static str,
+    /// For a commit: the (digest, salt) the sender believes opens it.
+    pub secret: Option<(B256, B256)>,
+}
+
+impl Action {
+    pub fn new(from: Address, call: Call, ts: u64, why: &'static str) -> Self {
+        Action {
+            from,
+            call,
+            ts,
+            why,
+            secret: None,
+        }
+    }
 }
 
 // ------------------------------------------------------------------ honest obligations
@@ -88,74 +105,103 @@ pub struct Obligation {
     pub deadline: u64,
     pub from: Address,
     pub call: Call,
+    pub secret: Option<(B256, B256)>,
+}
+
+/// The salt an honest operator commits with (any value works; deterministic for replays).
+pub fn honest_salt(id: u64, op: Address) -> B256 {
+    keccak256([B256::from(U256::from(id)).as_slice(), op.as_slice()].concat())
+}
+
+/// A wrong digest for a task (what the griefer computes).
+pub fn wrong_digest(input: B256) -> B256 {
+    keccak256([input.as_slice(), B256::repeat_byte(0xee).as_slice()].concat())
 }
 
 /// Every message honest operators still owe. A reveal is released once every seat committed,
-/// else after the commit deadline; a commit's reveal is listed too (released after the commit
-/// deadline) so that the schedule reserves a slot for it.
+/// else after the commit deadline; an honest commit also holds a slot for its reveal (released
+/// after the commit deadline).
 pub fn obligations(m: &Model, cast: &Cast) -> Vec<Obligation> {
     let mut out = Vec::new();
     for t in m.live_tasks().filter(|t| t.status == Status::Assigned) {
         for op in t.operators.iter().filter(|o| cast.is_honest(**o)) {
-            let seat = t.seat(*op);
-            let now = m.ts + 1;
-            match (t.mode, seat) {
-                (Mode::Replicated, Seat::Assigned) => {
-                    let salt = keccak256((B256::from(U256::from(t.id)), *op).abi_encode_packed_pair());
-                    let c = m.commitment(t.id, *op, truth(t.input_digest), salt);
-                    out.push(Obligation { release: now, deadline: t.commit_deadline, from: *op, call: Call::Commit(t.id, c) });
-                    out.push(Obligation {
-                        release: t.commit_deadline + 1,
-                        deadline: t.reveal_deadline,
-                        from: *op,
-                        call: Call::Mine, // placeholder slot for the later reveal
-                    });
-                }
-                (Mode::Replicated, Seat::Committed) => {
-                    let all = t.commits + t.declined == t.replication;
-                    let release = if all { now } else { now.max(t.commit_deadline + 1) };
-                    let (digest, salt) = t.secrets[op];
-                    out.push(Obligation {
-                        release,
-                        deadline: t.reveal_deadline,
-                        from: *op,
-                        call: Call::Reveal(t.id, digest, salt),
-                    });
-                }
-                (Mode::Optimistic, Seat::Assigned) => out.push(Obligation {
-                    release: now,
-                    deadline: t.commit_deadline,
-                    from: *op,
-                    call: Call::SubmitResult(t.id, truth(t.input_digest)),
-                }),
-                (Mode::ZkProof, Seat::Assigned) => {
-                    let d = truth(t.input_digest);
-                    let proof = mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, *op));
-                    out.push(Obligation {
-                        release: now,
-                        deadline: t.commit_deadline,
-                        from: *op,
-                        call: Call::SubmitProof(t.id, d, proof),
-                    });
-                }
-                _ => {}
-            }
+            out.extend(obligations_of(m, t, *op));
         }
     }
     out
 }
 
-/// Helper so the honest salt is a deterministic function of (task, operator).
-trait PackedPair {
-    fn abi_encode_packed_pair(&self) -> Vec<u8>;
-}
-
-impl PackedPair for (B256, Address) {
-    fn abi_encode_packed_pair(&self) -> Vec<u8> {
-        let mut v = self.0.to_vec();
-        v.extend_from_slice(self.1.as_slice());
-        v
+/// What honest operator `op` owes on `t`.
+fn obligations_of(m: &Model, t: &TaskM, op: Address) -> Vec<Obligation> {
+    let mut out = Vec::new();
+    if t.status != Status::Assigned {
+        return out;
     }
+    let now = m.ts + 1;
+    let d = truth(t.input_digest);
+    let ob = |release, deadline, call, secret| Obligation {
+        release,
+        deadline,
+        from: op,
+        call,
+        secret,
+    };
+    match (t.mode, t.seat(op)) {
+        (Mode::Replicated, Seat::Assigned) => {
+            let salt = honest_salt(t.id, op);
+            let c = m.commitment(t.id, op, d, salt);
+            out.push(ob(
+                now,
+                t.commit_deadline,
+                Call::Commit(t.id, c),
+                Some((d, salt)),
+            ));
+            // Holds a slot for the reveal that follows.
+            out.push(ob(
+                t.commit_deadline + 1,
+                t.reveal_deadline,
+                Call::Mine,
+                None,
+            ));
+        }
+        (Mode::Replicated, Seat::Committed) => {
+            let all = t.commits + t.declined == t.replication;
+            let release = if all {
+                now
+            } else {
+                now.max(t.commit_deadline + 1)
+            };
+            let (digest, salt) = *t
+                .secrets
+                .get(&op)
+                .expect("honest commits record their secret");
+            out.push(ob(
+                release,
+                t.reveal_deadline,
+                Call::Reveal(t.id, digest, salt),
+                None,
+            ));
+        }
+        (Mode::Optimistic, Seat::Assigned) => {
+            out.push(ob(
+                now,
+                t.commit_deadline,
+                Call::SubmitResult(t.id, d),
+                None,
+            ));
+        }
+        (Mode::ZkProof, Seat::Assigned) => {
+            let proof = mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, op));
+            out.push(ob(
+                now,
+                t.commit_deadline,
+                Call::SubmitProof(t.id, d, proof),
+                None,
+            ));
+        }
+        _ => {}
+    }
+    out
 }
 
 /// Whether unit jobs with these (release, deadline) windows can all run, one per second, from
@@ -183,55 +229,143 @@ pub fn feasible(windows: &[(u64, u64)], start: u64) -> bool {
     true
 }
 
-/// The obligations an assignment would create (with the task as it would be once assigned).
-fn new_obligations(m: &Model, cast: &Cast, t: &TaskM, ops: &[Address], at: u64) -> Vec<(u64, u64)> {
+/// The (release, deadline) windows an assignment sent at `at` would create for honest seats.
+fn new_obligations(cast: &Cast, t: &TaskM, ops: &[Address], at: u64) -> Vec<(u64, u64)> {
     let mut v = Vec::new();
-    for op in ops.iter().filter(|o| cast.is_honest(**o)) {
+    for _ in ops.iter().filter(|o| cast.is_honest(**o)) {
         v.push((at + 1, t.commit_deadline));
         if t.mode == Mode::Replicated {
             v.push((t.commit_deadline + 1, t.reveal_deadline));
         }
-        let _ = (m, op);
     }
     v
 }
 
-/// Makes `action` safe for honest operators: if sending it at its timestamp would leave them
-/// unable to meet a deadline, an owed message goes first at the next second instead.
-pub fn guard(m: &Model, cast: &Cast, action: Action) -> Action {
-    let owed = obligations(m, cast);
-    let mut windows: Vec<(u64, u64)> = owed.iter().map(|o| (o.release, o.deadline)).collect();
+/// The windows left if `action` is sent at `at`: the obligation it fulfils is gone, the ones an
+/// assignment creates are added.
+fn windows_after(
+    m: &Model,
+    cast: &Cast,
+    owed: &[Obligation],
+    action: &Action,
+    at: u64,
+) -> Vec<(u64, u64)> {
+    let fulfils = owed.iter().position(|o| {
+        o.from == action.from && !matches!(o.call, Call::Mine) && same_kind(&o.call, &action.call)
+    });
+    let mut windows: Vec<(u64, u64)> = owed
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != fulfils)
+        .map(|(_, o)| (o.release, o.deadline))
+        .collect();
     if let Call::Assign(id, ops) = &action.call
         && let Ok(t) = m.task(*id)
     {
-        windows.extend(new_obligations(m, cast, t, ops, action.ts));
+        windows.extend(new_obligations(cast, t, ops, at));
     }
-    if feasible(&windows, action.ts + 1) {
-        return action;
+    windows
+}
+
+fn same_kind(a: &Call, b: &Call) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b) && a.task() == b.task()
+}
+
+/// What [`guard`] decided.
+#[derive(Debug)]
+pub enum Guarded {
+    /// Send it as is (or one second earlier).
+    Send(Action),
+    /// An honest operator's message must go first; the action may be retried afterwards.
+    Before(Action, Action),
+    /// Not now: it would leave an honest operator unable to meet a deadline.
+    Blocked,
+}
+
+/// Makes `action` safe for honest operators: if sending it at its timestamp could leave them
+/// unable to meet a deadline, an owed message goes first (earliest deadline first), or the action
+/// goes at the next second. Keeps the invariant that the owed messages can all be sent in time
+/// from the next second on.
+pub fn guard(m: &Model, cast: &Cast, action: Action) -> Guarded {
+    let owed = obligations(m, cast);
+    if feasible(
+        &windows_after(m, cast, &owed, &action, action.ts),
+        action.ts + 1,
+    ) {
+        return Guarded::Send(action);
     }
     let next = m.ts + 1;
-    // Earliest deadline first among what can be sent now.
     let due = owed
         .iter()
         .filter(|o| o.release <= next && !matches!(o.call, Call::Mine))
         .min_by_key(|o| o.deadline);
     if let Some(o) = due {
-        return Action { from: o.from, call: o.call.clone(), ts: next, why: "honest (due)" };
+        let first = Action {
+            from: o.from,
+            call: o.call.clone(),
+            ts: next,
+            why: "honest (due)",
+            secret: o.secret,
+        };
+        return Guarded::Before(first, action);
     }
-    let at_next = Action { ts: next, ..action };
-    if matches!(at_next.call, Call::Assign(..)) {
-        let owed_only: Vec<(u64, u64)> = owed.iter().map(|o| (o.release, o.deadline)).collect();
-        let mut with = owed_only.clone();
-        if let Call::Assign(id, ops) = &at_next.call
-            && let Ok(t) = m.task(*id)
-        {
-            with.extend(new_obligations(m, cast, t, ops, next));
-        }
-        if !feasible(&with, next + 1) {
-            return Action { from: cast.keeper, call: Call::Mine, ts: next, why: "assign would overload honest" };
+    // An honest message cannot move before its window opens.
+    let too_early = owed
+        .iter()
+        .any(|o| o.from == action.from && same_kind(&o.call, &action.call) && o.release > next);
+    let at_next = Action {
+        ts: next,
+        ..action.clone()
+    };
+    if !too_early && feasible(&windows_after(m, cast, &owed, &at_next, next), next + 1) {
+        return Guarded::Send(at_next);
+    }
+    Guarded::Blocked
+}
+
+/// The action source: a seeded RNG, and an action the guard held back, retried next.
+#[derive(Debug)]
+pub struct Gen {
+    pub rng: StdRng,
+    held: Option<Action>,
+}
+
+impl Gen {
+    pub fn new(seed: u64) -> Gen {
+        Gen {
+            rng: StdRng::seed_from_u64(seed),
+            held: None,
         }
     }
-    at_next
+
+    /// The next action. Honest operators' deadlines are protected by [`guard`].
+    pub fn next(&mut self, m: &Model, cast: &Cast) -> Action {
+        let held = self.held.take().filter(|a| a.ts > m.ts);
+        if let Some(a) = held.and_then(|a| self.guarded(m, cast, a)) {
+            return a;
+        }
+        for _ in 0..50 {
+            if let Some(a) = propose(&mut self.rng, m, cast).and_then(|a| self.guarded(m, cast, a))
+            {
+                return a;
+            }
+        }
+        // Always safe: the invariant says the owed messages fit from the next second on.
+        let idle = Action::new(cast.keeper, Call::Mine, m.ts + 1, "idle");
+        self.guarded(m, cast, idle)
+            .expect("an empty block at the next second is always safe")
+    }
+
+    fn guarded(&mut self, m: &Model, cast: &Cast, a: Action) -> Option<Action> {
+        match guard(m, cast, a) {
+            Guarded::Send(a) => Some(a),
+            Guarded::Before(first, later) => {
+                self.held = Some(later);
+                Some(first)
+            }
+            Guarded::Blocked => None,
+        }
+    }
 }
 
 // ------------------------------------------------------------------ time
@@ -246,16 +380,16 @@ fn pick_ts(rng: &mut StdRng, m: &Model, focus: &[u64]) -> u64 {
         let t = (d + rng.random_range(0..3)).checked_sub(1)?;
         (t >= next).then_some(t)
     };
-    if roll < 40 {
+    if roll < 30 {
         if let Some(t) = edge(rng, focus) {
             return t;
         }
-    } else if roll < 55 {
+    } else if roll < 38 {
         let all: Vec<u64> = m.live_tasks().flat_map(|t| t.deadlines()).collect();
         if let Some(t) = edge(rng, &all) {
             return t;
         }
-    } else if roll < 65 {
+    } else if roll < 43 {
         return next + rng.random_range(1..15);
     }
     next
@@ -276,59 +410,290 @@ fn pick_task<'a>(rng: &mut StdRng, m: &'a Model, f: impl Fn(&TaskM) -> bool) -> 
     v.choose(rng).copied()
 }
 
-/// The next action. Honest operators' deadlines are protected by [`guard`].
-pub fn next(rng: &mut StdRng, m: &Model, cast: &Cast) -> Action {
-    for _ in 0..20 {
-        if let Some(a) = propose(rng, m, cast) {
-            return guard(m, cast, a);
-        }
+fn propose(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let live: Vec<&TaskM> = m.live_tasks().collect();
+    // Right after a challenge: the committee cannot be drawn in the very next block.
+    if let Some(t) = live
+        .iter()
+        .find(|t| t.status == Status::Challenged && t.dispute.challenge_block == m.block)
+        && rng.random_bool(0.15)
+    {
+        return Some(Action::new(
+            cast.keeper,
+            Call::DrawCommittee(t.id),
+            m.ts + 1,
+            "draw (seed not ready)",
+        ));
     }
-    guard(m, cast, Action { from: cast.keeper, call: Call::Mine, ts: m.ts + 1, why: "idle" })
+    // The copier watches for commitments to copy on tasks it sits on.
+    let copyable = live.iter().find(|t| {
+        t.status == Status::Assigned
+            && t.seat(cast.copier) == Seat::Assigned
+            && t.seats
+                .iter()
+                .any(|(o, s)| *o != cast.copier && !s.commitment.is_zero())
+    });
+    if let Some(t) = copyable
+        && rng.random_bool(0.3)
+    {
+        return copier(rng, m, cast, t);
+    }
+    // Mostly: a live task moves on (or is poked at) by whoever its status calls for. Disputes
+    // and posted results get more turns: their windows are short.
+    if !live.is_empty() && rng.random_bool(0.6) {
+        let weight = |t: &&TaskM| match t.status {
+            Status::Challenged => 4,
+            Status::Submitted => 3,
+            _ => 1,
+        };
+        let t = *live.choose_weighted(rng, weight).ok()?;
+        return progress(rng, m, cast, t);
+    }
+    if let Some(a) = edge_now(rng, m, cast).filter(|_| rng.random_bool(0.6)) {
+        return Some(a);
+    }
+    if rng.random_bool(0.1) {
+        return edge_jump(rng, m, cast);
+    }
+    type Make = fn(&mut StdRng, &Model, &Cast) -> Option<Action>;
+    let weights: [(u32, Make); 10] = [
+        (5, governance),
+        (if live.len() < MAX_LIVE { 30 } else { 2 }, create),
+        (6, |rng, m, c| misc(rng, m, c.griefer)),
+        (3, |rng, m, c| misc(rng, m, c.copier)),
+        (8, keeper),
+        (7, withdraw),
+        (5, stake),
+        (3, noise),
+        (3, |rng, m, c| {
+            Some(Action::new(
+                c.keeper,
+                Call::Mine,
+                pick_ts(rng, m, &[]),
+                "mine",
+            ))
+        }),
+        (2, |rng, m, c| {
+            pick_task(rng, m, |t| t.status == Status::Open).and_then(|t| cancel(rng, m, c, t))
+        }),
+    ];
+    let (_, make) = weights.choose_weighted(rng, |w| w.0).ok()?;
+    make(rng, m, cast)
 }
 
-fn propose(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let live = m.live_tasks().count();
-    let weights: [(u32, fn(&mut StdRng, &Model, &Cast) -> Option<Action>); 12] = [
-        (if live < MAX_LIVE { 14 } else { 1 }, create),
-        (2, cancel),
-        (10, assign),
-        (16, honest),
-        (5, copier),
-        (8, griefer),
-        (5, challenge),
-        (6, vote),
-        (12, keeper),
-        (4, withdraw),
-        (3, stake),
-        (1, |_, m, c| Some(Action { from: c.keeper, call: Call::Mine, ts: m.ts + 1, why: "mine" })),
-    ];
-    let total: u32 = weights.iter().map(|w| w.0).sum();
-    let mut roll = rng.random_range(0..total);
-    for (w, f) in weights {
-        if roll < w {
-            return f(rng, m, cast);
+/// Calls whose outcome turns on a deadline D, each with the sender for whom trying it is
+/// harmless (never an honest operator past its own deadline): (sender, call, D).
+fn edge_options(m: &Model, cast: &Cast) -> Vec<(Address, Call, u64)> {
+    let mut options: Vec<(Address, Call, u64)> = Vec::new();
+    for t in m.live_tasks() {
+        let id = t.id;
+        let bad_seat = |want: Seat| -> Option<Address> {
+            [cast.griefer, cast.copier]
+                .into_iter()
+                .find(|o| t.seat(*o) == want)
+        };
+        match (t.status, t.mode) {
+            (Status::Open, _) => {
+                let ops: Vec<Address> = cast
+                    .honest
+                    .iter()
+                    .copied()
+                    .filter(|o| can_seat(m, t, *o, m.ts + 1))
+                    .collect();
+                if ops.len() >= usize::from(t.replication) {
+                    let ops = ops[..usize::from(t.replication)].to_vec();
+                    options.push((cast.coordinator, Call::Assign(id, ops), t.assign_deadline));
+                }
+                options.push((cast.keeper, Call::ClaimTimeout(id), t.assign_deadline));
+            }
+            (Status::Assigned, Mode::Replicated) => {
+                if let Some(op) = bad_seat(Seat::Assigned) {
+                    let copied = t
+                        .seats
+                        .values()
+                        .map(|s| s.commitment)
+                        .find(|c| !c.is_zero());
+                    let c = match copied {
+                        Some(c) if op == cast.copier => c,
+                        _ => m.commitment(
+                            id,
+                            op,
+                            wrong_digest(t.input_digest),
+                            B256::repeat_byte(0x99),
+                        ),
+                    };
+                    options.push((op, Call::Commit(id, c), t.commit_deadline));
+                    options.push((op, Call::Decline(id), t.commit_deadline));
+                }
+                if let Some(op) = bad_seat(Seat::Committed) {
+                    let (d, salt) = t.secrets.get(&op).copied().unwrap_or_default();
+                    options.push((op, Call::Reveal(id, d, salt), t.commit_deadline));
+                    options.push((op, Call::Reveal(id, d, salt), t.reveal_deadline));
+                }
+                options.push((cast.keeper, Call::Finalize(id), t.reveal_deadline));
+            }
+            (Status::Assigned, mode) => {
+                let op = t.operators[0];
+                if !cast.is_honest(op) {
+                    let d = wrong_digest(t.input_digest);
+                    let call = if mode == Mode::Optimistic {
+                        Call::SubmitResult(id, d)
+                    } else {
+                        Call::SubmitProof(
+                            id,
+                            d,
+                            mock_proof(t.program_digest, t.input_digest, d, m.binding(id, op)),
+                        )
+                    };
+                    options.push((op, call, t.commit_deadline));
+                    options.push((op, Call::Decline(id), t.commit_deadline));
+                }
+                options.push((cast.keeper, Call::ClaimTimeout(id), t.commit_deadline));
+            }
+            (Status::Submitted, _) => {
+                options.push((cast.challenger, Call::Challenge(id), t.challenge_closes()));
+                options.push((cast.keeper, Call::Finalize(id), t.challenge_closes()));
+            }
+            (Status::Challenged, _) => {
+                let vd = t.dispute.vote_deadline;
+                if let Some(member) = t
+                    .dispute
+                    .committee
+                    .iter()
+                    .find(|a| !t.dispute.voted.contains(*a))
+                {
+                    options.push((*member, Call::Vote(id, truth(t.input_digest)), vd));
+                }
+                options.push((cast.keeper, Call::DrawCommittee(id), vd));
+                options.push((cast.keeper, Call::ResolveDispute(id), vd));
+            }
+            _ => {}
         }
-        roll -= w;
     }
-    None
+    for op in cast.operators() {
+        let o = &m.account(op).op;
+        if !o.unbonding.is_zero() {
+            options.push((op, Call::WithdrawUnbonded, o.unbonding_ready_at));
+        }
+        // An operator whose jail ends: assignable from that second on.
+        if o.jailed_until + 1 > m.ts
+            && let Some(t) = m
+                .live_tasks()
+                .find(|t| t.status == Status::Open && t.replication == 1)
+        {
+            options.push((
+                cast.coordinator,
+                Call::Assign(t.id, vec![op]),
+                o.jailed_until,
+            ));
+        }
+    }
+    options
+}
+
+/// A call whose outcome turns on a deadline, at the next second if that is D-1, D or D+1.
+fn edge_now(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let next = m.ts + 1;
+    let options = edge_options(m, cast);
+    let here: Vec<&(Address, Call, u64)> = options
+        .iter()
+        .filter(|(_, _, d)| next + 1 >= *d && next <= d + 1)
+        .collect();
+    let (from, call, _) = here.choose(rng)?;
+    Some(Action::new(*from, call.clone(), next, "edge"))
+}
+
+/// A call whose outcome turns on a deadline, with a jump to D-1, D or D+1.
+fn edge_jump(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let (from, call, deadline) = edge_options(m, cast).choose(rng)?.clone();
+    let ts = (deadline + rng.random_range(0..3)).checked_sub(1)?;
+    (ts > m.ts).then(|| Action::new(from, call, ts, "edge (jump)"))
+}
+
+/// Someone acts on `t` as its status calls for: assignment, a seat holder's message, a
+/// challenge, the committee, or the keeper at one of its deadlines.
+fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    match t.status {
+        Status::Open => match rng.random_range(0..25) {
+            0 => cancel(rng, m, cast, t),
+            1..=3 => keeper_on(rng, m, cast, t),
+            _ => assign(rng, m, cast, t),
+        },
+        Status::Assigned => {
+            if rng.random_bool(0.2) {
+                return keeper_on(rng, m, cast, t);
+            }
+            // Honest seats are kept on schedule by the guard anyway: the others get more turns.
+            let seated: Vec<Address> = t
+                .operators
+                .iter()
+                .copied()
+                .filter(|o| t.seat(*o) != Seat::Declined)
+                .collect();
+            let bad: Vec<Address> = seated
+                .iter()
+                .copied()
+                .filter(|o| !cast.is_honest(*o))
+                .collect();
+            let pool = if !bad.is_empty() && rng.random_bool(0.5) {
+                &bad
+            } else {
+                &seated
+            };
+            let op = pool.choose(rng)?;
+            if cast.is_honest(*op) {
+                honest(rng, m, t, *op)
+            } else if *op == cast.copier {
+                copier(rng, m, cast, t)
+            } else {
+                griefer(rng, m, cast, t)
+            }
+        }
+        Status::Submitted => {
+            let wrong = t.result != truth(t.input_digest);
+            if rng.random_bool(if wrong { 0.8 } else { 0.4 }) {
+                challenge(rng, m, cast, t)
+            } else {
+                keeper_on(rng, m, cast, t)
+            }
+        }
+        Status::Challenged if t.dispute.drawn && rng.random_bool(0.7) => vote(rng, m, cast, t),
+        Status::Challenged => keeper_on(rng, m, cast, t),
+        _ => None,
+    }
 }
 
 fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let from = *cast.clients.choose(rng)?;
+    // Operators may be clients too (the committee excludes a task's client).
+    let from = if rng.random_bool(0.1) {
+        cast.griefer
+    } else {
+        *cast.clients.choose(rng)?
+    };
     let ts = pick_ts(rng, m, &[]);
-    let mode = *[Mode::Replicated, Mode::Replicated, Mode::Optimistic, Mode::ZkProof].choose(rng)?;
+    let mode = *[
+        Mode::Replicated,
+        Mode::Replicated,
+        Mode::Optimistic,
+        Mode::Optimistic,
+        Mode::ZkProof,
+    ]
+    .choose(rng)?;
     let (replication, quorum) = match mode {
         Mode::Replicated => {
-            let r: u8 = rng.random_range(1..=5);
+            let r: u8 = *[1, 2, 3, 3, 4, 5, 5].choose(rng)?;
             (r, rng.random_range(r / 2 + 1..=r))
         }
         _ => (1, 1),
     };
     let spare = u64::from(replication) + 2;
-    let assign_deadline = ts + rng.random_range(2..30);
+    let assign_deadline = ts + rng.random_range(3..40);
     let commit_deadline = assign_deadline + rng.random_range(spare..spare + 30);
-    let reveal_deadline =
-        if mode == Mode::Replicated { commit_deadline + rng.random_range(spare..spare + 30) } else { 0 };
+    let reveal_deadline = if mode == Mode::Replicated {
+        commit_deadline + rng.random_range(spare..spare + 30)
+    } else {
+        0
+    };
     let mut req = TaskRequest {
         mode,
         replication,
@@ -340,13 +705,21 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         assign_deadline,
         commit_deadline,
         reveal_deadline,
-        challenge_window: if mode == Mode::Optimistic { rng.random_range(2..30) } else { 0 },
-        verifier_id: if mode == Mode::ZkProof { VERIFIER_ID } else { B256::ZERO },
+        challenge_window: if mode == Mode::Optimistic {
+            rng.random_range(2..30)
+        } else {
+            0
+        },
+        verifier_id: if mode == Mode::ZkProof {
+            VERIFIER_ID
+        } else {
+            B256::ZERO
+        },
     };
     let mut why = "create";
-    if rng.random_bool(0.12) {
+    if rng.random_bool(0.1) {
         why = "create (invalid)";
-        match rng.random_range(0..9) {
+        match rng.random_range(0..10) {
             0 => req.assign_deadline = ts,
             1 => req.quorum = req.replication / 2,
             2 => req.commit_deadline = req.assign_deadline,
@@ -355,171 +728,283 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             5 => req.verifier_id = random_b256(rng),
             6 => req.challenge_window = if mode == Mode::Optimistic { 0 } else { 5 },
             7 => req.bounty = tokens(1_000_000),
+            8 => req.replication = 2,
             _ => req.input_digest = B256::ZERO,
         }
     }
-    Some(Action { from, call: Call::CreateTask(Box::new(req)), ts, why })
+    Some(Action::new(from, Call::CreateTask(Box::new(req)), ts, why))
 }
 
-fn cancel(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let t = pick_task(rng, m, |t| t.status == Status::Open).or_else(|| m.tasks.choose(rng))?;
-    let from = if rng.random_bool(0.85) { t.client } else { *cast.clients.choose(rng)? };
-    Some(Action { from, call: Call::Cancel(t.id), ts: pick_ts(rng, m, &[]), why: "cancel" })
+fn cancel(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let from = if rng.random_bool(0.8) {
+        t.client
+    } else {
+        *cast.clients.choose(rng)?
+    };
+    Some(Action::new(
+        from,
+        Call::Cancel(t.id),
+        pick_ts(rng, m, &[t.assign_deadline]),
+        "cancel",
+    ))
 }
 
-/// Operators that could take a seat of `t` at `ts`.
+/// Whether `op` could take a seat of `t` at `ts`.
 fn can_seat(m: &Model, t: &TaskM, op: Address, ts: u64) -> bool {
     m.eligible(op, ts) && m.free_stake(op) >= t.collateral
 }
 
-fn assign(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let t = pick_task(rng, m, |t| t.status == Status::Open)?;
+fn assign(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
     let ts = pick_ts(rng, m, &[t.assign_deadline]);
     let r = usize::from(t.replication);
-    let mut honest: Vec<Address> = cast.honest.iter().copied().filter(|o| can_seat(m, t, *o, ts)).collect();
-    let mut bad: Vec<Address> = [cast.copier, cast.griefer].into_iter().filter(|o| can_seat(m, t, *o, ts)).collect();
+    let mut honest: Vec<Address> = cast
+        .honest
+        .iter()
+        .copied()
+        .filter(|o| can_seat(m, t, *o, ts))
+        .collect();
+    let mut bad: Vec<Address> = [cast.copier, cast.griefer]
+        .into_iter()
+        .filter(|o| can_seat(m, t, *o, ts))
+        .collect();
     honest.shuffle(rng);
     bad.shuffle(rng);
     let mut ops: Vec<Address> = if t.mode == Mode::Replicated {
         // The copier and the griefer together stay a strict minority.
-        let max_bad = (r - 1) / 2;
-        let b = rng.random_range(0..=max_bad.min(bad.len()));
+        let max_bad = ((r - 1) / 2).min(bad.len());
+        let b = if rng.random_bool(0.6) {
+            max_bad
+        } else {
+            rng.random_range(0..=max_bad)
+        };
         let mut v: Vec<Address> = bad[..b].to_vec();
         v.extend(honest.iter().take(r - b));
+        v.shuffle(rng);
         v
     } else {
-        let pool: Vec<Address> = if rng.random_bool(0.5) { honest.clone() } else { bad.clone() };
-        pool.choose(rng).or_else(|| honest.first()).or_else(|| bad.first()).into_iter().copied().collect()
+        let pool = if rng.random_bool(0.5) { &honest } else { &bad };
+        pool.choose(rng)
+            .or_else(|| honest.first())
+            .or_else(|| bad.first())
+            .into_iter()
+            .copied()
+            .collect()
     };
     let mut from = cast.coordinator;
-    let mut why = "assign";
-    if rng.random_bool(0.12) {
+    let mut why = if ops.len() == r {
+        "assign"
+    } else {
+        "assign (short of operators)"
+    };
+    if rng.random_bool(0.15) && !ops.is_empty() {
         why = "assign (invalid)";
+        let last = ops.len() - 1;
         match rng.random_range(0..5) {
-            0 => from = cast.keeper,
+            0 => from = *[cast.keeper, cast.clients[0], cast.honest[0]].choose(rng)?,
             1 => {
                 ops.pop();
             }
-            2 if !ops.is_empty() => ops.push(ops[0]),
-            3 => ops.push(cast.challenger),
-            // Anyone, eligible or not (jailed, short of stake): the model knows the outcome.
+            2 if last > 0 => ops[last] = ops[0],
+            3 => ops[last] = cast.challenger,
+            // Someone who cannot take the seat: jailed, short of stake, or of free stake.
             _ => {
-                let all = cast.operators();
-                if let Some(slot) = ops.first_mut() {
-                    *slot = *all.choose(rng)?;
-                }
+                let unable: Vec<Address> = cast
+                    .operators()
+                    .into_iter()
+                    .filter(|o| !can_seat(m, t, *o, ts))
+                    .collect();
+                ops[last] = *unable.choose(rng)?;
             }
         }
     }
-    if ops.len() != r && why == "assign" {
-        why = "assign (short of operators)";
-    }
     // An assignment that could succeed must keep the honest majority on replicated tasks.
     let bad_seats = ops.iter().filter(|o| !cast.is_honest(**o)).count();
-    if t.mode == Mode::Replicated && bad_seats * 2 >= r && ops.len() == r {
-        let mut probe = m.clone();
-        let env = super::reference::Env { ts, block: m.block + 1, seed_hash: None };
-        if probe.apply(from, &Call::Assign(t.id, ops.clone()), &env).is_ok() {
+    if t.mode == Mode::Replicated && bad_seats * 2 >= r {
+        let env = Env {
+            ts,
+            block: m.block + 1,
+            seed_hash: None,
+        };
+        if m.clone()
+            .apply(from, &Call::Assign(t.id, ops.clone()), &env)
+            .is_ok()
+        {
             return None;
         }
     }
-    Some(Action { from, call: Call::Assign(t.id, ops), ts, why })
+    Some(Action::new(from, Call::Assign(t.id, ops), ts, why))
 }
 
-fn honest(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let owed: Vec<Obligation> =
-        obligations(m, cast).into_iter().filter(|o| !matches!(o.call, Call::Mine) && o.release <= o.deadline).collect();
-    if owed.is_empty() {
-        // Nothing owed: an honest operator tidies up (withdraws, adjusts stake) or declines.
-        return None;
-    }
-    let o = owed.choose(rng)?;
-    // Anywhere in its window, often at the very edge.
+/// An honest seat holder sends what it owes, anywhere in its window (often at the very edge),
+/// or sometimes gives the seat back.
+fn honest(rng: &mut StdRng, m: &Model, t: &TaskM, op: Address) -> Option<Action> {
+    let cast_free = |o: &Obligation| {
+        o.from == op && o.call.task() == Some(t.id) && !matches!(o.call, Call::Mine)
+    };
+    let owed: Vec<Obligation> = obligations_of(m, t, op)
+        .into_iter()
+        .filter(cast_free)
+        .collect();
+    let o = owed.first()?;
     let lo = o.release.max(m.ts + 1);
     if lo > o.deadline {
         return None;
     }
-    let ts = match rng.random_range(0..4) {
+    // Eager: a reveal tried around the end of the commit phase (it reverts if still open).
+    if matches!(o.call, Call::Reveal(..)) && o.release > m.ts + 1 && rng.random_bool(0.5) {
+        let ts = (t.commit_deadline + rng.random_range(0..3))
+            .saturating_sub(1)
+            .max(m.ts + 1);
+        return Some(Action {
+            from: op,
+            call: o.call.clone(),
+            ts,
+            why: "honest (eager reveal)",
+            secret: None,
+        });
+    }
+    let ts = match rng.random_range(0..10) {
         0 => o.deadline,
         1 => o.deadline.saturating_sub(1).max(lo),
+        2 => rng.random_range(lo..=o.deadline),
         _ => lo,
     };
-    if rng.random_bool(0.04)
-        && let Some(id) = o.call.task()
-        && m.task(id).is_ok_and(|t| t.seat(o.from) == Seat::Assigned)
-    {
-        return Some(Action { from: o.from, call: Call::Decline(id), ts, why: "honest declines" });
+    if rng.random_bool(0.12) && t.seat(op) == Seat::Assigned {
+        return Some(Action::new(op, Call::Decline(t.id), ts, "honest declines"));
     }
-    Some(Action { from: o.from, call: o.call.clone(), ts, why: "honest" })
+    Some(Action {
+        from: op,
+        call: o.call.clone(),
+        ts,
+        why: "honest",
+        secret: o.secret,
+    })
 }
 
-fn copier(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+fn copier(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
     let me = cast.copier;
-    let Some(t) = pick_task(rng, m, |t| !t.status.is_terminal() && t.seat(me) != Seat::None) else {
-        return misc(rng, m, me);
-    };
     let ts = pick_ts(rng, m, &t.deadlines());
+    let mut secret = None;
     let call = match (t.mode, t.seat(me)) {
         (Mode::Replicated, Seat::Assigned) => {
             // Someone else's commitment, verbatim: on this task if any, else from elsewhere.
-            let here: Vec<B256> = t.seats.iter().filter(|(o, s)| **o != me && !s.commitment.is_zero()).map(|(_, s)| s.commitment).collect();
-            let elsewhere: Vec<B256> = m.tasks.iter().flat_map(|x| x.seats.values()).map(|s| s.commitment).filter(|c| !c.is_zero()).collect();
-            let c = here.choose(rng).or_else(|| elsewhere.choose(rng)).copied().unwrap_or_else(|| random_b256(rng));
+            let here: Vec<(Address, B256)> = t
+                .seats
+                .iter()
+                .filter(|(o, s)| **o != me && !s.commitment.is_zero())
+                .map(|(o, s)| (*o, s.commitment))
+                .collect();
+            if here.is_empty() && rng.random_bool(0.7) {
+                return None; // waits for something to copy
+            }
+            let elsewhere: Vec<B256> = m
+                .tasks
+                .iter()
+                .flat_map(|x| x.seats.values())
+                .map(|s| s.commitment)
+                .filter(|c| !c.is_zero())
+                .collect();
+            let c = match here.choose(rng) {
+                Some((source, c)) => {
+                    // It will try to open it with what the source opens it with.
+                    secret = t.secrets.get(source).copied();
+                    *c
+                }
+                None => elsewhere
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or_else(|| random_b256(rng)),
+            };
             Call::Commit(t.id, c)
         }
         (Mode::Replicated, Seat::Committed) => {
-            // Open it with what the original committer used (the copier saw its reveal).
-            let (d, s) = t.secrets.get(&me).copied().unwrap_or((truth(t.input_digest), random_b256(rng)));
+            let (d, s) = t
+                .secrets
+                .get(&me)
+                .copied()
+                .unwrap_or((truth(t.input_digest), random_b256(rng)));
             Call::Reveal(t.id, d, s)
         }
-        (Mode::Optimistic, Seat::Assigned) => {
-            // Another task's result (copied), or nothing.
-            if rng.random_bool(0.5) {
+        (Mode::Optimistic, Seat::Assigned) if t.status == Status::Assigned => {
+            // Another task's result, copied; or silence.
+            if rng.random_bool(0.4) {
                 return misc(rng, m, me);
             }
-            let r = m.tasks.iter().map(|x| x.result).filter(|r| !r.is_zero()).collect::<Vec<_>>();
-            Call::SubmitResult(t.id, r.choose(rng).copied().unwrap_or_else(|| random_b256(rng)))
+            let r = m
+                .tasks
+                .iter()
+                .map(|x| x.result)
+                .filter(|r| !r.is_zero())
+                .collect::<Vec<_>>();
+            Call::SubmitResult(
+                t.id,
+                r.choose(rng).copied().unwrap_or_else(|| random_b256(rng)),
+            )
         }
         (Mode::ZkProof, Seat::Assigned) => {
             // A proof made for another operator's binding.
             let d = truth(t.input_digest);
             let other = *cast.honest.choose(rng)?;
-            Call::SubmitProof(t.id, d, mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, other)))
+            Call::SubmitProof(
+                t.id,
+                d,
+                mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, other)),
+            )
         }
         _ => return misc(rng, m, me),
     };
-    Some(Action { from: me, call, ts, why: "copier" })
+    Some(Action {
+        from: me,
+        call,
+        ts,
+        why: "copier",
+        secret,
+    })
 }
 
-fn griefer(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+fn griefer(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
     let me = cast.griefer;
-    let seated = pick_task(rng, m, |t| !t.status.is_terminal() && t.seat(me) != Seat::None);
-    let Some(t) = seated.filter(|_| rng.random_bool(0.7)) else {
-        return misc(rng, m, me);
-    };
     let ts = pick_ts(rng, m, &t.deadlines());
-    let wrong = keccak256((t.input_digest, B256::repeat_byte(0xee)).abi_encode_packed_pair_b());
+    let wrong = wrong_digest(t.input_digest);
+    let mut secret = None;
     let call = match (t.mode, t.seat(me), t.status) {
-        (Mode::Replicated, Seat::Assigned, _) => match rng.random_range(0..10) {
+        (Mode::Replicated, Seat::Assigned, _) => match rng.random_range(0..12) {
             0 => Call::Commit(t.id, B256::ZERO),
-            1 => Call::Decline(t.id),
+            1 | 10 | 11 => Call::Decline(t.id),
             2 => Call::Reveal(t.id, wrong, B256::ZERO),
-            // Commits (to a wrong digest or the truth); see `record_secret` for what it opens.
+            3 => return misc(rng, m, me), // silent
+            // Commits, to a wrong digest or to the truth.
             _ => {
-                let d = if rng.random_bool(0.7) { wrong } else { truth(t.input_digest) };
-                Call::Commit(t.id, m.commitment(t.id, me, d, B256::repeat_byte(0x99)))
+                let d = if rng.random_bool(0.7) {
+                    wrong
+                } else {
+                    truth(t.input_digest)
+                };
+                let salt = B256::repeat_byte(0x99);
+                secret = Some((d, salt));
+                Call::Commit(t.id, m.commitment(t.id, me, d, salt))
             }
         },
-        (Mode::Replicated, Seat::Committed, _) => match rng.random_range(0..6) {
+        (Mode::Replicated, Seat::Committed, _) => match rng.random_range(0..8) {
             0 => Call::Reveal(t.id, wrong, B256::repeat_byte(0x01)),
             1 => Call::Decline(t.id),
-            2 => return misc(rng, m, me), // silent
+            2 => Call::Commit(t.id, random_b256(rng)),
+            3 => return misc(rng, m, me), // silent
             _ => {
-                let (d, s) = t.secrets.get(&me).copied().unwrap_or((wrong, B256::repeat_byte(0x99)));
+                let (d, s) = t
+                    .secrets
+                    .get(&me)
+                    .copied()
+                    .unwrap_or((wrong, B256::repeat_byte(0x99)));
                 // Sometimes lies at reveal time: opens the commitment with another digest.
-                if rng.random_bool(0.2) { Call::Reveal(t.id, truth(d), s) } else { Call::Reveal(t.id, d, s) }
+                if rng.random_bool(0.15) {
+                    Call::Reveal(t.id, truth(d), s)
+                } else {
+                    Call::Reveal(t.id, d, s)
+                }
             }
         },
+        (Mode::Replicated, Seat::Revealed, _) => Call::Reveal(t.id, wrong, B256::ZERO),
         (Mode::Optimistic, Seat::Assigned, Status::Assigned) => match rng.random_range(0..6) {
             0 => Call::SubmitResult(t.id, B256::ZERO),
             1 => Call::SubmitResult(t.id, truth(t.input_digest)),
@@ -531,37 +1016,43 @@ fn griefer(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             0 => Call::SubmitProof(t.id, wrong, Bytes::from(vec![0u8; 31])),
             1 => {
                 let d = truth(t.input_digest);
-                Call::SubmitProof(t.id, d, mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id + 1, me)))
+                Call::SubmitProof(
+                    t.id,
+                    d,
+                    mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id + 1, me)),
+                )
             }
             2 => {
                 let d = truth(t.input_digest);
-                Call::SubmitProof(t.id, d, mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, me)))
+                Call::SubmitProof(
+                    t.id,
+                    d,
+                    mock_proof(t.program_digest, t.input_digest, d, m.binding(t.id, me)),
+                )
             }
             _ => return misc(rng, m, me),
         },
         _ => return misc(rng, m, me),
     };
-    Some(Action { from: me, call, ts, why: "griefer" })
+    Some(Action {
+        from: me,
+        call,
+        ts,
+        why: "griefer",
+        secret,
+    })
 }
 
-trait PackedPairB {
-    fn abi_encode_packed_pair_b(&self) -> Vec<u8>;
-}
-
-impl PackedPairB for (B256, B256) {
-    fn abi_encode_packed_pair_b(&self) -> Vec<u8> {
-        [self.0.as_slice(), self.1.as_slice()].concat()
-    }
-}
-
-/// What a misbehaving operator does when it has no seat to abuse: tries to unstake locked
-/// stake, withdraws early, votes without a seat, touches tasks it is not on.
+/// What a misbehaving operator does besides its seats: tries to unstake locked stake, withdraws
+/// early, votes without a seat, touches tasks it is not on.
 fn misc(rng: &mut StdRng, m: &Model, me: Address) -> Option<Action> {
     let o = &m.account(me).op;
     let free = o.stake - o.locked;
     let ts = pick_ts(rng, m, &[o.unbonding_ready_at, o.jailed_until]);
-    let call = match rng.random_range(0..8) {
-        0 | 1 if !o.locked.is_zero() => Call::RequestUnstake(free + U256::from(rng.random_range(1..=1_000u64))),
+    let call = match rng.random_range(0..9) {
+        0 | 1 if !o.locked.is_zero() => {
+            Call::RequestUnstake(free + U256::from(rng.random_range(1..=1_000u64)))
+        }
         0 => Call::RequestUnstake(o.stake + U256::from(1)),
         1 => Call::RequestUnstake(free.min(tokens(rng.random_range(1..=30)))),
         2 => Call::Withdraw,
@@ -578,27 +1069,67 @@ fn misc(rng: &mut StdRng, m: &Model, me: Address) -> Option<Action> {
             let t = m.tasks.choose(rng)?;
             Call::Decline(t.id)
         }
+        7 => {
+            let t = m.tasks.choose(rng)?;
+            Call::SubmitResult(t.id, wrong_digest(t.input_digest))
+        }
         _ => Call::Stake(tokens(rng.random_range(0..=200))),
     };
-    Some(Action { from: me, call, ts, why: "misc" })
+    Some(Action::new(me, call, ts, "misc"))
 }
 
-fn challenge(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let submitted = pick_task(rng, m, |t| t.status == Status::Submitted);
-    let t = match submitted {
-        // Right results are challenged too, less often.
-        Some(t) if t.result != truth(t.input_digest) || rng.random_bool(0.4) => t,
-        _ => m.tasks.choose(rng)?,
+/// Anyone (but honest operators, who only follow the protocol) calls anything on any task: the
+/// model must know every answer.
+fn noise(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let from = **cast
+        .everyone
+        .iter()
+        .filter(|a| !cast.is_honest(**a))
+        .collect::<Vec<_>>()
+        .choose(rng)?;
+    let t = m.tasks.choose(rng)?;
+    let d = truth(t.input_digest);
+    let call = match rng.random_range(0..10) {
+        0 => Call::Cancel(t.id),
+        1 => Call::Commit(t.id, random_b256(rng)),
+        2 => Call::Reveal(t.id, d, B256::ZERO),
+        3 => Call::Decline(t.id),
+        4 => Call::SubmitResult(t.id, d),
+        5 => Call::SubmitProof(t.id, d, Bytes::new()),
+        6 => Call::Challenge(t.id),
+        7 => Call::Vote(t.id, d),
+        8 => Call::Stake(tokens(1)),
+        _ => Call::RequestUnstake(tokens(1)),
     };
-    let from = if rng.random_bool(0.9) { cast.challenger } else { *cast.clients.choose(rng)? };
-    let ts = pick_ts(rng, m, &[t.challenge_closes()]);
-    Some(Action { from, call: Call::Challenge(t.id), ts, why: "challenge" })
+    Some(Action::new(
+        from,
+        call,
+        pick_ts(rng, m, &t.deadlines()),
+        "noise",
+    ))
 }
 
-fn vote(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let t = pick_task(rng, m, |t| t.status == Status::Challenged && t.dispute.drawn)?;
+fn challenge(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let wrong = t.result != truth(t.input_digest);
+    let from = match rng.random_range(0..20) {
+        0 => t.operators[0], // self-challenge
+        1 => t.client,
+        // An honest operator challenges a wrong result (the committee then excludes it).
+        2..=4 if wrong => *cast.honest.choose(rng)?,
+        _ => cast.challenger,
+    };
+    let ts = pick_ts(rng, m, &[t.challenge_closes()]);
+    Some(Action::new(from, Call::Challenge(t.id), ts, "challenge"))
+}
+
+fn vote(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
     let d = &t.dispute;
-    let pending: Vec<Address> = d.committee.iter().copied().filter(|a| !d.voted.contains(a)).collect();
+    let pending: Vec<Address> = d
+        .committee
+        .iter()
+        .copied()
+        .filter(|a| !d.voted.contains(a))
+        .collect();
     let from = match rng.random_range(0..10) {
         // A member that already voted, or anyone.
         0 => *d.committee.choose(rng).or_else(|| cast.honest.first())?,
@@ -610,64 +1141,134 @@ fn vote(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         return None;
     }
     let ts = pick_ts(rng, m, &[d.vote_deadline]);
-    Some(Action { from, call: Call::Vote(t.id, truth(t.input_digest)), ts, why: "vote" })
+    Some(Action::new(
+        from,
+        Call::Vote(t.id, truth(t.input_digest)),
+        ts,
+        "vote",
+    ))
 }
 
-fn keeper(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let roll = rng.random_range(0..100);
-    let id = if roll < 85 {
-        pick_task(rng, m, |t| !t.status.is_terminal()).or_else(|| m.tasks.choose(rng))?.id
-    } else if roll < 97 {
-        m.tasks.choose(rng)?.id
-    } else {
-        m.tasks.len() as u64 + 1 + rng.random_range(0..2)
-    };
-    let (call, focus) = match m.task(id) {
-        Err(_) => (Call::Finalize(id), vec![]),
-        Ok(t) => {
-            let preferred = match (t.status, t.mode) {
-                (Status::Open, _) => Call::ClaimTimeout(id),
-                (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
-                (Status::Assigned, _) => Call::ClaimTimeout(id),
-                (Status::Submitted, _) => Call::Finalize(id),
-                (Status::Challenged, _) if !t.dispute.drawn && rng.random_bool(0.6) => Call::DrawCommittee(id),
-                (Status::Challenged, _) => Call::ResolveDispute(id),
-                _ => Call::Finalize(id),
-            };
-            let call = if rng.random_bool(0.8) {
-                preferred
-            } else {
-                [Call::Finalize(id), Call::ClaimTimeout(id), Call::ResolveDispute(id), Call::DrawCommittee(id)]
-                    .choose(rng)?
-                    .clone()
-            };
-            (call, t.deadlines())
+/// The keeper (or anyone) calls the permissionless exits of `t`, right or wrong, often at one of
+/// its deadlines' edges.
+fn keeper_on(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let id = t.id;
+    let preferred = match (t.status, t.mode) {
+        (Status::Open, _) => Call::ClaimTimeout(id),
+        (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
+        (Status::Assigned, _) => Call::ClaimTimeout(id),
+        (Status::Submitted, _) => Call::Finalize(id),
+        (Status::Challenged, _) if !t.dispute.drawn && rng.random_bool(0.7) => {
+            Call::DrawCommittee(id)
         }
+        (Status::Challenged, _) => Call::ResolveDispute(id),
+        _ => Call::Finalize(id),
     };
-    let ts = pick_ts(rng, m, &focus);
-    let from = if rng.random_bool(0.8) { cast.keeper } else { *cast.everyone.choose(rng)? };
-    Some(Action { from, call, ts, why: "keeper" })
+    let call = if rng.random_bool(0.85) {
+        preferred
+    } else {
+        [
+            Call::Finalize(id),
+            Call::ClaimTimeout(id),
+            Call::ResolveDispute(id),
+            Call::DrawCommittee(id),
+        ]
+        .choose(rng)?
+        .clone()
+    };
+    let ts = pick_ts(rng, m, &t.deadlines());
+    let from = if rng.random_bool(0.8) {
+        cast.keeper
+    } else {
+        *cast.everyone.choose(rng)?
+    };
+    Some(Action::new(from, call, ts, "keeper"))
+}
+
+/// The keeper on any task, settled ones included, or on one that does not exist.
+fn keeper(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    if rng.random_bool(0.1) {
+        let id = m.tasks.len() as u64 + rng.random_range(1..3);
+        let call = [
+            Call::Finalize(id),
+            Call::ClaimTimeout(id),
+            Call::ResolveDispute(id),
+            Call::Cancel(id),
+        ]
+        .choose(rng)?
+        .clone();
+        return Some(Action::new(
+            cast.keeper,
+            call,
+            m.ts + 1,
+            "keeper (no such task)",
+        ));
+    }
+    let t = m.tasks.choose(rng)?;
+    keeper_on(rng, m, cast, t)
 }
 
 fn withdraw(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let with_balance: Vec<Address> = cast.everyone.iter().copied().filter(|a| !m.account(*a).market.is_zero()).collect();
-    let from = if rng.random_bool(0.8) { *with_balance.choose(rng).or_else(|| cast.everyone.choose(rng))? } else { *cast.everyone.choose(rng)? };
-    Some(Action { from, call: Call::Withdraw, ts: pick_ts(rng, m, &[]), why: "withdraw" })
+    let with_balance: Vec<Address> = cast
+        .everyone
+        .iter()
+        .copied()
+        .filter(|a| !m.account(*a).market.is_zero())
+        .collect();
+    let from = match with_balance.choose(rng) {
+        Some(a) if rng.random_bool(0.8) => *a,
+        _ => *cast.everyone.choose(rng)?,
+    };
+    Some(Action::new(
+        from,
+        Call::Withdraw,
+        pick_ts(rng, m, &[]),
+        "withdraw",
+    ))
+}
+
+/// The owner retunes the protocol (fees apply to tasks created afterwards; jail, unbonding and
+/// dispute parameters to what happens afterwards); sometimes out of range, sometimes not the owner.
+fn governance(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let invalid = rng.random_bool(0.2);
+    let call = match rng.random_range(0..8) {
+        0 if invalid => Call::SetFees(rng.random_range(1_001..1_200), rng.random_range(0..=1_000)),
+        0 => Call::SetFees(rng.random_range(0..=1_000), rng.random_range(0..=1_000)),
+        1 if invalid => Call::SetDisputeParams(*[0, 16].choose(rng)?, 60),
+        1 => Call::SetDisputeParams(rng.random_range(1..=5), rng.random_range(60..=120)),
+        2 => Call::SetTreasury(*[cast.treasury, cast.owner].choose(rng)?),
+        3 => Call::SetCoordinator(cast.keeper, rng.random_bool(0.5)),
+        4 => Call::SetMinStake(tokens(rng.random_range(50..=900))),
+        5 | 6 if invalid => Call::SetJailDuration(30 * 86_400 + 1),
+        5 | 6 => Call::SetJailDuration(rng.random_range(10..=200)),
+        _ => Call::SetUnbondingDelay(rng.random_range(20..=150)),
+    };
+    let from = if rng.random_bool(0.1) {
+        *cast.everyone.choose(rng)?
+    } else {
+        cast.owner
+    };
+    let _ = m;
+    Some(Action::new(from, call, pick_ts(rng, m, &[]), "governance"))
 }
 
 fn stake(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
-    let ops = cast.operators();
-    let who = *ops.choose(rng)?;
+    let who = *cast.operators().choose(rng)?;
     let o = &m.account(who).op;
     let (call, focus) = if o.stake < tokens(400) {
         (Call::Stake(tokens(rng.random_range(100..=600))), vec![])
     } else if !o.unbonding.is_zero() && rng.random_bool(0.6) {
         (Call::WithdrawUnbonded, vec![o.unbonding_ready_at])
     } else {
-        let free = o.stake - o.locked;
-        let want = tokens(rng.random_range(1..=40)).min(free);
-        (if want.is_zero() { Call::Stake(tokens(50)) } else { Call::RequestUnstake(want) }, vec![])
+        let want = tokens(rng.random_range(1..=40)).min(o.stake - o.locked);
+        (
+            if want.is_zero() {
+                Call::Stake(tokens(50))
+            } else {
+                Call::RequestUnstake(want)
+            },
+            vec![],
+        )
     };
-    let ts = pick_ts(rng, m, &focus);
-    Some(Action { from: who, call, ts, why: "stake" })
+    Some(Action::new(who, call, pick_ts(rng, m, &focus), "stake"))
 }

@@ -1,38 +1,746 @@
-//! Stateful property test against a reference model (being written).
+//! Stateful property test against a reference model.
+//!
+//! Random sequences of actions by two clients, the coordinator, five honest operators, a copier,
+//! a griefer, a challenger, committee members and a keeper run against a fresh deployment, with
+//! the timestamp of every block chosen by the test (often a deadline's edge: D-1, D, D+1). Before
+//! each call the reference model ([`reference`]) predicts its outcome (success and effects, or the
+//! custom error); after it the chain is compared with the model, and the properties are checked:
+//!
+//! - conservation: market tokens == escrowed + bonded + totalCredited (fees and slashes are
+//!   balances), registry tokens == sum of stake + unbonding, and both equal the model's ledger;
+//! - every task settles exactly once (later settlement calls revert and change nothing);
+//! - status moves only along Open→Assigned|Refunded, Assigned→Submitted|Finalized|Refunded,
+//!   Submitted→Challenged|Finalized, Challenged→Finalized|Refunded;
+//! - an operator that follows the protocol is never slashed (honest operators are a strict
+//!   majority of every replicated task and always meet their deadlines);
+//! - requestUnstake never succeeds for more than stake - locked, and locked stake always equals
+//!   the collateral of the operator's open seats;
+//! - a copied commitment earns nothing;
+//! - at the end, past every deadline, the keeper settles every task with permissionless calls,
+//!   everyone withdraws, and the market and the registry hold exactly 0 tokens while every
+//!   wallet holds exactly what the model says.
+//!
+//! Honest operators are kept on time by a scheduler ([`actions::guard`]): an action (or a time
+//! jump) that would leave them unable to send what they owe before its deadline waits, and the
+//! owed message goes first. Everyone else, the owner's governance calls included, acts at random,
+//! right or wrong, and the model must know every answer.
+//!
+//! `VERITY_MODEL_STEPS` is the total number of steps across the seeds (default 10 000), one
+//! fresh deployment per seed, each seed its own test. A failure prints the seed and the last
+//! actions; `VERITY_MODEL_SEED=<seed> VERITY_MODEL_STEPS=<steps of that seed>` replays one seed
+//! (in `model_seed_0`; the other entry points then do nothing). `VERITY_MODEL_COVERAGE=1` prints,
+//! per seed, every (call, outcome) pair, the slash and dispute outcomes, and how often each
+//! deadline check ran at D-1, D and D+1.
 
-use std::time::Instant;
+mod actions;
+mod check;
+mod driver;
+mod reference;
 
-use alloy::primitives::U256;
-use verity_settlement::Mode;
+use std::{
+    collections::{BTreeMap, BTreeSet, VecDeque},
+    time::Instant,
+};
 
+use alloy::{
+    eips::BlockId,
+    primitives::{Address, U256},
+    providers::Provider,
+};
+use verity_contracts::MockResultVerifier;
+use verity_settlement::{Mode, Status};
+
+use self::{
+    actions::{Action, Cast, Gen, VERIFIER_ID},
+    check::Checker,
+    reference::{Call, Effect, Env, Model},
+};
 use crate::harness::*;
 
+/// One fresh deployment per seed. More, shorter runs are cheaper than fewer, longer ones: the
+/// devchain's cost per block grows with the state.
+const SEEDS: [u64; 8] = [
+    0x5eed_0001,
+    0x5eed_0002,
+    0x5eed_0003,
+    0x5eed_0004,
+    0x5eed_0005,
+    0x5eed_0006,
+    0x5eed_0007,
+    0x5eed_0008,
+];
+const DEFAULT_STEPS: usize = 10_000;
+/// Compare everything (all accounts, all tasks, the clock) every this many steps.
+const SWEEP_EVERY: usize = 25;
+/// Short jail and unbonding so that both run out (and their edges are hit) within a run.
+const MODEL_JAIL: u64 = 90;
+const MODEL_UNBONDING: u64 = 120;
+/// The shortest vote window the market allows, so that disputes end within a run.
+const MODEL_DISPUTE_WINDOW: u64 = 60;
+const TRACE_LEN: usize = 25;
+
 #[tokio::test]
-async fn probe_speed() {
-    let t0 = Instant::now();
+async fn model_seed_0() {
+    run(0).await;
+}
+
+#[tokio::test]
+async fn model_seed_1() {
+    run(1).await;
+}
+
+#[tokio::test]
+async fn model_seed_2() {
+    run(2).await;
+}
+
+#[tokio::test]
+async fn model_seed_3() {
+    run(3).await;
+}
+
+#[tokio::test]
+async fn model_seed_4() {
+    run(4).await;
+}
+
+#[tokio::test]
+async fn model_seed_5() {
+    run(5).await;
+}
+
+#[tokio::test]
+async fn model_seed_6() {
+    run(6).await;
+}
+
+#[tokio::test]
+async fn model_seed_7() {
+    run(7).await;
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().replace('_', ""))
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            let parsed = match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16),
+                None => v.parse(),
+            };
+            parsed.unwrap_or_else(|_| panic!("{name}={v} is not a number"))
+        })
+}
+
+async fn run(index: usize) {
+    let (seed, steps) = match env_u64("VERITY_MODEL_SEED") {
+        Some(_) if index != 0 => return,
+        Some(seed) => (
+            seed,
+            env_u64("VERITY_MODEL_STEPS").map_or(DEFAULT_STEPS / SEEDS.len(), |n| n as usize),
+        ),
+        None => {
+            let total = env_u64("VERITY_MODEL_STEPS").map_or(DEFAULT_STEPS, |n| n as usize);
+            (SEEDS[index], total.div_ceil(SEEDS.len()))
+        }
+    };
+    let started = Instant::now();
     let net = Net::new().await;
-    eprintln!("net {:?}", t0.elapsed());
-    let op = net.op(0);
-    for round in 0..10 {
-        let t = Instant::now();
-        for _ in 0..50 {
-            let req = net.request(Mode::Optimistic, 1).await;
-            net.s.create_task(net.client, &req).await.unwrap();
-            net.s.stake(op, U256::from(1)).await.unwrap();
+    let mut r = Runner::new(net, seed).await;
+    for step in 0..steps {
+        r.step_no = step;
+        let action = r.actions.next(&r.model, &r.cast);
+        r.step(action, false).await;
+        if step % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            r.checker.sweep(&r.net.s, &r.model, &r.cast).await;
         }
-        let tx = t.elapsed();
-        let t = Instant::now();
-        for _ in 0..100 {
-            net.s.market_balance(op).await.unwrap();
-        }
-        let rd = t.elapsed();
-        let t = Instant::now();
-        for _ in 0..20 {
-            net.next_block_at(net.now().await + 1).await;
-        }
+    }
+    r.drain().await;
+    r.trace.done = true;
+    eprintln!(
+        "model seed {seed:#x}: {steps} steps (+{} to drain) over {} s of chain time, {} tasks ({}), {} reverts predicted, {:.1?}",
+        r.step_no + 1 - steps,
+        r.model.ts - r.started_at,
+        r.model.tasks.len(),
+        r.summary(),
+        r.reverts,
+        started.elapsed()
+    );
+    if std::env::var_os("VERITY_MODEL_COVERAGE").is_some() {
         eprintln!(
-            "round {round}: 100 tx {tx:?}, 100 reads {rd:?}, 20 now+setts {:?}",
-            t.elapsed()
+            "  time sending {:.1?}, checking {:.1?}",
+            r.timing[0], r.timing[1]
         );
+        for (k, n) in &r.coverage {
+            eprintln!("  {n:>6}  {k}");
+        }
+        let edges = r.model.edges.borrow();
+        for ((what, _), n) in edges.iter().filter(|((_, off), _)| *off == i8::MIN) {
+            eprintln!("  {n:>6}  {what}");
+        }
+        let checks: BTreeSet<&str> = edges
+            .keys()
+            .filter(|(_, off)| *off != i8::MIN)
+            .map(|(c, _)| *c)
+            .collect();
+        eprintln!("  deadline checks at D-1 / D / D+1:");
+        for c in checks {
+            let n = |off: i8| edges.get(&(c, off)).copied().unwrap_or(0);
+            eprintln!("  {:>5} {:>5} {:>5}  {c}", n(-1), n(0), n(1));
+        }
+    }
+}
+
+/// The last actions, printed if the test fails.
+struct Trace {
+    seed: u64,
+    lines: VecDeque<String>,
+    done: bool,
+}
+
+impl Drop for Trace {
+    fn drop(&mut self) {
+        if !self.done && std::thread::panicking() {
+            eprintln!(
+                "\n==== model test failed: seed {:#x} (reproduce: VERITY_MODEL_SEED={:#x}) ====",
+                self.seed, self.seed
+            );
+            eprintln!(
+                "last {} actions (step, block time, sender, call -> outcome):",
+                self.lines.len()
+            );
+            for l in &self.lines {
+                eprintln!("  {l}");
+            }
+        }
+    }
+}
+
+struct Runner {
+    // Declared first so that it is dropped (and prints) before the devchain goes away.
+    trace: Trace,
+    net: Net,
+    cast: Cast,
+    model: Model,
+    checker: Checker,
+    actions: Gen,
+    step_no: usize,
+    reverts: usize,
+    /// (call, outcome) -> count, printed at the end.
+    coverage: BTreeMap<String, usize>,
+    /// Chain time at the start.
+    started_at: u64,
+    /// Time spent sending calls and checking the chain.
+    timing: [std::time::Duration; 2],
+    /// What every actor held at the start, in total (wallet + market + stake + unbonding).
+    initial_total: U256,
+}
+
+impl Runner {
+    async fn new(net: Net, seed: u64) -> Runner {
+        let s = &net.s;
+        let verifier = s
+            .create_contract(net.owner, MockResultVerifier::BYTECODE.clone())
+            .await
+            .expect("verifier");
+        s.set_verifier(net.owner, VERIFIER_ID, verifier)
+            .await
+            .expect("set verifier");
+        s.set_jail_duration(net.owner, MODEL_JAIL)
+            .await
+            .expect("jail");
+        s.set_unbonding_delay(net.owner, MODEL_UNBONDING)
+            .await
+            .expect("unbonding");
+        // Committees of 2, 3 or 4 (even sizes make "strict majority" differ from "half").
+        let committee = 2 + (seed % 3) as u8;
+        s.set_dispute_params(net.owner, committee, MODEL_DISPUTE_WINDOW as u32)
+            .await
+            .expect("dispute params");
+        let ops = net.operators.clone();
+        let cast = Cast {
+            owner: net.owner,
+            coordinator: net.coordinator,
+            treasury: net.treasury,
+            clients: [net.client, net.client2],
+            challenger: net.challenger,
+            keeper: net.keeper,
+            honest: ops[..5].to_vec(),
+            copier: ops[5],
+            griefer: ops[6],
+            everyone: net.actors(),
+        };
+        let d = *s.deployment();
+        let mut accounts = BTreeMap::new();
+        for who in &cast.everyone {
+            accounts.insert(*who, check::read_account(s, *who).await);
+        }
+        let head = s
+            .provider()
+            .get_block(BlockId::latest())
+            .await
+            .expect("head")
+            .expect("head");
+        let totals = s.market_totals().await.expect("totals");
+        let model = Model {
+            chain_id: s.chain_id(),
+            owner: net.owner,
+            market: d.market,
+            treasury: net.treasury,
+            coordinators: BTreeSet::from([net.coordinator]),
+            protocol_bps: PROTOCOL_BPS,
+            scheduler_bps: SCHEDULER_BPS,
+            committee_size: committee,
+            dispute_window: MODEL_DISPUTE_WINDOW,
+            min_stake: tokens(MIN_STAKE),
+            unbonding_delay: MODEL_UNBONDING,
+            jail_duration: MODEL_JAIL,
+            verifiers: BTreeMap::from([(VERIFIER_ID, verifier)]),
+            operator_list: s.operators().await.expect("operator list"),
+            accounts,
+            tasks: Vec::new(),
+            escrowed: totals.escrowed,
+            bonded: totals.bonded,
+            total_credited: totals.credited,
+            market_tokens: s.token_balance(d.market).await.expect("market tokens"),
+            registry_tokens: s.token_balance(d.registry).await.expect("registry tokens"),
+            ts: head.header.timestamp,
+            block: head.header.number,
+            touched: BTreeSet::new(),
+            edges: Default::default(),
+        };
+        assert_eq!(model.operator_list, ops, "operators registered in order");
+        model.check_identities().expect("initial state");
+        let initial_total = model
+            .accounts
+            .values()
+            .map(|a| a.wallet + a.market + a.op.stake + a.op.unbonding)
+            .sum();
+        let mut checker = Checker::default();
+        checker.sweep(s, &model, &cast).await;
+        let started_at = model.ts;
+        Runner {
+            trace: Trace {
+                seed,
+                lines: VecDeque::new(),
+                done: false,
+            },
+            net,
+            cast,
+            model,
+            checker,
+            actions: Gen::new(seed),
+            step_no: 0,
+            reverts: 0,
+            coverage: BTreeMap::new(),
+            timing: Default::default(),
+            started_at,
+            initial_total,
+        }
+    }
+
+    fn log(&mut self, line: String) {
+        if self.trace.lines.len() == TRACE_LEN {
+            self.trace.lines.pop_front();
+        }
+        self.trace.lines.push_back(line);
+    }
+
+    fn describe(&self, a: &Action) -> String {
+        let call = match &a.call {
+            Call::CreateTask(r) => format!(
+                "CreateTask({:?} r{}/q{} bounty {} coll {} deadlines {}/{}/{} window {} vid {})",
+                r.mode,
+                r.replication,
+                r.quorum,
+                r.bounty,
+                r.collateral,
+                r.assign_deadline,
+                r.commit_deadline,
+                r.reveal_deadline,
+                r.challenge_window,
+                if r.verifier_id.is_zero() { "0" } else { "set" }
+            ),
+            Call::Assign(id, ops) => {
+                format!(
+                    "Assign({id}, [{}])",
+                    ops.iter()
+                        .map(|o| self.cast.name(*o))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+            Call::SubmitProof(id, d, p) => format!("SubmitProof({id}, {d}, {} bytes)", p.len()),
+            other => format!("{other:?}"),
+        };
+        format!(
+            "#{} t={} {} {} [{}]",
+            self.step_no,
+            a.ts,
+            self.cast.name(a.from),
+            call,
+            a.why
+        )
+    }
+
+    /// Sends one action at its timestamp, checks the outcome against the model's prediction,
+    /// then the state and the properties.
+    async fn step(&mut self, a: Action, must_succeed: bool) {
+        assert!(a.ts > self.model.ts, "actions move time forward");
+        let desc = self.describe(&a);
+        self.log(format!("{desc} -> ..."));
+        let before = self.model.clone();
+        let s = self.net.s.clone();
+
+        // Pin the block's timestamp; the call is estimated and mined at exactly this second.
+        self.net.next_block_at(a.ts).await;
+        let block = self.model.block + 1;
+        let mut seed_hash = None;
+        if let Call::DrawCommittee(id) = &a.call
+            && let Some(n) = self.model.draw_hash_block(*id, block)
+        {
+            let b = s
+                .provider()
+                .get_block(BlockId::number(n))
+                .await
+                .expect("seed block")
+                .expect("seed block");
+            seed_hash = Some(b.header.hash);
+        }
+        let env = Env {
+            ts: a.ts,
+            block,
+            seed_hash,
+        };
+        let sent = Instant::now();
+        let predicted = self.model.apply(a.from, &a.call, &env);
+        let got = match &a.call {
+            Call::Mine => {
+                self.net.mine().await;
+                Ok(Effect::None)
+            }
+            call => driver::send(&s, a.from, call).await,
+        };
+        let outcome = match (&predicted, &got) {
+            (Ok(p), Ok(g)) => {
+                assert_eq!(p, g, "{desc}: return value differs from the model");
+                "ok".to_string()
+            }
+            (Err(name), Err(e)) => {
+                assert_eq!(
+                    e.revert_name().as_deref(),
+                    Some(*name),
+                    "{desc}: expected revert {name}, got: {e}"
+                );
+                self.reverts += 1;
+                format!("reverts {name}")
+            }
+            (Ok(_), Err(e)) => panic!("{desc}: the model expects success, the chain says: {e}"),
+            (Err(name), Ok(_)) => {
+                panic!("{desc}: the model expects revert {name}, the chain accepted it")
+            }
+        };
+        self.trace.lines.pop_back();
+        self.log(format!("{desc} -> {outcome}"));
+        let kind = format!("{:?}", a.call);
+        let kind = kind.split(['(', ' ']).next().unwrap_or_default();
+        *self
+            .coverage
+            .entry(format!("{kind} {outcome}"))
+            .or_default() += 1;
+        *self.coverage.entry(format!("~ by {}", a.why)).or_default() += 1;
+        if must_succeed {
+            assert!(
+                predicted.is_ok(),
+                "{desc}: must succeed, reverts {predicted:?}"
+            );
+        }
+
+        // Test bookkeeping the contracts do not keep.
+        if let (Ok(_), Call::Commit(id, _)) = (&predicted, &a.call) {
+            let t = &mut self.model.tasks[*id as usize - 1];
+            if let Some(secret) = a.secret {
+                t.secrets.insert(a.from, secret);
+            }
+            if a.from == self.cast.copier {
+                t.copied = true;
+            }
+        }
+
+        let checked = Instant::now();
+        self.timing[0] += checked - sent;
+        self.check(&a, &before, predicted.is_ok()).await;
+        self.timing[1] += checked.elapsed();
+    }
+
+    async fn check(&mut self, a: &Action, before: &Model, succeeded: bool) {
+        let s = self.net.s.clone();
+        let m = &self.model;
+        if let Err(e) = m.check_identities() {
+            panic!("{e}");
+        }
+        // Every account the step could have changed.
+        let mut touched = m.touched.clone();
+        touched.insert(a.from);
+        for who in &touched {
+            self.checker.account(&s, m, &self.cast, *who, false).await;
+        }
+        // The task it was about (or created).
+        let id = match &a.call {
+            Call::CreateTask(_) => Some(m.tasks.len() as u64),
+            c => c.task(),
+        };
+        if let Some(id) = id.filter(|i| *i > 0) {
+            self.checker.task(&s, m, id).await;
+            match &a.call {
+                Call::Assign(..) | Call::CreateTask(_) => self.checker.task_full(&s, m, id).await,
+                Call::Commit(..) | Call::Reveal(..) | Call::Decline(_) => {
+                    self.checker.seat(&s, m, id, a.from).await
+                }
+                Call::Challenge(_)
+                | Call::DrawCommittee(_)
+                | Call::Vote(..)
+                | Call::ResolveDispute(_) => self.checker.dispute(&s, m, id).await,
+                _ => {}
+            }
+        }
+        // Money, every step. The untouched operators' stakes are unchanged and were compared
+        // when they last changed, so the model's sum is the chain's.
+        let stakes = m
+            .accounts
+            .values()
+            .map(|x| x.op.stake + x.op.unbonding)
+            .sum();
+        self.checker.money(&s, m, stakes).await;
+
+        // ---- properties beyond "chain == model"
+        // Stake that may still be slashed (locked) cannot start unbonding. The state before the
+        // step was compared with the chain, so this is the chain's free stake.
+        if let (Call::RequestUnstake(amount), true) = (&a.call, succeeded) {
+            let o = &before.account(a.from).op;
+            assert!(
+                *amount <= o.stake - o.locked,
+                "requestUnstake of {amount} succeeded with only {} free",
+                o.stake - o.locked
+            );
+        }
+        if let Some(id) = a.call.task()
+            && let Ok(prev) = before.task(id)
+        {
+            let now = m.task(id).expect("task");
+            // Settled exactly once: a settled task accepts no call at all.
+            if prev.status.is_terminal() {
+                assert!(
+                    !succeeded,
+                    "task {id} accepted {:?} after settlement",
+                    a.call
+                );
+                assert_eq!(
+                    now.status, prev.status,
+                    "task {id} changed after settlement"
+                );
+            }
+            if !prev.status.is_terminal() && now.status.is_terminal() && now.copied {
+                let copier = self.cast.copier;
+                let after = check::read_account(&s, copier).await.market;
+                assert!(
+                    after <= before.account(copier).market,
+                    "the copier gained from task {id} it copied"
+                );
+                assert!(
+                    !now.credited.contains_key(&copier),
+                    "task {id} credited the copier"
+                );
+            }
+        }
+        for h in &self.cast.honest {
+            assert_eq!(
+                m.account(*h).op.times_slashed,
+                0,
+                "honest operator {} slashed",
+                self.cast.name(*h)
+            );
+        }
+        assert!(
+            actions::feasible(
+                &actions::obligations(m, &self.cast)
+                    .iter()
+                    .map(|o| (o.release, o.deadline))
+                    .collect::<Vec<_>>(),
+                m.ts + 1
+            ),
+            "test bug: honest operators can no longer meet their deadlines"
+        );
+    }
+
+    /// The end: honest operators finish, time passes every deadline, the keeper settles every
+    /// task with permissionless calls, everyone withdraws everything.
+    async fn drain(&mut self) {
+        // Honest operators send what they owe (earliest deadline first).
+        loop {
+            self.step_no += 1;
+            let owed = actions::obligations(&self.model, &self.cast);
+            let next = self.model.ts + 1;
+            let Some(o) = owed
+                .iter()
+                .filter(|o| !matches!(o.call, Call::Mine))
+                .min_by_key(|o| (o.release.max(next), o.deadline))
+            else {
+                break;
+            };
+            let a = Action {
+                from: o.from,
+                call: o.call.clone(),
+                ts: o.release.max(next),
+                why: "drain: honest",
+                secret: o.secret,
+            };
+            self.step(a, true).await;
+        }
+        // Past every deadline, the keeper settles every task.
+        let end = self
+            .model
+            .tasks
+            .iter()
+            .map(|t| t.last_deadline())
+            .max()
+            .unwrap_or(0)
+            .max(self.model.ts)
+            + 1;
+        let live: Vec<u64> = self.model.live_tasks().map(|t| t.id).collect();
+        let mut ts = end;
+        for id in live {
+            let t = self.model.task(id).expect("task");
+            let call = match (t.status, t.mode) {
+                (Status::Open, _) => Call::ClaimTimeout(id),
+                (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
+                (Status::Assigned, _) => Call::ClaimTimeout(id),
+                (Status::Submitted, _) => Call::Finalize(id),
+                (Status::Challenged, _) => Call::ResolveDispute(id),
+                (s, _) => panic!("task {id} is live in status {s:?}"),
+            };
+            self.step_no += 1;
+            self.step(
+                Action::new(self.cast.keeper, call, ts, "drain: settle"),
+                true,
+            )
+            .await;
+            assert!(self.model.task(id).expect("task").status.is_terminal());
+            // Every settlement call now reverts and changes nothing (checked in `check`).
+            for again in [
+                Call::Finalize(id),
+                Call::ClaimTimeout(id),
+                Call::ResolveDispute(id),
+            ] {
+                ts += 1;
+                self.step_no += 1;
+                self.step(
+                    Action::new(self.cast.keeper, again, ts, "drain: settle again"),
+                    false,
+                )
+                .await;
+            }
+            ts += 1;
+        }
+        assert_eq!(self.model.live_tasks().count(), 0);
+        // Everyone withdraws; operators unbond everything.
+        for who in self.cast.everyone.clone() {
+            if !self.model.account(who).market.is_zero() {
+                self.step_no += 1;
+                self.step(
+                    Action::new(who, Call::Withdraw, ts, "drain: withdraw"),
+                    true,
+                )
+                .await;
+                ts += 1;
+            }
+            let o = self.model.account(who).op.clone();
+            assert!(
+                o.locked.is_zero(),
+                "{} still has locked stake",
+                self.cast.name(who)
+            );
+            if !o.stake.is_zero() {
+                self.step_no += 1;
+                self.step(
+                    Action::new(who, Call::RequestUnstake(o.stake), ts, "drain: unstake"),
+                    true,
+                )
+                .await;
+                ts += 1;
+            }
+        }
+        let ready = self
+            .model
+            .accounts
+            .values()
+            .map(|a| a.op.unbonding_ready_at)
+            .max()
+            .unwrap_or(0);
+        ts = ts.max(ready).max(self.model.ts + 1);
+        for who in self.cast.everyone.clone() {
+            if !self.model.account(who).op.unbonding.is_zero() {
+                self.step_no += 1;
+                self.step(
+                    Action::new(who, Call::WithdrawUnbonded, ts, "drain: withdraw unbonded"),
+                    true,
+                )
+                .await;
+                ts += 1;
+            }
+        }
+        // Nothing is left anywhere but in the wallets, and every wallet is what the model says.
+        let s = self.net.s.clone();
+        self.checker.sweep(&s, &self.model, &self.cast).await;
+        let d = *s.deployment();
+        assert_eq!(
+            s.token_balance(d.market).await.expect("market tokens"),
+            U256::ZERO,
+            "market holds tokens at the end"
+        );
+        assert_eq!(
+            s.token_balance(d.registry).await.expect("registry tokens"),
+            U256::ZERO,
+            "registry holds tokens at the end"
+        );
+        let totals = s.market_totals().await.expect("totals");
+        assert_eq!(
+            (totals.escrowed, totals.bonded, totals.credited),
+            (U256::ZERO, U256::ZERO, U256::ZERO)
+        );
+        let mut wallets = U256::ZERO;
+        for who in &self.cast.everyone {
+            let w = s.token_balance(*who).await.expect("wallet");
+            assert_eq!(
+                w,
+                self.model.account(*who).wallet,
+                "final wallet of {}",
+                self.cast.name(*who)
+            );
+            wallets += w;
+        }
+        assert_eq!(wallets, self.initial_total, "tokens were created or lost");
+        for t in &self.model.tasks {
+            assert_eq!(
+                t.settlements, 1,
+                "task {} settled {} times",
+                t.id, t.settlements
+            );
+        }
+    }
+
+    fn summary(&self) -> String {
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for t in &self.model.tasks {
+            *by.entry(format!("{:?}", t.status)).or_default() += 1;
+        }
+        let copied = self.model.tasks.iter().filter(|t| t.copied).count();
+        let slashed: u32 = [self.cast.copier, self.cast.griefer]
+            .iter()
+            .map(|a| self.model.account(*a).op.times_slashed)
+            .sum();
+        let _: &Address = &self.cast.owner;
+        format!("{by:?}, {copied} copied, copier+griefer slashed {slashed}x")
     }
 }

@@ -2,7 +2,11 @@
 //! in the contracts' order, so that every call's outcome (success and its effects, or the name
 //! of the custom error it reverts with) can be predicted before it is sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    cell::RefCell,
+    collections::{BTreeMap, BTreeSet},
+    rc::Rc,
+};
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
@@ -36,6 +40,14 @@ pub enum Call {
     WithdrawUnbonded,
     /// An empty block (`evm_mine`).
     Mine,
+    // ---- governance (owner only)
+    SetFees(u16, u16),
+    SetDisputeParams(u8, u32),
+    SetTreasury(Address),
+    SetCoordinator(Address, bool),
+    SetMinStake(U256),
+    SetJailDuration(u64),
+    SetUnbondingDelay(u64),
 }
 
 impl Call {
@@ -57,19 +69,6 @@ impl Call {
             | Call::ResolveDispute(id) => Some(*id),
             _ => None,
         }
-    }
-
-    /// Whether the call can move a task to a terminal status.
-    pub fn may_settle(&self) -> bool {
-        matches!(
-            self,
-            Call::Cancel(_)
-                | Call::Decline(_)
-                | Call::SubmitProof(..)
-                | Call::Finalize(_)
-                | Call::ClaimTimeout(_)
-                | Call::ResolveDispute(_)
-        )
     }
 }
 
@@ -184,7 +183,9 @@ impl TaskM {
     pub fn deadlines(&self) -> Vec<u64> {
         match self.status {
             Status::Open => vec![self.assign_deadline],
-            Status::Assigned if self.mode == Mode::Replicated => vec![self.commit_deadline, self.reveal_deadline],
+            Status::Assigned if self.mode == Mode::Replicated => {
+                vec![self.commit_deadline, self.reveal_deadline]
+            }
             Status::Assigned => vec![self.commit_deadline],
             Status::Submitted => vec![self.challenge_closes()],
             Status::Challenged => vec![self.dispute.vote_deadline],
@@ -194,7 +195,10 @@ impl TaskM {
 
     /// The latest time anything about the task can still change by itself.
     pub fn last_deadline(&self) -> u64 {
-        let mut d = self.assign_deadline.max(self.commit_deadline).max(self.reveal_deadline);
+        let mut d = self
+            .assign_deadline
+            .max(self.commit_deadline)
+            .max(self.reveal_deadline);
         if self.status == Status::Submitted {
             d = d.max(self.challenge_closes());
         }
@@ -216,6 +220,11 @@ pub fn mock_proof(program: B256, input: B256, digest: B256, binding: B256) -> By
 }
 
 pub const MAX_REPLICATION: u8 = 16;
+pub const MAX_FEE_BPS: u16 = 1_000;
+pub const MAX_COMMITTEE: u8 = 15;
+pub const MIN_DISPUTE_WINDOW: u64 = 60;
+pub const MAX_DISPUTE_WINDOW: u64 = 7 * 86_400;
+pub const MAX_REGISTRY_DURATION: u64 = 30 * 86_400;
 pub const MAX_TASK_DURATION: u64 = 30 * 86_400;
 pub const MAX_CHALLENGE_WINDOW: u64 = 7 * 86_400;
 pub const DRAW_TRIES_PER_SEAT: usize = 8;
@@ -223,8 +232,9 @@ pub const DRAW_TRIES_PER_SEAT: usize = 8;
 #[derive(Debug, Clone)]
 pub struct Model {
     pub chain_id: u64,
+    /// Owner of the market and the registry.
+    pub owner: Address,
     pub market: Address,
-    pub registry: Address,
     pub treasury: Address,
     pub coordinators: BTreeSet<Address>,
     pub protocol_bps: u16,
@@ -250,7 +260,13 @@ pub struct Model {
     pub block: u64,
     /// Accounts changed by the last applied call.
     pub touched: BTreeSet<Address>,
+    /// How often each deadline check ran one second before, at, and one second after its
+    /// deadline (shared by clones, so reverted calls count too).
+    pub edges: Edges,
 }
+
+/// (check, block time - deadline) -> times evaluated.
+pub type Edges = Rc<RefCell<BTreeMap<(&'static str, i8), usize>>>;
 
 impl Model {
     pub fn task(&self, id: u64) -> Result<&TaskM, Revert> {
@@ -276,6 +292,22 @@ impl Model {
 
     pub fn live_tasks(&self) -> impl Iterator<Item = &TaskM> {
         self.tasks.iter().filter(|t| !t.status.is_terminal())
+    }
+
+    /// Counts an outcome worth seeing in the coverage report (kept under offset 0).
+    fn event(&self, what: &'static str) {
+        *self.edges.borrow_mut().entry((what, i8::MIN)).or_default() += 1;
+    }
+
+    fn edge(&self, check: &'static str, ts: u64, deadline: u64) {
+        let off = i128::from(ts) - i128::from(deadline);
+        if (-1..=1).contains(&off) {
+            *self
+                .edges
+                .borrow_mut()
+                .entry((check, off as i8))
+                .or_default() += 1;
+        }
     }
 
     pub fn eligible(&self, who: Address, ts: u64) -> bool {
@@ -309,7 +341,11 @@ impl Model {
         }
         // BLOCKHASH answers for the 256 most recent blocks only; else the market falls back
         // to the previous block.
-        Some(if block - seed_block <= 256 { seed_block } else { block - 1 })
+        Some(if block - seed_block <= 256 {
+            seed_block
+        } else {
+            block - 1
+        })
     }
 
     /// Applies `call` from `from` in the block `env`: the effect, or the revert (and then the
@@ -351,6 +387,7 @@ impl Model {
                 if c.is_zero() {
                     return Err("ZeroCommitment");
                 }
+                self.edge("commit: commit deadline", ts, t.commit_deadline);
                 if ts > t.commit_deadline {
                     return Err("CommitDeadlinePassed");
                 }
@@ -376,9 +413,17 @@ impl Model {
                 if env.block <= seat.commit_block {
                     return Err("RevealTooEarly");
                 }
-                if t.commits + t.declined < t.replication && ts <= t.commit_deadline {
-                    return Err("CommitPhaseOpen");
+                if t.commits + t.declined < t.replication {
+                    self.edge(
+                        "reveal: commit phase open until commit deadline",
+                        ts,
+                        t.commit_deadline,
+                    );
+                    if ts <= t.commit_deadline {
+                        return Err("CommitPhaseOpen");
+                    }
                 }
+                self.edge("reveal: reveal deadline", ts, t.reveal_deadline);
                 if ts > t.reveal_deadline {
                     return Err("RevealDeadlinePassed");
                 }
@@ -398,6 +443,7 @@ impl Model {
                 if t.seat(from) != Seat::Assigned {
                     return Err("NotAssigned");
                 }
+                self.edge("decline: commit deadline", ts, t.commit_deadline);
                 if ts > t.commit_deadline {
                     return Err("CommitDeadlinePassed");
                 }
@@ -419,6 +465,7 @@ impl Model {
                 if t.seat(from) != Seat::Assigned {
                     return Err("NotAssigned");
                 }
+                self.edge("submitResult: submit deadline", ts, t.commit_deadline);
                 if ts > t.commit_deadline {
                     return Err("CommitDeadlinePassed");
                 }
@@ -438,6 +485,7 @@ impl Model {
                 if t.seat(from) != Seat::Assigned {
                     return Err("NotAssigned");
                 }
+                self.edge("submitProof: submit deadline", ts, t.commit_deadline);
                 if ts > t.commit_deadline {
                     return Err("CommitDeadlinePassed");
                 }
@@ -445,7 +493,12 @@ impl Model {
                     return Err("ZeroDigest");
                 }
                 // Every verifier the tests register is the MockResultVerifier.
-                let want = mock_proof(t.program_digest, t.input_digest, *digest, self.binding(*id, from));
+                let want = mock_proof(
+                    t.program_digest,
+                    t.input_digest,
+                    *digest,
+                    self.binding(*id, from),
+                );
                 if *proof != want {
                     return Err("InvalidProof");
                 }
@@ -458,13 +511,25 @@ impl Model {
                 match t.mode {
                     Mode::Replicated => {
                         expect_status(t, Status::Assigned)?;
-                        if t.reveals + t.declined < t.replication && ts <= t.reveal_deadline {
-                            return Err("TooEarly");
+                        if t.reveals + t.declined < t.replication {
+                            self.edge(
+                                "finalize (replicated): reveal deadline",
+                                ts,
+                                t.reveal_deadline,
+                            );
+                            if ts <= t.reveal_deadline {
+                                return Err("TooEarly");
+                            }
                         }
                         self.finalize_replicated(*id, ts)?;
                     }
                     Mode::Optimistic => {
                         expect_status(t, Status::Submitted)?;
+                        self.edge(
+                            "finalize (optimistic): challenge window",
+                            ts,
+                            t.challenge_closes(),
+                        );
                         if ts <= t.challenge_closes() {
                             return Err("TooEarly");
                         }
@@ -478,6 +543,7 @@ impl Model {
             Call::ClaimTimeout(id) => {
                 let t = self.task(*id)?;
                 if t.status == Status::Open {
+                    self.edge("claimTimeout: assign deadline", ts, t.assign_deadline);
                     if ts <= t.assign_deadline {
                         return Err("TooEarly");
                     }
@@ -486,11 +552,13 @@ impl Model {
                 }
                 expect_mode_not(t, Mode::Replicated)?;
                 expect_status(t, Status::Assigned)?;
+                self.edge("claimTimeout: submit deadline", ts, t.commit_deadline);
                 if ts <= t.commit_deadline {
                     return Err("TooEarly");
                 }
                 let op = t.operators[0];
                 let to = self.treasury;
+                self.event("timeout: silent operator slashed");
                 self.slash_to(*id, op, to, ts)?;
                 self.refund(*id);
                 Ok(Effect::None)
@@ -498,6 +566,7 @@ impl Model {
             Call::Challenge(id) => {
                 let t = self.task(*id)?;
                 expect_status(t, Status::Submitted)?;
+                self.edge("challenge: challenge window", ts, t.challenge_closes());
                 if ts > t.challenge_closes() {
                     return Err("ChallengeWindowClosed");
                 }
@@ -526,13 +595,16 @@ impl Model {
                 if d.drawn {
                     return Err("CommitteeAlreadyDrawn");
                 }
+                self.edge("drawCommittee: vote deadline", ts, d.vote_deadline);
                 if ts > d.vote_deadline {
                     return Err("VotingClosed");
                 }
                 if env.block <= d.challenge_block + 1 {
                     return Err("SeedNotReady");
                 }
-                let block_seed = env.seed_hash.expect("the driver fetches the seed block's hash");
+                let block_seed = env
+                    .seed_hash
+                    .expect("the driver fetches the seed block's hash");
                 let seed = keccak256((block_seed, U256::from(*id)).abi_encode());
                 let (operator, challenger, client) = (t.operators[0], d.challenger, t.client);
                 let n = self.operator_list.len();
@@ -561,6 +633,7 @@ impl Model {
                 let t = self.task(*id)?;
                 expect_status(t, Status::Challenged)?;
                 let d = &t.dispute;
+                self.edge("vote: vote deadline", ts, d.vote_deadline);
                 if ts > d.vote_deadline {
                     return Err("VotingClosed");
                 }
@@ -586,13 +659,23 @@ impl Model {
                 let d = &t.dispute;
                 let size = d.committee.len();
                 let all_voted = d.drawn && usize::from(d.agree) + usize::from(d.disagree) == size;
-                if !all_voted && ts <= d.vote_deadline {
-                    return Err("TooEarly");
+                if !all_voted {
+                    self.edge("resolveDispute: vote deadline", ts, d.vote_deadline);
+                    if ts <= d.vote_deadline {
+                        return Err("TooEarly");
+                    }
                 }
                 let (operator, challenger, bond) = (t.operators[0], d.challenger, t.collateral);
                 let overturned = size > 0 && usize::from(d.disagree) * 2 > size;
                 let confirmed = size > 0 && usize::from(d.agree) * 2 > size;
                 self.bonded -= bond;
+                self.event(if overturned {
+                    "dispute: overturned"
+                } else if confirmed {
+                    "dispute: confirmed (bond to operator)"
+                } else {
+                    "dispute: undecided (bond returned)"
+                });
                 if overturned {
                     self.slash_to(*id, operator, challenger, ts)?;
                     self.credit(*id, challenger, bond);
@@ -646,6 +729,9 @@ impl Model {
                 if *amount > a.op.stake - a.op.locked {
                     return Err("InsufficientFreeStake");
                 }
+                if a.op.unbonding + amount > U256::from(u128::MAX >> 32) {
+                    return Err("AmountTooLarge");
+                }
                 let delay = self.unbonding_delay;
                 let o = &mut self.acct(from).op;
                 o.stake -= *amount;
@@ -659,6 +745,7 @@ impl Model {
                 if amount.is_zero() {
                     return Err("NothingUnbonding");
                 }
+                self.edge("withdrawUnbonded: ready at", ts, o.unbonding_ready_at);
                 if ts < o.unbonding_ready_at {
                     return Err("UnbondingNotReady");
                 }
@@ -670,6 +757,69 @@ impl Model {
                 Ok(Effect::None)
             }
             Call::Mine => Ok(Effect::None),
+            Call::SetFees(p, sch) => {
+                self.only_owner(from)?;
+                if *p > MAX_FEE_BPS || *sch > MAX_FEE_BPS {
+                    return Err("FeeTooHigh");
+                }
+                (self.protocol_bps, self.scheduler_bps) = (*p, *sch);
+                Ok(Effect::None)
+            }
+            Call::SetDisputeParams(size, window) => {
+                self.only_owner(from)?;
+                let window = u64::from(*window);
+                if *size == 0
+                    || *size > MAX_COMMITTEE
+                    || !(MIN_DISPUTE_WINDOW..=MAX_DISPUTE_WINDOW).contains(&window)
+                {
+                    return Err("ParameterOutOfRange");
+                }
+                (self.committee_size, self.dispute_window) = (*size, window);
+                Ok(Effect::None)
+            }
+            Call::SetTreasury(who) | Call::SetCoordinator(who, _) => {
+                self.only_owner(from)?;
+                if who.is_zero() {
+                    return Err("ZeroAddress");
+                }
+                match call {
+                    Call::SetCoordinator(_, true) => self.coordinators.insert(*who),
+                    Call::SetCoordinator(_, false) => self.coordinators.remove(who),
+                    _ => {
+                        self.treasury = *who;
+                        true
+                    }
+                };
+                Ok(Effect::None)
+            }
+            Call::SetMinStake(amount) => {
+                self.only_owner(from)?;
+                if *amount > U256::from(u128::MAX >> 32) {
+                    return Err("AmountTooLarge");
+                }
+                self.min_stake = *amount;
+                Ok(Effect::None)
+            }
+            Call::SetJailDuration(secs) | Call::SetUnbondingDelay(secs) => {
+                self.only_owner(from)?;
+                if *secs > MAX_REGISTRY_DURATION {
+                    return Err("ParameterOutOfRange");
+                }
+                if matches!(call, Call::SetJailDuration(_)) {
+                    self.jail_duration = *secs;
+                } else {
+                    self.unbonding_delay = *secs;
+                }
+                Ok(Effect::None)
+            }
+        }
+    }
+
+    fn only_owner(&self, from: Address) -> Result<(), Revert> {
+        if from != self.owner {
+            Err("OwnableUnauthorizedAccount")
+        } else {
+            Ok(())
         }
     }
 
@@ -692,6 +842,11 @@ impl Model {
         } else if r.replication != 1 || r.quorum != 1 {
             return Err("InvalidReplication");
         }
+        self.edge(
+            "createTask: assign deadline after now",
+            ts,
+            r.assign_deadline,
+        );
         if r.assign_deadline <= ts {
             return Err("DeadlineInPast");
         }
@@ -720,7 +875,10 @@ impl Model {
         }
         let mut verifier = Address::ZERO;
         if r.mode == Mode::ZkProof {
-            verifier = *self.verifiers.get(&r.verifier_id).ok_or("UnknownVerifier")?;
+            verifier = *self
+                .verifiers
+                .get(&r.verifier_id)
+                .ok_or("UnknownVerifier")?;
         } else if !r.verifier_id.is_zero() {
             return Err("UnexpectedVerifier");
         }
@@ -772,6 +930,7 @@ impl Model {
         }
         let t = self.task(id)?;
         expect_status(t, Status::Open)?;
+        self.edge("assign: assign deadline", ts, t.assign_deadline);
         if ts > t.assign_deadline {
             return Err("AssignDeadlinePassed");
         }
@@ -787,10 +946,15 @@ impl Model {
                 return Err("DuplicateOperator");
             }
             // registry.lockCollateral
-            let o = self.accounts.get(op).map(|a| a.op.clone()).unwrap_or_default();
+            let o = self
+                .accounts
+                .get(op)
+                .map(|a| a.op.clone())
+                .unwrap_or_default();
             if !o.registered {
                 return Err("NotRegistered");
             }
+            self.edge("assign: jailed until", ts, o.jailed_until);
             if o.jailed_until > ts {
                 return Err("OperatorJailed");
             }
@@ -808,7 +972,12 @@ impl Model {
         for op in ops {
             t.seats.insert(
                 *op,
-                SeatM { seat: Seat::Assigned, commit_block: 0, commitment: B256::ZERO, digest: B256::ZERO },
+                SeatM {
+                    seat: Seat::Assigned,
+                    commit_block: 0,
+                    commitment: B256::ZERO,
+                    digest: B256::ZERO,
+                },
             );
         }
         t.operators = ops.to_vec();
@@ -824,7 +993,11 @@ impl Model {
         let mut best_count = 0usize;
         for op in &t.operators {
             let Some(s) = revealed(op) else { continue };
-            let count = t.operators.iter().filter(|o| revealed(o).is_some_and(|x| x.digest == s.digest)).count();
+            let count = t
+                .operators
+                .iter()
+                .filter(|o| revealed(o).is_some_and(|x| x.digest == s.digest))
+                .count();
             if count > best_count {
                 best_count = count;
                 best = s.digest;
@@ -851,6 +1024,15 @@ impl Model {
             }
         }
         let treasury = self.treasury;
+        if majority {
+            self.event(if slashed.is_empty() {
+                "replicated: unanimous"
+            } else {
+                "replicated: majority, someone slashed"
+            });
+        } else {
+            self.event("replicated: no majority (refund)");
+        }
         // The contract interleaves these per operator; the end state is the same.
         for op in slashed {
             self.slash_to(id, op, treasury, ts)?;
@@ -867,7 +1049,13 @@ impl Model {
         }
     }
 
-    fn pay_winners(&mut self, id: u64, winners: &[Address], count: usize, _ts: u64) -> Result<(), Revert> {
+    fn pay_winners(
+        &mut self,
+        id: u64,
+        winners: &[Address],
+        count: usize,
+        _ts: u64,
+    ) -> Result<(), Revert> {
         let t = self.task_mut(id);
         t.status = Status::Finalized;
         t.settlements += 1;
@@ -948,7 +1136,10 @@ impl Model {
         for t in &self.tasks {
             let terminal = t.status.is_terminal();
             if t.settlements != u32::from(terminal) {
-                return Err(format!("task {} settled {} times, status {:?}", t.id, t.settlements, t.status));
+                return Err(format!(
+                    "task {} settled {} times, status {:?}",
+                    t.id, t.settlements, t.status
+                ));
             }
             if terminal {
                 continue;
@@ -964,13 +1155,29 @@ impl Model {
             }
         }
         let credited: U256 = self.accounts.values().map(|a| a.market).sum();
-        let staked: U256 = self.accounts.values().map(|a| a.op.stake + a.op.unbonding).sum();
+        let staked: U256 = self
+            .accounts
+            .values()
+            .map(|a| a.op.stake + a.op.unbonding)
+            .sum();
         let checks = [
             ("escrowed == sum of live bounties", self.escrowed, escrowed),
             ("bonded == sum of live bonds", self.bonded, bonded),
-            ("totalCredited == sum of balances", self.total_credited, credited),
-            ("market tokens == escrowed + bonded + credited", self.market_tokens, escrowed + bonded + credited),
-            ("registry tokens == stakes + unbonding", self.registry_tokens, staked),
+            (
+                "totalCredited == sum of balances",
+                self.total_credited,
+                credited,
+            ),
+            (
+                "market tokens == escrowed + bonded + credited",
+                self.market_tokens,
+                escrowed + bonded + credited,
+            ),
+            (
+                "registry tokens == stakes + unbonding",
+                self.registry_tokens,
+                staked,
+            ),
         ];
         for (what, got, want) in checks {
             if got != want {
@@ -980,10 +1187,16 @@ impl Model {
         for (who, a) in &self.accounts {
             let want = locked.get(who).copied().unwrap_or_default();
             if a.op.locked != want {
-                return Err(format!("{who}: locked {} != collateral of its open seats {want}", a.op.locked));
+                return Err(format!(
+                    "{who}: locked {} != collateral of its open seats {want}",
+                    a.op.locked
+                ));
             }
             if a.op.locked > a.op.stake {
-                return Err(format!("{who}: locked {} > stake {}", a.op.locked, a.op.stake));
+                return Err(format!(
+                    "{who}: locked {} > stake {}",
+                    a.op.locked, a.op.stake
+                ));
             }
         }
         Ok(())
@@ -991,13 +1204,25 @@ impl Model {
 }
 
 fn expect_status(t: &TaskM, s: Status) -> Result<(), Revert> {
-    if t.status != s { Err("WrongStatus") } else { Ok(()) }
+    if t.status != s {
+        Err("WrongStatus")
+    } else {
+        Ok(())
+    }
 }
 
 fn expect_mode(t: &TaskM, m: Mode) -> Result<(), Revert> {
-    if t.mode != m { Err("WrongMode") } else { Ok(()) }
+    if t.mode != m {
+        Err("WrongMode")
+    } else {
+        Ok(())
+    }
 }
 
 fn expect_mode_not(t: &TaskM, m: Mode) -> Result<(), Revert> {
-    if t.mode == m { Err("WrongMode") } else { Ok(()) }
+    if t.mode == m {
+        Err("WrongMode")
+    } else {
+        Ok(())
+    }
 }

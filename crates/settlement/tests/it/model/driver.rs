@@ -1,0 +1,43 @@
+//! Sends a model [`Call`] to the chain through the typed client.
+
+use alloy::primitives::{Address, U256};
+use verity_settlement::{Error, Settlement};
+
+use super::reference::{Call, Effect};
+
+/// Sends `call` from `from`; `Call::Mine` must be handled by the caller.
+pub async fn send(s: &Settlement, from: Address, call: &Call) -> Result<Effect, Error> {
+    let id = |i: &u64| U256::from(*i);
+    match call {
+        Call::CreateTask(req) => {
+            let (task, _) = s.create_task(from, req).await?;
+            return Ok(Effect::Created(task.to::<u64>()));
+        }
+        Call::Cancel(i) => s.cancel(from, id(i)).await?,
+        Call::Assign(i, ops) => s.assign(from, id(i), ops).await?,
+        Call::Commit(i, c) => s.commit(from, id(i), *c).await?,
+        Call::Reveal(i, d, salt) => s.reveal(from, id(i), *d, *salt).await?,
+        Call::Decline(i) => s.decline(from, id(i)).await?,
+        Call::SubmitResult(i, d) => s.submit_result(from, id(i), *d).await?,
+        Call::SubmitProof(i, d, proof) => s.submit_proof(from, id(i), *d, proof.clone()).await?,
+        Call::Finalize(i) => s.finalize(from, id(i)).await?,
+        Call::ClaimTimeout(i) => s.claim_timeout(from, id(i)).await?,
+        Call::Challenge(i) => s.challenge(from, id(i)).await?,
+        Call::DrawCommittee(i) => s.draw_committee(from, id(i)).await?,
+        Call::Vote(i, d) => s.vote(from, id(i), *d).await?,
+        Call::ResolveDispute(i) => s.resolve_dispute(from, id(i)).await?,
+        Call::Withdraw => return Ok(Effect::Withdrawn(s.withdraw(from).await?)),
+        Call::Stake(a) => s.stake(from, *a).await?,
+        Call::RequestUnstake(a) => s.request_unstake(from, *a).await?,
+        Call::WithdrawUnbonded => s.withdraw_unbonded(from).await?,
+        Call::Mine => unreachable!("mined by the runner"),
+        Call::SetFees(p, sch) => s.set_fees(from, *p, *sch).await?,
+        Call::SetDisputeParams(size, window) => s.set_dispute_params(from, *size, *window).await?,
+        Call::SetTreasury(who) => s.set_treasury(from, *who).await?,
+        Call::SetCoordinator(who, allowed) => s.set_coordinator(from, *who, *allowed).await?,
+        Call::SetMinStake(amount) => s.set_min_stake(from, *amount).await?,
+        Call::SetJailDuration(secs) => s.set_jail_duration(from, *secs).await?,
+        Call::SetUnbondingDelay(secs) => s.set_unbonding_delay(from, *secs).await?,
+    };
+    Ok(Effect::None)
+}
