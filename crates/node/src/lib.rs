@@ -5,7 +5,7 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod error;
-pub mod heartbeat;
+pub use verity_primitives::heartbeat;
 pub mod keys;
 pub mod metrics;
 pub mod store_blobs;

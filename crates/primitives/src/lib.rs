@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod envelope;
+pub mod heartbeat;
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
