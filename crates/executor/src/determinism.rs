@@ -24,6 +24,9 @@ pub(crate) const HOST_CALL_FUEL: u64 = 1;
 /// default per-byte cost of `memory.copy`).
 pub(crate) const HOST_FUEL_PER_BYTE: u64 = 1;
 
+/// Fiber stack reserved for host frames above the wasm stack limit.
+const FIBER_HOST_STACK_BYTES: usize = 1 << 20;
+
 /// WebAssembly proposals, on or off. Everything not listed is off.
 ///
 /// On: the stable proposals compilers emit by default (LLVM and rustc targets), and fixed-width
@@ -83,9 +86,11 @@ pub(crate) fn engine_config(config: &ExecutorConfig) -> Config {
         .cranelift_opt_level(OptLevel::Speed)
         // Deterministic metering: every operator costs fuel (wasmtime's default table).
         .consume_fuel(true)
-        // The wall-clock backstop: the watchdog thread advances the epoch. Not in `describe`:
-        // it can stop a run (a host-side `Timeout`) but never changes a result.
-        .epoch_interruption(config.wall_clock_watchdog)
+        // Calls run on a fiber so fuel can yield to the wall-clock watchdog (see watchdog.rs).
+        // Not in `describe`: it can stop a run (a host-side `Timeout`) but never changes a
+        // result. The fiber stack holds the wasm stack plus room for host frames.
+        .async_support(true)
+        .async_stack_size(config.max_wasm_stack_bytes + FIBER_HOST_STACK_BYTES)
         .max_wasm_stack(config.max_wasm_stack_bytes)
         // Traps are reported by kind; a backtrace would only cost time.
         .wasm_backtrace_max_frames(None);

@@ -11,7 +11,7 @@ use crate::abi::{self, ENTRY};
 use crate::cache::LruCache;
 use crate::determinism::{self, EngineIdentity};
 use crate::host::HostState;
-use crate::watchdog::Watchdog;
+use crate::watchdog::{self, DeadlinePassed};
 use crate::{
     Digest, ExecError, Execution, ExecutorConfig, GuestTrap, Phase, Receipt, Result, TaskLimits,
     Timings,
@@ -37,8 +37,6 @@ pub struct Executor {
     config: ExecutorConfig,
     identity: EngineIdentity,
     cache: Mutex<LruCache<Arc<Program>>>,
-    /// `None` when `wall_clock_watchdog` is off.
-    watchdog: Option<Watchdog>,
 }
 
 impl fmt::Debug for Executor {
@@ -51,8 +49,7 @@ impl fmt::Debug for Executor {
 }
 
 impl Executor {
-    /// Builds the engine and, if configured, starts the watchdog thread (stopped when the
-    /// executor is dropped).
+    /// Builds the engine.
     pub fn new(config: ExecutorConfig) -> Result<Self> {
         let engine_error = |reason: String| ExecError::Engine { reason };
         if config.max_task_memory_bytes > WASM32_MAX_MEMORY_BYTES {
@@ -61,20 +58,12 @@ impl Executor {
                 config.max_task_memory_bytes
             )));
         }
-        if config.watchdog_tick_ms == 0 {
-            return Err(engine_error("watchdog_tick_ms must be positive".into()));
+        if config.watchdog_check_fuel == 0 {
+            return Err(engine_error("watchdog_check_fuel must be positive".into()));
         }
         let engine = Engine::new(&determinism::engine_config(&config))
             .map_err(|e| engine_error(format!("engine configuration: {e}")))?;
         let linker = abi::linker(&engine).map_err(|e| engine_error(format!("linker: {e}")))?;
-        let watchdog = if config.wall_clock_watchdog {
-            let tick = Duration::from_millis(config.watchdog_tick_ms);
-            let watchdog = Watchdog::start(engine.clone(), tick)
-                .map_err(|e| engine_error(format!("watchdog thread: {e}")))?;
-            Some(watchdog)
-        } else {
-            None
-        };
         let identity = EngineIdentity::of(&config);
         tracing::debug!(target: "executor", %identity, "executor ready");
         Ok(Self {
@@ -83,7 +72,6 @@ impl Executor {
             linker,
             config,
             identity,
-            watchdog,
         })
     }
 
@@ -137,16 +125,20 @@ impl Executor {
         store.set_fuel(limits.fuel).map_err(|e| ExecError::Engine {
             reason: format!("set fuel: {e}"),
         })?;
-        if let Some(watchdog) = &self.watchdog {
-            let wall = Duration::from_millis(self.config.wall_time_limit_ms);
-            store.set_epoch_deadline(watchdog.deadline_ticks(wall));
-            store.epoch_deadline_trap();
-        }
+        let deadline = if self.config.wall_clock_watchdog {
+            store
+                .fuel_async_yield_interval(Some(self.config.watchdog_check_fuel))
+                .map_err(|e| ExecError::Engine {
+                    reason: format!("fuel yield interval: {e}"),
+                })?;
+            Some(Instant::now() + Duration::from_millis(self.config.wall_time_limit_ms))
+        } else {
+            None
+        };
 
         let started = Instant::now();
-        let instance = program
-            .pre
-            .instantiate(&mut store)
+        let instance = watchdog::drive(program.pre.instantiate_async(&mut store), deadline)
+            .map_err(|DeadlinePassed| self.timeout(Phase::Instantiate))?
             .map_err(|e| self.classify(e, Phase::Instantiate, &mut store, limits))?;
         let instantiate = started.elapsed();
 
@@ -157,7 +149,8 @@ impl Executor {
                 reason: format!("entry point: {e}"),
             })?;
         let started = Instant::now();
-        run.call(&mut store, ())
+        watchdog::drive(run.call_async(&mut store, ()), deadline)
+            .map_err(|DeadlinePassed| self.timeout(Phase::Run))?
             .map_err(|e| self.classify(e, Phase::Run, &mut store, limits))?;
         let run_time = started.elapsed();
 
@@ -281,13 +274,6 @@ impl Executor {
         match *trap {
             Trap::OutOfFuel => ExecError::OutOfFuel { limit: limits.fuel },
             Trap::StackOverflow => ExecError::StackOverflow { phase },
-            Trap::Interrupt => {
-                tracing::warn!(target: "executor", %phase, "wall-clock watchdog fired");
-                ExecError::Timeout {
-                    phase,
-                    limit_ms: self.config.wall_time_limit_ms,
-                }
-            }
             Trap::UnreachableCodeReached => guest(GuestTrap::Unreachable),
             Trap::MemoryOutOfBounds => guest(GuestTrap::MemoryOutOfBounds),
             Trap::TableOutOfBounds => guest(GuestTrap::TableOutOfBounds),
@@ -297,6 +283,16 @@ impl Executor {
             Trap::IntegerDivisionByZero => guest(GuestTrap::IntegerDivisionByZero),
             Trap::BadConversionToInteger => guest(GuestTrap::BadConversionToInteger),
             other => guest(GuestTrap::Other(format!("{other:?}"))),
+        }
+    }
+}
+
+impl Executor {
+    fn timeout(&self, phase: Phase) -> ExecError {
+        tracing::warn!(target: "executor", %phase, "wall-clock watchdog fired");
+        ExecError::Timeout {
+            phase,
+            limit_ms: self.config.wall_time_limit_ms,
         }
     }
 }

@@ -17,17 +17,18 @@ pub struct ExecutorConfig {
     /// Compiled modules kept in memory, keyed by the SHA-256 of their bytes. 0 disables the
     /// cache (every execution compiles).
     pub module_cache_capacity: usize,
-    /// Whether to run the wall-clock watchdog (epoch interruption). It is a backstop for fuel,
-    /// for tasks whose fuel limit is generous for this machine, and it costs a check at every
-    /// loop back-edge and function entry (see BENCHMARKS.md). Without it, runs still end:
-    /// fuel always does, within `max_task_fuel`. It never changes a result, so it is not part
-    /// of the engine identity.
+    /// Whether to run the wall-clock watchdog. It is a backstop for fuel, for tasks whose fuel
+    /// limit is generous for this machine: the run yields to the host every
+    /// `watchdog_check_fuel` units of fuel and the host checks the clock (no check in the
+    /// compiled code; see BENCHMARKS.md). Without it, runs still end: fuel always does, within
+    /// `max_task_fuel`. It never changes a result, so it is not part of the engine identity.
     pub wall_clock_watchdog: bool,
     /// Wall-clock limit for one execution, in milliseconds, when the watchdog runs. A run that
     /// hits it ends with the host-side `Timeout` error, never with a result.
     pub wall_time_limit_ms: u64,
-    /// How often the watchdog's clock ticks, in milliseconds.
-    pub watchdog_tick_ms: u64,
+    /// Fuel between two clock checks. Smaller reacts sooner (a check costs well under a
+    /// microsecond); at roughly 1e9 fuel per second, the default checks every few ms.
+    pub watchdog_check_fuel: u64,
     /// Largest `TaskLimits::fuel` this node grants.
     pub max_task_fuel: u64,
     /// Largest `TaskLimits::max_memory_bytes` this node grants.
@@ -44,7 +45,7 @@ impl Default for ExecutorConfig {
             module_cache_capacity: 64,
             wall_clock_watchdog: true,
             wall_time_limit_ms: 30_000,
-            watchdog_tick_ms: 10,
+            watchdog_check_fuel: 5_000_000,
             max_task_fuel: 100_000_000_000,
             max_task_memory_bytes: 1 << 30,
             max_task_output_bytes: 64 << 20,

@@ -1,60 +1,38 @@
-//! The wall-clock backstop behind fuel: a thread that advances the engine's epoch.
+//! The wall-clock backstop behind fuel, at no cost in the compiled code.
 //!
-//! Each store gets a deadline of `limit / tick` epochs; compiled code checks the epoch at
-//! function entries and loop back-edges and traps with `Interrupt` once the deadline passes.
-//! Fuel stops every well-formed runaway program first and deterministically; the watchdog is
-//! for a task whose fuel limit is too generous for this machine, and it is a host-side error.
+//! Execution runs as a wasmtime async call on its own fiber stack. The store yields back to
+//! us every `watchdog_check_fuel` units of fuel (wasmtime's `fuel_async_yield_interval`): the
+//! yield happens in the out-of-fuel path that fuel metering already has, so guest code carries
+//! no extra check (an epoch deadline would add one at every loop back-edge and function entry;
+//! see BENCHMARKS.md). At each yield [`drive`] compares the clock with the deadline and, once it
+//! has passed, drops the call, which wasmtime unwinds safely. Fuel stops every well-formed
+//! runaway program first and deterministically; the watchdog is for a task whose fuel limit is
+//! too generous for this machine, and it is a host-side error, never a result.
+//!
+//! There is no runtime: we poll the future ourselves with a no-op waker. Our host functions
+//! are synchronous, so the only reason the call is ever pending is a fuel yield, after which
+//! it is ready to be polled again at once.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
-use wasmtime::Engine;
+/// The wall-clock deadline passed before the call finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DeadlinePassed;
 
-/// Ticks the epoch of one engine until dropped.
-#[derive(Debug)]
-pub(crate) struct Watchdog {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    tick: Duration,
-}
-
-impl Watchdog {
-    pub(crate) fn start(engine: Engine, tick: Duration) -> std::io::Result<Self> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = thread::Builder::new()
-            .name("verity-executor-watchdog".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    thread::park_timeout(tick);
-                    engine.increment_epoch();
-                }
-            })?;
-        Ok(Self {
-            stop,
-            thread: Some(thread),
-            tick,
-        })
-    }
-
-    /// Epochs to allow for `limit`, rounded up, plus one for the tick already under way.
-    pub(crate) fn deadline_ticks(&self, limit: Duration) -> u64 {
-        let tick = self.tick.as_nanos().max(1);
-        u64::try_from(limit.as_nanos().div_ceil(tick))
-            .unwrap_or(u64::MAX)
-            .saturating_add(1)
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            thread.thread().unpark();
-            // The thread only sleeps and ticks; it cannot panic in a way worth reporting.
-            let _ = thread.join();
+/// Polls `call` to completion, or gives up at the first yield after `deadline` (never, when
+/// `deadline` is `None`). Giving up drops the call.
+pub(crate) fn drive<F: Future>(call: F, deadline: Option<Instant>) -> Result<F::Output, DeadlinePassed> {
+    let mut call = pin!(call);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = call.as_mut().poll(&mut cx) {
+            return Ok(out);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(DeadlinePassed);
         }
     }
 }
@@ -62,12 +40,37 @@ impl Drop for Watchdog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// Pending `n` times, then ready with the number of polls it took.
+    struct YieldN {
+        left: u32,
+        polls: u32,
+    }
+
+    impl Future for YieldN {
+        type Output = u32;
+        fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut Context<'_>) -> Poll<u32> {
+            self.polls += 1;
+            if self.left == 0 {
+                Poll::Ready(self.polls)
+            } else {
+                self.left -= 1;
+                Poll::Pending
+            }
+        }
+    }
 
     #[test]
-    fn deadline_rounds_up_and_adds_a_tick() {
-        let dog = Watchdog::start(Engine::default(), Duration::from_millis(10)).unwrap();
-        assert_eq!(dog.deadline_ticks(Duration::from_millis(100)), 11);
-        assert_eq!(dog.deadline_ticks(Duration::from_millis(95)), 11);
-        assert_eq!(dog.deadline_ticks(Duration::ZERO), 1);
+    fn drives_a_yielding_future_to_completion_without_a_deadline() {
+        assert_eq!(drive(YieldN { left: 5, polls: 0 }, None), Ok(6));
+    }
+
+    #[test]
+    fn a_passed_deadline_stops_at_the_first_yield_but_not_before_completion() {
+        let past = Some(Instant::now() - Duration::from_millis(1));
+        assert_eq!(drive(YieldN { left: 3, polls: 0 }, past), Err(DeadlinePassed));
+        // A call that never yields completes even past its deadline: the check is at yields.
+        assert_eq!(drive(YieldN { left: 0, polls: 0 }, past), Ok(1));
     }
 }
