@@ -1,0 +1,233 @@
+//! The score-ordered node index: what makes an allocation cost a walk over the best few
+//! nodes instead of a scan of all of them.
+//!
+//! Every live node with a free slot sits in two ordered maps keyed by (effective score
+//! descending, operator id): one for its GPU-memory tier and one for its region. A task is
+//! answered by merging, best first, the maps that can hold a node it admits (the tiers whose
+//! range reaches its GPU minimum, or, for a task restricted to a few regions, those regions'
+//! maps) and filtering each entry with the hard attributes stored inline in it. The first
+//! admitted entries are, by construction, the best admitted nodes: the result is exactly what
+//! a full scan would pick, not an approximation.
+//!
+//! A load change, update or liveness change re-keys one node: O(log n) in two maps. Full and
+//! offline nodes are taken out, so they cost nothing to skip.
+//!
+//! `BTreeMap` from std is used rather than a crate: it gives ordered iteration from the top,
+//! O(log n) insert/remove, and dense leaves (11 entries per node) that iterate fast.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, btree_map};
+
+use crate::id::{OperatorId, Region};
+use crate::needs::TaskNeeds;
+use crate::node::HardAttrs;
+use crate::score::Score;
+
+/// Lower bounds (MiB) of the GPU-memory tiers; tier `t` holds `[GPU_TIERS[t], GPU_TIERS[t+1])`.
+const GPU_TIERS: [u64; 7] = [0, 1, 8 * 1024, 16 * 1024, 24 * 1024, 48 * 1024, 80 * 1024];
+
+/// A task restricted to at most this many regions is answered from the region maps; above
+/// it, from the GPU tiers with the region checked per entry.
+const REGION_FANOUT: usize = 32;
+
+/// Position in the score order: best score first, ties by operator id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key {
+    descending: Reverse<Score>,
+    id: OperatorId,
+}
+
+impl Key {
+    pub(crate) fn new(score: Score, id: OperatorId) -> Self {
+        Self {
+            descending: Reverse(score),
+            id,
+        }
+    }
+
+    pub(crate) fn score(&self) -> Score {
+        self.descending.0
+    }
+
+    pub(crate) fn id(&self) -> OperatorId {
+        self.id
+    }
+}
+
+/// What the index stores per node: its registry slot and the attributes hard constraints read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry {
+    pub(crate) slot: u32,
+    pub(crate) attrs: HardAttrs,
+}
+
+/// A node the index offers for a task, in score order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Candidate {
+    pub(crate) key: Key,
+    pub(crate) slot: u32,
+    pub(crate) region: Region,
+}
+
+type Map = BTreeMap<Key, Entry>;
+
+/// The index itself.
+#[derive(Debug)]
+pub(crate) struct Index {
+    tiers: [Map; GPU_TIERS.len()],
+    regions: Vec<Map>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Self {
+            tiers: Default::default(),
+            regions: (0..=Region::MAX).map(|_| Map::new()).collect(),
+        }
+    }
+}
+
+fn tier(gpu_memory_mib: u64) -> usize {
+    GPU_TIERS.partition_point(|lower| *lower <= gpu_memory_mib) - 1
+}
+
+impl Index {
+    /// Number of nodes indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.tiers.iter().map(Map::len).sum()
+    }
+
+    pub(crate) fn insert(&mut self, key: Key, entry: Entry) {
+        self.tiers[tier(entry.attrs.gpu_memory_mib)].insert(key, entry);
+        self.regions[usize::from(entry.attrs.region.0)].insert(key, entry);
+    }
+
+    /// Removes a node indexed under `key` with `attrs`; returns whether it was there.
+    pub(crate) fn remove(&mut self, key: &Key, attrs: &HardAttrs) -> bool {
+        let a = self.tiers[tier(attrs.gpu_memory_mib)].remove(key).is_some();
+        let b = self.regions[usize::from(attrs.region.0)]
+            .remove(key)
+            .is_some();
+        debug_assert_eq!(a, b, "tier and region maps disagree on {key:?}");
+        a
+    }
+
+    /// The nodes that pass every per-node constraint of `needs`, best first, lazily.
+    pub(crate) fn candidates<'a>(&'a self, needs: &'a TaskNeeds) -> Candidates<'a> {
+        let mut cursors: Vec<btree_map::Iter<'a, Key, Entry>> = Vec::new();
+        match needs.allowed_regions.as_ref() {
+            Some(set) if set.len() <= REGION_FANOUT => cursors.extend(
+                set.iter()
+                    .map(|r| &self.regions[usize::from(r.0)])
+                    .filter(|m| !m.is_empty())
+                    .map(Map::iter),
+            ),
+            _ => cursors.extend(
+                self.tiers
+                    .iter()
+                    .enumerate()
+                    .filter(|(t, m)| {
+                        let upper = GPU_TIERS.get(t + 1).copied().unwrap_or(u64::MAX);
+                        upper > needs.min_gpu_memory_mib && !m.is_empty()
+                    })
+                    .map(|(_, m)| m.iter()),
+            ),
+        }
+        let mut heads = BinaryHeap::with_capacity(cursors.len());
+        for (i, cursor) in cursors.iter_mut().enumerate() {
+            if let Some((key, entry)) = cursor.next() {
+                heads.push(Reverse(Head {
+                    key: *key,
+                    cursor: i,
+                    entry: *entry,
+                }));
+            }
+        }
+        Candidates {
+            needs,
+            cursors,
+            heads,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Head {
+    key: Key,
+    cursor: usize,
+    entry: Entry,
+}
+
+impl PartialEq for Head {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Head {}
+impl PartialOrd for Head {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Head {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// A best-first merge of the index maps that can hold admitted nodes.
+#[derive(Debug)]
+pub(crate) struct Candidates<'a> {
+    needs: &'a TaskNeeds,
+    cursors: Vec<btree_map::Iter<'a, Key, Entry>>,
+    heads: BinaryHeap<Reverse<Head>>,
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = Candidate;
+
+    fn next(&mut self) -> Option<Candidate> {
+        loop {
+            let Reverse(head) = self.heads.pop()?;
+            if let Some((key, entry)) = self.cursors[head.cursor].next() {
+                self.heads.push(Reverse(Head {
+                    key: *key,
+                    cursor: head.cursor,
+                    entry: *entry,
+                }));
+            }
+            if self.needs.admits(&head.entry.attrs) {
+                return Some(Candidate {
+                    key: head.key,
+                    slot: head.entry.slot,
+                    region: head.entry.attrs.region,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_tiers_partition_the_range() {
+        assert_eq!(tier(0), 0);
+        assert_eq!(tier(1), 1);
+        assert_eq!(tier(8 * 1024 - 1), 1);
+        assert_eq!(tier(8 * 1024), 2);
+        assert_eq!(tier(80 * 1024), 6);
+        assert_eq!(tier(u64::MAX), 6);
+    }
+
+    #[test]
+    fn keys_order_best_score_first_then_id() {
+        let a = Key::new(Score(10), OperatorId([2; 20]));
+        let b = Key::new(Score(10), OperatorId([1; 20]));
+        let c = Key::new(Score(11), OperatorId([9; 20]));
+        let mut keys = vec![a, b, c];
+        keys.sort();
+        assert_eq!(keys, vec![c, b, a]);
+    }
+}
