@@ -89,7 +89,7 @@ pub(crate) fn engine_config(config: &ExecutorConfig) -> Config {
         // Calls run on a fiber so fuel can yield to the wall-clock watchdog (see watchdog.rs).
         // Not in `describe`: it can stop a run (a host-side `Timeout`) but never changes a
         // result. The fiber stack holds the wasm stack plus room for host frames.
-        .async_support(true)
+        // (With the `async` feature, async calls need no switch in wasmtime 48.)
         .async_stack_size(config.max_wasm_stack_bytes + FIBER_HOST_STACK_BYTES)
         .max_wasm_stack(config.max_wasm_stack_bytes)
         // Traps are reported by kind; a backtrace would only cost time.

@@ -24,7 +24,10 @@ pub(crate) struct DeadlinePassed;
 
 /// Polls `call` to completion, or gives up at the first yield after `deadline` (never, when
 /// `deadline` is `None`). Giving up drops the call.
-pub(crate) fn drive<F: Future>(call: F, deadline: Option<Instant>) -> Result<F::Output, DeadlinePassed> {
+pub(crate) fn drive<F: Future>(
+    call: F,
+    deadline: Option<Instant>,
+) -> Result<F::Output, DeadlinePassed> {
     let mut call = pin!(call);
     let mut cx = Context::from_waker(Waker::noop());
     loop {
@@ -69,7 +72,10 @@ mod tests {
     #[test]
     fn a_passed_deadline_stops_at_the_first_yield_but_not_before_completion() {
         let past = Some(Instant::now() - Duration::from_millis(1));
-        assert_eq!(drive(YieldN { left: 3, polls: 0 }, past), Err(DeadlinePassed));
+        assert_eq!(
+            drive(YieldN { left: 3, polls: 0 }, past),
+            Err(DeadlinePassed)
+        );
         // A call that never yields completes even past its deadline: the check is at yields.
         assert_eq!(drive(YieldN { left: 0, polls: 0 }, past), Ok(1));
     }
