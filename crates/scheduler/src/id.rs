@@ -146,7 +146,10 @@ mod tests {
         assert!(set.contains(Region(276)) && set.contains(Region(999)));
         assert!(!set.contains(Region(250)) && !set.contains(Region(1000)));
         assert_eq!(set.len(), 2);
-        assert_eq!(set.iter().collect::<Vec<_>>(), vec![Region(276), Region(999)]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            vec![Region(276), Region(999)]
+        );
     }
 
     #[test]

@@ -41,10 +41,7 @@ impl TaskNeeds {
         if self.replication == 0 || self.replication > MAX_REPLICATION {
             return Err(AllocError::InvalidNeeds {
                 field: "replication",
-                reason: format!(
-                    "{} is outside 1..={MAX_REPLICATION}",
-                    self.replication
-                ),
+                reason: format!("{} is outside 1..={MAX_REPLICATION}", self.replication),
             });
         }
         if self.min_reputation_permille > 1000 {

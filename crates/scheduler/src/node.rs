@@ -48,7 +48,10 @@ impl NodeView {
         if !self.region.is_valid() {
             return Err(invalid(
                 "region",
-                format!("{} is not an ISO 3166-1 numeric code (0..=999)", self.region.0),
+                format!(
+                    "{} is not an ISO 3166-1 numeric code (0..=999)",
+                    self.region.0
+                ),
             ));
         }
         if self.reputation_permille > 1000 {

@@ -209,13 +209,22 @@ impl Policy {
             return Err(out("scoring.load_penalty", "must be within 0..=1"));
         }
         let references = [
-            ("scoring.reference_cpu_cores", u128::from(s.reference_cpu_cores)),
-            ("scoring.reference_memory_mib", u128::from(s.reference_memory_mib)),
+            (
+                "scoring.reference_cpu_cores",
+                u128::from(s.reference_cpu_cores),
+            ),
+            (
+                "scoring.reference_memory_mib",
+                u128::from(s.reference_memory_mib),
+            ),
             (
                 "scoring.reference_gpu_memory_mib",
                 u128::from(s.reference_gpu_memory_mib),
             ),
-            ("scoring.reference_latency_ms", u128::from(s.reference_latency_ms)),
+            (
+                "scoring.reference_latency_ms",
+                u128::from(s.reference_latency_ms),
+            ),
             (
                 "scoring.reference_price_per_megafuel",
                 s.reference_price_per_megafuel,
@@ -234,7 +243,10 @@ impl Policy {
             ));
         }
         if d.min_reputation_permille > 1000 {
-            return Err(out("defaults.min_reputation_permille", "must be at most 1000"));
+            return Err(out(
+                "defaults.min_reputation_permille",
+                "must be at most 1000",
+            ));
         }
         for (name, codes) in &self.region_groups {
             if codes.is_empty() {
@@ -389,8 +401,7 @@ mod tests {
             PolicyError::OutOfRange { field, .. } if field == "region_groups.x"
         ));
         assert_eq!(
-            Policy::from_toml_str("[defaults]\nallowed_region_groups = [\"mars\"]\n")
-                .unwrap_err(),
+            Policy::from_toml_str("[defaults]\nallowed_region_groups = [\"mars\"]\n").unwrap_err(),
             PolicyError::UnknownRegionGroup("mars".into())
         );
     }

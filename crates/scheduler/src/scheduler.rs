@@ -237,6 +237,16 @@ impl Scheduler {
         self.slots[slot as usize].as_ref().map(Self::state)
     }
 
+    /// A node's effective score now (its base score lowered by its current load).
+    pub fn score(&self, id: OperatorId) -> Option<Score> {
+        let slot = *self.by_id.get(&id)?;
+        let record = self.slots[slot as usize].as_ref()?;
+        Some(
+            self.scorer
+                .effective(record.base, record.load, record.view.capacity),
+        )
+    }
+
     /// Every record in the registry, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = NodeState<'_>> {
         self.slots.iter().flatten().map(Self::state)
@@ -315,7 +325,11 @@ impl Scheduler {
 
     fn present(&self, id: OperatorId) -> Result<u32, NodeError> {
         match self.by_id.get(&id) {
-            Some(&slot) if !self.slots[slot as usize].as_ref().is_some_and(|s| s.departed) => {
+            Some(&slot)
+                if !self.slots[slot as usize]
+                    .as_ref()
+                    .is_some_and(|s| s.departed) =>
+            {
                 Ok(slot)
             }
             _ => Err(NodeError::UnknownOperator(id)),

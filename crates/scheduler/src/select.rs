@@ -45,8 +45,7 @@ pub(crate) fn pick(
             is_primary.push(false);
         }
         let c = seen[next];
-        let clash = needs.distinct_regions
-            && primaries.iter().any(|&p| seen[p].region == c.region);
+        let clash = needs.distinct_regions && primaries.iter().any(|&p| seen[p].region == c.region);
         if !clash {
             primaries.push(next);
             is_primary[next] = true;

@@ -1,0 +1,185 @@
+//! Helpers shared by the tests, including an oracle written independently of the crate's
+//! selection code: it checks hard constraints field by field and picks greedily from a full
+//! sort by the scheduler's own reported scores.
+
+use verity_scheduler::{
+    Assignment, NodeView, OperatorId, Plan, Policy, Region, Scheduler, Score, TaskNeeds,
+};
+
+/// A distinct operator id per number.
+pub(crate) fn op(n: u32) -> OperatorId {
+    let mut id = [0u8; 20];
+    id[16..].copy_from_slice(&n.to_be_bytes());
+    OperatorId(id)
+}
+
+/// A plain CPU node in `region`.
+pub(crate) fn cpu_node(region: u16) -> NodeView {
+    NodeView {
+        cpu_cores: 8,
+        memory_mib: 16 * 1024,
+        gpu_memory_mib: 0,
+        region: Region(region),
+        capabilities: 0,
+        stake: 1_000,
+        reputation_permille: 800,
+        capacity: 4,
+        latency_ms: 40,
+        green_energy_pct: 50,
+        price_per_megafuel: 1_000_000_000,
+        live: true,
+    }
+}
+
+/// Needs that every `cpu_node` meets: one replica, no backups.
+pub(crate) fn any_needs() -> TaskNeeds {
+    TaskNeeds {
+        min_cpu_cores: 0,
+        min_memory_mib: 0,
+        min_gpu_memory_mib: 0,
+        allowed_regions: None,
+        required_capabilities: 0,
+        min_stake: 0,
+        min_reputation_permille: 0,
+        replication: 1,
+        distinct_regions: false,
+        backups: false,
+    }
+}
+
+pub(crate) fn scheduler() -> Scheduler {
+    Scheduler::new(Policy::default()).expect("default policy is valid")
+}
+
+/// Whether `view` meets every per-node hard constraint of `needs`, field by field.
+pub(crate) fn meets(view: &NodeView, needs: &TaskNeeds) -> bool {
+    view.cpu_cores >= needs.min_cpu_cores
+        && view.memory_mib >= needs.min_memory_mib
+        && view.gpu_memory_mib >= needs.min_gpu_memory_mib
+        && (view.capabilities & needs.required_capabilities) == needs.required_capabilities
+        && view.stake >= needs.min_stake
+        && view.reputation_permille >= needs.min_reputation_permille
+        && match &needs.allowed_regions {
+            None => true,
+            Some(set) => set.contains(view.region),
+        }
+}
+
+/// The brute-force answer: every feasible node sorted by (score desc, id asc), then greedy
+/// primaries (skipping used regions when asked) and greedy backups (distinct from everything
+/// picked; with distinct regions, outside the other primaries' regions). `None` if infeasible.
+pub(crate) fn oracle(s: &Scheduler, needs: &TaskNeeds) -> Option<Vec<Assignment>> {
+    let mut pool: Vec<(Score, OperatorId, Region)> = s
+        .nodes()
+        .filter(|n| !n.departed && n.view.live && n.load < n.view.capacity)
+        .filter(|n| meets(n.view, needs))
+        .map(|n| (s.score(n.id).expect("present"), n.id, n.view.region))
+        .collect();
+    pool.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let k = needs.replication as usize;
+    let mut primaries: Vec<(Score, OperatorId, Region)> = Vec::new();
+    for c in &pool {
+        if primaries.len() == k {
+            break;
+        }
+        if needs.distinct_regions && primaries.iter().any(|p| p.2 == c.2) {
+            continue;
+        }
+        primaries.push(*c);
+    }
+    if primaries.len() < k {
+        return None;
+    }
+    let mut backups: Vec<Option<OperatorId>> = vec![None; k];
+    if needs.backups {
+        let mut used: Vec<OperatorId> = primaries.iter().map(|p| p.1).collect();
+        for (i, slot) in backups.iter_mut().enumerate() {
+            let found = pool.iter().find(|c| {
+                !used.contains(&c.1)
+                    && (!needs.distinct_regions
+                        || primaries
+                            .iter()
+                            .enumerate()
+                            .all(|(j, p)| j == i || p.2 != c.2))
+            })?;
+            used.push(found.1);
+            *slot = Some(found.1);
+        }
+    }
+    Some(
+        primaries
+            .iter()
+            .zip(backups)
+            .map(|(p, backup)| Assignment {
+                primary: p.1,
+                backup,
+                score: p.0,
+            })
+            .collect(),
+    )
+}
+
+/// Checks a plan against the hard rules directly (independently of the oracle).
+pub(crate) fn check_plan(s: &Scheduler, needs: &TaskNeeds, plan: &Plan) -> Result<(), String> {
+    let k = needs.replication as usize;
+    if plan.assignments.len() != k {
+        return Err(format!(
+            "{} assignments for k = {k}",
+            plan.assignments.len()
+        ));
+    }
+    let mut seen: Vec<OperatorId> = Vec::new();
+    let mut regions: Vec<Region> = Vec::new();
+    for a in &plan.assignments {
+        let n = s.node(a.primary).ok_or("primary not in the registry")?;
+        if n.departed || !n.view.live {
+            return Err(format!("{} is not live", a.primary));
+        }
+        if n.load >= n.view.capacity {
+            return Err(format!(
+                "{} is full ({}/{})",
+                a.primary, n.load, n.view.capacity
+            ));
+        }
+        if !meets(n.view, needs) {
+            return Err(format!("{} violates a hard constraint", a.primary));
+        }
+        if seen.contains(&a.primary) {
+            return Err(format!("{} picked twice", a.primary));
+        }
+        if needs.distinct_regions && regions.contains(&n.view.region) {
+            return Err(format!("region {} used twice", n.view.region));
+        }
+        seen.push(a.primary);
+        regions.push(n.view.region);
+    }
+    for (i, a) in plan.assignments.iter().enumerate() {
+        match (needs.backups, a.backup) {
+            (false, None) => {}
+            (false, Some(_)) => return Err("backup without being asked".into()),
+            (true, None) => return Err("missing backup".into()),
+            (true, Some(b)) => {
+                let n = s.node(b).ok_or("backup not in the registry")?;
+                if n.departed || !n.view.live || n.load >= n.view.capacity {
+                    return Err(format!("backup {b} is not eligible"));
+                }
+                if !meets(n.view, needs) {
+                    return Err(format!("backup {b} violates a hard constraint"));
+                }
+                if seen.contains(&b) {
+                    return Err(format!("backup {b} is already picked"));
+                }
+                if needs.distinct_regions
+                    && regions
+                        .iter()
+                        .enumerate()
+                        .any(|(j, r)| j != i && *r == n.view.region)
+                {
+                    return Err(format!("backup {b} shares a region with another primary"));
+                }
+                seen.push(b);
+            }
+        }
+    }
+    Ok(())
+}
