@@ -19,6 +19,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use cpu_time::ThreadTime;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region as AllocRegion, StatsAlloc};
 use verity_scheduler::{
     AllocError, Allocation, AllocationId, NodeView, OperatorId, Policy, Region, RegionSet,
@@ -123,7 +124,18 @@ fn nodes(n: usize, rng: &mut Rng) -> Vec<(OperatorId, NodeView)> {
         .collect()
 }
 
-fn task(rng: &mut Rng) -> TaskNeeds {
+/// Task classes of the mix, for the per-class latency table.
+const CLASSES: [&str; 7] = [
+    "generic k=1",
+    "k=3 distinct regions, rep>=600",
+    "GPU>=16GiB",
+    "EU only, k=2",
+    "one small country + GPU>=8GiB",
+    "TEE flag + stake>=5000",
+    "64 cores + 256GiB",
+];
+
+fn task(rng: &mut Rng) -> (usize, TaskNeeds) {
     let base = TaskNeeds {
         min_cpu_cores: 2,
         min_memory_mib: 2048,
@@ -136,7 +148,17 @@ fn task(rng: &mut Rng) -> TaskNeeds {
         distinct_regions: false,
         backups: true,
     };
-    match rng.below(100) {
+    let roll = rng.below(100);
+    let class = match roll {
+        0..40 => 0,
+        40..60 => 1,
+        60..75 => 2,
+        75..85 => 3,
+        85..90 => 4,
+        90..95 => 5,
+        _ => 6,
+    };
+    let needs = match roll {
         0..40 => base,
         40..60 => TaskNeeds {
             replication: 3,
@@ -175,7 +197,8 @@ fn task(rng: &mut Rng) -> TaskNeeds {
             backups: false,
             ..base
         },
-    }
+    };
+    (class, needs)
 }
 
 /// A scheduler filled with `views` and brought to the steady state of outstanding work.
@@ -199,7 +222,7 @@ fn world(views: &[(OperatorId, NodeView)], rng: &mut Rng) -> World {
     let window = (capacity as f64 * UTILISATION / 1.5) as usize;
     let mut queue = VecDeque::with_capacity(window + 1);
     while queue.len() < window {
-        match scheduler.allocate(&task(rng)) {
+        match scheduler.allocate(&task(rng).1) {
             Ok(a) => queue.push_back(a.id),
             Err(AllocError::NoFeasibleSet { .. }) => {}
             Err(e) => panic!("{e}"),
@@ -214,21 +237,25 @@ fn world(views: &[(OperatorId, NodeView)], rng: &mut Rng) -> World {
 
 #[derive(Default)]
 struct Run {
+    /// Wall clock per allocation.
     latencies: Vec<Duration>,
+    /// This thread's CPU time per allocation (excludes time preempted).
+    cpu: Vec<Duration>,
     picks: Vec<Result<Allocation, AllocError>>,
     received: HashMap<OperatorId, u32>,
     over_capacity: usize,
     failed: usize,
 }
 
-fn run(w: &mut World, tasks: &[TaskNeeds], naive: bool) -> Run {
+fn run(w: &mut World, tasks: &[(usize, TaskNeeds)], naive: bool) -> Run {
     let mut out = Run::default();
-    for needs in tasks {
+    for (_, needs) in tasks {
         if w.queue.len() >= w.window
             && let Some(old) = w.queue.pop_front()
         {
             w.scheduler.release(old).expect("outstanding");
         }
+        let cpu = ThreadTime::now();
         let start = Instant::now();
         let result = if naive {
             w.scheduler.allocate_naive(black_box(needs))
@@ -236,6 +263,7 @@ fn run(w: &mut World, tasks: &[TaskNeeds], naive: bool) -> Run {
             w.scheduler.allocate(black_box(needs))
         };
         out.latencies.push(start.elapsed());
+        out.cpu.push(cpu.elapsed());
         match &result {
             Ok(a) => {
                 for assignment in &a.assignments {
@@ -274,13 +302,34 @@ fn net(change: &stats_alloc::Stats) -> isize {
     change.bytes_allocated as isize - change.bytes_deallocated as isize + change.bytes_reallocated
 }
 
+fn sorted(v: &[Duration]) -> Vec<Duration> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+/// One row of the latency table for one clock.
+fn latency_row(n: usize, fast: &[Duration], naive: &[Duration], tail: &str) -> String {
+    let (f, s) = (sorted(fast), sorted(naive));
+    let (f50, f99) = (percentile(&f, 0.50), percentile(&f, 0.99));
+    let (s50, s99) = (percentile(&s, 0.50), percentile(&s, 0.99));
+    format!(
+        "| {n} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0}x | {:.0}x |{tail}",
+        micros(f50),
+        micros(f99),
+        micros(s50),
+        micros(s99),
+        s50.as_secs_f64() / f50.as_secs_f64(),
+        s99.as_secs_f64() / f99.as_secs_f64(),
+    )
+}
+
 fn main() {
-    println!(
-        "| nodes | fast p50 µs | fast p99 µs | naive p50 µs | naive p99 µs | p50 speedup | p99 speedup | identical picks | infeasible |"
-    );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut wall_rows = Vec::new();
+    let mut cpu_rows = Vec::new();
     let mut spread_rows = Vec::new();
     let mut memory_rows = Vec::new();
+    let mut class_rows = Vec::new();
     for (size_index, &n) in SIZES.iter().enumerate() {
         let mut rng = Rng(0x5eed_0000 + n as u64);
         let views = nodes(n, &mut rng);
@@ -302,7 +351,8 @@ fn main() {
 
         let mut naive = world(&views, &mut Rng(fill_seed));
         let mut task_rng = Rng(task_seed);
-        let tasks: Vec<TaskNeeds> = (0..FAST_SAMPLES).map(|_| task(&mut task_rng)).collect();
+        let tasks: Vec<(usize, TaskNeeds)> =
+            (0..FAST_SAMPLES).map(|_| task(&mut task_rng)).collect();
         let naive_count = NAIVE_SAMPLES[size_index];
 
         let fast_run = run(&mut fast, &tasks, false);
@@ -314,23 +364,45 @@ fn main() {
             .filter(|(a, b)| a == b)
             .count();
 
-        let mut f = fast_run.latencies.clone();
-        f.sort();
-        let mut s = naive_run.latencies.clone();
-        s.sort();
-        let (f50, f99) = (percentile(&f, 0.50), percentile(&f, 0.99));
-        let (s50, s99) = (percentile(&s, 0.50), percentile(&s, 0.99));
-        println!(
-            "| {n} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0}x | {:.0}x | {identical}/{naive_count} | {}/{} |",
-            micros(f50),
-            micros(f99),
-            micros(s50),
-            micros(s99),
-            s50.as_secs_f64() / f50.as_secs_f64(),
-            s99.as_secs_f64() / f99.as_secs_f64(),
-            fast_run.failed,
-            FAST_SAMPLES,
-        );
+        wall_rows.push(latency_row(
+            n,
+            &fast_run.latencies,
+            &naive_run.latencies,
+            &format!(
+                " {identical}/{naive_count} | {}/{} |",
+                fast_run.failed, FAST_SAMPLES
+            ),
+        ));
+        cpu_rows.push(latency_row(n, &fast_run.cpu, &naive_run.cpu, ""));
+
+        for (class, name) in CLASSES.iter().enumerate() {
+            let of_class = |times: &[Duration], count: usize| {
+                let v: Vec<Duration> = tasks[..count]
+                    .iter()
+                    .zip(times)
+                    .filter(|((c, _), _)| *c == class)
+                    .map(|(_, d)| *d)
+                    .collect();
+                sorted(&v)
+            };
+            let f = of_class(&fast_run.cpu, FAST_SAMPLES);
+            let fw = of_class(&fast_run.latencies, FAST_SAMPLES);
+            let s = of_class(&naive_run.cpu, naive_count);
+            if f.is_empty() || s.is_empty() {
+                continue;
+            }
+            class_rows.push(format!(
+                "| {n} | {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {:.1} | {:.1} |",
+                f.len(),
+                micros(percentile(&f, 0.5)),
+                micros(percentile(&f, 0.99)),
+                micros(f[f.len() - 1]),
+                micros(percentile(&fw, 0.99)),
+                s.len(),
+                micros(percentile(&s, 0.5)),
+                micros(percentile(&s, 0.99)),
+            ));
+        }
 
         // Load spread of the fast path over its measured window.
         let capacity_of: HashMap<OperatorId, u32> =
@@ -373,9 +445,38 @@ fn main() {
         ));
     }
 
-    println!();
+    println!("Wall clock per allocation:");
     println!(
-        "| nodes | primaries placed | nodes used | most to one node (its capacity) | largest share vs capacity-fair share | peak load/capacity | over capacity |"
+        "| nodes | fast p50 µs | fast p99 µs | naive p50 µs | naive p99 µs | p50 speedup | p99 speedup | identical picks | infeasible tasks |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in wall_rows {
+        println!("{row}");
+    }
+    println!();
+    println!("Thread CPU time per allocation (excludes time preempted by other processes):");
+    println!(
+        "| nodes | fast p50 µs | fast p99 µs | naive p50 µs | naive p99 µs | p50 speedup | p99 speedup |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for row in cpu_rows {
+        println!("{row}");
+    }
+
+    println!();
+    println!("Per task class (thread CPU time, except the wall p99 column):");
+    println!(
+        "| nodes | task class | fast n | fast p50 µs | fast p99 µs | fast max µs | fast wall p99 µs | naive n | naive p50 µs | naive p99 µs |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in class_rows {
+        println!("{row}");
+    }
+
+    println!();
+    println!("Load spread of the fast path over its measured window:");
+    println!(
+        "| nodes | primaries placed | nodes used | most to one node (its capacity) | largest received / capacity-fair share | peak load/capacity | over capacity |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     for (n, total, used, top, cap, vs_fair, peak, over) in spread_rows {
@@ -386,6 +487,7 @@ fn main() {
     }
 
     println!();
+    println!("Memory (net bytes held, counted by the global allocator):");
     println!(
         "| nodes | registry view + index | + steady-state allocations | allocations outstanding |"
     );

@@ -1,16 +1,18 @@
 //! The score-ordered node index: what makes an allocation cost a walk over the best few
 //! nodes instead of a scan of all of them.
 //!
-//! Every live node with a free slot sits in two ordered maps keyed by (effective score
-//! descending, operator id): one for its GPU-memory tier and one for its region. A task is
-//! answered by merging, best first, the maps that can hold a node it admits (the tiers whose
-//! range reaches its GPU minimum, or, for a task restricted to a few regions, those regions'
-//! maps) and filtering each entry with the hard attributes stored inline in it. The first
-//! admitted entries are, by construction, the best admitted nodes: the result is exactly what
-//! a full scan would pick, not an approximation.
+//! Every live node with a free slot sits in ordered maps keyed by (effective score
+//! descending, operator id): one for its GPU-memory tier, one for its region, and one per
+//! capability bit it has. A task is answered by merging, best first, the smallest set of maps
+//! that must hold every node it admits (the tiers whose range reaches its GPU minimum; or the
+//! maps of its allowed regions; or the map of one capability bit it requires) and filtering
+//! each entry with the hard attributes stored inline in it. The first admitted entries are, by
+//! construction, the best admitted nodes: the result is exactly what a full scan would pick,
+//! not an approximation.
 //!
-//! A load change, update or liveness change re-keys one node: O(log n) in two maps. Full and
-//! offline nodes are taken out, so they cost nothing to skip.
+//! A load change, update or liveness change re-keys one node: O(log n) in each of its maps
+//! (two plus one per capability bit). Full and offline nodes are taken out, so they cost
+//! nothing to skip.
 //!
 //! `BTreeMap` from std is used rather than a crate: it gives ordered iteration from the top,
 //! O(log n) insert/remove, and dense leaves (11 entries per node) that iterate fast.
@@ -76,6 +78,8 @@ type Map = BTreeMap<Key, Entry>;
 pub(crate) struct Index {
     tiers: [Map; GPU_TIERS.len()],
     regions: Vec<Map>,
+    /// `capabilities[b]` holds the nodes with capability bit `b` set.
+    capabilities: Vec<Map>,
 }
 
 impl Default for Index {
@@ -83,8 +87,21 @@ impl Default for Index {
         Self {
             tiers: Default::default(),
             regions: (0..=Region::MAX).map(|_| Map::new()).collect(),
+            capabilities: (0..64).map(|_| Map::new()).collect(),
         }
     }
+}
+
+/// The positions of the set bits of `flags`.
+fn bits(flags: u64) -> impl Iterator<Item = usize> {
+    let mut rest = flags;
+    std::iter::from_fn(move || {
+        (rest != 0).then(|| {
+            let bit = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            bit
+        })
+    })
 }
 
 fn tier(gpu_memory_mib: u64) -> usize {
@@ -100,6 +117,9 @@ impl Index {
     pub(crate) fn insert(&mut self, key: Key, entry: Entry) {
         self.tiers[tier(entry.attrs.gpu_memory_mib)].insert(key, entry);
         self.regions[usize::from(entry.attrs.region.0)].insert(key, entry);
+        for bit in bits(entry.attrs.capabilities) {
+            self.capabilities[bit].insert(key, entry);
+        }
     }
 
     /// Removes a node indexed under `key` with `attrs`; returns whether it was there.
@@ -109,30 +129,55 @@ impl Index {
             .remove(key)
             .is_some();
         debug_assert_eq!(a, b, "tier and region maps disagree on {key:?}");
+        for bit in bits(attrs.capabilities) {
+            let c = self.capabilities[bit].remove(key).is_some();
+            debug_assert_eq!(a, c, "tier and capability maps disagree on {key:?}");
+        }
         a
     }
 
     /// The nodes that pass every per-node constraint of `needs`, best first, lazily.
+    ///
+    /// Every admitted node is in each of three sources: the GPU tiers that reach the task's
+    /// GPU minimum, the maps of its allowed regions (when it names few enough), and the map of
+    /// each capability bit it requires. The smallest source is walked, so the result is the
+    /// same whichever is chosen; only the number of entries skipped on the way differs.
     pub(crate) fn candidates<'a>(&'a self, needs: &'a TaskNeeds) -> Candidates<'a> {
-        let mut cursors: Vec<btree_map::Iter<'a, Key, Entry>> = Vec::new();
-        match needs.allowed_regions.as_ref() {
-            Some(set) if set.len() <= REGION_FANOUT => cursors.extend(
-                set.iter()
-                    .map(|r| &self.regions[usize::from(r.0)])
-                    .filter(|m| !m.is_empty())
-                    .map(Map::iter),
-            ),
-            _ => cursors.extend(
-                self.tiers
-                    .iter()
-                    .enumerate()
-                    .filter(|(t, m)| {
-                        let upper = GPU_TIERS.get(t + 1).copied().unwrap_or(u64::MAX);
-                        upper > needs.min_gpu_memory_mib && !m.is_empty()
-                    })
-                    .map(|(_, m)| m.iter()),
-            ),
+        let mut maps: Vec<&'a Map> = self
+            .tiers
+            .iter()
+            .enumerate()
+            .filter(|(t, m)| {
+                let upper = GPU_TIERS.get(t + 1).copied().unwrap_or(u64::MAX);
+                upper > needs.min_gpu_memory_mib && !m.is_empty()
+            })
+            .map(|(_, m)| m)
+            .collect();
+        let mut size: usize = maps.iter().map(|m| m.len()).sum();
+        if let Some(set) = needs.allowed_regions.as_ref()
+            && set.len() <= REGION_FANOUT
+        {
+            let regional: Vec<&'a Map> = set
+                .iter()
+                .map(|r| &self.regions[usize::from(r.0)])
+                .filter(|m| !m.is_empty())
+                .collect();
+            let regional_size = regional.iter().map(|m| m.len()).sum();
+            if regional_size < size {
+                (maps, size) = (regional, regional_size);
+            }
         }
+        let mut bits = needs.required_capabilities;
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let flagged = &self.capabilities[bit];
+            if flagged.len() < size {
+                (maps, size) = (vec![flagged], flagged.len());
+            }
+        }
+        let mut cursors: Vec<btree_map::Iter<'a, Key, Entry>> =
+            maps.into_iter().map(Map::iter).collect();
         let mut heads = BinaryHeap::with_capacity(cursors.len());
         for (i, cursor) in cursors.iter_mut().enumerate() {
             if let Some((key, entry)) = cursor.next() {
