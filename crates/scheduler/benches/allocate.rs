@@ -285,6 +285,44 @@ fn run(w: &mut World, tasks: &[(usize, TaskNeeds)], naive: bool) -> Run {
     out
 }
 
+/// From an empty network, places a burst of tasks (a tenth of the live capacity, no
+/// releases) and reports how the load landed: nodes used, the busiest node's load and its
+/// capacity, and the nodes at or over capacity.
+fn burst(
+    views: &[(OperatorId, NodeView)],
+    policy: Policy,
+    seed: u64,
+) -> (usize, u32, u32, usize, usize) {
+    let mut scheduler = Scheduler::new(policy).expect("policy");
+    for (id, view) in views {
+        scheduler.join(*id, view.clone()).expect("valid node");
+    }
+    let capacity: u64 = views
+        .iter()
+        .filter(|(_, v)| v.live)
+        .map(|(_, v)| u64::from(v.capacity))
+        .sum();
+    let mut rng = Rng(seed);
+    for _ in 0..(capacity as f64 * 0.1 / 1.5) as usize {
+        let _ = scheduler.allocate(&task(&mut rng).1);
+    }
+    let used = scheduler.nodes().filter(|n| n.load > 0).count();
+    let busiest = scheduler
+        .nodes()
+        .max_by_key(|n| (n.load, std::cmp::Reverse(n.view.capacity)))
+        .map(|n| (n.load, n.view.capacity))
+        .unwrap_or((0, 0));
+    let full = scheduler
+        .nodes()
+        .filter(|n| n.load > 0 && n.load >= n.view.capacity)
+        .count();
+    let over = scheduler
+        .nodes()
+        .filter(|n| n.load > n.view.capacity)
+        .count();
+    (used, busiest.0, busiest.1, full, over)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -298,8 +336,11 @@ fn mib(bytes: isize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// Net bytes held: stats_alloc already adds a realloc's growth to `bytes_allocated` and its
+/// shrinkage to `bytes_deallocated` (`bytes_reallocated` repeats the same delta), so the
+/// difference of the two is the whole story.
 fn net(change: &stats_alloc::Stats) -> isize {
-    change.bytes_allocated as isize - change.bytes_deallocated as isize + change.bytes_reallocated
+    change.bytes_allocated as isize - change.bytes_deallocated as isize
 }
 
 fn sorted(v: &[Duration]) -> Vec<Duration> {
@@ -330,6 +371,7 @@ fn main() {
     let mut spread_rows = Vec::new();
     let mut memory_rows = Vec::new();
     let mut class_rows = Vec::new();
+    let mut burst_rows = Vec::new();
     for (size_index, &n) in SIZES.iter().enumerate() {
         let mut rng = Rng(0x5eed_0000 + n as u64);
         let views = nodes(n, &mut rng);
@@ -401,6 +443,16 @@ fn main() {
                 s.len(),
                 micros(percentile(&s, 0.5)),
                 micros(percentile(&s, 0.99)),
+            ));
+        }
+
+        // Load awareness: the same burst with the default policy and with no load penalty.
+        for (label, penalty) in [("0.8 (default)", 0.8), ("0 (peer)", 0.0)] {
+            let mut policy = Policy::default();
+            policy.scoring.load_penalty = penalty;
+            let (used, load, cap, full, over) = burst(&views, policy, task_seed ^ 0xb0b);
+            burst_rows.push(format!(
+                "| {n} | {label} | {used} | {load}/{cap} | {full} | {over} |"
             ));
         }
 
@@ -484,6 +536,16 @@ fn main() {
             "| {n} | {total} | {used} | {top} ({cap}) = {:.3}% | {vs_fair:.1}x | {peak:.2} | {over} |",
             100.0 * f64::from(top) / total as f64
         );
+    }
+
+    println!();
+    println!("Burst from an empty network (a tenth of live capacity, no releases):");
+    println!(
+        "| nodes | load_penalty | nodes used | busiest node load/capacity | nodes full | over capacity |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|");
+    for row in burst_rows {
+        println!("{row}");
     }
 
     println!();
