@@ -21,7 +21,12 @@ pub(crate) fn node_view() -> impl Strategy<Value = NodeView> {
         prop::sample::select(REGIONS.to_vec()),
         0u64..16,
         (0u128..2000, 0u16..=1000),
-        (0u32..=4, 1u32..400, 0u8..=100, 0u128..3_000_000_000),
+        (
+            prop_oneof![1 => Just(0u32), 6 => 1u32..=4],
+            1u32..400,
+            0u8..=100,
+            0u128..3_000_000_000,
+        ),
         prop::bool::weighted(0.9),
     )
         .prop_map(
@@ -62,19 +67,24 @@ fn allowed_regions() -> impl Strategy<Value = Option<RegionSet>> {
 }
 
 pub(crate) fn task_needs() -> impl Strategy<Value = TaskNeeds> {
+    // Each constraint is off most of the time, so that most random tasks are feasible and
+    // the comparison covers real picks, not only agreeing errors.
     (
         (
-            prop_oneof![Just(0u32), 1u32..=32],
-            prop_oneof![Just(0u64), Just(8192), Just(65536)],
+            prop_oneof![3 => Just(0u32), 1 => 1u32..=32],
+            prop_oneof![3 => Just(0u64), 1 => Just(8192), 1 => Just(65536)],
         ),
-        prop::sample::select(vec![0u64, 1, 8192, 12288, 24576, 81920]),
+        prop_oneof![
+            3 => Just(0u64),
+            2 => prop::sample::select(vec![1u64, 8192, 12288, 24576, 81920]),
+        ],
         allowed_regions(),
-        prop_oneof![3 => Just(0u64), 1 => 0u64..16],
+        prop_oneof![3 => Just(0u64), 1 => prop::sample::select(vec![1u64, 2, 4, 8, 5])],
         (
-            prop_oneof![Just(0u128), 0u128..2000],
-            prop_oneof![Just(0u16), 0u16..=1000],
+            prop_oneof![3 => Just(0u128), 1 => 0u128..2000],
+            prop_oneof![3 => Just(0u16), 1 => 0u16..=1000],
         ),
-        (1u32..=5, any::<bool>(), any::<bool>()),
+        (1u32..=4, any::<bool>(), any::<bool>()),
     )
         .prop_map(
             |((cpu, mem), gpu, allowed_regions, caps, (stake, rep), (k, distinct, backups))| {
@@ -121,12 +131,12 @@ fn build(views: &[NodeView], warmup: usize) -> Scheduler {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn fast_path_matches_the_oracle_and_never_breaks_a_hard_rule(
-        views in prop::collection::vec(node_view(), 0..120),
-        warmup in 0usize..150,
+        views in prop::collection::vec(node_view(), 0..160),
+        warmup in 0usize..60,
         needs in prop::collection::vec(task_needs(), 1..6),
     ) {
         let mut s = build(&views, warmup);
