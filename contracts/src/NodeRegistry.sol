@@ -88,8 +88,9 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     event Slashed(address indexed operator, uint256 amount, uint256 jailedUntil);
 
     IERC20 public immutable token;
+    // `market` and `minStake` share a slot: a collateral lock reads both with one access.
     address public market;
-    uint256 public minStake;
+    uint96 public minStake;
     uint256 public unbondingDelay;
     uint256 public jailDuration;
 
@@ -114,8 +115,9 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
             revert ParameterOutOfRange(unbondingDelay_, MAX_UNBONDING_DELAY);
         }
         if (jailDuration_ > MAX_JAIL_DURATION) revert ParameterOutOfRange(jailDuration_, MAX_JAIL_DURATION);
+        if (minStake_ > type(uint96).max) revert AmountTooLarge(minStake_);
         token = token_;
-        minStake = minStake_;
+        minStake = uint96(minStake_);
         unbondingDelay = unbondingDelay_;
         jailDuration = jailDuration_;
     }
@@ -132,7 +134,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     function setMinStake(uint256 minStake_) external onlyOwner {
         if (minStake_ > type(uint96).max) revert AmountTooLarge(minStake_);
-        minStake = minStake_;
+        minStake = uint96(minStake_);
         emit MinStakeSet(minStake_);
     }
 

@@ -15,10 +15,23 @@ import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 ///         execution with bonded challenges decided by a drawn committee, or by a proof checked by
 ///         a registered verifier. See docs/protocol.md for the state machine and every deadline.
 ///
+/// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | the low 248 bits of
+/// keccak256(abi.encode(Task)). `Task` holds the immutable request, its fee and verifier
+/// snapshots, and what the task remembers about its assignment and optimistic result. Every call
+/// carries the `Task` in calldata; the market recomputes the hash and rejects a mismatch with
+/// `TaskMismatch`. Off-chain actors rebuild the `Task` from events alone: `TaskCreated` (request,
+/// client, fees, verifier), `TaskAssigned` (assigner, operators), `ResultSubmitted` (digest,
+/// submittedAt). A replicated seat is one more slot: its commitment (bound to the commit block)
+/// and, after the reveal, its digest. Commits and reveals write only their own seat, never the
+/// task slot, so operators never race each other.
+///
 /// Money: every token this contract holds is in exactly one of: a task's escrowed bounty
-/// (`escrowed`), a challenger's bond (`bonded`), or a withdrawable balance (`balanceOf`).
-/// Payouts, refunds, fees and slashed collateral are credited to balances and pulled with
-/// `withdraw`. No path needs the coordinator: every deadline has a permissionless exit.
+/// (`escrowed`), a challenger's bond (`bonded`), an account's withdrawable balance, or the
+/// treasury's accrued fees and slashes (`treasuryAccrued`, kept in the same slot as `escrowed` so
+/// settling a task does not touch the treasury's balance slot; `balanceOf(treasury)` includes it).
+/// Clients may `deposit` ahead; `createTask` then debits the balance instead of pulling tokens.
+/// Payouts, refunds, fees and slashed collateral are credited and pulled with `withdraw`. No path
+/// needs the coordinator: every deadline has a permissionless exit.
 contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -36,14 +49,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         Challenged, // optimistic: a bonded challenge awaits the committee
         Finalized, // paid out (terminal)
         Refunded // bounty returned to the client (terminal)
-    }
-
-    enum Seat {
-        None,
-        Assigned,
-        Committed,
-        Revealed,
-        Declined
     }
 
     enum RefundReason {
@@ -76,40 +81,27 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         bytes32 verifierId; // result verifier (ZkProof only, else 0)
     }
 
+    /// @notice Everything a task remembers, carried in calldata and checked against its slot.
+    ///         Fields after `verifier` are zero until the transition that sets them.
     struct Task {
-        // slot 0
+        TaskRequest request;
         address client;
-        Mode mode;
-        Status status;
-        uint8 replication;
-        uint8 quorum;
         uint16 protocolFeeBps; // snapshotted at creation
         uint16 schedulerFeeBps; // snapshotted at creation
-        uint32 assignDeadline;
-        // slot 1
-        uint96 bounty;
-        uint96 collateral;
-        uint32 commitDeadline;
-        uint32 revealDeadline;
-        // slot 2
+        address verifier; // snapshot of the verifier for ZkProof tasks, else 0
         address assigner; // coordinator that assigned; earns the scheduler fee
-        uint32 challengeWindow;
-        uint32 submittedAt;
-        uint8 commits;
-        uint8 reveals;
-        uint8 declined;
-        // slot 3..
-        bytes32 programDigest;
-        bytes32 inputDigest;
-        bytes32 result;
-        address verifier; // snapshot of the verifier for ZkProof tasks
+        address[] operators; // assigned operators, by seat
+        uint32 submittedAt; // optimistic: when the result was posted
+        bytes32 result; // optimistic: the posted digest
     }
 
-    struct SeatState {
-        Seat seat;
-        uint64 commitBlock;
-        bytes32 commitment;
-        bytes32 digest;
+    /// @dev The market's books in one slot, so a task's creation and settlement each update them
+    ///      with a single write. `createTask` checks `escrowed` cannot overflow; accruals that
+    ///      would overflow are moved to the treasury's balance instead.
+    struct Books {
+        uint112 escrowed; // sum of bounties of unsettled tasks
+        uint112 treasuryAccrued; // protocol fees and slashed collateral owed to the treasury
+        uint32 taskCount; // tasks ever created (ids are 1..taskCount)
     }
 
     struct Dispute {
@@ -126,6 +118,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     error ZeroAddress();
     error ZeroAmount();
+    error AmountTooLarge(uint256 amount);
     error ZeroDigest();
     error FeeTooHigh(uint256 bps, uint256 cap);
     error ParameterOutOfRange(uint256 value, uint256 min, uint256 max);
@@ -138,6 +131,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     error NotCoordinator(address caller);
     error NotClient(address caller);
     error UnknownTask(uint256 taskId);
+    error TaskMismatch(uint256 taskId);
+    error TooManyTasks();
     error WrongStatus(uint256 taskId, Status status);
     error WrongMode(uint256 taskId, Mode mode);
     error WrongOperatorCount(uint256 given, uint256 expected);
@@ -153,6 +148,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     error CommitPhaseOpen(uint256 taskId);
     error RevealDeadlinePassed(uint256 taskId, uint256 deadline);
     error CommitmentMismatch(uint256 taskId, address operator);
+    error RevealMismatch(uint256 taskId, uint256 seat);
     error TooEarly(uint256 taskId, uint256 notBefore);
     error ChallengeWindowClosed(uint256 taskId, uint256 closedAt);
     error SelfChallenge(uint256 taskId);
@@ -166,7 +162,15 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- events
 
-    event TaskCreated(uint256 indexed taskId, address indexed client, TaskRequest request, uint16 protocolFeeBps, uint16 schedulerFeeBps);
+    event TaskCreated(
+        uint256 indexed taskId,
+        address indexed client,
+        TaskRequest request,
+        uint16 protocolFeeBps,
+        uint16 schedulerFeeBps,
+        address verifier,
+        bool fromBalance
+    );
     event TaskAssigned(uint256 indexed taskId, address indexed assigner, address[] operators);
     event Committed(uint256 indexed taskId, address indexed operator, bytes32 commitment);
     event Revealed(uint256 indexed taskId, address indexed operator, bytes32 resultDigest);
@@ -179,6 +183,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     event OperatorSlashed(uint256 indexed taskId, address indexed operator, uint256 amount, SlashReason reason);
     event TaskFinalized(uint256 indexed taskId, bytes32 resultDigest, uint256 winners, uint256 rewardEach, uint256 protocolFee, uint256 schedulerFee);
     event TaskRefunded(uint256 indexed taskId, RefundReason reason, uint256 amount);
+    event Deposited(address indexed account, uint256 amount);
     event Credited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event CoordinatorSet(address indexed coordinator, bool allowed);
@@ -198,6 +203,12 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Committee draws try at most this many random registry slots per seat.
     uint256 public constant DRAW_TRIES_PER_SEAT = 8;
 
+    /// @dev Seat words: 0 = assigned, nothing posted; DECLINED; a committed word (bit 255 clear,
+    ///      bit 1 set); a revealed word (bit 255 set).
+    uint256 private constant DECLINED = 1;
+    uint256 private constant REVEALED_BIT = 1 << 255;
+    uint256 private constant HASH_MASK = (1 << 248) - 1;
+
     IERC20 public immutable token;
     NodeRegistry public immutable registry;
     VerifierRegistry public immutable verifiers;
@@ -208,20 +219,16 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     uint8 public committeeSize;
     uint32 public disputeWindow;
 
-    uint256 public taskCount;
-    /// @notice Sum of bounties of tasks not yet settled.
-    uint256 public escrowed;
+    Books private books;
     /// @notice Sum of challenge bonds not yet settled.
     uint256 public bonded;
-    /// @notice Sum of all withdrawable balances.
-    uint256 public totalCredited;
 
     mapping(address => bool) public isCoordinator;
-    mapping(address => uint256) public balanceOf;
-    mapping(uint256 => Task) private tasks;
-    /// Assigned operators by seat index (`replication` of them; no length slot to pay for).
-    mapping(uint256 => mapping(uint256 => address)) private seatOperator;
-    mapping(uint256 => mapping(address => SeatState)) private seats;
+    mapping(address => uint256) private balances;
+    /// Status (top byte) and task hash (low 248 bits) per task.
+    mapping(uint256 => uint256) private tasks;
+    /// Replicated seat words by task and seat index.
+    mapping(uint256 => mapping(uint256 => uint256)) private seats;
     mapping(uint256 => Dispute) private disputes;
     mapping(uint256 => mapping(address => bool)) private voted;
 
@@ -266,7 +273,14 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         _setFees(protocolBps, schedulerBps);
     }
 
+    /// @notice What accrued to the old treasury stays its balance.
     function setTreasury(address treasury_) external onlyOwner {
+        Books memory b = books;
+        if (b.treasuryAccrued != 0) {
+            balances[treasury] += b.treasuryAccrued;
+            b.treasuryAccrued = 0;
+            books = b;
+        }
         _setTreasury(treasury_);
     }
 
@@ -276,102 +290,116 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- clients
 
-    /// @notice Escrows `request.bounty` from the caller and opens a task.
+    /// @notice Adds `amount` to the caller's balance, so later tasks are paid from it.
+    function deposit(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        balances[msg.sender] += amount;
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        emit Deposited(msg.sender, amount);
+    }
+
+    /// @notice Opens a task. The bounty comes from the caller's balance if it covers it, else it
+    ///         is pulled with `transferFrom` (the market must be approved).
     function createTask(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
         address verifier = _validate(request);
-        taskId = ++taskCount;
-        Task storage t = tasks[taskId];
+        Books memory b = books;
+        uint256 bounty = request.bounty;
+        if (bounty > type(uint112).max - b.escrowed) revert AmountTooLarge(bounty);
+        if (b.taskCount == type(uint32).max) revert TooManyTasks();
+        taskId = uint256(b.taskCount) + 1;
+        b.taskCount = uint32(taskId);
+        b.escrowed += uint112(bounty);
+        books = b;
+        uint256 balance = balances[msg.sender];
+        bool fromBalance = balance >= bounty;
+        if (fromBalance) balances[msg.sender] = balance - bounty;
+        uint16 pf = protocolFeeBps;
+        uint16 sf = schedulerFeeBps;
+        Task memory t;
+        t.request = request;
         t.client = msg.sender;
-        t.mode = request.mode;
-        t.status = Status.Open;
-        t.replication = request.replication;
-        t.quorum = request.quorum;
-        t.protocolFeeBps = protocolFeeBps;
-        t.schedulerFeeBps = schedulerFeeBps;
-        t.assignDeadline = request.assignDeadline;
-        t.bounty = request.bounty;
-        t.collateral = request.collateral;
-        t.commitDeadline = request.commitDeadline;
-        t.revealDeadline = request.revealDeadline;
-        t.challengeWindow = request.challengeWindow;
-        t.programDigest = request.programDigest;
-        t.inputDigest = request.inputDigest;
-        if (verifier != address(0)) t.verifier = verifier;
-        escrowed += request.bounty;
-        token.safeTransferFrom(msg.sender, address(this), request.bounty);
-        emit TaskCreated(taskId, msg.sender, request, t.protocolFeeBps, t.schedulerFeeBps);
+        t.protocolFeeBps = pf;
+        t.schedulerFeeBps = sf;
+        t.verifier = verifier;
+        tasks[taskId] = _word(Status.Open, keccak256(abi.encode(t)));
+        if (!fromBalance) token.safeTransferFrom(msg.sender, address(this), bounty);
+        emit TaskCreated(taskId, msg.sender, request, pf, sf, verifier, fromBalance);
     }
 
     /// @notice The client takes back the bounty of a task nobody was assigned to yet.
-    function cancel(uint256 taskId) external {
-        Task storage t = _task(taskId);
+    function cancel(uint256 taskId, Task calldata t) external {
+        Status s = _load(taskId, t);
         if (msg.sender != t.client) revert NotClient(msg.sender);
-        _expectStatus(taskId, t, Status.Open);
-        _refund(taskId, t, RefundReason.Cancelled);
+        _expectStatus(taskId, s, Status.Open);
+        _refund(taskId, t, RefundReason.Cancelled, 0);
     }
 
     // ---------------------------------------------------------------- coordinator
 
     /// @notice Assigns `operators` (exactly `replication` distinct addresses) and locks each
     ///         one's collateral in the registry.
-    function assign(uint256 taskId, address[] calldata operators) external onlyCoordinator {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Open);
-        if (block.timestamp > t.assignDeadline) revert AssignDeadlinePassed(taskId, t.assignDeadline);
-        if (operators.length != t.replication) revert WrongOperatorCount(operators.length, t.replication);
+    function assign(uint256 taskId, Task calldata t, address[] calldata operators) external onlyCoordinator {
+        _expectStatus(taskId, _load(taskId, t), Status.Open);
+        TaskRequest calldata r = t.request;
+        if (block.timestamp > r.assignDeadline) revert AssignDeadlinePassed(taskId, r.assignDeadline);
+        if (operators.length != r.replication) revert WrongOperatorCount(operators.length, r.replication);
         for (uint256 i = 0; i < operators.length; ++i) {
             address op = operators[i];
             if (op == address(0)) revert ZeroAddress();
-            SeatState storage s = seats[taskId][op];
-            if (s.seat != Seat.None) revert DuplicateOperator(op);
-            s.seat = Seat.Assigned;
-            seatOperator[taskId][i] = op;
-            registry.lockCollateral(op, t.collateral);
+            for (uint256 j = 0; j < i; ++j) {
+                if (operators[j] == op) revert DuplicateOperator(op);
+            }
+            registry.lockCollateral(op, r.collateral);
         }
-        t.status = Status.Assigned;
-        t.assigner = msg.sender;
+        Task memory m = t;
+        m.assigner = msg.sender;
+        m.operators = operators;
+        tasks[taskId] = _word(Status.Assigned, keccak256(abi.encode(m)));
         emit TaskAssigned(taskId, msg.sender, operators);
     }
 
     // ---------------------------------------------------------------- operators
 
     /// @notice Replicated: commit H(chainid, market, taskId, operator, resultDigest, salt).
-    function commit(uint256 taskId, bytes32 commitment) external {
-        Task storage t = _task(taskId);
+    function commit(uint256 taskId, Task calldata t, bytes32 commitment) external {
+        Status s = _load(taskId, t);
         _expectMode(taskId, t, Mode.Replicated);
-        _expectStatus(taskId, t, Status.Assigned);
-        SeatState storage s = seats[taskId][msg.sender];
-        if (s.seat == Seat.None || s.seat == Seat.Declined) revert NotAssigned(taskId, msg.sender);
-        if (s.seat != Seat.Assigned) revert AlreadyCommitted(taskId, msg.sender);
+        _expectStatus(taskId, s, Status.Assigned);
+        uint256 i = _seatOf(taskId, t, msg.sender);
+        uint256 w = seats[taskId][i];
+        if (w == DECLINED) revert NotAssigned(taskId, msg.sender);
+        if (w != 0) revert AlreadyCommitted(taskId, msg.sender);
         if (commitment == bytes32(0)) revert ZeroCommitment();
-        if (block.timestamp > t.commitDeadline) revert CommitDeadlinePassed(taskId, t.commitDeadline);
-        s.seat = Seat.Committed;
-        s.commitment = commitment;
-        s.commitBlock = uint64(block.number);
-        t.commits += 1;
+        if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
+        seats[taskId][i] = _committedWord(commitment, block.number);
         emit Committed(taskId, msg.sender, commitment);
     }
 
-    /// @notice Replicated: open a commitment. Allowed once every active seat has committed or
-    ///         the commit deadline has passed, and never in the block of one's own commit.
-    function reveal(uint256 taskId, bytes32 resultDigest, bytes32 salt) external {
-        Task storage t = _task(taskId);
+    /// @notice Replicated: open a commitment made in block `commitBlock` (the block of the
+    ///         `Committed` event). Allowed once every active seat has committed or the commit
+    ///         deadline has passed, and never in the block of one's own commit.
+    function reveal(uint256 taskId, Task calldata t, bytes32 resultDigest, bytes32 salt, uint256 commitBlock) external {
+        Status s = _load(taskId, t);
         _expectMode(taskId, t, Mode.Replicated);
-        _expectStatus(taskId, t, Status.Assigned);
-        SeatState storage s = seats[taskId][msg.sender];
-        if (s.seat == Seat.Revealed) revert AlreadyRevealed(taskId, msg.sender);
-        if (s.seat != Seat.Committed) revert NotCommitted(taskId, msg.sender);
-        if (block.number <= s.commitBlock) revert RevealTooEarly(taskId, s.commitBlock);
-        if (t.commits + t.declined < t.replication && block.timestamp <= t.commitDeadline) {
-            revert CommitPhaseOpen(taskId);
+        _expectStatus(taskId, s, Status.Assigned);
+        (bool seated, uint256 i) = _findSeat(t, msg.sender);
+        if (!seated) revert NotCommitted(taskId, msg.sender);
+        uint256 w = seats[taskId][i];
+        if (w & REVEALED_BIT != 0) revert AlreadyRevealed(taskId, msg.sender);
+        if (w == 0 || w == DECLINED) revert NotCommitted(taskId, msg.sender);
+        // `commitBlock` is authenticated below: it is part of the committed word.
+        if (block.number <= commitBlock) revert RevealTooEarly(taskId, commitBlock);
+        if (block.timestamp <= t.request.commitDeadline) {
+            uint256 n = t.operators.length;
+            for (uint256 j = 0; j < n; ++j) {
+                if (seats[taskId][j] == 0) revert CommitPhaseOpen(taskId);
+            }
         }
-        if (block.timestamp > t.revealDeadline) revert RevealDeadlinePassed(taskId, t.revealDeadline);
-        if (commitmentOf(taskId, msg.sender, resultDigest, salt) != s.commitment) {
+        if (block.timestamp > t.request.revealDeadline) revert RevealDeadlinePassed(taskId, t.request.revealDeadline);
+        if (_committedWord(commitmentOf(taskId, msg.sender, resultDigest, salt), commitBlock) != w) {
             revert CommitmentMismatch(taskId, msg.sender);
         }
-        s.seat = Seat.Revealed;
-        s.digest = resultDigest;
-        t.reveals += 1;
+        seats[taskId][i] = _revealedWord(resultDigest);
         emit Revealed(taskId, msg.sender, resultDigest);
     }
 
@@ -379,119 +407,125 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     ///         available) gives its seat back before committing or submitting. Its collateral is
     ///         released, the registry counts a failure, and nobody is slashed. If no seat is left
     ///         the client is refunded.
-    function decline(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Assigned);
-        SeatState storage s = seats[taskId][msg.sender];
-        if (s.seat != Seat.Assigned) revert NotAssigned(taskId, msg.sender);
-        if (block.timestamp > t.commitDeadline) revert CommitDeadlinePassed(taskId, t.commitDeadline);
-        s.seat = Seat.Declined;
-        t.declined += 1;
-        registry.releaseCollateral(msg.sender, t.collateral, false);
+    function decline(uint256 taskId, Task calldata t) external {
+        _expectStatus(taskId, _load(taskId, t), Status.Assigned);
+        uint256 i = _seatOf(taskId, t, msg.sender);
+        uint256 n = t.operators.length;
+        if (t.request.mode == Mode.Replicated && seats[taskId][i] != 0) revert NotAssigned(taskId, msg.sender);
+        if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
+        registry.releaseCollateral(msg.sender, t.request.collateral, false);
         emit Declined(taskId, msg.sender);
-        if (t.declined == t.replication) _refund(taskId, t, RefundReason.NoSubmission);
+        if (t.request.mode != Mode.Replicated) {
+            _refund(taskId, t, RefundReason.NoSubmission, 0);
+            return;
+        }
+        seats[taskId][i] = DECLINED;
+        for (uint256 j = 0; j < n; ++j) {
+            if (seats[taskId][j] != DECLINED) return;
+        }
+        for (uint256 j = 0; j < n; ++j) {
+            delete seats[taskId][j];
+        }
+        _refund(taskId, t, RefundReason.NoSubmission, 0);
     }
 
     /// @notice Optimistic: post the result; the challenge window starts now.
-    function submitResult(uint256 taskId, bytes32 resultDigest) external {
-        Task storage t = _task(taskId);
+    function submitResult(uint256 taskId, Task calldata t, bytes32 resultDigest) external {
+        Status s = _load(taskId, t);
         _expectMode(taskId, t, Mode.Optimistic);
-        _expectStatus(taskId, t, Status.Assigned);
-        if (seats[taskId][msg.sender].seat != Seat.Assigned) revert NotAssigned(taskId, msg.sender);
-        if (block.timestamp > t.commitDeadline) revert CommitDeadlinePassed(taskId, t.commitDeadline);
+        _expectStatus(taskId, s, Status.Assigned);
+        if (msg.sender != t.operators[0]) revert NotAssigned(taskId, msg.sender);
+        if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
         if (resultDigest == bytes32(0)) revert ZeroDigest();
-        t.status = Status.Submitted;
-        t.result = resultDigest;
-        t.submittedAt = uint32(block.timestamp);
-        emit ResultSubmitted(taskId, msg.sender, resultDigest, block.timestamp + t.challengeWindow);
+        Task memory m = t;
+        m.submittedAt = uint32(block.timestamp);
+        m.result = resultDigest;
+        tasks[taskId] = _word(Status.Submitted, keccak256(abi.encode(m)));
+        emit ResultSubmitted(taskId, msg.sender, resultDigest, block.timestamp + t.request.challengeWindow);
     }
 
     /// @notice ZkProof: post the result with a proof; a valid proof settles and pays at once.
-    function submitProof(uint256 taskId, bytes32 resultDigest, bytes calldata proof) external {
-        Task storage t = _task(taskId);
+    function submitProof(uint256 taskId, Task calldata t, bytes32 resultDigest, bytes calldata proof) external {
+        Status s = _load(taskId, t);
         _expectMode(taskId, t, Mode.ZkProof);
-        _expectStatus(taskId, t, Status.Assigned);
-        if (seats[taskId][msg.sender].seat != Seat.Assigned) revert NotAssigned(taskId, msg.sender);
-        if (block.timestamp > t.commitDeadline) revert CommitDeadlinePassed(taskId, t.commitDeadline);
+        _expectStatus(taskId, s, Status.Assigned);
+        if (msg.sender != t.operators[0]) revert NotAssigned(taskId, msg.sender);
+        if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
         if (resultDigest == bytes32(0)) revert ZeroDigest();
         bool ok = IResultVerifier(t.verifier).verifyResult(
-            t.programDigest, t.inputDigest, resultDigest, bindingOf(taskId, msg.sender), proof
+            t.request.programDigest, t.request.inputDigest, resultDigest, bindingOf(taskId, msg.sender), proof
         );
         if (!ok) revert InvalidProof(taskId);
-        t.result = resultDigest;
         address[] memory winners = new address[](1);
         winners[0] = msg.sender;
-        _payWinners(taskId, t, winners, 1);
+        _payWinners(taskId, t, winners, 1, resultDigest, 0);
     }
 
     // ---------------------------------------------------------------- settlement (anyone)
 
     /// @notice Settles a task whose result phase is over:
     ///         Replicated, once every active seat revealed or the reveal deadline passed;
-    ///         Optimistic, once the challenge window closed without a challenge.
-    function finalize(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        if (t.mode == Mode.Replicated) {
-            _expectStatus(taskId, t, Status.Assigned);
-            if (t.reveals + t.declined < t.replication && block.timestamp <= t.revealDeadline) {
-                revert TooEarly(taskId, uint256(t.revealDeadline) + 1);
-            }
-            _finalizeReplicated(taskId, t);
-        } else if (t.mode == Mode.Optimistic) {
-            _expectStatus(taskId, t, Status.Submitted);
-            uint256 closes = uint256(t.submittedAt) + t.challengeWindow;
+    ///         `revealed` then holds each seat's revealed digest (zero for a seat that did not
+    ///         reveal), as the `Revealed` events give them;
+    ///         Optimistic, once the challenge window closed without a challenge (`revealed` empty).
+    function finalize(uint256 taskId, Task calldata t, bytes32[] calldata revealed) external {
+        Status s = _load(taskId, t);
+        if (t.request.mode == Mode.Replicated) {
+            _expectStatus(taskId, s, Status.Assigned);
+            _finalizeReplicated(taskId, t, revealed);
+        } else if (t.request.mode == Mode.Optimistic) {
+            _expectStatus(taskId, s, Status.Submitted);
+            uint256 closes = uint256(t.submittedAt) + t.request.challengeWindow;
             if (block.timestamp <= closes) revert TooEarly(taskId, closes + 1);
-            _payWinners(taskId, t, _soleOperator(taskId), 1);
+            _payWinners(taskId, t, t.operators, 1, t.result, 0);
         } else {
-            revert WrongMode(taskId, t.mode);
+            revert WrongMode(taskId, t.request.mode);
         }
     }
 
     /// @notice The deadline exits: an unassigned task after its assignment deadline, or an
     ///         Optimistic/ZkProof task with no result after its submit deadline (the silent
     ///         operator is slashed). The client is refunded in both cases.
-    function claimTimeout(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        if (t.status == Status.Open) {
-            if (block.timestamp <= t.assignDeadline) revert TooEarly(taskId, uint256(t.assignDeadline) + 1);
-            _refund(taskId, t, RefundReason.NotAssigned);
+    function claimTimeout(uint256 taskId, Task calldata t) external {
+        Status s = _load(taskId, t);
+        if (s == Status.Open) {
+            if (block.timestamp <= t.request.assignDeadline) revert TooEarly(taskId, uint256(t.request.assignDeadline) + 1);
+            _refund(taskId, t, RefundReason.NotAssigned, 0);
             return;
         }
-        if (t.mode == Mode.Replicated) revert WrongMode(taskId, t.mode);
-        _expectStatus(taskId, t, Status.Assigned);
-        if (block.timestamp <= t.commitDeadline) revert TooEarly(taskId, uint256(t.commitDeadline) + 1);
-        address op = seatOperator[taskId][0];
-        _slash(taskId, t, op, SlashReason.Silent);
-        _refund(taskId, t, RefundReason.NoSubmission);
+        if (t.request.mode == Mode.Replicated) revert WrongMode(taskId, t.request.mode);
+        _expectStatus(taskId, s, Status.Assigned);
+        if (block.timestamp <= t.request.commitDeadline) revert TooEarly(taskId, uint256(t.request.commitDeadline) + 1);
+        uint256 slashed = _slash(taskId, t, t.operators[0], SlashReason.Silent);
+        _refund(taskId, t, RefundReason.NoSubmission, slashed);
     }
 
     // ---------------------------------------------------------------- optimistic disputes
 
     /// @notice Challenges a submitted result, posting a bond equal to the task's collateral.
-    function challenge(uint256 taskId) external nonReentrant {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Submitted);
-        uint256 closes = uint256(t.submittedAt) + t.challengeWindow;
+    function challenge(uint256 taskId, Task calldata t) external nonReentrant {
+        _expectStatus(taskId, _load(taskId, t), Status.Submitted);
+        uint256 closes = uint256(t.submittedAt) + t.request.challengeWindow;
         if (block.timestamp > closes) revert ChallengeWindowClosed(taskId, closes);
-        if (msg.sender == seatOperator[taskId][0]) revert SelfChallenge(taskId);
-        t.status = Status.Challenged;
+        if (msg.sender == t.operators[0]) revert SelfChallenge(taskId);
+        tasks[taskId] = (tasks[taskId] & HASH_MASK) | (uint256(Status.Challenged) << 248);
         Dispute storage d = disputes[taskId];
         d.challenger = msg.sender;
         d.challengeBlock = uint64(block.number);
         uint256 deadline = block.timestamp + disputeWindow;
         d.voteDeadline = uint32(deadline);
-        bonded += t.collateral;
-        token.safeTransferFrom(msg.sender, address(this), t.collateral);
-        emit Challenged(taskId, msg.sender, t.collateral, deadline);
+        uint256 bond = t.request.collateral;
+        bonded += bond;
+        token.safeTransferFrom(msg.sender, address(this), bond);
+        emit Challenged(taskId, msg.sender, bond, deadline);
     }
 
     /// @notice Draws the re-execution committee from the registry. The seed is the hash of the
     ///         block right after the challenge, which neither party knows when the challenge is
     ///         made (see docs/protocol.md for the assumption this rests on). Anyone may call it
     ///         from the second block after the challenge until the vote deadline.
-    function drawCommittee(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Challenged);
+    function drawCommittee(uint256 taskId, Task calldata t) external {
+        _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         Dispute storage d = disputes[taskId];
         if (d.drawn) revert CommitteeAlreadyDrawn(taskId);
         if (block.timestamp > d.voteDeadline) revert VotingClosed(taskId, d.voteDeadline);
@@ -503,7 +537,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (blockSeed == bytes32(0)) blockSeed = blockhash(block.number - 1);
         bytes32 seed = keccak256(abi.encode(blockSeed, taskId));
         d.drawn = true;
-        address operator = seatOperator[taskId][0];
+        address operator = t.operators[0];
         uint256 n = registry.operatorCount();
         uint256 size = committeeSize;
         uint256 tries = size * DRAW_TRIES_PER_SEAT;
@@ -517,9 +551,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @notice A committee member posts the digest it got by re-executing the task.
-    function vote(uint256 taskId, bytes32 resultDigest) external {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Challenged);
+    function vote(uint256 taskId, Task calldata t, bytes32 resultDigest) external {
+        _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         Dispute storage d = disputes[taskId];
         if (block.timestamp > d.voteDeadline) revert VotingClosed(taskId, d.voteDeadline);
         if (!_inCommittee(d, msg.sender)) revert NotCommitteeMember(taskId, msg.sender);
@@ -537,61 +570,91 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     ///         Otherwise the result stands (optimistic default): the operator is paid and also
     ///         receives the challenger's bond if a strict majority confirmed the result; with no
     ///         majority either way the bond is returned.
-    function resolveDispute(uint256 taskId) external {
-        Task storage t = _task(taskId);
-        _expectStatus(taskId, t, Status.Challenged);
+    function resolveDispute(uint256 taskId, Task calldata t) external {
+        _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         Dispute storage d = disputes[taskId];
         uint256 size = d.committee.length;
         bool allVoted = d.drawn && d.agree + d.disagree == size;
         if (!allVoted && block.timestamp <= d.voteDeadline) revert TooEarly(taskId, uint256(d.voteDeadline) + 1);
-        address operator = seatOperator[taskId][0];
-        uint256 bond = t.collateral;
+        address operator = t.operators[0];
+        uint256 bond = t.request.collateral;
         bonded -= bond;
         bool overturned = size > 0 && uint256(d.disagree) * 2 > size;
         emit DisputeResolved(taskId, !overturned, d.agree, d.disagree);
         if (overturned) {
-            _slashTo(taskId, t, operator, SlashReason.WrongResult, d.challenger);
-            _credit(d.challenger, bond);
-            _refund(taskId, t, RefundReason.ChallengeUpheld);
+            uint256 slashed = _slash(taskId, t, operator, SlashReason.WrongResult);
+            _credit(d.challenger, slashed + bond);
+            _refund(taskId, t, RefundReason.ChallengeUpheld, 0);
         } else {
             bool confirmed = size > 0 && uint256(d.agree) * 2 > size;
             _credit(confirmed ? operator : d.challenger, bond);
-            _payWinners(taskId, t, _soleOperator(taskId), 1);
+            _payWinners(taskId, t, t.operators, 1, t.result, 0);
         }
     }
 
     // ---------------------------------------------------------------- withdrawals
 
+    /// @notice Pays out the caller's whole balance (the treasury's includes what accrued to it).
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = balanceOf[msg.sender];
+        amount = balances[msg.sender];
+        if (msg.sender == treasury) {
+            Books memory b = books;
+            amount += b.treasuryAccrued;
+            b.treasuryAccrued = 0;
+            books = b;
+        }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        balanceOf[msg.sender] = 0;
-        totalCredited -= amount;
+        balances[msg.sender] = 0;
         token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
 
     // ---------------------------------------------------------------- views
 
-    function getTask(uint256 taskId) external view returns (Task memory) {
+    /// @notice A task's status; `None` for an id no task has.
+    function statusOf(uint256 taskId) external view returns (Status) {
+        return Status(tasks[taskId] >> 248);
+    }
+
+    /// @notice A task's slot: status (top byte) and task hash (low 248 bits; zero once settled).
+    function taskWord(uint256 taskId) external view returns (uint256) {
         return tasks[taskId];
     }
 
-    function operatorsOf(uint256 taskId) external view returns (address[] memory) {
-        uint256 n = seatOperator[taskId][0] == address(0) ? 0 : tasks[taskId].replication;
-        address[] memory ops = new address[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            ops[i] = seatOperator[taskId][i];
-        }
-        return ops;
+    /// @notice The hash a task's slot holds for `t` (its low 248 bits).
+    function hashTask(Task calldata t) external pure returns (uint256) {
+        return uint256(keccak256(abi.encode(t))) & HASH_MASK;
     }
 
-    function seatOf(uint256 taskId, address operator) external view returns (SeatState memory) {
-        return seats[taskId][operator];
+    /// @notice A replicated seat's word: 0 (nothing posted), 1 (declined), bit 255 clear
+    ///         (committed) or set (revealed).
+    function seatWord(uint256 taskId, uint256 seat) external view returns (uint256) {
+        return seats[taskId][seat];
     }
 
     function disputeOf(uint256 taskId) external view returns (Dispute memory) {
         return disputes[taskId];
+    }
+
+    function taskCount() external view returns (uint256) {
+        return books.taskCount;
+    }
+
+    /// @notice Sum of bounties of tasks not yet settled.
+    function escrowed() external view returns (uint256) {
+        return books.escrowed;
+    }
+
+    /// @notice Protocol fees and slashed collateral owed to the current treasury.
+    function treasuryAccrued() external view returns (uint256) {
+        return books.treasuryAccrued;
+    }
+
+    /// @notice What `account` can withdraw (for the treasury, including what accrued to it).
+    function balanceOf(address account) external view returns (uint256) {
+        uint256 amount = balances[account];
+        if (account == treasury) amount += books.treasuryAccrued;
+        return amount;
     }
 
     function commitmentOf(uint256 taskId, address operator, bytes32 resultDigest, bytes32 salt)
@@ -641,106 +704,205 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         }
     }
 
-    function _finalizeReplicated(uint256 taskId, Task storage t) private {
-        mapping(uint256 => address) storage ops = seatOperator[taskId];
-        uint256 n = t.replication;
-        // Find the digest with the most reveals.
-        bytes32 best;
-        uint256 bestCount;
+    function _finalizeReplicated(uint256 taskId, Task calldata t, bytes32[] calldata revealed) private {
+        (uint256 revealedMask, uint256 declinedMask) = _scanSeats(taskId, t, revealed);
+        (bytes32 best, uint256 bestCount) = _plurality(revealed, revealedMask);
+        _settleSeats(taskId, t, revealed, revealedMask, declinedMask, best, bestCount);
+    }
+
+    /// @dev Reads every seat once: which revealed (checked against the digest given), which
+    ///      declined; reverts while a reveal is still possible.
+    function _scanSeats(uint256 taskId, Task calldata t, bytes32[] calldata revealed)
+        private
+        view
+        returns (uint256 revealedMask, uint256 declinedMask)
+    {
+        uint256 n = t.operators.length;
+        if (revealed.length != n) revert WrongOperatorCount(revealed.length, n);
+        uint256 active;
+        uint256 reveals;
         for (uint256 i = 0; i < n; ++i) {
-            SeatState storage s = seats[taskId][ops[i]];
-            if (s.seat != Seat.Revealed) continue;
+            uint256 w = seats[taskId][i];
+            if (w == DECLINED) {
+                declinedMask |= 1 << i;
+                continue;
+            }
+            ++active;
+            if (w & REVEALED_BIT == 0) continue;
+            if (_revealedWord(revealed[i]) != w) revert RevealMismatch(taskId, i);
+            revealedMask |= 1 << i;
+            ++reveals;
+        }
+        if (reveals < active && block.timestamp <= t.request.revealDeadline) {
+            revert TooEarly(taskId, uint256(t.request.revealDeadline) + 1);
+        }
+    }
+
+    /// @dev The digest with the most reveals (the first such seat's on a tie).
+    function _plurality(bytes32[] calldata revealed, uint256 revealedMask)
+        private
+        pure
+        returns (bytes32 best, uint256 bestCount)
+    {
+        uint256 n = revealed.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (revealedMask & (1 << i) == 0) continue;
             uint256 count;
             for (uint256 j = 0; j < n; ++j) {
-                SeatState storage o = seats[taskId][ops[j]];
-                if (o.seat == Seat.Revealed && o.digest == s.digest) ++count;
+                if (revealedMask & (1 << j) != 0 && revealed[j] == revealed[i]) ++count;
             }
             if (count > bestCount) {
                 bestCount = count;
-                best = s.digest;
+                best = revealed[i];
             }
         }
-        bool majority = bestCount >= t.quorum;
+    }
+
+    /// @dev Slashes the silent and the dissenting, releases everyone on no majority, pays the
+    ///      majority. Seats are cleared as they are settled (the refund pays for part of this).
+    function _settleSeats(
+        uint256 taskId,
+        Task calldata t,
+        bytes32[] calldata revealed,
+        uint256 revealedMask,
+        uint256 declinedMask,
+        bytes32 best,
+        uint256 bestCount
+    ) private {
+        bool majority = bestCount >= t.request.quorum;
         address[] memory winners = new address[](majority ? bestCount : 0);
         uint256 w;
-        for (uint256 i = 0; i < n; ++i) {
-            address op = ops[i];
-            SeatState storage s = seats[taskId][op];
-            if (s.seat == Seat.Declined) continue;
-            if (s.seat != Seat.Revealed) {
-                _slash(taskId, t, op, SlashReason.Silent);
+        uint256 slashed;
+        for (uint256 i = 0; i < revealed.length; ++i) {
+            delete seats[taskId][i];
+            if (declinedMask & (1 << i) != 0) continue;
+            address op = t.operators[i];
+            if (revealedMask & (1 << i) == 0) {
+                slashed += _slash(taskId, t, op, SlashReason.Silent);
             } else if (!majority) {
-                registry.releaseCollateral(op, t.collateral, false);
-            } else if (s.digest == best) {
+                registry.releaseCollateral(op, t.request.collateral, false);
+            } else if (revealed[i] == best) {
                 winners[w++] = op;
             } else {
-                _slash(taskId, t, op, SlashReason.Dissent);
+                slashed += _slash(taskId, t, op, SlashReason.Dissent);
             }
         }
         if (majority) {
-            t.result = best;
-            _payWinners(taskId, t, winners, bestCount);
+            _payWinners(taskId, t, winners, bestCount, best, slashed);
         } else {
-            _refund(taskId, t, RefundReason.NoMajority);
+            _refund(taskId, t, RefundReason.NoMajority, slashed);
         }
     }
 
     /// @dev Splits the bounty: protocol fee to the treasury, scheduler fee to the assigner, the
     ///      rest equally to `winners` (first `count` entries), and the division remainder back to
-    ///      the client. Releases the winners' collateral.
-    function _payWinners(uint256 taskId, Task storage t, address[] memory winners, uint256 count) private {
-        t.status = Status.Finalized;
-        uint256 bounty = t.bounty;
-        escrowed -= bounty;
+    ///      the client. Releases the winners' collateral. `toTreasury` is what else the
+    ///      settlement owes the treasury (slashed collateral), accrued in the same write.
+    function _payWinners(
+        uint256 taskId,
+        Task calldata t,
+        address[] memory winners,
+        uint256 count,
+        bytes32 result,
+        uint256 toTreasury
+    ) private {
+        tasks[taskId] = uint256(Status.Finalized) << 248;
+        uint256 bounty = t.request.bounty;
         uint256 protocolFee = bounty * t.protocolFeeBps / 10_000;
         uint256 schedulerFee = bounty * t.schedulerFeeBps / 10_000;
         uint256 reward = bounty - protocolFee - schedulerFee;
         uint256 each = reward / count;
         uint256 dust = reward - each * count;
+        uint256 collateral = t.request.collateral;
         for (uint256 i = 0; i < count; ++i) {
-            registry.releaseCollateral(winners[i], t.collateral, true);
+            registry.releaseCollateral(winners[i], collateral, true);
             _credit(winners[i], each);
         }
-        _credit(treasury, protocolFee);
         _credit(t.assigner, schedulerFee);
         _credit(t.client, dust);
-        emit TaskFinalized(taskId, t.result, count, each, protocolFee, schedulerFee);
+        _settleBooks(bounty, protocolFee + toTreasury);
+        emit TaskFinalized(taskId, result, count, each, protocolFee, schedulerFee);
     }
 
-    function _refund(uint256 taskId, Task storage t, RefundReason reason) private {
-        t.status = Status.Refunded;
-        uint256 bounty = t.bounty;
-        escrowed -= bounty;
+    function _refund(uint256 taskId, Task calldata t, RefundReason reason, uint256 toTreasury) private {
+        tasks[taskId] = uint256(Status.Refunded) << 248;
+        uint256 bounty = t.request.bounty;
         _credit(t.client, bounty);
+        _settleBooks(bounty, toTreasury);
         emit TaskRefunded(taskId, reason, bounty);
     }
 
-    /// @dev Slashed collateral goes to the treasury: no party to the task profits from another's
-    ///      slash, so none has a reason to provoke one.
-    function _slash(uint256 taskId, Task storage t, address op, SlashReason reason) private {
-        _slashTo(taskId, t, op, reason, treasury);
+    /// @dev One write of the books: `released` leaves escrow, `toTreasury` accrues to the
+    ///      treasury (moved to its balance if the accrual would overflow).
+    function _settleBooks(uint256 released, uint256 toTreasury) private {
+        Books memory b = books;
+        b.escrowed -= uint112(released);
+        if (toTreasury != 0) {
+            emit Credited(treasury, toTreasury);
+            if (toTreasury > type(uint112).max - b.treasuryAccrued) {
+                balances[treasury] += b.treasuryAccrued + toTreasury;
+                b.treasuryAccrued = 0;
+            } else {
+                b.treasuryAccrued += uint112(toTreasury);
+            }
+        }
+        books = b;
     }
 
-    function _slashTo(uint256 taskId, Task storage t, address op, SlashReason reason, address to)
+    /// @dev Slashed collateral goes to the treasury (the caller accrues the returned amount):
+    ///      no party to the task profits from a slash, so none has a reason to provoke one. The
+    ///      one exception is a challenger that won a dispute (see `resolveDispute`).
+    function _slash(uint256 taskId, Task calldata t, address op, SlashReason reason)
         private
         returns (uint256 amount)
     {
-        amount = t.collateral;
+        amount = t.request.collateral;
         registry.slash(op, amount);
-        _credit(to, amount);
         emit OperatorSlashed(taskId, op, amount, reason);
     }
 
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
-        balanceOf[account] += amount;
-        totalCredited += amount;
+        balances[account] += amount;
         emit Credited(account, amount);
     }
 
-    function _soleOperator(uint256 taskId) private view returns (address[] memory ops) {
-        ops = new address[](1);
-        ops[0] = seatOperator[taskId][0];
+    /// @dev Checks `t` against the task's slot and returns the status. Settled tasks keep only
+    ///      their status, so any `t` is accepted for them and the caller's status check rejects.
+    function _load(uint256 taskId, Task calldata t) private view returns (Status s) {
+        uint256 w = tasks[taskId];
+        if (w == 0) revert UnknownTask(taskId);
+        s = Status(w >> 248);
+        if (s == Status.Finalized || s == Status.Refunded) return s;
+        if (w & HASH_MASK != uint256(keccak256(abi.encode(t))) & HASH_MASK) revert TaskMismatch(taskId);
+    }
+
+    function _word(Status s, bytes32 h) private pure returns (uint256) {
+        return (uint256(s) << 248) | (uint256(h) & HASH_MASK);
+    }
+
+    /// @dev A commitment bound to its block; bit 255 clear and bit 1 set, so it is never 0,
+    ///      DECLINED, or a revealed word.
+    function _committedWord(bytes32 commitment, uint256 blockNumber) private pure returns (uint256) {
+        return (uint256(keccak256(abi.encode(commitment, blockNumber))) >> 1) | 2;
+    }
+
+    function _revealedWord(bytes32 digest) private pure returns (uint256) {
+        return uint256(keccak256(abi.encode(digest))) | REVEALED_BIT;
+    }
+
+    function _seatOf(uint256 taskId, Task calldata t, address who) private pure returns (uint256 i) {
+        bool seated;
+        (seated, i) = _findSeat(t, who);
+        if (!seated) revert NotAssigned(taskId, who);
+    }
+
+    function _findSeat(Task calldata t, address who) private pure returns (bool, uint256) {
+        uint256 n = t.operators.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (t.operators[i] == who) return (true, i);
+        }
+        return (false, 0);
     }
 
     function _inCommittee(Dispute storage d, address who) private view returns (bool) {
@@ -750,17 +912,12 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         return false;
     }
 
-    function _task(uint256 taskId) private view returns (Task storage t) {
-        t = tasks[taskId];
-        if (t.status == Status.None) revert UnknownTask(taskId);
+    function _expectStatus(uint256 taskId, Status actual, Status s) private pure {
+        if (actual != s) revert WrongStatus(taskId, actual);
     }
 
-    function _expectStatus(uint256 taskId, Task storage t, Status s) private view {
-        if (t.status != s) revert WrongStatus(taskId, t.status);
-    }
-
-    function _expectMode(uint256 taskId, Task storage t, Mode m) private view {
-        if (t.mode != m) revert WrongMode(taskId, t.mode);
+    function _expectMode(uint256 taskId, Task calldata t, Mode m) private pure {
+        if (t.request.mode != m) revert WrongMode(taskId, t.request.mode);
     }
 
     function _setFees(uint16 protocolBps, uint16 schedulerBps) private {

@@ -3,6 +3,7 @@
 mod deploy;
 mod error;
 mod market;
+mod record;
 mod registry;
 mod sender;
 mod token;
@@ -10,6 +11,7 @@ mod token;
 pub use deploy::{DeployConfig, Deployment, deploy};
 pub use error::{Error, Result};
 pub use market::{DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals};
+pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};
 pub use verity_contracts::{ContractError, Mode, Seat, Status};

@@ -6,7 +6,7 @@ use alloy::{
 };
 use verity_contracts::{Mode, Seat, Status, TaskMarket};
 
-use crate::{Error, Result, Settlement, TaskId};
+use crate::{Error, Result, Settlement, TaskId, TaskRecord};
 
 /// What a client asks for (see `TaskMarket.TaskRequest`). Deadlines are unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +139,22 @@ pub struct SeatInfo {
     pub digest: B256,
 }
 
+impl SeatInfo {
+    /// No seat (the operator is not assigned).
+    pub fn none() -> Self {
+        Self {
+            seat: Seat::None,
+            commit_block: 0,
+            commitment: B256::ZERO,
+            digest: B256::ZERO,
+        }
+    }
+}
+
+fn count(seats: &[SeatInfo], f: impl Fn(&SeatInfo) -> bool) -> u8 {
+    u8::try_from(seats.iter().filter(|s| f(s)).count()).unwrap_or(u8::MAX)
+}
+
 /// An optimistic dispute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisputeInfo {
@@ -158,23 +174,33 @@ pub struct DisputeInfo {
     pub committee: Vec<Address>,
 }
 
-/// The market's money buckets; their sum equals its token balance.
+/// The market's own books. With every account's balance they sum to its token balance:
+/// `escrowed + bonded + Σ balanceOf(account)` (the treasury's `balanceOf` includes
+/// `treasury_accrued`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TaskTotals {
     /// Bounties of unsettled tasks.
     pub escrowed: U256,
     /// Bonds of unsettled challenges.
     pub bonded: U256,
-    /// Withdrawable balances.
-    pub credited: U256,
+    /// Fees and slashes accrued to the treasury, not yet in its balance slot.
+    pub treasury_accrued: U256,
 }
 
 impl Settlement {
-    fn market(&self) -> TaskMarket::TaskMarketInstance<&alloy::providers::DynProvider> {
+    pub(crate) fn market(&self) -> TaskMarket::TaskMarketInstance<&alloy::providers::DynProvider> {
         TaskMarket::new(self.deployment.market, &self.provider)
     }
 
-    /// Escrows the bounty (the market must be approved for it) and opens a task.
+    /// Adds `amount` to `from`'s market balance (the market must be approved for it); later
+    /// tasks are paid from the balance instead of a token transfer.
+    pub async fn deposit(&self, from: Address, amount: U256) -> Result<TransactionReceipt> {
+        let tx = self.market().deposit(amount).into_transaction_request();
+        self.send("deposit", from, tx).await
+    }
+
+    /// Opens a task. The bounty comes from `from`'s market balance if it covers it, else it is
+    /// pulled from the wallet (the market must be approved for it).
     pub async fn create_task(
         &self,
         from: Address,
@@ -185,24 +211,30 @@ impl Settlement {
             .createTask(req.to_sol()?)
             .into_transaction_request();
         let receipt = self.send("createTask", from, tx).await?;
-        let id = receipt
+        let ev = receipt
             .decoded_log::<TaskMarket::TaskCreated>()
-            .map(|l| l.taskId)
             .ok_or(Error::Decode {
                 call: "createTask",
                 reason: "no TaskCreated event in receipt".into(),
             })?;
-        Ok((id, receipt))
+        let rec = TaskRecord::from_created(&ev.data, receipt.block_number.unwrap_or_default());
+        self.remember(&rec);
+        Ok((rec.id, receipt))
     }
 
     /// The client cancels an unassigned task and is refunded.
     pub async fn cancel(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        self.send(
-            "cancel",
-            from,
-            self.market().cancel(task).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        self.cancel_with(from, &rec).await
+    }
+
+    /// [`Settlement::cancel`] with the task's record given.
+    pub async fn cancel_with(&self, from: Address, rec: &TaskRecord) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .cancel(rec.id, rec.task.clone())
+            .into_transaction_request();
+        self.send("cancel", from, tx).await
     }
 
     /// A coordinator assigns operators (locks their collateral).
@@ -212,11 +244,28 @@ impl Settlement {
         task: TaskId,
         operators: &[Address],
     ) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        self.assign_with(from, &rec, operators).await
+    }
+
+    /// [`Settlement::assign`] with the task's record given.
+    pub async fn assign_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        operators: &[Address],
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .assign(task, operators.to_vec())
+            .assign(rec.id, rec.task.clone(), operators.to_vec())
             .into_transaction_request();
-        self.send("assign", from, tx).await
+        let receipt = self.send("assign", from, tx).await?;
+        if let Some(ev) = receipt.decoded_log::<TaskMarket::TaskAssigned>() {
+            let mut rec = rec.clone();
+            rec.apply_assigned(&ev.data);
+            self.remember(&rec);
+        }
+        Ok(receipt)
     }
 
     /// Replicated: commit.
@@ -226,17 +275,25 @@ impl Settlement {
         task: TaskId,
         commitment: B256,
     ) -> Result<TransactionReceipt> {
-        self.send(
-            "commit",
-            from,
-            self.market()
-                .commit(task, commitment)
-                .into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        self.commit_with(from, &rec, commitment).await
     }
 
-    /// Replicated: reveal.
+    /// [`Settlement::commit`] with the task's record given.
+    pub async fn commit_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        commitment: B256,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .commit(rec.id, rec.task.clone(), commitment)
+            .into_transaction_request();
+        self.send("commit", from, tx).await
+    }
+
+    /// Replicated: reveal (the commit block is found from `from`'s `Committed` event).
     pub async fn reveal(
         &self,
         from: Address,
@@ -244,21 +301,51 @@ impl Settlement {
         digest: B256,
         salt: B256,
     ) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        let commit_block = self.commit_block(&rec, from).await?;
+        self.reveal_with(from, &rec, digest, salt, commit_block)
+            .await
+    }
+
+    /// [`Settlement::reveal`] with the task's record and the commitment's block given.
+    pub async fn reveal_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        digest: B256,
+        salt: B256,
+        commit_block: u64,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .reveal(task, digest, salt)
+            .reveal(
+                rec.id,
+                rec.task.clone(),
+                digest,
+                salt,
+                U256::from(commit_block),
+            )
             .into_transaction_request();
         self.send("reveal", from, tx).await
     }
 
     /// An assigned operator gives its seat back before committing or submitting.
     pub async fn decline(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        self.send(
-            "decline",
-            from,
-            self.market().decline(task).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        self.decline_with(from, &rec).await
+    }
+
+    /// [`Settlement::decline`] with the task's record given.
+    pub async fn decline_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .decline(rec.id, rec.task.clone())
+            .into_transaction_request();
+        self.send("decline", from, tx).await
     }
 
     /// Optimistic: post the result.
@@ -268,11 +355,28 @@ impl Settlement {
         task: TaskId,
         digest: B256,
     ) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        self.submit_result_with(from, &rec, digest).await
+    }
+
+    /// [`Settlement::submit_result`] with the task's record given.
+    pub async fn submit_result_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        digest: B256,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .submitResult(task, digest)
+            .submitResult(rec.id, rec.task.clone(), digest)
             .into_transaction_request();
-        self.send("submitResult", from, tx).await
+        let receipt = self.send("submitResult", from, tx).await?;
+        if let Some(ev) = receipt.decoded_log::<TaskMarket::ResultSubmitted>() {
+            let mut rec = rec.clone();
+            rec.apply_submitted(&ev.data);
+            self.remember(&rec);
+        }
+        Ok(receipt)
     }
 
     /// ZkProof: post the result with its proof.
@@ -283,46 +387,88 @@ impl Settlement {
         digest: B256,
         proof: Bytes,
     ) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        self.submit_proof_with(from, &rec, digest, proof).await
+    }
+
+    /// [`Settlement::submit_proof`] with the task's record given.
+    pub async fn submit_proof_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        digest: B256,
+        proof: Bytes,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .submitProof(task, digest, proof)
+            .submitProof(rec.id, rec.task.clone(), digest, proof)
             .into_transaction_request();
         self.send("submitProof", from, tx).await
     }
 
-    /// Anyone: settle after the result phase.
+    /// Anyone: settle after the result phase (replicated: the revealed digests are found from
+    /// the `Revealed` events).
     pub async fn finalize(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        self.send(
-            "finalize",
-            from,
-            self.market().finalize(task).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        let revealed = if rec.mode() == Some(Mode::Replicated) {
+            self.revealed_digests(&rec).await?
+        } else {
+            Vec::new()
+        };
+        self.finalize_with(from, &rec, &revealed).await
+    }
+
+    /// [`Settlement::finalize`] with the task's record and (replicated) each seat's revealed
+    /// digest given (zero for a seat that did not reveal; empty otherwise).
+    pub async fn finalize_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        revealed: &[B256],
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .finalize(rec.id, rec.task.clone(), revealed.to_vec())
+            .into_transaction_request();
+        self.send("finalize", from, tx).await
     }
 
     /// Anyone: the deadline exits (unassigned, or no optimistic/zk result).
     pub async fn claim_timeout(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        self.send(
-            "claimTimeout",
-            from,
-            self.market().claimTimeout(task).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        self.claim_timeout_with(from, &rec).await
+    }
+
+    /// [`Settlement::claim_timeout`] with the task's record given.
+    pub async fn claim_timeout_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .claimTimeout(rec.id, rec.task.clone())
+            .into_transaction_request();
+        self.send("claimTimeout", from, tx).await
     }
 
     /// Challenge an optimistic result (the market must be approved for the bond).
     pub async fn challenge(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        self.send(
-            "challenge",
-            from,
-            self.market().challenge(task).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        let tx = self
+            .market()
+            .challenge(rec.id, rec.task)
+            .into_transaction_request();
+        self.send("challenge", from, tx).await
     }
 
     /// Anyone: draw the dispute committee.
     pub async fn draw_committee(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        let tx = self.market().drawCommittee(task).into_transaction_request();
+        let rec = self.task_record(task).await?;
+        let tx = self
+            .market()
+            .drawCommittee(rec.id, rec.task)
+            .into_transaction_request();
         self.send("drawCommittee", from, tx).await
     }
 
@@ -333,19 +479,20 @@ impl Settlement {
         task: TaskId,
         digest: B256,
     ) -> Result<TransactionReceipt> {
-        self.send(
-            "vote",
-            from,
-            self.market().vote(task, digest).into_transaction_request(),
-        )
-        .await
+        let rec = self.task_record(task).await?;
+        let tx = self
+            .market()
+            .vote(rec.id, rec.task, digest)
+            .into_transaction_request();
+        self.send("vote", from, tx).await
     }
 
     /// Anyone: settle a dispute.
     pub async fn resolve_dispute(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
         let tx = self
             .market()
-            .resolveDispute(task)
+            .resolveDispute(rec.id, rec.task)
             .into_transaction_request();
         self.send("resolveDispute", from, tx).await
     }
@@ -427,63 +574,120 @@ impl Settlement {
 
     // ------------------------------------------------------------ views
 
-    /// A task; `UnknownTask` is not raised here: an unknown id has status `None`.
+    /// A task: its status from the chain, everything else from its events. An unknown id has
+    /// status `None` (no `UnknownTask` here).
     pub async fn task(&self, task: TaskId) -> Result<TaskInfo> {
-        let t = self
-            .market()
-            .getTask(task)
-            .call()
-            .await
-            .map_err(|e| Error::from_contract("getTask", Address::ZERO, e))?;
+        let status = self.status(task).await?;
+        let rec = self.task_record(task).await?;
+        let t = &rec.task;
+        let r = &t.request;
+        let seats = self.seat_events(&rec).await?;
+        let result = if status == Status::Finalized {
+            self.events::<TaskMarket::TaskFinalized>(task, None, rec.created_block)
+                .await?
+                .first()
+                .map_or(B256::ZERO, |f| f.event.resultDigest)
+        } else {
+            t.result
+        };
         Ok(TaskInfo {
             client: t.client,
-            mode: Mode::try_from(t.mode).map_err(|e| Error::variant("getTask", e))?,
-            status: Status::try_from(t.status).map_err(|e| Error::variant("getTask", e))?,
-            replication: t.replication,
-            quorum: t.quorum,
+            mode: Mode::try_from(r.mode).map_err(|e| Error::variant("task", e))?,
+            status,
+            replication: r.replication,
+            quorum: r.quorum,
             protocol_fee_bps: t.protocolFeeBps,
             scheduler_fee_bps: t.schedulerFeeBps,
-            bounty: U256::from(t.bounty),
-            collateral: U256::from(t.collateral),
-            assign_deadline: t.assignDeadline.into(),
-            commit_deadline: t.commitDeadline.into(),
-            reveal_deadline: t.revealDeadline.into(),
-            challenge_window: t.challengeWindow.into(),
+            bounty: U256::from(r.bounty),
+            collateral: U256::from(r.collateral),
+            assign_deadline: r.assignDeadline.into(),
+            commit_deadline: r.commitDeadline.into(),
+            reveal_deadline: r.revealDeadline.into(),
+            challenge_window: r.challengeWindow.into(),
             submitted_at: t.submittedAt.into(),
             assigner: t.assigner,
-            commits: t.commits,
-            reveals: t.reveals,
-            declined: t.declined,
-            program_digest: t.programDigest,
-            input_digest: t.inputDigest,
-            result: t.result,
+            commits: count(&seats, |s| s.commit_block != 0),
+            reveals: count(&seats, |s| s.seat == Seat::Revealed),
+            declined: count(&seats, |s| s.seat == Seat::Declined),
+            program_digest: r.programDigest,
+            input_digest: r.inputDigest,
+            result,
             verifier: t.verifier,
         })
     }
 
-    /// The operators assigned to a task.
-    pub async fn operators_of(&self, task: TaskId) -> Result<Vec<Address>> {
-        self.market()
-            .operatorsOf(task)
-            .call()
-            .await
-            .map_err(|e| Error::from_contract("operatorsOf", Address::ZERO, e))
-    }
-
-    /// One operator's seat.
-    pub async fn seat(&self, task: TaskId, operator: Address) -> Result<SeatInfo> {
+    /// A task's status (`None` for an unknown id).
+    pub async fn status(&self, task: TaskId) -> Result<Status> {
         let s = self
             .market()
-            .seatOf(task, operator)
+            .statusOf(task)
             .call()
             .await
-            .map_err(|e| Error::from_contract("seatOf", Address::ZERO, e))?;
-        Ok(SeatInfo {
-            seat: Seat::try_from(s.seat).map_err(|e| Error::variant("seatOf", e))?,
-            commit_block: s.commitBlock,
-            commitment: s.commitment,
-            digest: s.digest,
-        })
+            .map_err(|e| Error::from_contract("statusOf", Address::ZERO, e))?;
+        Status::try_from(s).map_err(|e| Error::variant("statusOf", e))
+    }
+
+    /// The operators assigned to a task.
+    pub async fn operators_of(&self, task: TaskId) -> Result<Vec<Address>> {
+        Ok(self.task_record(task).await?.task.operators)
+    }
+
+    /// One operator's seat, from the task's events (kept after settlement, when the market has
+    /// cleared its seat slots).
+    pub async fn seat(&self, task: TaskId, operator: Address) -> Result<SeatInfo> {
+        let rec = self.task_record(task).await?;
+        let seats = self.seat_events(&rec).await?;
+        Ok(rec
+            .task
+            .operators
+            .iter()
+            .position(|o| *o == operator)
+            .map_or(SeatInfo::none(), |i| seats[i].clone()))
+    }
+
+    /// Every seat of `rec`, by seat index, from `Committed`, `Revealed` and `Declined`.
+    async fn seat_events(&self, rec: &TaskRecord) -> Result<Vec<SeatInfo>> {
+        let mut seats: Vec<SeatInfo> = rec
+            .task
+            .operators
+            .iter()
+            .map(|_| SeatInfo {
+                seat: Seat::Assigned,
+                ..SeatInfo::none()
+            })
+            .collect();
+        if seats.is_empty() {
+            return Ok(seats);
+        }
+        let index = |op: Address| rec.task.operators.iter().position(|o| *o == op);
+        for f in self
+            .events::<TaskMarket::Committed>(rec.id, None, rec.created_block)
+            .await?
+        {
+            if let Some(i) = index(f.event.operator) {
+                seats[i].seat = Seat::Committed;
+                seats[i].commitment = f.event.commitment;
+                seats[i].commit_block = f.block;
+            }
+        }
+        for f in self
+            .events::<TaskMarket::Revealed>(rec.id, None, rec.created_block)
+            .await?
+        {
+            if let Some(i) = index(f.event.operator) {
+                seats[i].seat = Seat::Revealed;
+                seats[i].digest = f.event.resultDigest;
+            }
+        }
+        for f in self
+            .events::<TaskMarket::Declined>(rec.id, None, rec.created_block)
+            .await?
+        {
+            if let Some(i) = index(f.event.operator) {
+                seats[i].seat = Seat::Declined;
+            }
+        }
+        Ok(seats)
     }
 
     /// A task's dispute (zeroes if none).
@@ -514,14 +718,14 @@ impl Settlement {
             .map_err(|e| Error::from_contract("balanceOf", Address::ZERO, e))
     }
 
-    /// The market's money buckets.
+    /// The market's books.
     pub async fn market_totals(&self) -> Result<TaskTotals> {
         let m = self.market();
         let f = |e| Error::from_contract("totals", Address::ZERO, e);
         Ok(TaskTotals {
             escrowed: m.escrowed().call().await.map_err(f)?,
             bonded: m.bonded().call().await.map_err(f)?,
-            credited: m.totalCredited().call().await.map_err(f)?,
+            treasury_accrued: m.treasuryAccrued().call().await.map_err(f)?,
         })
     }
 

@@ -58,6 +58,9 @@ pub struct Settlement {
     pub(crate) deployment: Deployment,
     pub(crate) opts: TxOptions,
     nonces: Arc<Mutex<HashMap<Address, u64>>>,
+    /// Tasks' records rebuilt from events (see `record.rs`), shared by clones.
+    pub(crate) records:
+        Arc<std::sync::Mutex<HashMap<verity_primitives::TaskId, crate::TaskRecord>>>,
     deadline: Option<u64>,
 }
 
@@ -78,6 +81,7 @@ impl Settlement {
             deployment,
             opts,
             nonces: Arc::default(),
+            records: Arc::default(),
             deadline: None,
         }
     }

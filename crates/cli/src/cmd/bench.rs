@@ -20,8 +20,10 @@ use super::OutputArgs;
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// Gas of every call in full task lifecycles: optimistic (1 operator), replicated 3 of 3,
-    /// and the timeout path. Each lifecycle runs twice: `first` pays one-time storage costs
-    /// (first credit to an account), `steady` is the cost of every later task.
+    /// and the timeout path. Each lifecycle runs three times: `first` pays one-time storage
+    /// costs (first credit to an account), `steady` is the cost of every later task with the
+    /// bounty pulled from the client's wallet, `deposited` the same with the bounty paid from a
+    /// market balance the client deposited beforehand.
     ///
     /// Example: verity bench gas --json
     Gas(GasArgs),
@@ -85,7 +87,11 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         s.stake(*op, U256::from(10_000u64) * unit).await?;
     }
     let mut out = Vec::new();
-    for run in ["first", "steady"] {
+    for run in ["first", "steady", "deposited"] {
+        if run == "deposited" {
+            // From here on the client pays bounties from a market balance (no token transfer).
+            s.deposit(client, U256::from(10_000u64) * unit).await?;
+        }
         out.push(optimistic(&s, client, owner, keeper, ops[0], run).await?);
         out.push(replicated(&s, client, owner, keeper, &ops[..3], run).await?);
         out.push(timeout(&s, client, owner, keeper, ops[3], run).await?);

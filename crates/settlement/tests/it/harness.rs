@@ -251,6 +251,8 @@ impl Net {
         }
         let totals = self.s.market_totals().await.expect("totals");
         let d = self.s.deployment();
+        // The market keeps no sum of balances: the actors hold every balance there is.
+        let credited = rows.values().map(|r| r.market).sum();
         Ledger {
             rows,
             market_tokens: self.s.token_balance(d.market).await.expect("market tokens"),
@@ -261,7 +263,7 @@ impl Net {
                 .expect("registry tokens"),
             escrowed: totals.escrowed,
             bonded: totals.bonded,
-            credited: totals.credited,
+            credited,
         }
     }
 }

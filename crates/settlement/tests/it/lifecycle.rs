@@ -270,8 +270,17 @@ async fn reveal_in_the_commit_block_fails() {
     let reveal = {
         let market =
             verity_contracts::TaskMarket::new(net.s.deployment().market, net.s.provider().clone());
+        // The commit is not mined yet: its block will be the next one, and so is the reveal's.
+        let rec = net.s.task_record(id).await.unwrap();
+        let commit_block = net.s.block_number().await.unwrap() + 1;
         let pending = market
-            .reveal(id, digest("out"), salt(1))
+            .reveal(
+                id,
+                rec.task,
+                digest("out"),
+                salt(1),
+                U256::from(commit_block),
+            )
             .from(ops[0])
             .gas(200_000)
             .nonce(
@@ -418,13 +427,18 @@ async fn client_cancels_open_task_and_declined_seat_refunds() {
     let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
     expect_revert(net.s.cancel(net.client2, id).await, "NotClient");
     net.s.cancel(net.client, id).await.unwrap();
-    let declined = net.open_and_assign(&req, &[op]).await;
-    net.s.decline(op, declined).await.unwrap();
     let l1 = net.ledger().await;
     l0.assert_deltas(
         &l1,
-        &[(net.client, wallet(-t(200))), (net.client, market(t(200)))],
+        &[(net.client, wallet(-t(100))), (net.client, market(t(100)))],
     );
+    // The refund now sits in the client's market balance, so the next task is paid from it.
+    let declined = net.open_and_assign(&req, &[op]).await;
+    let l2 = net.ledger().await;
+    l1.assert_deltas(&l2, &[(net.client, market(-t(100))), (op, locked(t(50)))]);
+    net.s.decline(op, declined).await.unwrap();
+    let l3 = net.ledger().await;
+    l2.assert_deltas(&l3, &[(net.client, market(t(100))), (op, locked(-t(50)))]);
     let o = net.s.operator(op).await.unwrap();
     assert_eq!((o.tasks_failed, o.times_slashed), (1, 0));
 }

@@ -283,6 +283,7 @@ impl Runner {
             .expect("head")
             .expect("head");
         let totals = s.market_totals().await.expect("totals");
+        let total_credited = accounts.values().map(|a| a.market).sum();
         let model = Model {
             chain_id: s.chain_id(),
             owner: net.owner,
@@ -302,7 +303,7 @@ impl Runner {
             tasks: Vec::new(),
             escrowed: totals.escrowed,
             bonded: totals.bonded,
-            total_credited: totals.credited,
+            total_credited,
             market_tokens: s.token_balance(d.market).await.expect("market tokens"),
             registry_tokens: s.token_balance(d.registry).await.expect("registry tokens"),
             ts: head.header.timestamp,
@@ -706,7 +707,7 @@ impl Runner {
         );
         let totals = s.market_totals().await.expect("totals");
         assert_eq!(
-            (totals.escrowed, totals.bonded, totals.credited),
+            (totals.escrowed, totals.bonded, totals.treasury_accrued),
             (U256::ZERO, U256::ZERO, U256::ZERO)
         );
         let mut wallets = U256::ZERO;

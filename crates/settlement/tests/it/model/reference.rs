@@ -882,7 +882,9 @@ impl Model {
         } else if !r.verifier_id.is_zero() {
             return Err("UnexpectedVerifier");
         }
-        if self.account(from).wallet < r.bounty {
+        // The bounty comes from the market balance if it covers it, else from the wallet.
+        let from_balance = self.account(from).market >= r.bounty;
+        if !from_balance && self.account(from).wallet < r.bounty {
             return Err("ERC20InsufficientBalance");
         }
         let id = self.tasks.len() as u64 + 1;
@@ -919,8 +921,13 @@ impl Model {
             settlements: 0,
         });
         self.escrowed += r.bounty;
-        self.acct(from).wallet -= r.bounty;
-        self.market_tokens += r.bounty;
+        if from_balance {
+            self.acct(from).market -= r.bounty;
+            self.total_credited -= r.bounty;
+        } else {
+            self.acct(from).wallet -= r.bounty;
+            self.market_tokens += r.bounty;
+        }
         Ok(id)
     }
 

@@ -276,14 +276,17 @@ async fn set_min_stake_reverts() {
         );
     }
     f.check(&net).await;
-    assert_eq!(r.minStake().call().await.unwrap(), tokens(MIN_STAKE));
+    assert_eq!(
+        U256::from(r.minStake().call().await.unwrap()),
+        tokens(MIN_STAKE)
+    );
     // 2^96-1 is the largest allowed.
     net.s
         .set_min_stake(net.owner, too_large - U256::from(1))
         .await
         .unwrap();
     assert_eq!(
-        r.minStake().call().await.unwrap(),
+        U256::from(r.minStake().call().await.unwrap()),
         too_large - U256::from(1)
     );
 }
