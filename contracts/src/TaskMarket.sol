@@ -315,13 +315,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (fromBalance) balances[msg.sender] = balance - bounty;
         uint16 pf = protocolFeeBps;
         uint16 sf = schedulerFeeBps;
-        Task memory t;
-        t.request = request;
-        t.client = msg.sender;
-        t.protocolFeeBps = pf;
-        t.schedulerFeeBps = sf;
-        t.verifier = verifier;
-        tasks[taskId] = _word(Status.Open, keccak256(abi.encode(t)));
+        tasks[taskId] = _word(Status.Open, _hashNew(request, pf, sf, verifier));
         if (!fromBalance) token.safeTransferFrom(msg.sender, address(this), bounty);
         emit TaskCreated(taskId, msg.sender, request, pf, sf, verifier, fromBalance);
     }
@@ -351,10 +345,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             }
             registry.lockCollateral(op, r.collateral);
         }
-        Task memory m = t;
-        m.assigner = msg.sender;
-        m.operators = operators;
-        tasks[taskId] = _word(Status.Assigned, keccak256(abi.encode(m)));
+        tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
         emit TaskAssigned(taskId, msg.sender, operators);
     }
 
@@ -437,10 +428,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (msg.sender != t.operators[0]) revert NotAssigned(taskId, msg.sender);
         if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
         if (resultDigest == bytes32(0)) revert ZeroDigest();
-        Task memory m = t;
-        m.submittedAt = uint32(block.timestamp);
-        m.result = resultDigest;
-        tasks[taskId] = _word(Status.Submitted, keccak256(abi.encode(m)));
+        tasks[taskId] = _word(
+            Status.Submitted, _hashWith(t, t.assigner, t.operators, uint32(block.timestamp), resultDigest)
+        );
         emit ResultSubmitted(taskId, msg.sender, resultDigest, block.timestamp + t.request.challengeWindow);
     }
 
@@ -621,9 +611,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         return tasks[taskId];
     }
 
-    /// @notice The hash a task's slot holds for `t` (its low 248 bits).
+    /// @notice The hash a task's slot holds for `t` (its low 248 bits): keccak256 of the ABI
+    ///         encoding of `t` as a tuple (the 20 head words, then the operators array).
     function hashTask(Task calldata t) external pure returns (uint256) {
-        return uint256(keccak256(abi.encode(t))) & HASH_MASK;
+        return uint256(_hashOf(t)) & HASH_MASK;
     }
 
     /// @notice A replicated seat's word: 0 (nothing posted), 1 (declined), bit 255 clear
@@ -795,8 +786,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev Splits the bounty: protocol fee to the treasury, scheduler fee to the assigner, the
-    ///      rest equally to `winners` (first `count` entries), and the division remainder back to
-    ///      the client. Releases the winners' collateral. `toTreasury` is what else the
+    ///      rest equally to `winners` (first `count` entries), and the division remainder (less
+    ///      than `count` base units) to the treasury with the fee, which costs no extra write. Releases the winners' collateral. `toTreasury` is what else the
     ///      settlement owes the treasury (slashed collateral), accrued in the same write.
     function _payWinners(
         uint256 taskId,
@@ -819,8 +810,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             _credit(winners[i], each);
         }
         _credit(t.assigner, schedulerFee);
-        _credit(t.client, dust);
-        _settleBooks(bounty, protocolFee + toTreasury);
+        _settleBooks(bounty, protocolFee + dust + toTreasury);
         emit TaskFinalized(taskId, result, count, each, protocolFee, schedulerFee);
     }
 
@@ -833,12 +823,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @dev One write of the books: `released` leaves escrow, `toTreasury` accrues to the
-    ///      treasury (moved to its balance if the accrual would overflow).
+    ///      treasury (moved to its balance if the accrual would overflow). No `Credited` event:
+    ///      `TaskFinalized` (protocol fee; dust is the rest of the split) and `OperatorSlashed`
+    ///      already say what accrued, and the event would cost a read of `treasury` per task.
     function _settleBooks(uint256 released, uint256 toTreasury) private {
         Books memory b = books;
         b.escrowed -= uint112(released);
         if (toTreasury != 0) {
-            emit Credited(treasury, toTreasury);
             if (toTreasury > type(uint112).max - b.treasuryAccrued) {
                 balances[treasury] += b.treasuryAccrued + toTreasury;
                 b.treasuryAccrued = 0;
@@ -874,7 +865,70 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (w == 0) revert UnknownTask(taskId);
         s = Status(w >> 248);
         if (s == Status.Finalized || s == Status.Refunded) return s;
-        if (w & HASH_MASK != uint256(keccak256(abi.encode(t))) & HASH_MASK) revert TaskMismatch(taskId);
+        if (w & HASH_MASK != uint256(_hashOf(t)) & HASH_MASK) revert TaskMismatch(taskId);
+    }
+
+    // Task hashing. keccak256(abi.encode(t)) costs several thousand gas per call for copying
+    // the calldata struct to memory field by field; these hand-written versions copy the head
+    // in one `calldatacopy` and hash the same bytes: the ABI tuple encoding of `Task` (20 head
+    // words, word 17 the offset 0x280 of `operators`, then its length and elements). Raw
+    // calldata is hashed as given: a non-canonical or dirty encoding hashes differently and is
+    // rejected as `TaskMismatch`, so what is decoded is always what was hashed.
+
+    /// @dev The hash of `t` as passed.
+    function _hashOf(Task calldata t) private pure returns (bytes32 h) {
+        address[] calldata ops = t.operators;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, t, 0x280)
+            let n := mul(ops.length, 0x20)
+            mstore(add(m, 0x280), ops.length)
+            calldatacopy(add(m, 0x2a0), ops.offset, n)
+            h := keccak256(m, add(0x2a0, n))
+        }
+    }
+
+    /// @dev The hash of `t` with its mutable fields replaced.
+    function _hashWith(Task calldata t, address assigner, address[] calldata ops, uint256 submittedAt, bytes32 result)
+        private
+        pure
+        returns (bytes32 h)
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, t, 0x200)
+            mstore(add(m, 0x200), assigner)
+            mstore(add(m, 0x220), 0x280)
+            mstore(add(m, 0x240), submittedAt)
+            mstore(add(m, 0x260), result)
+            let n := mul(ops.length, 0x20)
+            mstore(add(m, 0x280), ops.length)
+            calldatacopy(add(m, 0x2a0), ops.offset, n)
+            h := keccak256(m, add(0x2a0, n))
+        }
+    }
+
+    /// @dev The hash of a new task: `request` (12 static words, validated by `_validate`), the
+    ///      caller as client, the snapshots, and nothing assigned.
+    function _hashNew(TaskRequest calldata request, uint16 pf, uint16 sf, address verifier)
+        private
+        view
+        returns (bytes32 h)
+    {
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, request, 0x180)
+            mstore(add(m, 0x180), caller())
+            mstore(add(m, 0x1a0), pf)
+            mstore(add(m, 0x1c0), sf)
+            mstore(add(m, 0x1e0), verifier)
+            mstore(add(m, 0x200), 0)
+            mstore(add(m, 0x220), 0x280)
+            mstore(add(m, 0x240), 0)
+            mstore(add(m, 0x260), 0)
+            mstore(add(m, 0x280), 0)
+            h := keccak256(m, 0x2a0)
+        }
     }
 
     function _word(Status s, bytes32 h) private pure returns (uint256) {

@@ -455,9 +455,18 @@ impl Settlement {
     /// Challenge an optimistic result (the market must be approved for the bond).
     pub async fn challenge(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
         let rec = self.task_record(task).await?;
+        self.challenge_with(from, &rec).await
+    }
+
+    /// [`Settlement::challenge`] with the task's record given.
+    pub async fn challenge_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .challenge(rec.id, rec.task)
+            .challenge(rec.id, rec.task.clone())
             .into_transaction_request();
         self.send("challenge", from, tx).await
     }
@@ -465,9 +474,18 @@ impl Settlement {
     /// Anyone: draw the dispute committee.
     pub async fn draw_committee(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
         let rec = self.task_record(task).await?;
+        self.draw_committee_with(from, &rec).await
+    }
+
+    /// [`Settlement::draw_committee`] with the task's record given.
+    pub async fn draw_committee_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .drawCommittee(rec.id, rec.task)
+            .drawCommittee(rec.id, rec.task.clone())
             .into_transaction_request();
         self.send("drawCommittee", from, tx).await
     }
@@ -480,9 +498,19 @@ impl Settlement {
         digest: B256,
     ) -> Result<TransactionReceipt> {
         let rec = self.task_record(task).await?;
+        self.vote_with(from, &rec, digest).await
+    }
+
+    /// [`Settlement::vote`] with the task's record given.
+    pub async fn vote_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        digest: B256,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .vote(rec.id, rec.task, digest)
+            .vote(rec.id, rec.task.clone(), digest)
             .into_transaction_request();
         self.send("vote", from, tx).await
     }
@@ -490,9 +518,18 @@ impl Settlement {
     /// Anyone: settle a dispute.
     pub async fn resolve_dispute(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
         let rec = self.task_record(task).await?;
+        self.resolve_dispute_with(from, &rec).await
+    }
+
+    /// [`Settlement::resolve_dispute`] with the task's record given.
+    pub async fn resolve_dispute_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+    ) -> Result<TransactionReceipt> {
         let tx = self
             .market()
-            .resolveDispute(rec.id, rec.task)
+            .resolveDispute(rec.id, rec.task.clone())
             .into_transaction_request();
         self.send("resolveDispute", from, tx).await
     }

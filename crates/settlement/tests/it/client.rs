@@ -285,3 +285,56 @@ async fn receipts_wait_for_the_confirmation_depth() {
     );
     miner.await.unwrap();
 }
+
+/// A client that saw none of a task's transactions (an empty cache, as a node or watchtower
+/// started later) rebuilds what every call carries from the events alone, in each phase, and
+/// settles the task; its views agree with the client that did everything.
+#[tokio::test]
+async fn a_fresh_client_rebuilds_tasks_from_events() {
+    let net = Net::new().await;
+    let ops = [net.op(0), net.op(1), net.op(2)];
+    let req = net.request(Mode::Replicated, 100).await;
+    let id = net.open_and_assign(&req, &ops).await;
+    let fresh = || {
+        Settlement::new(
+            net.s.provider().clone(),
+            *net.s.deployment(),
+            TxOptions::default(),
+        )
+    };
+    let rec = fresh().task_record(id).await.unwrap();
+    assert_eq!(rec, net.s.task_record(id).await.unwrap());
+    assert_eq!(rec.task.operators, ops.to_vec());
+    assert_eq!(rec.task.assigner, net.coordinator);
+    for (i, op) in ops.iter().enumerate() {
+        let c = net.commitment(id, *op, digest("out"), salt(i as u8));
+        fresh().commit(*op, id, c).await.unwrap();
+    }
+    for (i, op) in ops.iter().enumerate() {
+        fresh()
+            .reveal(*op, id, digest("out"), salt(i as u8))
+            .await
+            .unwrap();
+    }
+    fresh().finalize(net.keeper, id).await.unwrap();
+    let view = fresh().task(id).await.unwrap();
+    assert_eq!(view, net.s.task(id).await.unwrap());
+    assert_eq!(
+        (view.status, view.commits, view.reveals, view.result),
+        (Status::Finalized, 3, 3, digest("out"))
+    );
+
+    // Optimistic: the submission (digest and time) is found from `ResultSubmitted`.
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[ops[0]]).await;
+    net.s
+        .submit_result(ops[0], id, digest("out"))
+        .await
+        .unwrap();
+    let rec = fresh().task_record(id).await.unwrap();
+    assert_eq!(rec, net.s.task_record(id).await.unwrap());
+    assert_eq!(rec.task.result, digest("out"));
+    net.advance(u64::from(req.challenge_window) + 1).await;
+    fresh().finalize(net.keeper, id).await.unwrap();
+    assert_eq!(fresh().task(id).await.unwrap().status, Status::Finalized);
+}

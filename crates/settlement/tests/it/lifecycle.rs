@@ -54,10 +54,10 @@ async fn optimistic_unchallenged_pays_operator_minus_fees() {
 }
 
 #[tokio::test]
-async fn replicated_unanimous_splits_reward_and_returns_dust_to_client() {
+async fn replicated_unanimous_splits_reward_and_gives_dust_to_treasury() {
     let net = Net::new().await;
     let ops = [net.op(0), net.op(1), net.op(2)];
-    // 100 tokens + 1 wei: the reward does not divide by 3, so dust goes back to the client.
+    // 100 tokens + 1 wei: the reward does not divide by 3; the dust goes to the treasury.
     let mut req = net.request(Mode::Replicated, 100).await;
     req.bounty += U256::from(1);
     let bounty = t(100) + 1;
@@ -89,11 +89,10 @@ async fn replicated_unanimous_splits_reward_and_returns_dust_to_client() {
         &l1,
         &[
             (net.client, wallet(-bounty)),
-            (net.client, market(dust)),
             (ops[0], market(each)),
             (ops[1], market(each)),
             (ops[2], market(each)),
-            (net.treasury, market(p)),
+            (net.treasury, market(p + dust)),
             (net.coordinator, market(s)),
         ],
     );

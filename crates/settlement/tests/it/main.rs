@@ -8,6 +8,7 @@
 mod harness;
 
 mod client;
+mod deposits;
 mod lifecycle;
 mod model;
 mod reverts;

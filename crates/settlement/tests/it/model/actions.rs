@@ -1209,6 +1209,22 @@ fn keeper(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
 }
 
 fn withdraw(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    // A quarter of the time a client deposits instead (bounties then come from the balance);
+    // sometimes zero or more than its wallet, to see both reverts.
+    if rng.random_bool(0.25) {
+        let who = *cast.clients.choose(rng)?;
+        let amount = match rng.random_range(0..10) {
+            0 => U256::ZERO,
+            1 => m.account(who).wallet + U256::from(1),
+            _ => tokens(rng.random_range(1..=300)),
+        };
+        return Some(Action::new(
+            who,
+            Call::Deposit(amount),
+            pick_ts(rng, m, &[]),
+            "deposit",
+        ));
+    }
     let with_balance: Vec<Address> = cast
         .everyone
         .iter()

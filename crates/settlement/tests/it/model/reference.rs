@@ -35,6 +35,7 @@ pub enum Call {
     Vote(u64, B256),
     ResolveDispute(u64),
     Withdraw,
+    Deposit(U256),
     Stake(U256),
     RequestUnstake(U256),
     WithdrawUnbonded,
@@ -698,6 +699,20 @@ impl Model {
                 self.market_tokens -= amount;
                 Ok(Effect::Withdrawn(amount))
             }
+            Call::Deposit(amount) => {
+                if amount.is_zero() {
+                    return Err("ZeroAmount");
+                }
+                if self.account(from).wallet < *amount {
+                    return Err("ERC20InsufficientBalance");
+                }
+                let a = self.acct(from);
+                a.wallet -= *amount;
+                a.market += *amount;
+                self.total_credited += *amount;
+                self.market_tokens += *amount;
+                Ok(Effect::None)
+            }
             Call::Stake(amount) => {
                 let a = self.account(from);
                 if !a.op.registered {
@@ -1066,7 +1081,7 @@ impl Model {
         let t = self.task_mut(id);
         t.status = Status::Finalized;
         t.settlements += 1;
-        let (bounty, collateral, client, assigner) = (t.bounty, t.collateral, t.client, t.assigner);
+        let (bounty, collateral, assigner) = (t.bounty, t.collateral, t.assigner);
         let protocol_fee = bounty * U256::from(t.protocol_bps) / U256::from(10_000);
         let scheduler_fee = bounty * U256::from(t.scheduler_bps) / U256::from(10_000);
         self.escrowed -= bounty;
@@ -1078,9 +1093,9 @@ impl Model {
             self.credit(id, *w, each);
         }
         let treasury = self.treasury;
-        self.credit(id, treasury, protocol_fee);
+        // The division remainder goes to the treasury with the protocol fee.
+        self.credit(id, treasury, protocol_fee + dust);
         self.credit(id, assigner, scheduler_fee);
-        self.credit(id, client, dust);
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 //! that second. Reverts already shown in `lifecycle.rs` (reveal in the commit block) are not
 //! repeated.
 
+mod calldata;
 mod create;
 mod dispute;
 mod governance;
