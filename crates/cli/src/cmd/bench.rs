@@ -39,8 +39,20 @@ pub(crate) struct GasArgs {
 struct Lifecycle {
     name: &'static str,
     run: &'static str,
-    calls: Vec<(String, u64)>,
+    calls: Vec<Call>,
     total: u64,
+    /// Of `total`: the 21 000 base cost of each transaction.
+    intrinsic: u64,
+    /// Of `total`: calldata (16 gas per nonzero byte, 4 per zero byte).
+    calldata: u64,
+}
+
+/// One transaction's gas, and what of it its calldata cost.
+#[derive(Debug, Serialize)]
+struct Call {
+    call: String,
+    gas: u64,
+    calldata: u64,
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
@@ -105,17 +117,39 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         println!("{}", serde_json::to_string(&out)?);
     } else {
         for l in &out {
-            println!("{} ({}): total {} gas", l.name, l.run, l.total);
-            for (call, gas) in &l.calls {
-                println!("  {call:<24} {gas:>9}");
+            println!(
+                "{} ({}): total {} gas (intrinsic {}, calldata {}, execution {})",
+                l.name,
+                l.run,
+                l.total,
+                l.intrinsic,
+                l.calldata,
+                l.total - l.intrinsic - l.calldata
+            );
+            for c in &l.calls {
+                println!(
+                    "  {:<24} {:>9}  (calldata {:>5})",
+                    c.call, c.gas, c.calldata
+                );
             }
         }
     }
     Ok(())
 }
 
-fn gas(r: &TransactionReceipt) -> u64 {
-    r.gas_used
+/// A receipt's gas and the calldata part of it (EIP-2028 prices; the devchain runs Cancun, so
+/// there is no EIP-7623 floor).
+async fn gas(s: &Settlement, r: &TransactionReceipt) -> eyre::Result<(u64, u64)> {
+    let tx = s
+        .provider()
+        .get_transaction_by_hash(r.transaction_hash)
+        .await?
+        .ok_or_else(|| eyre::eyre!("transaction {} not found", r.transaction_hash))?;
+    let calldata = alloy::consensus::Transaction::input(&tx)
+        .iter()
+        .map(|b| if *b == 0 { 4 } else { 16 })
+        .sum();
+    Ok((r.gas_used, calldata))
 }
 
 async fn request(s: &Settlement, mode: Mode, replication: u8) -> eyre::Result<TaskRequest> {
@@ -164,17 +198,20 @@ async fn optimistic(
 ) -> eyre::Result<Lifecycle> {
     let req = request(s, Mode::Optimistic, 1).await?;
     let (id, r) = s.create_task(client, &req).await?;
-    let mut calls = vec![("createTask".to_string(), gas(&r))];
+    let mut calls = vec![("createTask".to_string(), gas(s, &r).await?)];
     calls.push((
         "assign".into(),
-        gas(&s.assign(coordinator, id, &[op]).await?),
+        gas(s, &s.assign(coordinator, id, &[op]).await?).await?,
     ));
     calls.push((
         "submitResult".into(),
-        gas(&s.submit_result(op, id, keccak256("out")).await?),
+        gas(s, &s.submit_result(op, id, keccak256("out")).await?).await?,
     ));
     advance(s, 61).await?;
-    calls.push(("finalize".into(), gas(&s.finalize(keeper, id).await?)));
+    calls.push((
+        "finalize".into(),
+        gas(s, &s.finalize(keeper, id).await?).await?,
+    ));
     Ok(finish("optimistic, 1 operator", run, calls))
 }
 
@@ -188,8 +225,11 @@ async fn replicated(
 ) -> eyre::Result<Lifecycle> {
     let req = request(s, Mode::Replicated, 3).await?;
     let (id, r) = s.create_task(client, &req).await?;
-    let mut calls = vec![("createTask".to_string(), gas(&r))];
-    calls.push(("assign".into(), gas(&s.assign(coordinator, id, ops).await?)));
+    let mut calls = vec![("createTask".to_string(), gas(s, &r).await?)];
+    calls.push((
+        "assign".into(),
+        gas(s, &s.assign(coordinator, id, ops).await?).await?,
+    ));
     let d = s.deployment();
     for (i, op) in ops.iter().enumerate() {
         let c = commitment(
@@ -202,16 +242,19 @@ async fn replicated(
         );
         calls.push((
             format!("commit #{}", i + 1),
-            gas(&s.commit(*op, id, c).await?),
+            gas(s, &s.commit(*op, id, c).await?).await?,
         ));
     }
     for (i, op) in ops.iter().enumerate() {
         let r = s
             .reveal(*op, id, keccak256("out"), B256::repeat_byte(i as u8 + 1))
             .await?;
-        calls.push((format!("reveal #{}", i + 1), gas(&r)));
+        calls.push((format!("reveal #{}", i + 1), gas(s, &r).await?));
     }
-    calls.push(("finalize".into(), gas(&s.finalize(keeper, id).await?)));
+    calls.push((
+        "finalize".into(),
+        gas(s, &s.finalize(keeper, id).await?).await?,
+    ));
     Ok(finish("replicated, 3 of 3", run, calls))
 }
 
@@ -225,15 +268,15 @@ async fn timeout(
 ) -> eyre::Result<Lifecycle> {
     let req = request(s, Mode::Optimistic, 1).await?;
     let (id, r) = s.create_task(client, &req).await?;
-    let mut calls = vec![("createTask".to_string(), gas(&r))];
+    let mut calls = vec![("createTask".to_string(), gas(s, &r).await?)];
     calls.push((
         "assign".into(),
-        gas(&s.assign(coordinator, id, &[op]).await?),
+        gas(s, &s.assign(coordinator, id, &[op]).await?).await?,
     ));
     advance(s, 201).await?;
     calls.push((
         "claimTimeout".into(),
-        gas(&s.claim_timeout(keeper, id).await?),
+        gas(s, &s.claim_timeout(keeper, id).await?).await?,
     ));
     // The slashed operator is jailed; top it up so the next run can assign it again.
     advance(s, 3_601).await?;
@@ -245,12 +288,21 @@ async fn timeout(
     Ok(finish("timeout (no submission)", run, calls))
 }
 
-fn finish(name: &'static str, run: &'static str, calls: Vec<(String, u64)>) -> Lifecycle {
-    let total = calls.iter().map(|(_, g)| g).sum();
+fn finish(name: &'static str, run: &'static str, calls: Vec<(String, (u64, u64))>) -> Lifecycle {
+    let calls: Vec<Call> = calls
+        .into_iter()
+        .map(|(call, (gas, calldata))| Call {
+            call,
+            gas,
+            calldata,
+        })
+        .collect();
     Lifecycle {
         name,
         run,
+        total: calls.iter().map(|c| c.gas).sum(),
+        intrinsic: 21_000 * calls.len() as u64,
+        calldata: calls.iter().map(|c| c.calldata).sum(),
         calls,
-        total,
     }
 }
