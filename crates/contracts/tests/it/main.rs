@@ -69,6 +69,21 @@ fn every_custom_error_selector_decodes_to_its_name() {
         caller: alloy::primitives::Address::repeat_byte(1),
     };
     assert_eq!(ContractError::decode(&e.abi_encode()).name(), "NotMarket");
+    let e = TaskMarket::TaskMismatch {
+        taskId: alloy::primitives::U256::from(3),
+    };
+    assert_eq!(
+        ContractError::decode(&e.abi_encode()).name(),
+        "TaskMismatch"
+    );
+    let e = TaskMarket::RevealMismatch {
+        taskId: alloy::primitives::U256::from(3),
+        seat: alloy::primitives::U256::from(1),
+    };
+    assert_eq!(
+        ContractError::decode(&e.abi_encode()).name(),
+        "RevealMismatch"
+    );
     let junk = ContractError::decode(&[0xde, 0xad, 0xbe, 0xef]);
     assert!(matches!(junk, ContractError::Unrecognized(_)));
     let msg = ContractError::decode(&alloy::sol_types::Revert::from("nope").abi_encode());

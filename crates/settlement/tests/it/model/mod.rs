@@ -6,8 +6,9 @@
 //! each call the reference model ([`reference`]) predicts its outcome (success and effects, or the
 //! custom error); after it the chain is compared with the model, and the properties are checked:
 //!
-//! - conservation: market tokens == escrowed + bonded + totalCredited (fees and slashes are
-//!   balances), registry tokens == sum of stake + unbonding, and both equal the model's ledger;
+//! - conservation: market tokens == escrowed + bonded + the sum of every balance (the
+//!   treasury's includes its accrued fees and slashes; clients also deposit), registry tokens ==
+//!   sum of stake + unbonding, and both equal the model's ledger;
 //! - every task settles exactly once (later settlement calls revert and change nothing);
 //! - status moves only along Open→Assigned|Refunded, Assigned→Submitted|Finalized|Refunded,
 //!   Submitted→Challenged|Finalized, Challenged→Finalized|Refunded;
