@@ -1,0 +1,221 @@
+//! The coordinator's configuration (TOML). Every field has a default; the checked-in template
+//! `config/coordinator.example.toml` lists them all with comments and is tested to parse.
+
+use std::path::Path;
+
+use alloy::primitives::Address;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    liveness::LivenessPolicy,
+    reputation::{PolicyError, ReputationPolicy},
+};
+
+/// Everything the coordinator reads from its config file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CoordinatorConfig {
+    /// Where state lives.
+    pub database: DatabaseConfig,
+    /// The deployment heartbeats are signed for.
+    pub chain: ChainConfig,
+    /// Heartbeat intake and liveness.
+    pub heartbeat: HeartbeatConfig,
+    /// Reputation scoring.
+    pub reputation: ReputationPolicy,
+}
+
+/// Database settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` (created if missing) or `postgres://user@host:port/db`.
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://verity-coordinator.db".into(),
+        }
+    }
+}
+
+/// The deployment whose EIP-712 domain heartbeats are signed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChainConfig {
+    /// Chain id.
+    pub chain_id: u64,
+    /// The NodeRegistry contract (the domain's verifying contract).
+    pub registry: Address,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        Self {
+            chain_id: 31337,
+            registry: Address::ZERO,
+        }
+    }
+}
+
+/// Heartbeat bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeartbeatConfig {
+    /// Expected seconds between a node's heartbeats.
+    pub interval_secs: u64,
+    /// Heartbeats a node may miss before it counts as down.
+    pub allowed_misses: u64,
+    /// Oldest accepted heartbeat: `timestamp >= now - max_age_secs`.
+    pub max_age_secs: u64,
+    /// Clock skew tolerated ahead: `timestamp <= now + max_future_secs`.
+    pub max_future_secs: u64,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HeartbeatConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 10,
+            allowed_misses: 3,
+            max_age_secs: 60,
+            max_future_secs: 5,
+            max_body_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl HeartbeatConfig {
+    /// The liveness policy these bounds imply.
+    pub fn liveness(&self) -> LivenessPolicy {
+        LivenessPolicy {
+            interval_secs: self.interval_secs,
+            allowed_misses: self.allowed_misses,
+        }
+    }
+}
+
+/// Why a config cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("[V-CC-001] cannot read config {path}: {source}")]
+    Read {
+        /// Path.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown or mistyped keys.
+    #[error("[V-CC-002] invalid config {path}: {source}")]
+    Parse {
+        /// Path (or `<string>`).
+        path: String,
+        /// Cause, with line and column.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("[V-CC-003] invalid config: {field} {reason}")]
+    Invalid {
+        /// Field.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The reputation policy is out of range.
+    #[error("[V-CC-004] invalid config: {0}")]
+    Reputation(#[from] PolicyError),
+}
+
+impl CoordinatorConfig {
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::parse(text, "<string>")
+    }
+
+    /// Reads, parses and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks every value is usable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason| Err(ConfigError::Invalid { field, reason });
+        if self.database.url.is_empty() {
+            return invalid("database.url", "is empty");
+        }
+        let h = &self.heartbeat;
+        if h.interval_secs == 0 {
+            return invalid("heartbeat.interval_secs", "must be at least 1");
+        }
+        if h.max_age_secs < h.interval_secs {
+            return invalid(
+                "heartbeat.max_age_secs",
+                "must be at least interval_secs (or every heartbeat in flight is stale)",
+            );
+        }
+        if h.max_body_bytes < 1024 || h.max_body_bytes > 1 << 20 {
+            return invalid("heartbeat.max_body_bytes", "must be within 1 KiB..=1 MiB");
+        }
+        self.reputation.validate()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checked_in_template_parses_and_equals_the_defaults() {
+        let text = include_str!("../../../config/coordinator.example.toml");
+        let cfg = CoordinatorConfig::from_toml(text).unwrap();
+        assert_eq!(cfg, CoordinatorConfig::default());
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults_and_defaults_are_valid() {
+        assert_eq!(
+            CoordinatorConfig::from_toml("").unwrap(),
+            CoordinatorConfig::default()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_wrong_types_and_bad_values_are_rejected() {
+        let e = CoordinatorConfig::from_toml("[heartbeat]\nintervall_secs = 5\n").unwrap_err();
+        assert!(e.to_string().contains("intervall_secs"), "{e}");
+        let e = CoordinatorConfig::from_toml("[heartbeat]\ninterval_secs = -1\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{e}");
+        let e = CoordinatorConfig::from_toml("[heartbeat]\ninterval_secs = 0\n").unwrap_err();
+        assert!(matches!(
+            e,
+            ConfigError::Invalid {
+                field: "heartbeat.interval_secs",
+                ..
+            }
+        ));
+        let e = CoordinatorConfig::from_toml("[reputation]\nprior_score = 2.0\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Reputation(_)), "{e}");
+        let e = CoordinatorConfig::from_toml("[chain]\nregistry = \"0x12\"\n").unwrap_err();
+        assert!(matches!(e, ConfigError::Parse { .. }), "{e}");
+    }
+}

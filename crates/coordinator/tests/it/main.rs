@@ -1,0 +1,6 @@
+//! The coordinator's integration tests (one binary).
+
+mod api;
+mod heartbeat;
+mod store;
+mod support;
