@@ -65,6 +65,7 @@ pub struct SqlStore {
 
 impl SqlStore {
     /// Opens (creating a SQLite file if missing) and migrates the database at `url`.
+    /// `sqlite::memory:` gives a private in-memory store (gone when the store is dropped).
     pub async fn open(url: &str) -> Result<Self> {
         install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -77,7 +78,18 @@ impl SqlStore {
                 } else {
                     format!("{url}?mode=rwc")
                 };
-                let writer = sqlite_pool(1).connect(&url).await.map_err(db("open"))?;
+                // `sqlite::memory:` (a stand-in for tests and simulations): one connection
+                // held for the store's life, since the database vanishes with its last
+                // connection and each URL parse names a new one.
+                let memory = url.contains(":memory:") || url.contains("mode=memory");
+                let mut writer_opts = sqlite_pool(1);
+                if memory {
+                    writer_opts = writer_opts
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None);
+                }
+                let writer = writer_opts.connect(&url).await.map_err(db("open"))?;
                 // WAL is a property of the file: set once, by the writer.
                 let mode: String = sqlx::query("PRAGMA journal_mode = WAL")
                     .fetch_one(&writer)
@@ -87,7 +99,11 @@ impl SqlStore {
                 if mode != "wal" && mode != "memory" {
                     tracing::warn!(target: "coordinator::store", %mode, "SQLite refused WAL mode");
                 }
-                let reader = sqlite_pool(4).connect(&url).await.map_err(db("open"))?;
+                let reader = if memory {
+                    writer.clone()
+                } else {
+                    sqlite_pool(4).connect(&url).await.map_err(db("open"))?
+                };
                 Self {
                     backend,
                     reader,

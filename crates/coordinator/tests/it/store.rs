@@ -219,6 +219,11 @@ async fn migrations_are_recorded_and_a_reopened_store_finds_everything(db: TestD
     assert_eq!(before.outcomes.len(), 2);
     assert_eq!(before.journal.len(), 6);
     assert_eq!(before.cursor, Some(b3));
+    if let Some(file) = db.sqlite_file() {
+        // WAL mode: committed writes sit in the write-ahead log while the store is open.
+        let wal = file.with_extension("db-wal");
+        assert!(wal.exists(), "{} missing", wal.display());
+    }
     s.close().await;
     drop(s);
 
@@ -512,6 +517,25 @@ async fn an_edited_migration_is_refused(db: TestDb) {
         ),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn in_memory_stores_are_private_working_stand_ins() {
+    let a = SqlStore::open("sqlite::memory:").await.unwrap();
+    let b = SqlStore::open("sqlite::memory:").await.unwrap();
+    assert_eq!(
+        history(&a).await,
+        [Applied {
+            new: 2,
+            duplicate: 0
+        }; 2]
+    );
+    let snap = snapshot(&a).await;
+    assert_eq!(snap.nodes.len(), 2);
+    assert_eq!(snap.assignments.len(), 2);
+    assert!(b.node(operator(1)).await.unwrap().is_none());
+    assert_eq!(a.revert_block(block(2, 0).hash).await.unwrap(), 2);
+    assert!(a.task(U256::from(7)).await.unwrap().is_none());
 }
 
 crate::both_backends!(

@@ -15,7 +15,7 @@ use verity_coordinator::store::{
 /// database on the server named by `VERITY_TEST_POSTGRES_URL`.
 pub(crate) struct TestDb {
     pub(crate) url: String,
-    _dir: Option<TempDir>,
+    dir: Option<TempDir>,
 }
 
 impl TestDb {
@@ -24,7 +24,7 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.path().join("coordinator.db").display());
         Self {
             url,
-            _dir: Some(dir),
+            dir: Some(dir),
         }
     }
 
@@ -65,8 +65,13 @@ impl TestDb {
         let root = &head[..head.rfind('/').expect("URL has a database path")];
         Some(Self {
             url: format!("{root}/{name}"),
-            _dir: None,
+            dir: None,
         })
+    }
+
+    /// The SQLite file, for the SQLite backend.
+    pub(crate) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self.dir.as_ref().map(|d| d.path().join("coordinator.db"))
     }
 
     pub(crate) async fn open(&self) -> SqlStore {
