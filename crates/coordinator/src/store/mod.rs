@@ -164,7 +164,9 @@ impl StoreError {
 }
 
 /// Everything the coordinator persists. Implementations are transactional: each method either
-/// happens entirely or not at all.
+/// happens entirely or not at all. One indexer writes the chain projection; a second
+/// concurrent writer of blocks would be refused (the journal's application order is unique),
+/// never silently interleaved.
 pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Journals and applies a block's logs and records the block as processed, in one
     /// transaction. Logs already journaled are skipped (counted in [`Applied::duplicate`]).
@@ -177,6 +179,7 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Applied>>;
 
     /// Undoes one journaled log (the newest one). Returns false if it was not journaled.
+    /// The block stays recorded in the cursor; [`Store::revert_block`] forgets it.
     fn revert_log(&self, block_hash: B256, log_index: u64) -> BoxFuture<'_, Result<bool>>;
 
     /// Undoes every log of a block (newest first) and forgets the block. Returns how many logs
