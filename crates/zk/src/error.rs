@@ -1,0 +1,110 @@
+//! Typed errors of the ZK path.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong building, proving or verifying a sensor-aggregate statement.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Registry depth out of range.
+    #[error("registry depth {depth} unsupported (1..={max})")]
+    BadDepth {
+        /// Requested depth.
+        depth: usize,
+        /// Largest supported depth.
+        max: usize,
+    },
+    /// A device key that is not a point of BabyJubJub's prime-order subgroup.
+    #[error("device key is not a point of the BabyJubJub prime-order subgroup")]
+    InvalidDeviceKey,
+    /// The registry has no free leaf.
+    #[error("device registry is full ({capacity} keys)")]
+    RegistryFull {
+        /// Number of leaves.
+        capacity: u64,
+    },
+    /// No device at this index.
+    #[error("no registered device at index {index}")]
+    UnknownDevice {
+        /// The index asked for.
+        index: u64,
+    },
+    /// More readings than the circuit has slots.
+    #[error("{given} readings do not fit a circuit of {slots} slots")]
+    TooManyReadings {
+        /// Readings supplied.
+        given: usize,
+        /// Circuit size N.
+        slots: usize,
+    },
+    /// A reading whose Merkle path has the wrong length.
+    #[error("reading {slot}: Merkle path has {got} levels, the circuit has {want}")]
+    PathLength {
+        /// Slot index.
+        slot: usize,
+        /// Supplied levels.
+        got: usize,
+        /// Circuit depth.
+        want: usize,
+    },
+    /// A query whose bounds are inverted.
+    #[error("query {what} is empty: {lo} > {hi}")]
+    EmptyQuery {
+        /// "window" or "range".
+        what: &'static str,
+        /// Lower bound.
+        lo: u32,
+        /// Upper bound.
+        hi: u32,
+    },
+    /// The witness does not satisfy the circuit (bad signature, unregistered device, ...).
+    #[error("witness does not satisfy the circuit (first failing constraint: {0})")]
+    Unsatisfied(String),
+    /// Key or proof bytes that do not deserialize.
+    #[error("malformed {what}: {source}")]
+    Serialization {
+        /// What was being read or written.
+        what: &'static str,
+        /// The arkworks error.
+        #[source]
+        source: ark_serialize::SerializationError,
+    },
+    /// Constraint synthesis or proving failed.
+    #[error("groth16 {stage} failed: {source}")]
+    Synthesis {
+        /// "setup", "prove" or "verify".
+        stage: &'static str,
+        /// The arkworks error.
+        #[source]
+        source: ark_relations::gr1cs::SynthesisError,
+    },
+    /// A public input at or above the BN254 scalar field modulus.
+    #[error("public input {index} is not below the BN254 scalar field modulus")]
+    PublicInputOutOfField {
+        /// Position of the input.
+        index: usize,
+    },
+    /// Reading or writing a key artifact.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// "reading" or "writing".
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An artifact whose hash differs from the one recorded next to it.
+    #[error("artifact {path} has hash {actual}, expected {expected}")]
+    ArtifactHash {
+        /// The file.
+        path: PathBuf,
+        /// Recorded hash.
+        expected: String,
+        /// Hash of the bytes on disk.
+        actual: String,
+    },
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,102 @@
+//! Groth16 setup, proving and verification for one circuit shape, and the key artifacts.
+//!
+//! Keys come from [`setup_deterministic`]: a setup whose toxic waste is derived from a public
+//! seed. That is INSECURE FOR PRODUCTION (anyone can recompute the trapdoor and forge proofs)
+//! and exists so that devnets, tests and the committed Solidity verifier are reproducible;
+//! production keys need a multi-party ceremony (e.g. a Powers-of-Tau phase 2) whose output is
+//! loaded with [`Keys::from_bytes`].
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_snark::SNARK;
+use ark_std::rand::{rngs::StdRng, SeedableRng};
+use sha2::{Digest, Sha256};
+
+use crate::circuit::{SensorCircuit, Shape};
+use crate::error::{Error, Result};
+use crate::statement::PublicInputs;
+
+/// The seed of the devnet keys (public, hence insecure).
+pub const DEVNET_SEED: u64 = 0x7665_7269_7479_7a6b; // "verityzk"
+
+/// A proving key and its verifying key for one shape.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    /// The shape they were made for.
+    pub shape: Shape,
+    /// Groth16 proving key.
+    pub pk: ProvingKey<Bn254>,
+    /// Groth16 verifying key.
+    pub vk: VerifyingKey<Bn254>,
+}
+
+fn ser<T: CanonicalSerialize>(what: &'static str, t: &T) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    t.serialize_compressed(&mut out).map_err(|source| Error::Serialization { what, source })?;
+    Ok(out)
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Keys from a seeded RNG: reproducible, INSECURE FOR PRODUCTION (see the module docs).
+pub fn setup_deterministic(shape: Shape, seed: u64) -> Result<Keys> {
+    let mut rng = StdRng::seed_from_u64(seed ^ (shape.slots as u64) << 32 ^ shape.depth as u64);
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(SensorCircuit::blank(shape), &mut rng)
+        .map_err(|source| Error::Synthesis { stage: "setup", source })?;
+    tracing::info!(target: "zk::keys", slots = shape.slots, depth = shape.depth, "groth16 setup done");
+    Ok(Keys { shape, pk, vk })
+}
+
+impl Keys {
+    /// Serialized (compressed) proving key.
+    pub fn proving_key_bytes(&self) -> Result<Vec<u8>> {
+        ser("proving key", &self.pk)
+    }
+
+    /// Serialized (compressed) verifying key.
+    pub fn verifying_key_bytes(&self) -> Result<Vec<u8>> {
+        ser("verifying key", &self.vk)
+    }
+
+    /// Loads keys from their serialized forms.
+    pub fn from_bytes(shape: Shape, pk: &[u8], vk: &[u8]) -> Result<Self> {
+        let pk = ProvingKey::deserialize_compressed(pk)
+            .map_err(|source| Error::Serialization { what: "proving key", source })?;
+        let vk = VerifyingKey::deserialize_compressed(vk)
+            .map_err(|source| Error::Serialization { what: "verifying key", source })?;
+        Ok(Self { shape, pk, vk })
+    }
+
+    /// Proves a witness. The proof is checked before it is returned, so an unsatisfied witness
+    /// (bad signature, unregistered device, wrong aggregate) is an error, never a bad proof.
+    pub fn prove(&self, circuit: SensorCircuit) -> Result<Proof<Bn254>> {
+        let public = circuit.public_inputs();
+        let mut rng = StdRng::from_entropy();
+        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, &mut rng)
+            .map_err(|source| Error::Synthesis { stage: "prove", source })?;
+        if !verify(&self.vk, &public, &proof)? {
+            return Err(Error::Unsatisfied("proof of this witness does not verify".into()));
+        }
+        Ok(proof)
+    }
+}
+
+/// Verifies a proof against public inputs natively.
+pub fn verify(vk: &VerifyingKey<Bn254>, public: &PublicInputs, proof: &Proof<Bn254>) -> Result<bool> {
+    let pvk: PreparedVerifyingKey<Bn254> = ark_groth16::prepare_verifying_key(vk);
+    verify_prepared(&pvk, &public.to_vec(), proof)
+}
+
+/// Verifies with a prepared key and raw inputs.
+pub fn verify_prepared(
+    pvk: &PreparedVerifyingKey<Bn254>,
+    inputs: &[Fr],
+    proof: &Proof<Bn254>,
+) -> Result<bool> {
+    Groth16::<Bn254>::verify_with_processed_vk(pvk, inputs, proof)
+        .map_err(|source| Error::Synthesis { stage: "verify", source })
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+pub mod babyjubjub;
+pub mod circuit;
+pub mod device;
+pub mod eddsa;
+pub mod error;
+pub mod poseidon;
+pub mod registry;
+pub mod statement;
+
+pub use circuit::{SensorCircuit, Shape};
+pub use error::{Error, Result};
+pub mod keys;
+pub mod solidity;
