@@ -54,7 +54,8 @@ async fn snapshot(s: &dyn Store) -> Snapshot {
         reassignments.extend(s.reassignments(t.id).await.unwrap());
     }
     let mut outcomes = Vec::new();
-    for n in 0..=255u8 {
+    // Every operator the fixtures use (`operator(n)`, signers `operator(100 + n)`).
+    for n in (0..=16u8).chain(100..=116) {
         outcomes.extend(s.outcomes(operator(n), 0).await.unwrap());
     }
     Snapshot {
@@ -519,6 +520,37 @@ async fn an_edited_migration_is_refused(db: TestDb) {
     );
 }
 
+/// One log may change a row twice (created, then updated): undo must restore the first
+/// before-image, so the steps are undone newest first.
+async fn a_log_that_changes_a_row_twice_reverts_to_before_the_log(db: TestDb) {
+    let s = db.open().await;
+    history(&s).await;
+    let before = snapshot(&s).await;
+    let b3 = block(3, 0);
+    let mut assigned = task(8, 9);
+    assigned.status = TaskStatus::Assigned;
+    let mut bumped = node(1, operator(101));
+    bumped.locked = U256::from(7u64);
+    let mut bumped_again = bumped.clone();
+    bumped_again.locked = U256::from(9u64);
+    let changes = vec![
+        Change::Task(task(8, 9)),
+        Change::Node(bumped),
+        Change::Task(assigned.clone()),
+        Change::Node(bumped_again),
+    ];
+    s.apply_block(b3, &[log(b3, 0, "CreatedAndAssigned", changes)], 64)
+        .await
+        .unwrap();
+    assert_eq!(s.task(U256::from(8)).await.unwrap(), Some(assigned));
+    assert_eq!(
+        s.node(operator(1)).await.unwrap().unwrap().locked,
+        U256::from(9u64)
+    );
+    s.revert_block(b3.hash).await.unwrap();
+    assert_eq!(snapshot(&s).await, before);
+}
+
 #[tokio::test]
 async fn in_memory_stores_are_private_working_stand_ins() {
     let a = SqlStore::open("sqlite::memory:").await.unwrap();
@@ -548,4 +580,123 @@ crate::both_backends!(
     pages_are_ordered_and_bounded,
     heartbeats_only_move_forward_even_when_racing,
     an_edited_migration_is_refused,
+    a_log_that_changes_a_row_twice_reverts_to_before_the_log,
 );
+
+mod stateful {
+    //! Random histories of overlapping changes, applied, replayed and reverted from the tip
+    //! down: after each revert the projection equals its snapshot at that height.
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use verity_coordinator::store::LogChanges;
+
+    fn change() -> impl Strategy<Value = Change> {
+        let op = 1u8..3;
+        prop_oneof![
+            (op.clone(), any::<u64>(), 0u64..5).prop_map(|(n, stake, slashed)| {
+                let mut r = node(n, operator(100 + n));
+                r.stake = U256::from(stake);
+                r.times_slashed = slashed;
+                Change::Node(r)
+            }),
+            (1u64..4, 0usize..6).prop_map(|(id, st)| {
+                let mut t = task(id, 9);
+                t.status = [
+                    TaskStatus::Open,
+                    TaskStatus::Assigned,
+                    TaskStatus::Submitted,
+                    TaskStatus::Challenged,
+                    TaskStatus::Finalized,
+                    TaskStatus::Refunded,
+                ][st];
+                Change::Task(t)
+            }),
+            (1u64..4, 0u32..3, op.clone()).prop_map(|(id, slot, n)| {
+                Change::Assignment(AssignmentRecord {
+                    task_id: U256::from(id),
+                    slot,
+                    operator: operator(n),
+                    backup: None,
+                    status: AssignmentStatus::Active,
+                    assigned_at: 1_700_000_000 + u64::from(n),
+                })
+            }),
+            (1u64..4, 0u32..3, 1u32..3, op.clone()).prop_map(|(id, slot, round, n)| {
+                Change::Reassignment(ReassignmentRecord {
+                    task_id: U256::from(id),
+                    slot,
+                    round,
+                    from: operator(n),
+                    to: operator(n % 4 + 1),
+                    reason: ReassignReason::MissedDeadline,
+                    at: 1_700_000_000,
+                })
+            }),
+            (1u64..4, op, any::<bool>()).prop_map(|(id, n, ok)| {
+                Change::Outcome(OutcomeRecord {
+                    task_id: U256::from(id),
+                    operator: operator(n),
+                    kind: if ok {
+                        OutcomeKind::Completed
+                    } else {
+                        OutcomeKind::Failed
+                    },
+                    at: 1_700_000_000 + id,
+                    latency_ms: ok.then_some(1_000),
+                })
+            }),
+        ]
+    }
+
+    /// Blocks of logs of changes.
+    fn history() -> impl Strategy<Value = Vec<Vec<Vec<Change>>>> {
+        proptest::collection::vec(
+            proptest::collection::vec(proptest::collection::vec(change(), 0..5), 0..4),
+            1..7,
+        )
+    }
+
+    fn logs_of(number: u64, logs: &[Vec<Change>]) -> (BlockRef, Vec<LogChanges>) {
+        let b = block(number, 0);
+        let logs = logs
+            .iter()
+            .enumerate()
+            .map(|(i, c)| log(b, i as u64, "Random", c.clone()))
+            .collect();
+        (b, logs)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn reverting_from_the_tip_restores_every_earlier_snapshot(
+            blocks in history(),
+            revert_to in 0usize..7,
+        ) {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let s = SqlStore::open("sqlite::memory:").await.unwrap();
+                let mut snaps = vec![snapshot(&s).await];
+                for (i, logs) in blocks.iter().enumerate() {
+                    let (b, logs) = logs_of(i as u64 + 1, logs);
+                    s.apply_block(b, &logs, 64).await.unwrap();
+                    snaps.push(snapshot(&s).await);
+                }
+                // Replaying everything changes nothing.
+                for (i, logs) in blocks.iter().enumerate() {
+                    let (b, logs) = logs_of(i as u64 + 1, logs);
+                    let a = s.apply_block(b, &logs, 64).await.unwrap();
+                    assert_eq!(a.new, 0);
+                }
+                assert_eq!(&snapshot(&s).await, snaps.last().unwrap());
+                let target = revert_to.min(blocks.len());
+                for height in (target..blocks.len()).rev() {
+                    s.revert_block(block(height as u64 + 1, 0).hash).await.unwrap();
+                    assert_eq!(snapshot(&s).await, snaps[height], "after reverting to {height}");
+                }
+            });
+        }
+    }
+}
