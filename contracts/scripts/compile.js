@@ -12,7 +12,9 @@ const ROOT = path.resolve(__dirname, '..');
 const SRC = path.join(ROOT, 'src');
 const OUT = path.join(ROOT, 'out');
 // The contracts whose artifacts the Rust side uses.
-const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'VerifierRegistry', 'TestToken', 'MockResultVerifier'];
+const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'VerifierRegistry', 'TestToken', 'MockResultVerifier',
+  // issue 6: generated Groth16 verifier(s) and the IResultVerifier adapter (src/zk/).
+  'SensorGroth16VerifierN16', 'SensorAggregateVerifier'];
 
 function listSources(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -1,0 +1,7 @@
+//! Integration tests of verity-zk: proofs, tampering, Solidity drift, properties.
+
+mod fixture;
+mod onchain;
+mod proofs;
+mod properties;
+mod solidity;
