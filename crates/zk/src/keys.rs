@@ -74,6 +74,9 @@ impl Keys {
     /// Proves a witness. The proof is checked before it is returned, so an unsatisfied witness
     /// (bad signature, unregistered device, wrong aggregate) is an error, never a bad proof.
     pub fn prove(&self, circuit: SensorCircuit) -> Result<Proof<Bn254>> {
+        // arkworks does not report an unsatisfied witness (it debug-asserts or emits a proof
+        // that fails to verify), so check first and name the failing constraint.
+        circuit.check()?;
         let public = circuit.public_inputs();
         let mut rng = StdRng::from_entropy();
         let proof = Groth16::<Bn254>::prove(&self.pk, circuit, &mut rng)
