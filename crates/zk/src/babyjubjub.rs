@@ -40,7 +40,10 @@ pub struct Point {
 impl Point {
     /// The neutral element `(0, 1)`.
     pub fn identity() -> Self {
-        Self { x: Fr::from(0u64), y: Fr::from(1u64) }
+        Self {
+            x: Fr::from(0u64),
+            y: Fr::from(1u64),
+        }
     }
 
     /// circomlib's `Base8`, the generator of the prime-order subgroup used by EdDSA.
@@ -86,7 +89,10 @@ impl Point {
 
     /// `-self`.
     pub fn neg(&self) -> Self {
-        Self { x: -self.x, y: self.y }
+        Self {
+            x: -self.x,
+            y: self.y,
+        }
     }
 
     /// Scalar multiplication by little-endian bits (double-and-add).
@@ -134,7 +140,12 @@ mod tests {
     fn base8_is_on_curve_and_in_subgroup() {
         assert!(Point::base8().is_on_curve());
         assert!(Point::base8().is_in_subgroup());
-        assert!(!Point::base8().double().add(&Point::base8()).eq(&Point::identity()));
+        assert!(
+            !Point::base8()
+                .double()
+                .add(&Point::base8())
+                .eq(&Point::identity())
+        );
     }
 
     #[test]

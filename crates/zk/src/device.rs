@@ -2,7 +2,7 @@
 
 use crate::babyjubjub::Point;
 use crate::eddsa::{self, PrivateKey};
-use crate::statement::{message, SignedReading};
+use crate::statement::{SignedReading, message};
 
 /// A simulated sensor with its own EdDSA-Poseidon key.
 #[derive(Clone, Debug)]

@@ -76,7 +76,10 @@ impl PrivateKey {
         let hm = challenge(&r8, &a, msg);
         let hm_l = ark_ed_on_bn254::Fr::from_le_bytes_mod_order(&hm.into_bigint().to_bytes_le());
         let s_l = ark_ed_on_bn254::Fr::from_le_bytes_mod_order(&pruned(&self.0));
-        Signature { r8, s: r + hm_l * s_l }
+        Signature {
+            r8,
+            s: r + hm_l * s_l,
+        }
     }
 }
 
@@ -91,7 +94,10 @@ fn pruned(key: &[u8; 32]) -> [u8; 32] {
 }
 
 fn secret_scalar_bits(key: &[u8; 32]) -> Vec<bool> {
-    pruned(key).iter().flat_map(|b| (0..8).map(move |i| (b >> i) & 1 == 1)).collect()
+    pruned(key)
+        .iter()
+        .flat_map(|b| (0..8).map(move |i| (b >> i) & 1 == 1))
+        .collect()
 }
 
 /// `h = Poseidon(R8x, R8y, Ax, Ay, M)`.

@@ -10,7 +10,7 @@ use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
-use ark_std::rand::{rngs::StdRng, SeedableRng};
+use ark_std::rand::{SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha256};
 
 use crate::circuit::{SensorCircuit, Shape};
@@ -33,20 +33,27 @@ pub struct Keys {
 
 fn ser<T: CanonicalSerialize>(what: &'static str, t: &T) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    t.serialize_compressed(&mut out).map_err(|source| Error::Serialization { what, source })?;
+    t.serialize_compressed(&mut out)
+        .map_err(|source| Error::Serialization { what, source })?;
     Ok(out)
 }
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Keys from a seeded RNG: reproducible, INSECURE FOR PRODUCTION (see the module docs).
 pub fn setup_deterministic(shape: Shape, seed: u64) -> Result<Keys> {
     let mut rng = StdRng::seed_from_u64(seed ^ (shape.slots as u64) << 32 ^ shape.depth as u64);
     let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(SensorCircuit::blank(shape), &mut rng)
-        .map_err(|source| Error::Synthesis { stage: "setup", source })?;
+        .map_err(|source| Error::Synthesis {
+            stage: "setup",
+            source,
+        })?;
     tracing::info!(target: "zk::keys", slots = shape.slots, depth = shape.depth, "groth16 setup done");
     Ok(Keys { shape, pk, vk })
 }
@@ -64,10 +71,15 @@ impl Keys {
 
     /// Loads keys from their serialized forms.
     pub fn from_bytes(shape: Shape, pk: &[u8], vk: &[u8]) -> Result<Self> {
-        let pk = ProvingKey::deserialize_compressed(pk)
-            .map_err(|source| Error::Serialization { what: "proving key", source })?;
-        let vk = VerifyingKey::deserialize_compressed(vk)
-            .map_err(|source| Error::Serialization { what: "verifying key", source })?;
+        let pk = ProvingKey::deserialize_compressed(pk).map_err(|source| Error::Serialization {
+            what: "proving key",
+            source,
+        })?;
+        let vk =
+            VerifyingKey::deserialize_compressed(vk).map_err(|source| Error::Serialization {
+                what: "verifying key",
+                source,
+            })?;
         Ok(Self { shape, pk, vk })
     }
 
@@ -79,17 +91,27 @@ impl Keys {
         circuit.check()?;
         let public = circuit.public_inputs();
         let mut rng = StdRng::from_entropy();
-        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, &mut rng)
-            .map_err(|source| Error::Synthesis { stage: "prove", source })?;
+        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, &mut rng).map_err(|source| {
+            Error::Synthesis {
+                stage: "prove",
+                source,
+            }
+        })?;
         if !verify(&self.vk, &public, &proof)? {
-            return Err(Error::Unsatisfied("proof of this witness does not verify".into()));
+            return Err(Error::Unsatisfied(
+                "proof of this witness does not verify".into(),
+            ));
         }
         Ok(proof)
     }
 }
 
 /// Verifies a proof against public inputs natively.
-pub fn verify(vk: &VerifyingKey<Bn254>, public: &PublicInputs, proof: &Proof<Bn254>) -> Result<bool> {
+pub fn verify(
+    vk: &VerifyingKey<Bn254>,
+    public: &PublicInputs,
+    proof: &Proof<Bn254>,
+) -> Result<bool> {
     let pvk: PreparedVerifyingKey<Bn254> = ark_groth16::prepare_verifying_key(vk);
     verify_prepared(&pvk, &public.to_vec(), proof)
 }
@@ -100,6 +122,10 @@ pub fn verify_prepared(
     inputs: &[Fr],
     proof: &Proof<Bn254>,
 ) -> Result<bool> {
-    Groth16::<Bn254>::verify_with_processed_vk(pvk, inputs, proof)
-        .map_err(|source| Error::Synthesis { stage: "verify", source })
+    Groth16::<Bn254>::verify_with_processed_vk(pvk, inputs, proof).map_err(|source| {
+        Error::Synthesis {
+            stage: "verify",
+            source,
+        }
+    })
 }

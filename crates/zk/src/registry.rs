@@ -39,9 +39,16 @@ impl Registry {
     /// An empty registry of the given depth.
     pub fn new(depth: usize) -> Result<Self> {
         if depth == 0 || depth > MAX_DEPTH {
-            return Err(Error::BadDepth { depth, max: MAX_DEPTH });
+            return Err(Error::BadDepth {
+                depth,
+                max: MAX_DEPTH,
+            });
         }
-        Ok(Self { depth, keys: Vec::new(), levels: vec![Vec::new(); depth + 1] })
+        Ok(Self {
+            depth,
+            keys: Vec::new(),
+            levels: vec![Vec::new(); depth + 1],
+        })
     }
 
     /// The tree depth.
@@ -56,7 +63,9 @@ impl Registry {
             return Err(Error::InvalidDeviceKey);
         }
         if self.keys.len() as u64 >= 1u64 << self.depth {
-            return Err(Error::RegistryFull { capacity: 1u64 << self.depth });
+            return Err(Error::RegistryFull {
+                capacity: 1u64 << self.depth,
+            });
         }
         self.keys.push(key);
         self.rebuild();
@@ -82,7 +91,10 @@ impl Registry {
 
     /// The root (commits to every registered key and its position).
     pub fn root(&self) -> Fr {
-        self.levels[self.depth].first().copied().unwrap_or_else(|| empty(self.depth))
+        self.levels[self.depth]
+            .first()
+            .copied()
+            .unwrap_or_else(|| empty(self.depth))
     }
 
     /// The membership path of the key at `index`.
@@ -111,13 +123,16 @@ fn empty(level: usize) -> Fr {
 
 /// Recomputes the root from a leaf and its path.
 pub fn root_from_path(leaf: Fr, path: &MerklePath) -> Fr {
-    path.siblings.iter().enumerate().fold(leaf, |cur, (l, sib)| {
-        if (path.index >> l) & 1 == 1 {
-            poseidon::hash(&[*sib, cur])
-        } else {
-            poseidon::hash(&[cur, *sib])
-        }
-    })
+    path.siblings
+        .iter()
+        .enumerate()
+        .fold(leaf, |cur, (l, sib)| {
+            if (path.index >> l) & 1 == 1 {
+                poseidon::hash(&[*sib, cur])
+            } else {
+                poseidon::hash(&[cur, *sib])
+            }
+        })
 }
 
 #[cfg(test)]
@@ -128,8 +143,9 @@ mod tests {
     #[test]
     fn paths_recompute_the_root() {
         let mut reg = Registry::new(4).expect("depth");
-        let keys: Vec<Point> =
-            (0..5u8).map(|i| PrivateKey::from_bytes([i; 32]).public()).collect();
+        let keys: Vec<Point> = (0..5u8)
+            .map(|i| PrivateKey::from_bytes([i; 32]).public())
+            .collect();
         for k in &keys {
             reg.register(*k).expect("register");
         }
@@ -137,8 +153,17 @@ mod tests {
             let path = reg.path(i as u64).expect("path");
             assert_eq!(root_from_path(leaf(k), &path), reg.root());
         }
-        let wrong = MerklePath { index: 1, ..reg.path(0).expect("path") };
+        let wrong = MerklePath {
+            index: 1,
+            ..reg.path(0).expect("path")
+        };
         assert_ne!(root_from_path(leaf(&keys[0]), &wrong), reg.root());
-        assert!(matches!(reg.register(Point::base8().add(&Point { x: Fr::zero(), y: -Fr::from(1u64) })), Err(Error::InvalidDeviceKey)));
+        assert!(matches!(
+            reg.register(Point::base8().add(&Point {
+                x: Fr::zero(),
+                y: -Fr::from(1u64)
+            })),
+            Err(Error::InvalidDeviceKey)
+        ));
     }
 }

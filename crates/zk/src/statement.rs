@@ -53,10 +53,18 @@ impl Query {
     /// Validates the bounds.
     pub fn new(registry_root: Fr, window: (u32, u32), range: (u32, u32)) -> Result<Self> {
         if window.0 > window.1 {
-            return Err(Error::EmptyQuery { what: "window", lo: window.0, hi: window.1 });
+            return Err(Error::EmptyQuery {
+                what: "window",
+                lo: window.0,
+                hi: window.1,
+            });
         }
         if range.0 > range.1 {
-            return Err(Error::EmptyQuery { what: "range", lo: range.0, hi: range.1 });
+            return Err(Error::EmptyQuery {
+                what: "range",
+                lo: range.0,
+                hi: range.1,
+            });
         }
         Ok(Self {
             registry_root,
@@ -101,8 +109,11 @@ pub struct Aggregate {
 impl Aggregate {
     /// The aggregate of `(value, timestamp)` pairs under `query`.
     pub fn of(query: &Query, readings: impl IntoIterator<Item = (u32, u32)>) -> Self {
-        let accepted: Vec<u32> =
-            readings.into_iter().filter(|(v, t)| query.accepts(*v, *t)).map(|(v, _)| v).collect();
+        let accepted: Vec<u32> = readings
+            .into_iter()
+            .filter(|(v, t)| query.accepts(*v, *t))
+            .map(|(v, _)| v)
+            .collect();
         Self {
             count: accepted.len() as u64,
             sum: accepted.iter().map(|v| u64::from(*v)).sum(),

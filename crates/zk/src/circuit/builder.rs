@@ -19,15 +19,24 @@ pub(crate) struct Expr {
 
 impl Expr {
     pub(crate) fn constant(c: Fr) -> Self {
-        Self { lc: LinearCombination::from_sum_coeff_vars(&[(c, Variable::One)]), val: c }
+        Self {
+            lc: LinearCombination::from_sum_coeff_vars(&[(c, Variable::One)]),
+            val: c,
+        }
     }
 
     pub(crate) fn zero() -> Self {
-        Self { lc: LinearCombination::new(), val: Fr::zero() }
+        Self {
+            lc: LinearCombination::new(),
+            val: Fr::zero(),
+        }
     }
 
     fn from_var(v: Variable, val: Fr) -> Self {
-        Self { lc: LinearCombination::from(v), val }
+        Self {
+            lc: LinearCombination::from(v),
+            val,
+        }
     }
 
     // LinearCombination's own `+`/`-` merge assuming sorted operands; these concatenate and
@@ -76,7 +85,10 @@ impl Builder {
     }
 
     pub(crate) fn witness(&self, val: Fr) -> Result<Expr> {
-        Ok(Expr::from_var(self.cs.new_witness_variable(|| Ok(val))?, val))
+        Ok(Expr::from_var(
+            self.cs.new_witness_variable(|| Ok(val))?,
+            val,
+        ))
     }
 
     pub(crate) fn input(&self, val: Fr) -> Result<Expr> {
@@ -85,7 +97,8 @@ impl Builder {
 
     /// Enforces `a · b = c`.
     pub(crate) fn enforce(&self, a: &Expr, b: &Expr, c: &Expr) -> Result<()> {
-        self.cs.enforce_r1cs_constraint(|| a.lc.clone(), || b.lc.clone(), || c.lc.clone())
+        self.cs
+            .enforce_r1cs_constraint(|| a.lc.clone(), || b.lc.clone(), || c.lc.clone())
     }
 
     /// Enforces `a = b` (one constraint `(a − b)·1 = 0`).

@@ -34,7 +34,10 @@ pub(crate) fn ed_add(b: &Builder, p: &EdPoint, q: &EdPoint) -> Result<EdPoint> {
     let tau = b.mul(&p.y.sub(&p.x.scale(a)), &q.x.add(&q.y))?;
     let delta = b.mul(&beta, &gamma)?;
     let x = b.div(&beta.add(&gamma), &one().add(&delta.scale(d)))?;
-    let y = b.div(&tau.add(&beta.scale(a)).sub(&gamma), &one().sub(&delta.scale(d)))?;
+    let y = b.div(
+        &tau.add(&beta.scale(a)).sub(&gamma),
+        &one().sub(&delta.scale(d)),
+    )?;
     Ok(EdPoint { x, y })
 }
 
@@ -46,7 +49,10 @@ pub(crate) fn ed_double(b: &Builder, p: &EdPoint) -> Result<EdPoint> {
     let xy = b.mul(&p.x, &p.y)?;
     let axx_yy = xx.scale(a).add(&yy);
     let x = b.div(&xy.scale(Fr::from(2u64)), &axx_yy)?;
-    let y = b.div(&yy.sub(&xx.scale(a)), &Expr::constant(Fr::from(2u64)).sub(&axx_yy))?;
+    let y = b.div(
+        &yy.sub(&xx.scale(a)),
+        &Expr::constant(Fr::from(2u64)).sub(&axx_yy),
+    )?;
     Ok(EdPoint { x, y })
 }
 
@@ -68,7 +74,10 @@ pub(crate) fn to_edwards(b: &Builder, p: &MontPoint) -> Result<EdPoint> {
 pub(crate) fn mont_double(b: &Builder, p: &MontPoint) -> Result<MontPoint> {
     let ma = montgomery_a();
     let uu = b.mul(&p.u, &p.u)?;
-    let num = uu.scale(Fr::from(3u64)).add(&p.u.scale(ma + ma)).add_const(Fr::one());
+    let num = uu
+        .scale(Fr::from(3u64))
+        .add(&p.u.scale(ma + ma))
+        .add_const(Fr::one());
     let lambda = b.div(&num, &p.v.scale(Fr::from(2u64)))?;
     mont_finish(b, &lambda, &p.u, &p.u, &p.v)
 }

@@ -21,8 +21,10 @@ use std::sync::OnceLock;
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, Field, One, PrimeField};
 
-use super::builder::{from_bits, Builder, Expr, Result};
-use super::curve::{ed_add, ed_double, mont_double, mont_double_add, to_edwards, to_montgomery, EdPoint, MontPoint};
+use super::builder::{Builder, Expr, Result, from_bits};
+use super::curve::{
+    EdPoint, MontPoint, ed_add, ed_double, mont_double, mont_double_add, to_edwards, to_montgomery,
+};
 use super::poseidon;
 use crate::babyjubjub::Point;
 
@@ -95,7 +97,10 @@ fn lookup(b: &Builder, bits: &[Expr], table: &[Point; 8]) -> Result<EdPoint> {
         ]));
         Ok(low.add(&b.mul(&bits[2], &high)?))
     };
-    Ok(EdPoint { x: coord(table.map(|p| p.x))?, y: coord(table.map(|p| p.y))? })
+    Ok(EdPoint {
+        x: coord(table.map(|p| p.x))?,
+        y: coord(table.map(|p| p.y))?,
+    })
 }
 
 /// `S·B8` from the little-endian bits of `S`.
@@ -134,7 +139,10 @@ pub(crate) fn verify(b: &Builder, w: &SigInputs<'_>) -> Result<()> {
     let mut acc = mont_double(b, &t)?;
     for bit in k_bits.iter().rev() {
         let signed = b.mul(bit, &t.v)?;
-        let q_pt = MontPoint { u: t.u.clone(), v: signed.scale(Fr::from(2u64)).sub(&t.v) };
+        let q_pt = MontPoint {
+            u: t.u.clone(),
+            v: signed.scale(Fr::from(2u64)).sub(&t.v),
+        };
         acc = mont_double_add(b, &acc, &q_pt)?;
     }
     let eight_h_a = to_edwards(b, &acc)?;

@@ -18,8 +18,8 @@ use crate::babyjubjub::Point;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::registry::{MerklePath, Registry};
-use crate::statement::{message, Aggregate, PublicInputs, Query, SignedReading};
-use builder::{from_bits, Builder, Expr};
+use crate::statement::{Aggregate, PublicInputs, Query, SignedReading, message};
+use builder::{Builder, Expr, from_bits};
 use curve::EdPoint;
 
 /// Width of values, timestamps and query bounds.
@@ -69,7 +69,10 @@ fn padding_slot(depth: usize) -> Slot {
         present: false,
         s: l_to_fr(reading.signature.s),
         reading,
-        path: MerklePath { index: 0, siblings: vec![Fr::zero(); depth] },
+        path: MerklePath {
+            index: 0,
+            siblings: vec![Fr::zero(); depth],
+        },
     }
 }
 
@@ -107,19 +110,34 @@ impl SensorCircuit {
         binding: [u8; 32],
     ) -> Result<Self> {
         if readings.len() > shape.slots {
-            return Err(Error::TooManyReadings { given: readings.len(), slots: shape.slots });
+            return Err(Error::TooManyReadings {
+                given: readings.len(),
+                slots: shape.slots,
+            });
         }
         if registry.depth() != shape.depth {
-            return Err(Error::PathLength { slot: 0, got: registry.depth(), want: shape.depth });
+            return Err(Error::PathLength {
+                slot: 0,
+                got: registry.depth(),
+                want: shape.depth,
+            });
         }
         let mut slots: Vec<Slot> = readings
             .iter()
             .map(|r| {
                 let path = match registry.index_of(&r.device) {
                     Some(i) => registry.path(i)?,
-                    None => MerklePath { index: 0, siblings: vec![Fr::zero(); shape.depth] },
+                    None => MerklePath {
+                        index: 0,
+                        siblings: vec![Fr::zero(); shape.depth],
+                    },
                 };
-                Ok(Slot { present: true, reading: *r, s: l_to_fr(r.signature.s), path })
+                Ok(Slot {
+                    present: true,
+                    reading: *r,
+                    s: l_to_fr(r.signature.s),
+                    path,
+                })
             })
             .collect::<Result<_>>()?;
         slots.resize(shape.slots, padding_slot(shape.depth));
@@ -147,11 +165,17 @@ impl SensorCircuit {
         let cs = ConstraintSystem::<Fr>::new_ref();
         self.clone()
             .generate_constraints(cs.clone())
-            .map_err(|source| Error::Synthesis { stage: "prove", source })?;
+            .map_err(|source| Error::Synthesis {
+                stage: "prove",
+                source,
+            })?;
         match cs.which_is_unsatisfied() {
             Ok(None) => Ok(()),
             Ok(Some(name)) => Err(Error::Unsatisfied(name)),
-            Err(source) => Err(Error::Synthesis { stage: "prove", source }),
+            Err(source) => Err(Error::Synthesis {
+                stage: "prove",
+                source,
+            }),
         }
     }
 
@@ -161,14 +185,24 @@ impl SensorCircuit {
         cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
         Self::blank(shape)
             .generate_constraints(cs.clone())
-            .map_err(|source| Error::Synthesis { stage: "setup", source })?;
+            .map_err(|source| Error::Synthesis {
+                stage: "setup",
+                source,
+            })?;
         Ok(cs.num_constraints())
     }
 
     fn validate(&self) -> std::result::Result<(), SynthesisError> {
         let ok = self.slots.len() == self.shape.slots
-            && self.slots.iter().all(|s| s.path.siblings.len() == self.shape.depth);
-        if ok { Ok(()) } else { Err(SynthesisError::Unsatisfiable) }
+            && self
+                .slots
+                .iter()
+                .all(|s| s.path.siblings.len() == self.shape.depth);
+        if ok {
+            Ok(())
+        } else {
+            Err(SynthesisError::Unsatisfiable)
+        }
     }
 }
 
@@ -185,7 +219,10 @@ fn word(b: &Builder, v: u32) -> std::result::Result<Expr, SynthesisError> {
 }
 
 fn point(b: &Builder, p: &Point) -> std::result::Result<EdPoint, SynthesisError> {
-    Ok(EdPoint { x: b.witness(p.x)?, y: b.witness(p.y)? })
+    Ok(EdPoint {
+        x: b.witness(p.x)?,
+        y: b.witness(p.y)?,
+    })
 }
 
 impl ConstraintSynthesizer<Fr> for SensorCircuit {
@@ -229,12 +266,24 @@ impl ConstraintSynthesizer<Fr> for SensorCircuit {
             let r8 = point(&b, &r.signature.r8)?;
             eddsa::verify(
                 &b,
-                &eddsa::SigInputs { a: &a, r8: &r8, s: slot.s, msg: &msg, enabled: &present },
+                &eddsa::SigInputs {
+                    a: &a,
+                    r8: &r8,
+                    s: slot.s,
+                    msg: &msg,
+                    enabled: &present,
+                },
             )?;
             merkle::membership(&b, &a, &slot.path, &root, &present)?;
 
-            let in_range = b.mul(&greater_or_equal(&b, &value, &v_lo)?, &greater_or_equal(&b, &v_hi, &value)?)?;
-            let in_window = b.mul(&greater_or_equal(&b, &timestamp, &t_lo)?, &greater_or_equal(&b, &t_hi, &timestamp)?)?;
+            let in_range = b.mul(
+                &greater_or_equal(&b, &value, &v_lo)?,
+                &greater_or_equal(&b, &v_hi, &value)?,
+            )?;
+            let in_window = b.mul(
+                &greater_or_equal(&b, &timestamp, &t_lo)?,
+                &greater_or_equal(&b, &t_hi, &timestamp)?,
+            )?;
             let accepted = b.mul(&b.mul(&present, &in_range)?, &in_window)?;
             count = count.add(&accepted);
             sum = sum.add(&b.mul(&accepted, &value)?);
@@ -252,9 +301,10 @@ impl ConstraintSynthesizer<Fr> for SensorCircuit {
             let pick_max = is_accepted && !max_taken && r.value == self.claimed.max;
             min_taken |= pick_min;
             max_taken |= pick_max;
-            for (pick, bound, total) in
-                [(pick_min, &min, &mut sel_min_total), (pick_max, &max, &mut sel_max_total)]
-            {
+            for (pick, bound, total) in [
+                (pick_min, &min, &mut sel_min_total),
+                (pick_max, &max, &mut sel_max_total),
+            ] {
                 let sel = b.boolean(pick)?;
                 b.enforce(&sel, &one.sub(&accepted), &zero)?;
                 b.enforce(&sel, &value.sub(bound), &zero)?;
@@ -293,7 +343,15 @@ mod tests {
         let query = Query::new(reg.root(), (100, 200), (10, 50)).expect("query");
         let readings = [devices[0].sign(20, 150), devices[1].sign(60, 150)];
         let c = SensorCircuit::new(shape, &reg, query, &readings, [7; 32]).expect("witness");
-        assert_eq!(c.claimed, Aggregate { count: 1, sum: 20, min: 20, max: 20 });
+        assert_eq!(
+            c.claimed,
+            Aggregate {
+                count: 1,
+                sum: 20,
+                min: 20,
+                max: 20
+            }
+        );
         c.check().expect("honest witness satisfies");
 
         let mut bad = c.clone();
@@ -301,7 +359,15 @@ mod tests {
         assert!(bad.check().is_err(), "changed value breaks the signature");
 
         let mut counted = c.clone();
-        counted.claimed = Aggregate { count: 2, sum: 80, min: 20, max: 60 };
-        assert!(counted.check().is_err(), "out-of-range reading cannot be counted");
+        counted.claimed = Aggregate {
+            count: 2,
+            sum: 80,
+            min: 20,
+            max: 60,
+        };
+        assert!(
+            counted.check().is_err(),
+            "out-of-range reading cannot be counted"
+        );
     }
 }

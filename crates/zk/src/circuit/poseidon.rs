@@ -26,7 +26,11 @@ pub(crate) fn hash(b: &Builder, inputs: &[&Expr]) -> Result<Expr> {
         let full = r < ROUNDS_F / 2 || r >= ROUNDS_F / 2 + p.rounds_p;
         for (i, s) in state.iter_mut().enumerate() {
             let with_c = s.add_const(consts[i]);
-            *s = if full || i == 0 { pow5(b, &with_c)? } else { with_c };
+            *s = if full || i == 0 {
+                pow5(b, &with_c)?
+            } else {
+                with_c
+            };
         }
         state = p
             .mds

@@ -91,8 +91,13 @@ pub(crate) fn generate(t: usize, rounds_f: usize, rounds_p: usize) -> (Vec<Fr>, 
         .map(|_| grain.next_field_rejecting(N_BITS))
         .collect();
     loop {
-        let xy: Vec<Fr> = (0..2 * t).map(|_| grain.next_field_reduced(N_BITS)).collect();
-        let distinct = xy.iter().enumerate().all(|(i, a)| xy[..i].iter().all(|b| a != b));
+        let xy: Vec<Fr> = (0..2 * t)
+            .map(|_| grain.next_field_reduced(N_BITS))
+            .collect();
+        let distinct = xy
+            .iter()
+            .enumerate()
+            .all(|(i, a)| xy[..i].iter().all(|b| a != b));
         if !distinct {
             continue;
         }

@@ -14,7 +14,9 @@ pub const MAX_INPUTS: usize = 16;
 pub const ROUNDS_F: usize = 8;
 
 /// Partial rounds for widths t = 2..=17, as in circomlib's `poseidon.circom`.
-const ROUNDS_P: [usize; 16] = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68];
+const ROUNDS_P: [usize; 16] = [
+    56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 68,
+];
 
 /// The constants of one Poseidon width.
 #[derive(Debug)]
@@ -36,12 +38,20 @@ pub struct PoseidonParams {
 /// crate uses a fixed arity).
 pub fn params(n_inputs: usize) -> &'static PoseidonParams {
     static CACHE: [OnceLock<PoseidonParams>; MAX_INPUTS] = [const { OnceLock::new() }; MAX_INPUTS];
-    assert!((1..=MAX_INPUTS).contains(&n_inputs), "poseidon arity {n_inputs} unsupported");
+    assert!(
+        (1..=MAX_INPUTS).contains(&n_inputs),
+        "poseidon arity {n_inputs} unsupported"
+    );
     CACHE[n_inputs - 1].get_or_init(|| {
         let t = n_inputs + 1;
         let rounds_p = ROUNDS_P[t - 2];
         let (constants, mds) = grain::generate(t, ROUNDS_F, rounds_p);
-        PoseidonParams { t, rounds_p, constants, mds }
+        PoseidonParams {
+            t,
+            rounds_p,
+            constants,
+            mds,
+        }
     })
 }
 
@@ -86,7 +96,11 @@ mod tests {
     use ark_ff::{BigInteger, PrimeField};
 
     fn hex(x: Fr) -> String {
-        x.into_bigint().to_bytes_be().iter().map(|b| format!("{b:02x}")).collect()
+        x.into_bigint()
+            .to_bytes_be()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// circomlibjs `test/poseidon.js` ("poseidonperm_x5_254_3" and "_5" reference vectors).

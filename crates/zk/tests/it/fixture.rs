@@ -1,41 +1,48 @@
+use verity_zk::Shape;
 use verity_zk::device::Device;
 use verity_zk::registry::Registry;
 use verity_zk::statement::{Query, SignedReading};
-use verity_zk::Shape;
 
-pub const DEPTH: usize = 10;
+pub(crate) const DEPTH: usize = 10;
 
-pub struct World {
-    pub registry: Registry,
-    pub devices: Vec<Device>,
-    pub query: Query,
+pub(crate) struct World {
+    pub(crate) registry: Registry,
+    pub(crate) devices: Vec<Device>,
+    pub(crate) query: Query,
 }
 
 /// Eight registered devices; window [1000, 2000], range [10, 100].
-pub fn world() -> World {
+pub(crate) fn world() -> World {
     let mut registry = Registry::new(DEPTH).expect("depth");
     let devices: Vec<Device> = (0..8).map(Device::from_seed).collect();
     for d in &devices {
         registry.register(d.public_key()).expect("register");
     }
     let query = Query::new(registry.root(), (1000, 2000), (10, 100)).expect("query");
-    World { registry, devices, query }
+    World {
+        registry,
+        devices,
+        query,
+    }
 }
 
 /// `n` readings: mostly accepted, one out of range, one out of window.
-pub fn readings(w: &World, n: usize) -> Vec<SignedReading> {
+pub(crate) fn readings(w: &World, n: usize) -> Vec<SignedReading> {
     (0..n)
         .map(|i| {
             let d = &w.devices[i % w.devices.len()];
             match i {
-                1 => d.sign(500, 1500),  // out of range: excluded
-                2 => d.sign(50, 2500),   // out of window: excluded
+                1 => d.sign(500, 1500), // out of range: excluded
+                2 => d.sign(50, 2500),  // out of window: excluded
                 _ => d.sign(10 + (i as u32 * 7) % 90, 1000 + i as u32),
             }
         })
         .collect()
 }
 
-pub fn shape(slots: usize) -> Shape {
-    Shape { slots, depth: DEPTH }
+pub(crate) fn shape(slots: usize) -> Shape {
+    Shape {
+        slots,
+        depth: DEPTH,
+    }
 }
