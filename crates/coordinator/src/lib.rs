@@ -1,10 +1,15 @@
 #![doc = include_str!("../README.md")]
 
 pub mod api;
+pub mod assigner;
 pub mod clock;
 pub mod config;
+pub mod follow;
 pub mod heartbeat;
+pub mod indexer;
 pub mod liveness;
+pub mod metrics;
+pub mod registry_view;
 pub mod reputation;
 pub mod store;
 

@@ -40,12 +40,20 @@ impl Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/0001_initial.sql"),
-    postgres: None,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../../migrations/0001_initial.sql"),
+        postgres: None,
+    },
+    Migration {
+        version: 2,
+        name: "earnings_and_plans",
+        sql: include_str!("../../migrations/0002_earnings_and_plans.sql"),
+        postgres: None,
+    },
+];
 
 fn checksum(sql: &str) -> String {
     keccak256(sql.as_bytes()).to_string()

@@ -31,7 +31,7 @@ pub use migrate::{MIGRATIONS, Migration};
 pub use records::{
     Applied, AssignmentRecord, AssignmentStatus, BlockRef, Change, HeartbeatRecord, JournalEvent,
     LogChanges, NodeRecord, OutcomeKind, OutcomeRecord, Page, ReassignReason, ReassignmentRecord,
-    TaskMode, TaskRecord, TaskStatus,
+    SeatPlan, TaskMode, TaskRecord, TaskStatus,
 };
 pub use sql::{Backend, SqlStore};
 
@@ -218,4 +218,38 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     fn heartbeat(&self, operator: Address) -> BoxFuture<'_, Result<Option<HeartbeatRecord>>>;
     /// Every operator's latest heartbeat (for the liveness view).
     fn heartbeats(&self) -> BoxFuture<'_, Result<Vec<HeartbeatRecord>>>;
+
+    /// Tasks in `status`, ordered by id.
+    fn tasks_with_status(
+        &self,
+        status: TaskStatus,
+        page: Page<U256>,
+    ) -> BoxFuture<'_, Result<Vec<TaskRecord>>>;
+
+    /// Every seat not yet delivered (status `active` or `declined`) of a task in `assigned`
+    /// status, by task and slot (what failover watches).
+    fn open_seats(&self) -> BoxFuture<'_, Result<Vec<AssignmentRecord>>>;
+
+    /// Records the assigner's plan for a task (replacing any earlier plan for it).
+    fn record_plan<'a>(&'a self, task: U256, seats: &'a [SeatPlan]) -> BoxFuture<'a, Result<()>>;
+
+    /// The assigner's plan for a task, by slot (empty if none).
+    fn plan(&self, task: U256) -> BoxFuture<'_, Result<Vec<SeatPlan>>>;
+
+    /// Records why the assigner asks the chain to give seat `slot` of `task` to `to`.
+    fn record_failover_intent(
+        &self,
+        task: U256,
+        slot: u32,
+        to: Address,
+        reason: ReassignReason,
+    ) -> BoxFuture<'_, Result<()>>;
+
+    /// The reason recorded by [`Store::record_failover_intent`], if any.
+    fn failover_intent(
+        &self,
+        task: U256,
+        slot: u32,
+        to: Address,
+    ) -> BoxFuture<'_, Result<Option<ReassignReason>>>;
 }

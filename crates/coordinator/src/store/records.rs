@@ -33,6 +33,9 @@ pub struct NodeRecord {
     pub times_slashed: u64,
     /// Still registered (false after deregistration).
     pub registered: bool,
+    /// Total the market credited it as payouts (its share of finalized bounties), token wei.
+    #[serde(default)]
+    pub earnings: U256,
 }
 
 /// How a task's result is verified.
@@ -314,4 +317,16 @@ pub struct Page<K> {
     pub after: Option<K>,
     /// Maximum rows (the store caps it at [`crate::store::MAX_PAGE`]).
     pub limit: u32,
+}
+
+/// The assigner's plan for one seat: the primary it asked the chain to seat, and the backup
+/// that takes over if the primary fails (off-chain, never journaled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatPlan {
+    /// Seat number, 0-based.
+    pub slot: u32,
+    /// The primary.
+    pub operator: Address,
+    /// Its backup.
+    pub backup: Option<Address>,
 }

@@ -125,7 +125,7 @@ impl<'r> Cols<'r> {
 macro_rules! node_cols {
     () => {
         "operator, signer, hardware_hash, metadata_cid, region, \
-    capabilities, stake, locked, jailed_until, tasks_completed, tasks_failed, times_slashed, registered"
+    capabilities, stake, locked, jailed_until, tasks_completed, tasks_failed, times_slashed, registered, earnings"
     };
 }
 pub(super) use node_cols;
@@ -147,20 +147,22 @@ pub(super) fn node_from(row: &AnyRow) -> Result<NodeRecord> {
         tasks_failed: c.u64("tasks_failed")?,
         times_slashed: c.u64("times_slashed")?,
         registered: c.i64("registered")? != 0,
+        earnings: c.parse("earnings")?,
     })
 }
 
 async fn upsert_node(conn: &mut AnyConnection, n: &NodeRecord) -> Result<()> {
     sqlx::query(
         "INSERT INTO nodes (operator, signer, hardware_hash, metadata_cid, region, capabilities, \
-         stake, locked, jailed_until, tasks_completed, tasks_failed, times_slashed, registered) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         stake, locked, jailed_until, tasks_completed, tasks_failed, times_slashed, registered, earnings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          ON CONFLICT (operator) DO UPDATE SET signer = excluded.signer, \
          hardware_hash = excluded.hardware_hash, metadata_cid = excluded.metadata_cid, \
          region = excluded.region, capabilities = excluded.capabilities, stake = excluded.stake, \
          locked = excluded.locked, jailed_until = excluded.jailed_until, \
          tasks_completed = excluded.tasks_completed, tasks_failed = excluded.tasks_failed, \
-         times_slashed = excluded.times_slashed, registered = excluded.registered",
+         times_slashed = excluded.times_slashed, registered = excluded.registered, \
+         earnings = excluded.earnings",
     )
     .bind(addr(n.operator))
     .bind(addr(n.signer))
@@ -175,6 +177,7 @@ async fn upsert_node(conn: &mut AnyConnection, n: &NodeRecord) -> Result<()> {
     .bind(int("tasks_failed", n.tasks_failed)?)
     .bind(int("times_slashed", n.times_slashed)?)
     .bind(i64::from(n.registered))
+    .bind(n.earnings.to_string())
     .execute(conn)
     .await
     .map_err(db("upsert node"))?;

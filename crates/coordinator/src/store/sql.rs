@@ -14,8 +14,8 @@ use sqlx::{
 
 use super::{
     Applied, AssignmentRecord, BlockRef, BoxFuture, Change, HeartbeatRecord, JournalEvent,
-    LogChanges, MAX_PAGE, NodeRecord, OutcomeRecord, Page, ReassignmentRecord, Result, Store,
-    StoreError, TaskRecord, migrate,
+    LogChanges, MAX_PAGE, NodeRecord, OutcomeRecord, Page, ReassignReason, ReassignmentRecord,
+    Result, SeatPlan, Store, StoreError, TaskRecord, TaskStatus, migrate,
     rows::{self, Cols, addr, db, hash, int, task_key},
 };
 
@@ -128,6 +128,11 @@ impl SqlStore {
         drop(conn);
         tracing::info!(target: "coordinator::store", backend = ?backend, url = %redact(url), "store open");
         Ok(store)
+    }
+
+    /// The read pool (for the read-only views in `views`).
+    pub(super) fn reader(&self) -> &AnyPool {
+        &self.reader
     }
 
     /// Which database this is.
@@ -641,6 +646,145 @@ impl Store for SqlStore {
                 .iter()
                 .map(rows::heartbeat_from)
                 .collect()
+        })
+    }
+
+    fn tasks_with_status(
+        &self,
+        status: TaskStatus,
+        page: Page<U256>,
+    ) -> BoxFuture<'_, Result<Vec<TaskRecord>>> {
+        Box::pin(async move {
+            let sql = concat!(
+                "SELECT ",
+                rows::task_cols!(),
+                " FROM tasks WHERE status = $1 AND id > $2 ORDER BY id LIMIT $3"
+            );
+            sqlx::query(sql)
+                .bind(status.as_str())
+                .bind(page.after.map(task_key).unwrap_or_default())
+                .bind(page_limit(page.limit))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db("list tasks by status"))?
+                .iter()
+                .map(rows::task_from)
+                .collect()
+        })
+    }
+
+    fn open_seats(&self) -> BoxFuture<'_, Result<Vec<AssignmentRecord>>> {
+        Box::pin(async move {
+            sqlx::query(
+                "SELECT a.task_id, a.slot, a.operator, a.backup, a.status, a.assigned_at \
+                 FROM assignments a JOIN tasks t ON t.id = a.task_id \
+                 WHERE a.status IN ('active', 'declined') AND t.status = 'assigned' ORDER BY a.task_id, a.slot",
+            )
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db("list open seats"))?
+            .iter()
+            .map(rows::assignment_from)
+            .collect()
+        })
+    }
+
+    fn record_plan<'a>(&'a self, task: U256, seats: &'a [SeatPlan]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let mut tx = self.writer.begin().await.map_err(db("begin"))?;
+            sqlx::query("DELETE FROM assignment_plans WHERE task_id = $1")
+                .bind(task_key(task))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("drop plan"))?;
+            for seat in seats {
+                sqlx::query(
+                    "INSERT INTO assignment_plans (task_id, slot, operator, backup) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(task_key(task))
+                .bind(i64::from(seat.slot))
+                .bind(addr(seat.operator))
+                .bind(seat.backup.map(addr))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("record plan"))?;
+            }
+            tx.commit().await.map_err(db("commit plan"))?;
+            Ok(())
+        })
+    }
+
+    fn plan(&self, task: U256) -> BoxFuture<'_, Result<Vec<SeatPlan>>> {
+        Box::pin(async move {
+            sqlx::query(
+                "SELECT slot, operator, backup FROM assignment_plans WHERE task_id = $1 \
+                 ORDER BY slot",
+            )
+            .bind(task_key(task))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db("read plan"))?
+            .iter()
+            .map(|r| {
+                let c = Cols::new(r, "assignment_plans", task_key(task));
+                Ok(SeatPlan {
+                    slot: c.u32("slot")?,
+                    operator: c.parse("operator")?,
+                    backup: c.opt_parse("backup")?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn record_failover_intent(
+        &self,
+        task: U256,
+        slot: u32,
+        to: Address,
+        reason: ReassignReason,
+    ) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO failover_intents (task_id, slot, to_operator, reason) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, slot, to_operator) \
+                 DO UPDATE SET reason = excluded.reason",
+            )
+            .bind(task_key(task))
+            .bind(i64::from(slot))
+            .bind(addr(to))
+            .bind(reason.as_str())
+            .execute(&self.writer)
+            .await
+            .map_err(db("record failover intent"))?;
+            Ok(())
+        })
+    }
+
+    fn failover_intent(
+        &self,
+        task: U256,
+        slot: u32,
+        to: Address,
+    ) -> BoxFuture<'_, Result<Option<ReassignReason>>> {
+        Box::pin(async move {
+            sqlx::query(
+                "SELECT reason FROM failover_intents WHERE task_id = $1 AND slot = $2 \
+                 AND to_operator = $3",
+            )
+            .bind(task_key(task))
+            .bind(i64::from(slot))
+            .bind(addr(to))
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db("read failover intent"))?
+            .as_ref()
+            .map(|r| {
+                Cols::new(r, "failover_intents", task_key(task))
+                    .named("reason", ReassignReason::parse)
+            })
+            .transpose()
         })
     }
 }

@@ -125,6 +125,7 @@ pub(crate) fn node(n: u8, signer: Address) -> NodeRecord {
         tasks_failed: 0,
         times_slashed: 0,
         registered: true,
+        earnings: U256::ZERO,
     }
 }
 

@@ -1,0 +1,658 @@
+//! The assigner: picks operators for open tasks and puts the assignment on chain, and fails a
+//! seat over to its backup when the holder goes quiet, declines, or does not act in time.
+//!
+//! Restart safety: only tasks the store (the chain, as indexed) says are `Open` are assigned,
+//! and a task already assigned by the time the transaction lands reverts with `WrongStatus`,
+//! which is treated as "someone got there first", not as a failure. The plan (primaries and
+//! backups) is written to the store before the transaction, so the indexer can attach each
+//! seat's backup when the assignment is confirmed. Reassignments are recorded by the indexer
+//! from the `Reassigned` event (the source of truth); the assigner only records why it asked.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::primitives::{Address, U256};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use verity_scheduler::{AllocError, AllocationId, Constraint, TaskNeeds};
+use verity_settlement::Settlement;
+
+use crate::{
+    clock::Clock,
+    liveness::Liveness,
+    metrics::CoordinatorMetrics,
+    registry_view::{RegistryView, ViewError, operator_address},
+    store::{
+        AssignmentRecord, AssignmentStatus, MAX_PAGE, Page, ReassignReason, SeatPlan, Store,
+        StoreError, TaskRecord, TaskStatus,
+    },
+};
+
+/// How the assigner works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssignerConfig {
+    /// Whether to assign at all (a coordinator may only index and serve the API).
+    pub enabled: bool,
+    /// Milliseconds between passes over open tasks and seats.
+    pub interval_ms: u64,
+    /// Pick a backup for every seat (dropped for a task when the network is too small).
+    pub backups: bool,
+    /// Skip tasks whose assignment deadline is less than this many seconds away (the
+    /// transaction would land too late).
+    pub assign_margin_secs: u64,
+    /// Most tasks assigned per pass.
+    pub max_per_pass: u32,
+    /// Failover rules.
+    pub failover: FailoverPolicy,
+}
+
+impl Default for AssignerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            interval_ms: 1_000,
+            backups: true,
+            assign_margin_secs: 5,
+            max_per_pass: 64,
+            failover: FailoverPolicy::default(),
+        }
+    }
+}
+
+/// When a seat is handed to its backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailoverPolicy {
+    /// Whether to fail over at all.
+    pub enabled: bool,
+    /// A seat is only moved if at least this many seconds remain before its commit (or
+    /// submit) deadline, so the backup has time to do the work.
+    pub min_time_left_secs: u64,
+    /// A holder that has not delivered this many seconds after getting the seat is replaced
+    /// (0: never for this reason; only missed heartbeats and declines count).
+    pub act_within_secs: u64,
+}
+
+impl Default for FailoverPolicy {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            min_time_left_secs: 30,
+            act_within_secs: 0,
+        }
+    }
+}
+
+/// One seat and what failover looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatFacts {
+    /// The seat.
+    pub seat: AssignmentRecord,
+    /// Last second the seat's work can land (commit or submit deadline), chain time.
+    pub deadline: u64,
+    /// The holder's liveness.
+    pub holder: Liveness,
+    /// The backup's liveness (if there is a backup).
+    pub backup: Option<Liveness>,
+}
+
+/// A decision to move a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failover {
+    /// The task.
+    pub task_id: U256,
+    /// The seat.
+    pub slot: u32,
+    /// The holder being replaced.
+    pub from: Address,
+    /// Its backup.
+    pub to: Address,
+    /// Why.
+    pub reason: ReassignReason,
+}
+
+/// Label of a reason in `failovers_total{reason}`.
+pub fn reason_label(r: ReassignReason) -> &'static str {
+    match r {
+        ReassignReason::MissedHeartbeats => "heartbeat_missed",
+        ReassignReason::Declined => "declined",
+        ReassignReason::MissedDeadline => "deadline",
+        ReassignReason::Slashed => "slashed",
+    }
+}
+
+/// Whether (and why) a seat goes to its backup at `now` (chain time), by `policy`. Pure.
+///
+/// A seat moves when its holder declined, is down (missed more heartbeats than allowed), or
+/// has not delivered within `act_within_secs`; and only if it has a live backup other than the
+/// holder and at least `min_time_left_secs` remain before the deadline. A delivered seat never
+/// moves.
+pub fn decide_failover(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Option<Failover> {
+    if !policy.enabled {
+        return None;
+    }
+    let s = &f.seat;
+    let reason = match s.status {
+        AssignmentStatus::Declined => ReassignReason::Declined,
+        AssignmentStatus::Active if matches!(f.holder, Liveness::Down { .. }) => {
+            ReassignReason::MissedHeartbeats
+        }
+        AssignmentStatus::Active
+            if policy.act_within_secs > 0
+                && now > s.assigned_at.saturating_add(policy.act_within_secs) =>
+        {
+            ReassignReason::MissedDeadline
+        }
+        _ => return None,
+    };
+    let to = s.backup.filter(|b| *b != s.operator)?;
+    if !f.backup.is_some_and(Liveness::is_available) {
+        return None;
+    }
+    if f.deadline < now.saturating_add(policy.min_time_left_secs) {
+        return None;
+    }
+    Some(Failover {
+        task_id: s.task_id,
+        slot: s.slot,
+        from: s.operator,
+        to,
+        reason,
+    })
+}
+
+/// The scheduler's request for a task: the policy's defaults, the task's replication, and at
+/// least the task's collateral of free stake (so locking it cannot fail).
+pub fn needs_for(task: &TaskRecord, defaults: TaskNeeds, backups: bool) -> TaskNeeds {
+    let collateral = task
+        .request
+        .get("collateral")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|c| c.parse::<u128>().ok())
+        .unwrap_or(0);
+    TaskNeeds {
+        replication: task.replication.max(1),
+        min_stake: defaults.min_stake.max(collateral),
+        backups,
+        ..defaults
+    }
+}
+
+fn request_u64(task: &TaskRecord, key: &str) -> u64 {
+    task.request
+        .get(key)
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// Why a pass failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignerError {
+    /// The store failed.
+    #[error("[V-CA-001] store: {0}")]
+    Store(#[from] StoreError),
+    /// The registry view failed.
+    #[error("[V-CA-002] registry view: {0}")]
+    View(#[from] ViewError),
+    /// The chain failed.
+    #[error("[V-CA-003] chain: {0}")]
+    Chain(#[from] verity_settlement::Error),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Tasks assigned on chain.
+    pub assigned: Vec<U256>,
+    /// Tasks found already assigned (by us before a restart, or by another coordinator).
+    pub already_assigned: Vec<U256>,
+    /// Tasks no set of nodes satisfies now.
+    pub infeasible: Vec<U256>,
+    /// Seats moved to their backup.
+    pub failovers: Vec<Failover>,
+    /// Failovers decided but not sent (the market has no `reassign`).
+    pub failovers_pending: Vec<Failover>,
+}
+
+/// Assigns open tasks and fails seats over.
+#[derive(Debug)]
+pub struct Assigner {
+    store: Arc<dyn Store>,
+    settlement: Settlement,
+    from: Address,
+    view: RegistryView,
+    clock: Arc<dyn Clock>,
+    metrics: CoordinatorMetrics,
+    cfg: AssignerConfig,
+    /// Allocations held for tasks we assigned, released when the task leaves `assigned`.
+    held: HashMap<U256, AllocationId>,
+    /// Failovers already sent (never sent twice).
+    sent: HashSet<(U256, u32, Address)>,
+}
+
+impl Assigner {
+    /// An assigner sending from `from` (an allowed coordinator account in the market).
+    pub fn new(
+        store: Arc<dyn Store>,
+        settlement: Settlement,
+        from: Address,
+        view: RegistryView,
+        clock: Arc<dyn Clock>,
+        cfg: AssignerConfig,
+    ) -> Self {
+        Self {
+            store,
+            settlement,
+            from,
+            view,
+            clock,
+            metrics: CoordinatorMetrics::default(),
+            cfg,
+            held: HashMap::new(),
+            sent: HashSet::new(),
+        }
+    }
+
+    /// Reports to `metrics` (queue depth, allocation latency, assignments, failovers).
+    pub fn with_metrics(mut self, metrics: CoordinatorMetrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// One pass: refresh the view, release finished allocations, assign open tasks, fail over
+    /// seats.
+    pub async fn pass(&mut self) -> Result<PassReport, AssignerError> {
+        let mut report = PassReport::default();
+        self.view
+            .refresh(self.store.as_ref(), self.clock.now())
+            .await?;
+        self.release_finished().await?;
+        let chain_now = self.settlement.chain_time().await?;
+        self.assign_open(chain_now, &mut report).await?;
+        self.fail_over(chain_now, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn release_finished(&mut self) -> Result<(), AssignerError> {
+        let mut done = Vec::new();
+        for (id, alloc) in &self.held {
+            let status = self.store.task(*id).await?.map(|t| t.status);
+            if !matches!(
+                status,
+                Some(
+                    TaskStatus::Open
+                        | TaskStatus::Assigned
+                        | TaskStatus::Submitted
+                        | TaskStatus::Challenged
+                )
+            ) {
+                done.push((*id, *alloc));
+            }
+        }
+        for (id, alloc) in done {
+            self.held.remove(&id);
+            if let Err(e) = self.view.scheduler().release(alloc) {
+                tracing::warn!(target: "coordinator::assigner", task = %id, error = %e, "release failed");
+            }
+        }
+        Ok(())
+    }
+
+    async fn assign_open(
+        &mut self,
+        chain_now: u64,
+        report: &mut PassReport,
+    ) -> Result<(), AssignerError> {
+        let open = self
+            .store
+            .tasks_with_status(
+                TaskStatus::Open,
+                Page {
+                    after: None,
+                    limit: MAX_PAGE,
+                },
+            )
+            .await?;
+        self.metrics
+            .queue_depth
+            .set(i64::try_from(open.len()).unwrap_or(i64::MAX));
+        let defaults = self.view.scheduler().policy().task_defaults();
+        let mut budget = self.cfg.max_per_pass;
+        for task in open {
+            if budget == 0 {
+                break;
+            }
+            if self.held.contains_key(&task.id) {
+                // Assigned by us; the indexer has not seen it yet.
+                continue;
+            }
+            let deadline = request_u64(&task, "assignDeadline");
+            if deadline < chain_now.saturating_add(self.cfg.assign_margin_secs) {
+                continue;
+            }
+            let Some((alloc, seats)) = self.allocate(&task, defaults.clone()) else {
+                report.infeasible.push(task.id);
+                continue;
+            };
+            budget -= 1;
+            self.store.record_plan(task.id, &seats).await?;
+            let ops: Vec<Address> = seats.iter().map(|s| s.operator).collect();
+            match self
+                .settlement
+                .before(deadline)
+                .assign(self.from, task.id, &ops)
+                .await
+            {
+                Ok(receipt) => {
+                    tracing::info!(
+                        target: "coordinator::assigner",
+                        task = %task.id, operators = ?ops, tx = %receipt.transaction_hash,
+                        "assigned"
+                    );
+                    self.metrics.assignments_total.inc();
+                    self.held.insert(task.id, alloc);
+                    report.assigned.push(task.id);
+                }
+                Err(e) => {
+                    let _ = self.view.scheduler().release(alloc);
+                    match e.revert_name().as_deref() {
+                        Some("WrongStatus") => {
+                            tracing::info!(target: "coordinator::assigner", task = %task.id, "already assigned");
+                            report.already_assigned.push(task.id);
+                        }
+                        _ => {
+                            tracing::warn!(target: "coordinator::assigner", task = %task.id, error = %e, "assign failed; will retry");
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Allocates (with backups if configured and possible), timing the scheduler.
+    fn allocate(
+        &mut self,
+        task: &TaskRecord,
+        defaults: TaskNeeds,
+    ) -> Option<(AllocationId, Vec<SeatPlan>)> {
+        let mut needs = needs_for(task, defaults, self.cfg.backups);
+        let started = Instant::now();
+        let mut result = self.view.scheduler().allocate(&needs);
+        if let Err(AllocError::NoFeasibleSet {
+            constraint: Constraint::Backups,
+            ..
+        }) = result
+        {
+            needs.backups = false;
+            result = self.view.scheduler().allocate(&needs);
+        }
+        self.metrics
+            .allocation_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
+            Ok(a) => {
+                let seats = a
+                    .assignments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| SeatPlan {
+                        slot: i as u32,
+                        operator: operator_address(s.primary),
+                        backup: s.backup.map(operator_address),
+                    })
+                    .collect();
+                Some((a.id, seats))
+            }
+            Err(e) => {
+                tracing::debug!(target: "coordinator::assigner", task = %task.id, error = %e, "no feasible set");
+                None
+            }
+        }
+    }
+
+    async fn fail_over(
+        &mut self,
+        chain_now: u64,
+        report: &mut PassReport,
+    ) -> Result<(), AssignerError> {
+        if !self.cfg.failover.enabled {
+            return Ok(());
+        }
+        let seats = self.store.open_seats().await?;
+        let now = self.clock.now();
+        let mut tasks: HashMap<U256, Option<TaskRecord>> = HashMap::new();
+        for seat in seats {
+            if !tasks.contains_key(&seat.task_id) {
+                tasks.insert(seat.task_id, self.store.task(seat.task_id).await?);
+            }
+            let Some(Some(task)) = tasks.get(&seat.task_id) else {
+                continue;
+            };
+            let deadline = request_u64(task, "commitDeadline");
+            let holder = self
+                .view
+                .liveness_of(self.store.as_ref(), seat.operator, now)
+                .await?;
+            let backup = match seat.backup {
+                Some(b) => Some(self.view.liveness_of(self.store.as_ref(), b, now).await?),
+                None => None,
+            };
+            let facts = SeatFacts {
+                seat,
+                deadline,
+                holder,
+                backup,
+            };
+            let Some(f) = decide_failover(&facts, chain_now, &self.cfg.failover) else {
+                continue;
+            };
+            if !self.sent.insert((f.task_id, f.slot, f.to)) {
+                continue;
+            }
+            self.store
+                .record_failover_intent(f.task_id, f.slot, f.to, f.reason)
+                .await?;
+            tracing::warn!(
+                target: "coordinator::assigner",
+                task = %f.task_id, slot = f.slot, from = %f.from, to = %f.to, reason = f.reason.as_str(),
+                "failover decided; the market in use has no reassign call, so the seat stays"
+            );
+            report.failovers_pending.push(f);
+        }
+        Ok(())
+    }
+
+    /// Runs passes every `interval_ms` until cancelled. Errors are logged and the next pass
+    /// tries again (each pass starts from the store and the chain).
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let interval = Duration::from_millis(self.cfg.interval_ms.max(10));
+        tracing::info!(target: "coordinator::assigner", from = %self.from, "assigner started");
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                r = self.pass() => match r {
+                    Ok(r) if !r.assigned.is_empty() || !r.failovers.is_empty() => {
+                        tracing::debug!(target: "coordinator::assigner", assigned = r.assigned.len(), failovers = r.failovers.len(), "pass");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(target: "coordinator::assigner", error = %e, "pass failed"),
+                },
+            }
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+        tracing::info!(target: "coordinator::assigner", "assigner stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seat(status: AssignmentStatus, backup: Option<u8>) -> AssignmentRecord {
+        AssignmentRecord {
+            task_id: U256::from(7),
+            slot: 1,
+            operator: Address::repeat_byte(1),
+            backup: backup.map(Address::repeat_byte),
+            status,
+            assigned_at: 1_000,
+        }
+    }
+
+    fn facts(status: AssignmentStatus, holder: Liveness, backup: Option<Liveness>) -> SeatFacts {
+        SeatFacts {
+            seat: seat(status, backup.map(|_| 2)),
+            deadline: 2_000,
+            holder,
+            backup,
+        }
+    }
+
+    const P: FailoverPolicy = FailoverPolicy {
+        enabled: true,
+        min_time_left_secs: 30,
+        act_within_secs: 0,
+    };
+    const DOWN: Liveness = Liveness::Down { missed: 4 };
+
+    #[test]
+    fn a_down_holder_goes_to_its_live_backup_with_the_reason() {
+        let f = decide_failover(
+            &facts(AssignmentStatus::Active, DOWN, Some(Liveness::Live)),
+            1_500,
+            &P,
+        )
+        .unwrap();
+        assert_eq!(
+            f,
+            Failover {
+                task_id: U256::from(7),
+                slot: 1,
+                from: Address::repeat_byte(1),
+                to: Address::repeat_byte(2),
+                reason: ReassignReason::MissedHeartbeats,
+            }
+        );
+        assert_eq!(reason_label(f.reason), "heartbeat_missed");
+    }
+
+    #[test]
+    fn a_declined_seat_moves_even_with_a_live_holder() {
+        let f = decide_failover(
+            &facts(
+                AssignmentStatus::Declined,
+                Liveness::Live,
+                Some(Liveness::Late { missed: 1 }),
+            ),
+            1_500,
+            &P,
+        )
+        .unwrap();
+        assert_eq!(f.reason, ReassignReason::Declined);
+    }
+
+    #[test]
+    fn nothing_moves_without_a_reason_a_live_backup_or_time_left() {
+        let live = facts(
+            AssignmentStatus::Active,
+            Liveness::Live,
+            Some(Liveness::Live),
+        );
+        assert_eq!(decide_failover(&live, 1_500, &P), None, "healthy holder");
+        let late = facts(
+            AssignmentStatus::Active,
+            Liveness::Late { missed: 3 },
+            Some(Liveness::Live),
+        );
+        assert_eq!(decide_failover(&late, 1_500, &P), None, "late is not down");
+        let no_backup = facts(AssignmentStatus::Active, DOWN, None);
+        assert_eq!(decide_failover(&no_backup, 1_500, &P), None, "no backup");
+        let backup_down = facts(AssignmentStatus::Active, DOWN, Some(DOWN));
+        assert_eq!(
+            decide_failover(&backup_down, 1_500, &P),
+            None,
+            "backup down"
+        );
+        let f = facts(AssignmentStatus::Active, DOWN, Some(Liveness::Live));
+        assert!(
+            decide_failover(&f, 1_970, &P).is_some(),
+            "30 s left: enough"
+        );
+        assert_eq!(decide_failover(&f, 1_971, &P), None, "29 s left: too late");
+        let delivered = facts(AssignmentStatus::Delivered, DOWN, Some(Liveness::Live));
+        assert_eq!(decide_failover(&delivered, 1_500, &P), None, "delivered");
+        let off = FailoverPolicy {
+            enabled: false,
+            ..P
+        };
+        assert_eq!(decide_failover(&f, 1_500, &off), None, "disabled");
+    }
+
+    #[test]
+    fn a_silent_holder_is_replaced_after_act_within() {
+        let p = FailoverPolicy {
+            act_within_secs: 100,
+            ..P
+        };
+        let f = facts(
+            AssignmentStatus::Active,
+            Liveness::Live,
+            Some(Liveness::Live),
+        );
+        assert_eq!(decide_failover(&f, 1_100, &p), None, "still within");
+        assert_eq!(
+            decide_failover(&f, 1_101, &p).map(|f| f.reason),
+            Some(ReassignReason::MissedDeadline)
+        );
+    }
+
+    #[test]
+    fn needs_take_replication_and_at_least_the_collateral_as_stake() {
+        let task = TaskRecord {
+            id: U256::from(1),
+            client: Address::ZERO,
+            mode: crate::store::TaskMode::Replicated,
+            status: TaskStatus::Open,
+            program_digest: Default::default(),
+            input_digest: Default::default(),
+            replication: 3,
+            bounty: U256::ZERO,
+            request: serde_json::json!({"collateral": "5000"}),
+            result_digest: None,
+            created_at: 0,
+            settled_at: None,
+        };
+        let defaults = TaskNeeds {
+            min_cpu_cores: 2,
+            min_memory_mib: 0,
+            min_gpu_memory_mib: 0,
+            allowed_regions: None,
+            required_capabilities: 0,
+            min_stake: 100,
+            min_reputation_permille: 0,
+            replication: 1,
+            distinct_regions: false,
+            backups: false,
+        };
+        let n = needs_for(&task, defaults.clone(), true);
+        assert_eq!((n.replication, n.min_stake, n.backups), (3, 5_000, true));
+        assert_eq!(n.min_cpu_cores, 2);
+        let n = needs_for(
+            &TaskRecord {
+                request: serde_json::json!({"collateral": "10"}),
+                ..task
+            },
+            defaults,
+            false,
+        );
+        assert_eq!(n.min_stake, 100, "the policy minimum when larger");
+    }
+}

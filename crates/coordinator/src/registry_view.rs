@@ -1,0 +1,354 @@
+//! The registry view: nodes as the chain registered them (stake, region, capabilities, jail)
+//! joined with their latest signed heartbeat (hardware offered, free slots, price, green
+//! claim), their liveness and their reputation, kept in the scheduler's index.
+//!
+//! [`node_view`] is the pure join of one node; [`RegistryView::refresh`] reads the store and
+//! tells the scheduler only what changed (joins, updates, departures), so the index is updated
+//! incrementally and the load the scheduler counts for outstanding allocations survives.
+
+use std::collections::HashMap;
+
+use alloy::primitives::{Address, U256};
+use verity_primitives::heartbeat::SignedHeartbeat;
+use verity_scheduler::{NodeError, NodeView, OperatorId, Policy, PolicyError, Region, Scheduler};
+
+use crate::{
+    liveness::{Liveness, LivenessPolicy, liveness},
+    reputation::{Outcome, ReputationPolicy, score},
+    store::{HeartbeatRecord, NodeRecord, Page, Store, StoreError},
+};
+
+/// Why the view could not be refreshed.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    /// Reading the store failed.
+    #[error("[V-CR-001] store: {0}")]
+    Store(#[from] StoreError),
+    /// The scheduler refused a node.
+    #[error("[V-CR-002] scheduler: {0}")]
+    Node(#[from] NodeError),
+    /// The scheduling policy is invalid.
+    #[error("[V-CR-003] policy: {0}")]
+    Policy(#[from] PolicyError),
+}
+
+/// The scheduler's id of an operator.
+pub fn operator_id(a: Address) -> OperatorId {
+    OperatorId(a.into_array())
+}
+
+/// The operator an id names.
+pub fn operator_address(id: OperatorId) -> Address {
+    Address::from(id.0)
+}
+
+/// Everything known about one node at `now`, joined.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    /// The on-chain record.
+    pub node: &'a NodeRecord,
+    /// Its latest accepted heartbeat, if any.
+    pub heartbeat: Option<&'a HeartbeatRecord>,
+    /// Its liveness.
+    pub liveness: Liveness,
+    /// Its reputation in `[0, 1]`.
+    pub reputation: f64,
+    /// Allocations the scheduler counts against it now (so capacity = free slots + these).
+    pub load: u32,
+    /// Unix seconds.
+    pub now: u64,
+}
+
+/// The scheduler's view of a node, or `None` if it cannot be scheduled at all (never sent a
+/// heartbeat, or the heartbeat's telemetry cannot be read). Chain facts win over claims: the
+/// registered region and capabilities are used, the heartbeat supplies what only the node
+/// knows. Stake is the free stake (stake minus locked collateral), since that is what an
+/// assignment can still lock. Jailed, deregistered and down nodes are present but not live.
+pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
+    let hb = i.heartbeat?;
+    let signed: SignedHeartbeat = match serde_json::from_value(hb.telemetry.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(target: "coordinator::registry", operator = %i.node.operator, error = %e, "unreadable heartbeat telemetry");
+            return None;
+        }
+    };
+    let t = &signed.heartbeat;
+    let region = if i.node.region != 0 {
+        i.node.region
+    } else {
+        t.region
+    };
+    let free = i.node.stake.saturating_sub(i.node.locked);
+    let live = i.node.registered && i.node.jailed_until <= i.now && i.liveness.is_available();
+    Some(NodeView {
+        cpu_cores: t.cpuCores,
+        memory_mib: t.memoryMb,
+        gpu_memory_mib: t.gpuMemoryMb,
+        region: Region(u16::try_from(region).unwrap_or(u16::MAX).min(Region::MAX)),
+        capabilities: i.node.capabilities,
+        stake: saturating_u128(free),
+        reputation_permille: (i.reputation.clamp(0.0, 1.0) * 1000.0).round() as u16,
+        capacity: t.freeSlots.saturating_add(i.load),
+        latency_ms: u32::try_from(
+            hb.received_at
+                .saturating_sub(hb.sent_at)
+                .saturating_mul(1000),
+        )
+        .unwrap_or(u32::MAX),
+        green_energy_pct: t.greenEnergyPct.min(100),
+        price_per_megafuel: saturating_u128(t.pricePerMegafuel),
+        live,
+    })
+}
+
+fn saturating_u128(v: U256) -> u128 {
+    u128::try_from(v).unwrap_or(u128::MAX)
+}
+
+/// The scheduler and the node views it was last given.
+#[derive(Debug)]
+pub struct RegistryView {
+    scheduler: Scheduler,
+    views: HashMap<Address, NodeView>,
+    liveness: LivenessPolicy,
+    reputation: ReputationPolicy,
+}
+
+/// What a refresh changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Refreshed {
+    /// Nodes that joined the index.
+    pub joined: usize,
+    /// Nodes whose view changed.
+    pub updated: usize,
+    /// Nodes that left (no longer schedulable).
+    pub left: usize,
+}
+
+impl RegistryView {
+    /// An empty view scheduling by `policy`.
+    pub fn new(
+        policy: Policy,
+        liveness: LivenessPolicy,
+        reputation: ReputationPolicy,
+    ) -> Result<Self, ViewError> {
+        Ok(Self {
+            scheduler: Scheduler::new(policy)?,
+            views: HashMap::new(),
+            liveness,
+            reputation,
+        })
+    }
+
+    /// The scheduler (to allocate and release).
+    pub fn scheduler(&mut self) -> &mut Scheduler {
+        &mut self.scheduler
+    }
+
+    /// The view last given for `op`.
+    pub fn view(&self, op: Address) -> Option<&NodeView> {
+        self.views.get(&op)
+    }
+
+    /// The liveness of `op` at `now` from its heartbeat in the store.
+    pub async fn liveness_of(
+        &self,
+        store: &dyn Store,
+        op: Address,
+        now: u64,
+    ) -> Result<Liveness, StoreError> {
+        let hb = store.heartbeat(op).await?;
+        Ok(liveness(hb.map(|h| h.received_at), now, self.liveness))
+    }
+
+    /// Reads every node, heartbeat and recent outcome and passes what changed to the scheduler.
+    pub async fn refresh(&mut self, store: &dyn Store, now: u64) -> Result<Refreshed, ViewError> {
+        let heartbeats: HashMap<Address, HeartbeatRecord> = store
+            .heartbeats()
+            .await?
+            .into_iter()
+            .map(|h| (h.operator, h))
+            .collect();
+        // Outcomes older than 16 half-lives weigh under 2^-16: not worth reading.
+        let since = now.saturating_sub(self.reputation.half_life_secs.saturating_mul(16));
+        let mut seen = Vec::new();
+        let mut r = Refreshed::default();
+        let mut after = None;
+        loop {
+            let page = store
+                .nodes(Page {
+                    after,
+                    limit: crate::store::MAX_PAGE,
+                })
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.operator);
+            for node in &page {
+                let outcomes: Vec<Outcome> = store
+                    .outcomes(node.operator, since)
+                    .await?
+                    .iter()
+                    .map(Outcome::from)
+                    .collect();
+                let hb = heartbeats.get(&node.operator);
+                let id = operator_id(node.operator);
+                let load = self.scheduler.node(id).map_or(0, |s| s.load);
+                let view = node_view(Inputs {
+                    node,
+                    heartbeat: hb,
+                    liveness: liveness(hb.map(|h| h.received_at), now, self.liveness),
+                    reputation: score(&outcomes, now, &self.reputation),
+                    load,
+                    now,
+                });
+                let Some(view) = view else { continue };
+                seen.push(node.operator);
+                match self.views.get(&node.operator) {
+                    Some(old) if *old == view => {}
+                    Some(_) => {
+                        self.scheduler.update(id, view.clone())?;
+                        r.updated += 1;
+                    }
+                    None => {
+                        self.scheduler.join(id, view.clone())?;
+                        r.joined += 1;
+                    }
+                }
+                self.views.insert(node.operator, view);
+            }
+        }
+        let gone: Vec<Address> = self
+            .views
+            .keys()
+            .filter(|a| !seen.contains(a))
+            .copied()
+            .collect();
+        for a in gone {
+            self.views.remove(&a);
+            self.scheduler.leave(operator_id(a))?;
+            r.left += 1;
+        }
+        if r != Refreshed::default() {
+            tracing::debug!(target: "coordinator::registry", joined = r.joined, updated = r.updated, left = r.left, "registry view refreshed");
+        }
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy::{primitives::B256, signers::local::PrivateKeySigner};
+    use verity_primitives::heartbeat::{Heartbeat, domain};
+
+    fn node(stake: u64, locked: u64) -> NodeRecord {
+        NodeRecord {
+            operator: Address::repeat_byte(1),
+            signer: Address::repeat_byte(2),
+            hardware_hash: B256::ZERO,
+            metadata_cid: String::new(),
+            region: 276,
+            capabilities: 0b101,
+            stake: U256::from(stake),
+            locked: U256::from(locked),
+            jailed_until: 0,
+            tasks_completed: 0,
+            tasks_failed: 0,
+            times_slashed: 0,
+            registered: true,
+            earnings: U256::ZERO,
+        }
+    }
+
+    fn heartbeat(free_slots: u32) -> HeartbeatRecord {
+        let key = PrivateKeySigner::random();
+        let hb = Heartbeat {
+            operator: Address::repeat_byte(1),
+            seq: 1,
+            timestamp: 1_000,
+            cpuCores: 8,
+            memoryMb: 16_384,
+            gpuMemoryMb: 0,
+            loadPermille: 0,
+            freeSlots: free_slots,
+            pricePerMegafuel: U256::from(7u64),
+            region: 250,
+            greenEnergyPct: 60,
+            capabilities: 0b1,
+        };
+        let signed = hb.sign(&key, &domain(1, Address::ZERO)).unwrap();
+        HeartbeatRecord {
+            operator: Address::repeat_byte(1),
+            seq: 1,
+            sent_at: 1_000,
+            received_at: 1_001,
+            telemetry: serde_json::to_value(signed).unwrap(),
+        }
+    }
+
+    #[test]
+    fn chain_facts_win_over_claims_and_free_stake_is_what_counts() {
+        let n = node(1_000, 300);
+        let hb = heartbeat(3);
+        let v = node_view(Inputs {
+            node: &n,
+            heartbeat: Some(&hb),
+            liveness: Liveness::Live,
+            reputation: 0.75,
+            load: 2,
+            now: 1_001,
+        })
+        .unwrap();
+        assert_eq!(
+            v.region,
+            Region(276),
+            "registered region, not the claimed 250"
+        );
+        assert_eq!(v.capabilities, 0b101, "registered capabilities");
+        assert_eq!(v.stake, 700);
+        assert_eq!(v.capacity, 5, "free slots plus allocations held");
+        assert_eq!(v.reputation_permille, 750);
+        assert_eq!(v.latency_ms, 1_000);
+        assert_eq!(
+            (v.cpu_cores, v.memory_mib, v.green_energy_pct),
+            (8, 16_384, 60)
+        );
+        assert_eq!(v.price_per_megafuel, 7);
+        assert!(v.live);
+    }
+
+    #[test]
+    fn down_jailed_or_silent_nodes_are_not_live_or_not_there() {
+        let hb = heartbeat(1);
+        let mut n = node(10, 0);
+        let inputs = |n: &NodeRecord, l| {
+            node_view(Inputs {
+                node: n,
+                heartbeat: Some(&hb),
+                liveness: l,
+                reputation: 0.5,
+                load: 0,
+                now: 5_000,
+            })
+        };
+        assert!(!inputs(&n, Liveness::Down { missed: 9 }).unwrap().live);
+        assert!(inputs(&n, Liveness::Late { missed: 1 }).unwrap().live);
+        n.jailed_until = 5_001;
+        assert!(!inputs(&n, Liveness::Live).unwrap().live);
+        n.jailed_until = 0;
+        n.registered = false;
+        assert!(!inputs(&n, Liveness::Live).unwrap().live);
+        assert!(
+            node_view(Inputs {
+                node: &n,
+                heartbeat: None,
+                liveness: Liveness::Unknown,
+                reputation: 0.5,
+                load: 0,
+                now: 0
+            })
+            .is_none()
+        );
+    }
+}
