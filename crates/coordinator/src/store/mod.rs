@@ -22,6 +22,7 @@ mod migrate;
 mod records;
 mod rows;
 mod sql;
+mod views;
 
 use std::{future::Future, pin::Pin};
 
@@ -34,6 +35,7 @@ pub use records::{
     SeatPlan, TaskMode, TaskRecord, TaskStatus,
 };
 pub use sql::{Backend, SqlStore};
+pub use views::{MAX_KEYS, NetworkCounts, NodeQuery, Order, TaskQuery, Views, percentile};
 
 /// A boxed future, so the trait stays object-safe (`Arc<dyn Store>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,5 +1,5 @@
 //! `POST /v1/heartbeats` through the router (no socket), and once over a real loopback
-//! listener.
+//! listener. The read endpoints are in `api_endpoints`.
 
 use std::sync::Arc;
 
@@ -11,14 +11,25 @@ use axum::{
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use verity_coordinator::{
-    api::{self, ApiState},
+    api::{self, ApiMetrics, ApiState},
+    clock::ManualClock,
     config::HeartbeatConfig,
+    heartbeat::HeartbeatIntake,
 };
 
 use crate::{
+    api_world,
     heartbeat::{NOW, setup, signed},
     support::{TestDb, key, operator},
 };
+
+/// The API over the heartbeat fixture's database, with its intake.
+async fn state_with(db: &TestDb, intake: HeartbeatIntake) -> ApiState {
+    let store = db.open().await;
+    let mut state = api_world::state(&store, ManualClock::new(NOW), Arc::new(ApiMetrics::new()));
+    state.intake = Arc::new(intake);
+    state
+}
 
 async fn call(
     app: &Router,
@@ -55,12 +66,7 @@ async fn every_outcome_of_post_heartbeats_has_its_status_and_json_body() {
     let k = key();
     let (store, intake, _clock) = setup(&db, &k).await;
     let max = HeartbeatConfig::default().max_body_bytes;
-    let app = api::app(
-        ApiState {
-            intake: Arc::new(intake),
-        },
-        max,
-    );
+    let app = api::app(state_with(&db, intake).await, max);
     let body = |seq, ts| serde_json::to_vec(&signed(1, seq, ts, &k)).unwrap();
 
     let (s, v) = call(&app, JSON, body(5, NOW)).await;
@@ -157,9 +163,7 @@ async fn a_heartbeat_over_a_real_loopback_socket_is_accepted() {
     let k = key();
     let (store, intake, _clock) = setup(&db, &k).await;
     let app = api::app(
-        ApiState {
-            intake: Arc::new(intake),
-        },
+        state_with(&db, intake).await,
         HeartbeatConfig::default().max_body_bytes,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

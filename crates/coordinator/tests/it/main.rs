@@ -1,6 +1,8 @@
 //! The coordinator's integration tests (one binary).
 
 mod api;
+mod api_endpoints;
+mod api_world;
 mod devnet;
 mod follow;
 mod heartbeat;

@@ -1,0 +1,28 @@
+//! `POST /v1/heartbeats`: what `verity node run` sends.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    http::{HeaderMap, Uri},
+};
+use verity_primitives::heartbeat::SignedHeartbeat;
+
+use super::{
+    ApiState,
+    error::ApiError,
+    input::{Params, strict_json},
+};
+use crate::heartbeat::Accepted;
+
+/// Verifies and stores a signed heartbeat.
+pub(crate) async fn post(
+    State(state): State<ApiState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Accepted>, ApiError> {
+    Params::parse(uri.query(), &[])?;
+    let signed: SignedHeartbeat = strict_json(&headers, body)?;
+    Ok(Json(state.intake.accept(&signed).await?))
+}
