@@ -159,6 +159,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     error AlreadyVoted(uint256 taskId, address member);
     error InvalidProof(uint256 taskId);
     error NothingToWithdraw(address account);
+    error SeatOutOfRange(uint256 taskId, uint256 seat, uint256 seats);
+    error RevealPhaseStarted(uint256 taskId);
+    error EmptyBatch();
+    error BatchLengthMismatch(uint256 taskIds, uint256 tasks, uint256 operators);
+    error BatchTooLarge(uint256 length, uint256 max);
 
     // ---------------------------------------------------------------- events
 
@@ -172,6 +177,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         bool fromBalance
     );
     event TaskAssigned(uint256 indexed taskId, address indexed assigner, address[] operators);
+    event Reassigned(uint256 indexed taskId, uint256 seat, address indexed from, address indexed to);
     event Committed(uint256 indexed taskId, address indexed operator, bytes32 commitment);
     event Revealed(uint256 indexed taskId, address indexed operator, bytes32 resultDigest);
     event Declined(uint256 indexed taskId, address indexed operator);
@@ -202,6 +208,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     uint32 public constant MAX_DISPUTE_WINDOW = 7 days;
     /// @notice Committee draws try at most this many random registry slots per seat.
     uint256 public constant DRAW_TRIES_PER_SEAT = 8;
+    /// @notice Most tasks one `assignBatch` assigns (bounds its gas: 32 tasks of 16 seats each
+    ///         stay well under a 30M block).
+    uint256 public constant MAX_ASSIGN_BATCH = 32;
 
     /// @dev Seat words: 0 = assigned, nothing posted; DECLINED; a committed word (bit 255 clear,
     ///      bit 1 set); a revealed word (bit 255 set).
@@ -333,20 +342,58 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Assigns `operators` (exactly `replication` distinct addresses) and locks each
     ///         one's collateral in the registry.
     function assign(uint256 taskId, Task calldata t, address[] calldata operators) external onlyCoordinator {
-        _expectStatus(taskId, _load(taskId, t), Status.Open);
-        TaskRequest calldata r = t.request;
-        if (block.timestamp > r.assignDeadline) revert AssignDeadlinePassed(taskId, r.assignDeadline);
-        if (operators.length != r.replication) revert WrongOperatorCount(operators.length, r.replication);
-        for (uint256 i = 0; i < operators.length; ++i) {
-            address op = operators[i];
-            if (op == address(0)) revert ZeroAddress();
-            for (uint256 j = 0; j < i; ++j) {
-                if (operators[j] == op) revert DuplicateOperator(op);
-            }
-            registry.lockCollateral(op, r.collateral);
+        _assign(taskId, t, operators);
+    }
+
+    /// @notice `assign` for up to `MAX_ASSIGN_BATCH` tasks in one transaction: task `i` is
+    ///         `taskIds[i]` with `ts[i]`, assigned `operators[i]`, each checked exactly as
+    ///         `assign` checks it. Atomic: one task that cannot be assigned reverts the whole
+    ///         batch with that task's error (which names it), so the coordinator drops it and
+    ///         resends the rest.
+    function assignBatch(uint256[] calldata taskIds, Task[] calldata ts, address[][] calldata operators)
+        external
+        onlyCoordinator
+    {
+        uint256 n = taskIds.length;
+        if (n == 0) revert EmptyBatch();
+        if (ts.length != n || operators.length != n) revert BatchLengthMismatch(n, ts.length, operators.length);
+        if (n > MAX_ASSIGN_BATCH) revert BatchTooLarge(n, MAX_ASSIGN_BATCH);
+        for (uint256 i = 0; i < n; ++i) {
+            _assign(taskIds[i], ts[i], operators[i]);
         }
-        tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
-        emit TaskAssigned(taskId, msg.sender, operators);
+    }
+
+    /// @notice Failover: gives seat `seat` of an assigned task to `replacement` before anything
+    ///         was posted from it (replicated: the seat has not committed, or it declined;
+    ///         optimistic and zk: no result yet), up to the commit deadline. The replacement's
+    ///         collateral is locked; the replaced operator's is released without a slash and the
+    ///         registry counts a failure (it did not do the task; a seat that declined was
+    ///         released and counted when it declined). A declined seat cannot be reassigned once
+    ///         any seat revealed, so a replacement never commits after seeing a revealed digest.
+    ///         Later calls carry the `Task` with `operators[seat] = replacement` (`Reassigned`).
+    function reassign(uint256 taskId, Task calldata t, uint256 seat, address replacement) external onlyCoordinator {
+        _expectStatus(taskId, _load(taskId, t), Status.Assigned);
+        uint256 n = t.operators.length;
+        if (seat >= n) revert SeatOutOfRange(taskId, seat, n);
+        if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
+        if (replacement == address(0)) revert ZeroAddress();
+        (bool seated,) = _findSeat(t, replacement);
+        if (seated) revert DuplicateOperator(replacement);
+        address from = t.operators[seat];
+        uint256 w = t.request.mode == Mode.Replicated ? seats[taskId][seat] : 0;
+        if (w == DECLINED) {
+            for (uint256 j = 0; j < n; ++j) {
+                if (seats[taskId][j] & REVEALED_BIT != 0) revert RevealPhaseStarted(taskId);
+            }
+            delete seats[taskId][seat];
+        } else if (w != 0) {
+            revert AlreadyCommitted(taskId, from);
+        }
+        uint256 collateral = t.request.collateral;
+        registry.lockCollateral(replacement, collateral);
+        if (w != DECLINED) registry.releaseCollateral(from, collateral, false);
+        tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement));
+        emit Reassigned(taskId, seat, from, replacement);
     }
 
     // ---------------------------------------------------------------- operators
@@ -662,6 +709,23 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- internals
 
+    function _assign(uint256 taskId, Task calldata t, address[] calldata operators) private {
+        _expectStatus(taskId, _load(taskId, t), Status.Open);
+        TaskRequest calldata r = t.request;
+        if (block.timestamp > r.assignDeadline) revert AssignDeadlinePassed(taskId, r.assignDeadline);
+        if (operators.length != r.replication) revert WrongOperatorCount(operators.length, r.replication);
+        for (uint256 i = 0; i < operators.length; ++i) {
+            address op = operators[i];
+            if (op == address(0)) revert ZeroAddress();
+            for (uint256 j = 0; j < i; ++j) {
+                if (operators[j] == op) revert DuplicateOperator(op);
+            }
+            registry.lockCollateral(op, r.collateral);
+        }
+        tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
+        emit TaskAssigned(taskId, msg.sender, operators);
+    }
+
     function _validate(TaskRequest calldata r) private view returns (address verifier) {
         if (r.bounty == 0) revert ZeroAmount();
         if (r.collateral == 0) revert ZeroAmount();
@@ -904,6 +968,20 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             let n := mul(ops.length, 0x20)
             mstore(add(m, 0x280), ops.length)
             calldatacopy(add(m, 0x2a0), ops.offset, n)
+            h := keccak256(m, add(0x2a0, n))
+        }
+    }
+
+    /// @dev The hash of `t` with `operators[seat]` replaced by `replacement` (`seat` is in range).
+    function _hashReplacing(Task calldata t, uint256 seat, address replacement) private pure returns (bytes32 h) {
+        address[] calldata ops = t.operators;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            calldatacopy(m, t, 0x280)
+            let n := mul(ops.length, 0x20)
+            mstore(add(m, 0x280), ops.length)
+            calldatacopy(add(m, 0x2a0), ops.offset, n)
+            mstore(add(m, add(0x2a0, mul(seat, 0x20))), replacement)
             h := keccak256(m, add(0x2a0, n))
         }
     }

@@ -217,8 +217,9 @@ impl Settlement {
                 call: "createTask",
                 reason: "no TaskCreated event in receipt".into(),
             })?;
-        let rec = TaskRecord::from_created(&ev.data, receipt.block_number.unwrap_or_default());
-        self.remember(&rec);
+        let block = receipt.block_number.unwrap_or_default();
+        let rec = TaskRecord::from_created(&ev.data, block);
+        self.remember(&rec, block);
         Ok((rec.id, receipt))
     }
 
@@ -263,7 +264,91 @@ impl Settlement {
         if let Some(ev) = receipt.decoded_log::<TaskMarket::TaskAssigned>() {
             let mut rec = rec.clone();
             rec.apply_assigned(&ev.data);
-            self.remember(&rec);
+            self.remember(&rec, receipt.block_number.unwrap_or_default());
+        }
+        Ok(receipt)
+    }
+
+    /// A coordinator assigns several tasks in one transaction (`assignBatch`): task `tasks[i]`
+    /// gets `operators[i]`. Atomic: if one task cannot be assigned, nothing is, and the error
+    /// names that task. The market refuses an empty batch, one longer than
+    /// `MAX_ASSIGN_BATCH`, and lists of different lengths.
+    pub async fn assign_batch(
+        &self,
+        from: Address,
+        tasks: &[TaskId],
+        operators: &[Vec<Address>],
+    ) -> Result<TransactionReceipt> {
+        let mut recs = Vec::with_capacity(tasks.len());
+        for id in tasks {
+            recs.push(self.task_record(*id).await?);
+        }
+        self.assign_batch_with(from, &recs, operators).await
+    }
+
+    /// [`Settlement::assign_batch`] with the tasks' records given.
+    pub async fn assign_batch_with(
+        &self,
+        from: Address,
+        recs: &[TaskRecord],
+        operators: &[Vec<Address>],
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .assignBatch(
+                recs.iter().map(|r| r.id).collect(),
+                recs.iter().map(|r| r.task.clone()).collect(),
+                operators.to_vec(),
+            )
+            .into_transaction_request();
+        let receipt = self.send("assignBatch", from, tx).await?;
+        let block = receipt.block_number.unwrap_or_default();
+        for log in receipt.inner.logs() {
+            let Ok(ev) = log.log_decode::<TaskMarket::TaskAssigned>() else {
+                continue;
+            };
+            let ev = &ev.inner.data;
+            if let Some(rec) = recs.iter().find(|r| r.id == ev.taskId) {
+                let mut rec = rec.clone();
+                rec.apply_assigned(ev);
+                self.remember(&rec, block);
+            }
+        }
+        Ok(receipt)
+    }
+
+    /// A coordinator gives seat `seat` of an assigned task to `replacement` (failover): before
+    /// the seat posted anything (replicated: not committed, or declined; optimistic and zk: no
+    /// result) and up to the commit deadline. The replacement's collateral is locked, the
+    /// replaced operator's released without a slash.
+    pub async fn reassign(
+        &self,
+        from: Address,
+        task: TaskId,
+        seat: u64,
+        replacement: Address,
+    ) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        self.reassign_with(from, &rec, seat, replacement).await
+    }
+
+    /// [`Settlement::reassign`] with the task's record given.
+    pub async fn reassign_with(
+        &self,
+        from: Address,
+        rec: &TaskRecord,
+        seat: u64,
+        replacement: Address,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .market()
+            .reassign(rec.id, rec.task.clone(), U256::from(seat), replacement)
+            .into_transaction_request();
+        let receipt = self.send("reassign", from, tx).await?;
+        if let Some(ev) = receipt.decoded_log::<TaskMarket::Reassigned>() {
+            let mut rec = rec.clone();
+            rec.apply_reassigned(&ev.data);
+            self.remember(&rec, receipt.block_number.unwrap_or_default());
         }
         Ok(receipt)
     }
@@ -374,7 +459,7 @@ impl Settlement {
         if let Some(ev) = receipt.decoded_log::<TaskMarket::ResultSubmitted>() {
             let mut rec = rec.clone();
             rec.apply_submitted(&ev.data);
-            self.remember(&rec);
+            self.remember(&rec, receipt.block_number.unwrap_or_default());
         }
         Ok(receipt)
     }
@@ -682,7 +767,9 @@ impl Settlement {
             .map_or(SeatInfo::none(), |i| seats[i].clone()))
     }
 
-    /// Every seat of `rec`, by seat index, from `Committed`, `Revealed` and `Declined`.
+    /// Every seat of `rec`, by seat index, from `Committed`, `Revealed` and `Declined`. A seat's
+    /// holder's events count from the `Reassigned` event that gave it the seat on (an operator
+    /// replaced on one seat may later hold another, or the same one again).
     async fn seat_events(&self, rec: &TaskRecord) -> Result<Vec<SeatInfo>> {
         let mut seats: Vec<SeatInfo> = rec
             .task
@@ -696,31 +783,51 @@ impl Settlement {
         if seats.is_empty() {
             return Ok(seats);
         }
-        let index = |op: Address| rec.task.operators.iter().position(|o| *o == op);
+        let head = self.block_number().await?;
+        // Where each seat's current holder got it (None: since the assignment).
+        let mut since: Vec<Option<(u64, u64)>> = vec![None; seats.len()];
         for f in self
-            .events::<TaskMarket::Committed>(rec.id, None, rec.created_block)
+            .events_to::<TaskMarket::Reassigned>(rec.id, None, rec.created_block, head)
             .await?
         {
-            if let Some(i) = index(f.event.operator) {
+            if let Some(slot) = usize::try_from(f.event.seat)
+                .ok()
+                .and_then(|i| since.get_mut(i))
+            {
+                *slot = Some(f.pos());
+            }
+        }
+        let index = |op: Address, pos: (u64, u64)| {
+            rec.task
+                .operators
+                .iter()
+                .position(|o| *o == op)
+                .filter(|i| since[*i].is_none_or(|p| pos > p))
+        };
+        for f in self
+            .events_to::<TaskMarket::Committed>(rec.id, None, rec.created_block, head)
+            .await?
+        {
+            if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Committed;
                 seats[i].commitment = f.event.commitment;
                 seats[i].commit_block = f.block;
             }
         }
         for f in self
-            .events::<TaskMarket::Revealed>(rec.id, None, rec.created_block)
+            .events_to::<TaskMarket::Revealed>(rec.id, None, rec.created_block, head)
             .await?
         {
-            if let Some(i) = index(f.event.operator) {
+            if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Revealed;
                 seats[i].digest = f.event.resultDigest;
             }
         }
         for f in self
-            .events::<TaskMarket::Declined>(rec.id, None, rec.created_block)
+            .events_to::<TaskMarket::Declined>(rec.id, None, rec.created_block, head)
             .await?
         {
-            if let Some(i) = index(f.event.operator) {
+            if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Declined;
             }
         }

@@ -2,11 +2,18 @@
 //!
 //! `TaskMarket` keeps one slot per task: its status and a hash of the [`TaskMarket::Task`]
 //! (request, fee and verifier snapshots, assignment, optimistic result). Every call must pass that
-//! `Task`; this module finds it from `TaskCreated`, `TaskAssigned` and `ResultSubmitted`, caches
-//! the parts that never change once set, and finds what replicated calls need besides (the block
-//! of a commitment, the revealed digests).
+//! `Task`; this module finds it from `TaskCreated`, `TaskAssigned`, `Reassigned` and
+//! `ResultSubmitted`, caches it, and finds what replicated calls need besides (the block of a
+//! commitment, the revealed digests).
+//!
+//! The operators can change after assignment: the coordinator may `reassign` a seat up to the
+//! commit deadline. A cached record of an assigned task is therefore brought up to date with the
+//! `Reassigned` events since the block it was last checked at (one `eth_getLogs` over the new
+//! blocks) until the head is past the commit deadline or the optimistic result is posted; after
+//! that the operators can no longer change and the cached record is used as is.
 
 use alloy::{
+    eips::BlockId,
     primitives::{Address, B256, Log as PrimitiveLog},
     providers::Provider,
     rpc::types::{Filter, Log},
@@ -79,6 +86,19 @@ impl TaskRecord {
         self.task.operators = ev.operators.clone();
     }
 
+    /// Applies `Reassigned`: seat `seat` is now held by `to`. Applying the events of a task in
+    /// chain order gives its operators (the last reassignment of a seat wins), so applying an
+    /// event twice within an in-order replay is harmless. A seat out of range is ignored (the
+    /// market never emits one).
+    pub fn apply_reassigned(&mut self, ev: &TaskMarket::Reassigned) {
+        if let Some(slot) = usize::try_from(ev.seat)
+            .ok()
+            .and_then(|i| self.task.operators.get_mut(i))
+        {
+            *slot = ev.to;
+        }
+    }
+
     /// Applies `ResultSubmitted`.
     pub fn apply_submitted(&mut self, ev: &TaskMarket::ResultSubmitted) {
         let window = u64::from(self.task.request.challengeWindow);
@@ -115,68 +135,137 @@ fn empty_task() -> TaskMarket::Task {
     }
 }
 
-/// One decoded event with the block it was emitted in.
+/// One decoded event with the block it was emitted in and its index in that block.
 #[derive(Debug, Clone)]
 pub(crate) struct Found<E> {
     pub(crate) event: E,
     pub(crate) block: u64,
+    pub(crate) index: u64,
+}
+
+impl<E> Found<E> {
+    /// Chain order.
+    pub(crate) fn pos(&self) -> (u64, u64) {
+        (self.block, self.index)
+    }
+}
+
+/// A cached record and how far its `Reassigned` events have been applied.
+#[derive(Debug, Clone)]
+pub(crate) struct Cached {
+    rec: TaskRecord,
+    /// The first block whose `Reassigned` events may not be applied yet.
+    scan_from: u64,
+    /// The operators can no longer change (past the commit deadline, or result posted).
+    settled_ops: bool,
+}
+
+/// The latest block: (number, timestamp).
+async fn head(s: &Settlement) -> Result<(u64, u64)> {
+    let b = s
+        .provider
+        .get_block(BlockId::latest())
+        .await
+        .map_err(|e| Error::from_rpc("eth_getBlockByNumber", Address::ZERO, 1, e))?
+        .ok_or_else(|| Error::Decode {
+            call: "eth_getBlockByNumber",
+            reason: "no latest block".into(),
+        })?;
+    Ok((b.header.number, b.header.timestamp))
 }
 
 impl Settlement {
-    /// The `Task` the market holds the hash of for `id`, rebuilt from its events (cached once a
-    /// part can no longer change). An id no event names gives [`TaskRecord::unknown`].
+    /// The `Task` the market holds the hash of for `id`, rebuilt from its events (cached, and
+    /// brought up to date with `Reassigned` while the operators can still change). An id no
+    /// event names gives [`TaskRecord::unknown`].
     pub async fn task_record(&self, id: TaskId) -> Result<TaskRecord> {
         let cached = self.cached(id);
-        let mut rec = match cached {
-            Some(r) => r,
+        if let Some(c) = &cached
+            && c.settled_ops
+        {
+            return Ok(c.rec.clone());
+        }
+        let (head_block, head_time) = head(self).await?;
+        let (mut rec, mut scan_from) = match cached {
+            Some(c) => (c.rec, c.scan_from),
             None => match self
-                .events::<TaskMarket::TaskCreated>(id, None, self.deployment.deployed_block)
+                .events_to::<TaskMarket::TaskCreated>(
+                    id,
+                    None,
+                    self.deployment.deployed_block,
+                    head_block,
+                )
                 .await?
                 .into_iter()
                 .next()
             {
-                Some(f) => TaskRecord::from_created(&f.event, f.block),
+                Some(f) => (TaskRecord::from_created(&f.event, f.block), f.block),
                 None => return Ok(TaskRecord::unknown(id)),
             },
         };
         if !rec.is_assigned()
             && let Some(f) = self
-                .events::<TaskMarket::TaskAssigned>(id, None, rec.created_block)
+                .events_to::<TaskMarket::TaskAssigned>(id, None, rec.created_block, head_block)
                 .await?
                 .into_iter()
                 .next()
         {
             rec.apply_assigned(&f.event);
+            scan_from = f.block;
+        }
+        if rec.is_assigned() && scan_from <= head_block {
+            for f in self
+                .events_to::<TaskMarket::Reassigned>(id, None, scan_from, head_block)
+                .await?
+            {
+                rec.apply_reassigned(&f.event);
+            }
+            scan_from = head_block + 1;
         }
         if rec.is_assigned()
             && !rec.is_submitted()
             && rec.mode() == Some(Mode::Optimistic)
             && let Some(f) = self
-                .events::<TaskMarket::ResultSubmitted>(id, None, rec.created_block)
+                .events_to::<TaskMarket::ResultSubmitted>(id, None, rec.created_block, head_block)
                 .await?
                 .into_iter()
                 .next()
         {
             rec.apply_submitted(&f.event);
         }
-        self.remember(&rec);
+        let settled_ops = rec.is_assigned()
+            && (rec.is_submitted() || head_time > u64::from(rec.task.request.commitDeadline));
+        self.store(Cached {
+            rec: rec.clone(),
+            scan_from,
+            settled_ops,
+        });
         Ok(rec)
     }
 
-    /// Stores a record (creation and assignment receipts feed it, so the common path needs no
-    /// log search at all).
-    pub(crate) fn remember(&self, rec: &TaskRecord) {
+    /// Stores a record a receipt produced (creation, assignment, reassignment, submission), so
+    /// the common path needs no search for it; `Reassigned` events are searched from the
+    /// receipt's block `block` on.
+    pub(crate) fn remember(&self, rec: &TaskRecord, block: u64) {
         if rec.created_block == 0 && rec.task.client == Address::ZERO {
             return;
         }
-        let mut cache = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&rec.id) {
-            cache.clear();
-        }
-        cache.insert(rec.id, rec.clone());
+        self.store(Cached {
+            rec: rec.clone(),
+            scan_from: block,
+            settled_ops: rec.is_submitted(),
+        });
     }
 
-    fn cached(&self, id: TaskId) -> Option<TaskRecord> {
+    fn store(&self, c: Cached) {
+        let mut cache = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= CACHE_CAPACITY && !cache.contains_key(&c.rec.id) {
+            cache.clear();
+        }
+        cache.insert(c.rec.id, c);
+    }
+
+    fn cached(&self, id: TaskId) -> Option<Cached> {
         let cache = self.records.lock().unwrap_or_else(|p| p.into_inner());
         cache.get(&id).cloned()
     }
@@ -218,6 +307,17 @@ impl Settlement {
         from_block: u64,
     ) -> Result<Vec<Found<E>>> {
         let head = self.block_number().await?;
+        self.events_to(id, who, from_block, head).await
+    }
+
+    /// [`Settlement::events`] up to block `head`.
+    pub(crate) async fn events_to<E: SolEvent>(
+        &self,
+        id: TaskId,
+        who: Option<Address>,
+        from_block: u64,
+        head: u64,
+    ) -> Result<Vec<Found<E>>> {
         let mut out = Vec::new();
         let mut start = from_block;
         while start <= head {
@@ -256,5 +356,6 @@ fn decode<E: SolEvent>(log: &Log) -> Result<Found<E>> {
     Ok(Found {
         event,
         block: log.block_number.unwrap_or_default(),
+        index: log.log_index.unwrap_or_default(),
     })
 }

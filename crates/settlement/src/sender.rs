@@ -60,7 +60,7 @@ pub struct Settlement {
     nonces: Arc<Mutex<HashMap<Address, u64>>>,
     /// Tasks' records rebuilt from events (see `record.rs`), shared by clones.
     pub(crate) records:
-        Arc<std::sync::Mutex<HashMap<verity_primitives::TaskId, crate::TaskRecord>>>,
+        Arc<std::sync::Mutex<HashMap<verity_primitives::TaskId, crate::record::Cached>>>,
     deadline: Option<u64>,
 }
 

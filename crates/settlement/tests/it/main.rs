@@ -11,4 +11,5 @@ mod client;
 mod deposits;
 mod lifecycle;
 mod model;
+mod reassign;
 mod reverts;

@@ -250,6 +250,24 @@ fn windows_after(
     action: &Action,
     at: u64,
 ) -> Vec<(u64, u64)> {
+    if matches!(action.call, Call::Reassign(..) | Call::AssignBatch(_)) {
+        // What they change is more than new seats (a replaced honest seat owes nothing any
+        // more; a reopened seat delays the reveals): read the obligations off the model after
+        // the call.
+        let mut next = m.clone();
+        let env = Env {
+            ts: at,
+            block: m.block + 1,
+            seed_hash: None,
+        };
+        if next.apply(action.from, &action.call, &env).is_ok() {
+            return obligations(&next, cast)
+                .iter()
+                .map(|o| (o.release, o.deadline))
+                .collect();
+        }
+        return owed.iter().map(|o| (o.release, o.deadline)).collect();
+    }
     let fulfils = owed.iter().position(|o| {
         o.from == action.from && !matches!(o.call, Call::Mine) && same_kind(&o.call, &action.call)
     });
@@ -531,6 +549,13 @@ fn edge_options(m: &Model, cast: &Cast) -> Vec<(Address, Call, u64)> {
                     options.push((op, Call::Reveal(id, d, salt), t.reveal_deadline));
                 }
                 options.push((cast.keeper, Call::Finalize(id), t.reveal_deadline));
+                if let Some((seat, to)) = failover(m, cast, t, m.ts + 1, true) {
+                    options.push((
+                        cast.coordinator,
+                        Call::Reassign(id, seat, to),
+                        t.commit_deadline,
+                    ));
+                }
             }
             (Status::Assigned, mode) => {
                 let op = t.operators[0];
@@ -549,6 +574,13 @@ fn edge_options(m: &Model, cast: &Cast) -> Vec<(Address, Call, u64)> {
                     options.push((op, Call::Decline(id), t.commit_deadline));
                 }
                 options.push((cast.keeper, Call::ClaimTimeout(id), t.commit_deadline));
+                if let Some((seat, to)) = failover(m, cast, t, m.ts + 1, true) {
+                    options.push((
+                        cast.coordinator,
+                        Call::Reassign(id, seat, to),
+                        t.commit_deadline,
+                    ));
+                }
             }
             (Status::Submitted, _) => {
                 options.push((cast.challenger, Call::Challenge(id), t.challenge_closes()));
@@ -617,11 +649,15 @@ fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
         Status::Open => match rng.random_range(0..25) {
             0 => cancel(rng, m, cast, t),
             1..=3 => keeper_on(rng, m, cast, t),
+            4..=7 => assign_batch(rng, m, cast),
             _ => assign(rng, m, cast, t),
         },
         Status::Assigned => {
             if rng.random_bool(0.2) {
                 return keeper_on(rng, m, cast, t);
+            }
+            if rng.random_bool(0.2) {
+                return reassign(rng, m, cast, t);
             }
             // Honest seats are kept on schedule by the guard anyway: the others get more turns.
             let seated: Vec<Address> = t
@@ -661,6 +697,162 @@ fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
         Status::Challenged => keeper_on(rng, m, cast, t),
         _ => None,
     }
+}
+
+/// Whether `ops` keeps the copier and the griefer a strict minority of a replicated task.
+fn honest_majority(cast: &Cast, t: &TaskM, ops: &[Address]) -> bool {
+    t.mode != Mode::Replicated
+        || ops.iter().filter(|o| !cast.is_honest(**o)).count() * 2 < ops.len()
+}
+
+/// A failover the coordinator could send at `ts`: a seat that has not posted anything (the
+/// copier's or the griefer's first, or a declined one) and an operator able to take it that
+/// keeps the honest majority (a misbehaving one first if `bad_first`).
+fn failover(m: &Model, cast: &Cast, t: &TaskM, ts: u64, bad_first: bool) -> Option<(u64, Address)> {
+    let open = |i: &usize| matches!(t.seat(t.operators[*i]), Seat::Assigned | Seat::Declined);
+    let mut seats: Vec<usize> = (0..t.operators.len()).filter(open).collect();
+    seats.sort_by_key(|i| {
+        cast.is_honest(t.operators[*i]) && t.seat(t.operators[*i]) != Seat::Declined
+    });
+    let seat = *seats.first()?;
+    let mut pool: Vec<Address> = cast
+        .operators()
+        .into_iter()
+        .filter(|o| !t.operators.contains(o) && can_seat(m, t, *o, ts))
+        .filter(|o| {
+            let mut ops = t.operators.clone();
+            ops[seat] = *o;
+            honest_majority(cast, t, &ops)
+        })
+        .collect();
+    if bad_first {
+        pool.sort_by_key(|o| cast.is_honest(*o));
+    }
+    Some((seat as u64, *pool.first()?))
+}
+
+/// The coordinator fails a seat of `t` over: mostly a silent or declined seat, sometimes an
+/// honest one that has not acted yet, sometimes a call that must fail.
+fn reassign(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let ts = pick_ts(rng, m, &[t.commit_deadline]);
+    let n = t.operators.len();
+    let open: Vec<usize> = (0..n)
+        .filter(|i| matches!(t.seat(t.operators[*i]), Seat::Assigned | Seat::Declined))
+        .collect();
+    let (mut seat, mut to) = match failover(m, cast, t, ts, rng.random_bool(0.5)) {
+        Some((s, to)) if rng.random_bool(0.6) => (s, to),
+        _ => {
+            let seat = *open.choose(rng)?;
+            let mut ops = t.operators.clone();
+            let pool: Vec<Address> = cast
+                .operators()
+                .into_iter()
+                .filter(|o| !t.operators.contains(o))
+                .filter(|o| {
+                    ops[seat] = *o;
+                    honest_majority(cast, t, &ops)
+                })
+                .collect();
+            (seat as u64, *pool.choose(rng)?)
+        }
+    };
+    let mut from = cast.coordinator;
+    let mut why = "reassign";
+    if rng.random_bool(0.15) {
+        why = "reassign (invalid)";
+        match rng.random_range(0..6) {
+            0 => from = *[cast.keeper, cast.clients[0], cast.honest[0]].choose(rng)?,
+            1 => seat = n as u64 + rng.random_range(0..3),
+            2 => to = Address::ZERO,
+            3 => to = *t.operators.choose(rng)?,
+            4 => to = cast.challenger,
+            _ => {
+                let posted: Vec<usize> = (0..n)
+                    .filter(|i| matches!(t.seat(t.operators[*i]), Seat::Committed | Seat::Revealed))
+                    .collect();
+                seat = *posted.choose(rng)? as u64;
+            }
+        }
+    }
+    // Whatever succeeds must keep the honest majority.
+    let mut ops = t.operators.clone();
+    if let Some(slot) = ops.get_mut(seat as usize) {
+        *slot = to;
+    }
+    if !honest_majority(cast, t, &ops) {
+        let env = Env {
+            ts,
+            block: m.block + 1,
+            seed_hash: None,
+        };
+        if m.clone()
+            .apply(from, &Call::Reassign(t.id, seat, to), &env)
+            .is_ok()
+        {
+            return None;
+        }
+    }
+    Some(Action::new(from, Call::Reassign(t.id, seat, to), ts, why))
+}
+
+/// The coordinator assigns several open tasks in one call (each as [`assign`] would), sometimes
+/// with an entry that fails the whole batch: a task twice, a settled task, or nothing at all.
+fn assign_batch(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let mut open: Vec<&TaskM> = m
+        .live_tasks()
+        .filter(|t| t.status == Status::Open)
+        .collect();
+    open.shuffle(rng);
+    let deadlines: Vec<u64> = open.iter().map(|t| t.assign_deadline).collect();
+    let ts = pick_ts(rng, m, &deadlines);
+    let env = Env {
+        ts,
+        block: m.block + 1,
+        seed_hash: None,
+    };
+    // Each entry is chosen on the state the earlier entries leave (free stake).
+    let mut sim = m.clone();
+    let mut batch = Vec::new();
+    for t in open.iter().take(4) {
+        let Some(Action {
+            call: Call::Assign(id, ops),
+            ..
+        }) = assign(rng, &sim, cast, t)
+        else {
+            continue;
+        };
+        if !honest_majority(cast, t, &ops) {
+            continue;
+        }
+        let call = Call::Assign(id, ops.clone());
+        if sim.apply(cast.coordinator, &call, &env).is_err() && rng.random_bool(0.8) {
+            continue;
+        }
+        batch.push((id, ops));
+    }
+    let mut why = "assign batch";
+    if rng.random_bool(0.1) {
+        why = "assign batch (invalid)";
+        match rng.random_range(0..3) {
+            0 => batch.clear(),
+            1 => {
+                let first = batch.first()?.clone();
+                batch.push(first);
+            }
+            _ => {
+                let settled = pick_task(rng, m, |t| t.status != Status::Open)?;
+                batch.push((settled.id, vec![cast.honest[0]]));
+            }
+        }
+    } else if batch.is_empty() {
+        return None;
+    }
+    Some(Action::new(
+        cast.coordinator,
+        Call::AssignBatch(batch),
+        ts,
+        why,
+    ))
 }
 
 fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {

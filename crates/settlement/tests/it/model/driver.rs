@@ -15,6 +15,12 @@ pub async fn send(s: &Settlement, from: Address, call: &Call) -> Result<Effect, 
         }
         Call::Cancel(i) => s.cancel(from, id(i)).await?,
         Call::Assign(i, ops) => s.assign(from, id(i), ops).await?,
+        Call::AssignBatch(batch) => {
+            let ids: Vec<U256> = batch.iter().map(|(i, _)| id(i)).collect();
+            let ops: Vec<Vec<Address>> = batch.iter().map(|(_, o)| o.clone()).collect();
+            s.assign_batch(from, &ids, &ops).await?
+        }
+        Call::Reassign(i, seat, to) => s.reassign(from, id(i), *seat, *to).await?,
         Call::Commit(i, c) => s.commit(from, id(i), *c).await?,
         Call::Reveal(i, d, salt) => s.reveal(from, id(i), *d, *salt).await?,
         Call::Decline(i) => s.decline(from, id(i)).await?,

@@ -1,6 +1,7 @@
 //! Stateful property test against a reference model.
 //!
-//! Random sequences of actions by two clients, the coordinator, five honest operators, a copier,
+//! Random sequences of actions by two clients, the coordinator (assigning one task at a time or
+//! a batch, and failing seats over with `reassign`), five honest operators, a copier,
 //! a griefer, a challenger, committee members and a keeper run against a fresh deployment, with
 //! the timestamp of every block chosen by the test (often a deadline's edge: D-1, D, D+1). Before
 //! each call the reference model ([`reference`]) predicts its outcome (success and effects, or the
@@ -17,6 +18,8 @@
 //! - requestUnstake never succeeds for more than stake - locked, and locked stake always equals
 //!   the collateral of the operator's open seats;
 //! - a copied commitment earns nothing;
+//! - a reassignment never slashes or charges the replaced operator: its stake and balance stay,
+//!   exactly its collateral is released (none if it had declined), and it no longer holds a seat;
 //! - at the end, past every deadline, the keeper settles every task with permissionless calls,
 //!   everyone withdraws, and the market and the registry hold exactly 0 tokens while every
 //!   wallet holds exactly what the model says.
@@ -373,6 +376,23 @@ impl Runner {
                         .join(", ")
                 )
             }
+            Call::AssignBatch(batch) => format!(
+                "AssignBatch({})",
+                batch
+                    .iter()
+                    .map(|(id, ops)| format!(
+                        "{id}: [{}]",
+                        ops.iter()
+                            .map(|o| self.cast.name(*o))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Call::Reassign(id, seat, to) => {
+                format!("Reassign({id}, seat {seat}, {})", self.cast.name(*to))
+            }
             Call::SubmitProof(id, d, p) => format!("SubmitProof({id}, {d}, {} bytes)", p.len()),
             other => format!("{other:?}"),
         };
@@ -496,7 +516,9 @@ impl Runner {
         if let Some(id) = id.filter(|i| *i > 0) {
             self.checker.task(&s, m, id).await;
             match &a.call {
-                Call::Assign(..) | Call::CreateTask(_) => self.checker.task_full(&s, m, id).await,
+                Call::Assign(..) | Call::Reassign(..) | Call::CreateTask(_) => {
+                    self.checker.task_full(&s, m, id).await
+                }
                 Call::Commit(..) | Call::Reveal(..) | Call::Decline(_) => {
                     self.checker.seat(&s, m, id, a.from).await
                 }
@@ -505,6 +527,13 @@ impl Runner {
                 | Call::Vote(..)
                 | Call::ResolveDispute(_) => self.checker.dispute(&s, m, id).await,
                 _ => {}
+            }
+        }
+        if let Call::AssignBatch(batch) = &a.call {
+            for (id, _) in batch {
+                if m.task(*id).is_ok() {
+                    self.checker.task_full(&s, m, *id).await;
+                }
             }
         }
         // Money, every step. The untouched operators' stakes are unchanged and were compared
@@ -555,6 +584,30 @@ impl Runner {
                     "task {id} credited the copier"
                 );
             }
+        }
+        if let (Call::Reassign(id, seat, to), true) = (&a.call, succeeded) {
+            let old = before.task(*id).expect("task").operators[*seat as usize];
+            let declined =
+                before.task(*id).expect("task").seat(old) == verity_settlement::Seat::Declined;
+            let collateral = m.task(*id).expect("task").collateral;
+            let (was, now) = (&before.account(old), &m.account(old));
+            assert_eq!(
+                (now.op.stake, now.market, now.wallet, now.op.times_slashed),
+                (was.op.stake, was.market, was.wallet, was.op.times_slashed),
+                "task {id}: the replaced operator lost something"
+            );
+            let released = if declined { U256::ZERO } else { collateral };
+            assert_eq!(now.op.locked, was.op.locked - released);
+            assert_eq!(
+                m.account(*to).op.locked,
+                before.account(*to).op.locked + collateral
+            );
+            // The chain agrees: the replaced operator no longer holds a seat.
+            self.checker.seat(&s, m, *id, old).await;
+            assert_eq!(
+                m.task(*id).expect("task").seat(old),
+                verity_settlement::Seat::None
+            );
         }
         for h in &self.cast.honest {
             assert_eq!(

@@ -23,6 +23,10 @@ pub enum Call {
     CreateTask(Box<TaskRequest>),
     Cancel(u64),
     Assign(u64, Vec<Address>),
+    /// `assignBatch`: each (task, operators) in order, all or nothing.
+    AssignBatch(Vec<(u64, Vec<Address>)>),
+    /// `reassign(task, seat, replacement)`.
+    Reassign(u64, u64, Address),
     Commit(u64, B256),
     Reveal(u64, B256, B256),
     Decline(u64),
@@ -57,6 +61,7 @@ impl Call {
         match self {
             Call::Cancel(id)
             | Call::Assign(id, _)
+            | Call::Reassign(id, _, _)
             | Call::Commit(id, _)
             | Call::Reveal(id, _, _)
             | Call::Decline(id)
@@ -229,6 +234,7 @@ pub const MAX_REGISTRY_DURATION: u64 = 30 * 86_400;
 pub const MAX_TASK_DURATION: u64 = 30 * 86_400;
 pub const MAX_CHALLENGE_WINDOW: u64 = 7 * 86_400;
 pub const DRAW_TRIES_PER_SEAT: usize = 8;
+pub const MAX_ASSIGN_BATCH: usize = 32;
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -376,6 +382,30 @@ impl Model {
                 Ok(Effect::None)
             }
             Call::Assign(id, ops) => self.assign(from, *id, ops, ts).map(|()| Effect::None),
+            Call::AssignBatch(batch) => {
+                if !self.coordinators.contains(&from) {
+                    return Err("NotCoordinator");
+                }
+                if batch.is_empty() {
+                    return Err("EmptyBatch");
+                }
+                if batch.len() > MAX_ASSIGN_BATCH {
+                    return Err("BatchTooLarge");
+                }
+                // Each entry carries the Task as it was before the batch: a task already
+                // assigned earlier in the same batch no longer matches its stored hash.
+                let mut seen = BTreeSet::new();
+                for (id, ops) in batch {
+                    if !seen.insert(*id) && self.task(*id).is_ok() {
+                        return Err("TaskMismatch");
+                    }
+                    self.assign(from, *id, ops, ts)?;
+                }
+                Ok(Effect::None)
+            }
+            Call::Reassign(id, seat, to) => self
+                .reassign(from, *id, *seat, *to, ts)
+                .map(|()| Effect::None),
             Call::Commit(id, c) => {
                 let t = self.task(*id)?;
                 expect_mode(t, Mode::Replicated)?;
@@ -967,25 +997,7 @@ impl Model {
             if ops[..i].contains(op) {
                 return Err("DuplicateOperator");
             }
-            // registry.lockCollateral
-            let o = self
-                .accounts
-                .get(op)
-                .map(|a| a.op.clone())
-                .unwrap_or_default();
-            if !o.registered {
-                return Err("NotRegistered");
-            }
-            self.edge("assign: jailed until", ts, o.jailed_until);
-            if o.jailed_until > ts {
-                return Err("OperatorJailed");
-            }
-            if o.stake < self.min_stake {
-                return Err("BelowMinimumStake");
-            }
-            if collateral > o.stake - o.locked {
-                return Err("InsufficientFreeStake");
-            }
+            self.can_lock(*op, collateral, ts, "assign: jailed until")?;
         }
         for op in ops {
             self.acct(*op).op.locked += collateral;
@@ -1005,6 +1017,100 @@ impl Model {
         t.operators = ops.to_vec();
         t.status = Status::Assigned;
         t.assigner = from;
+        Ok(())
+    }
+
+    /// `registry.lockCollateral`'s checks.
+    fn can_lock(
+        &self,
+        op: Address,
+        collateral: U256,
+        ts: u64,
+        check: &'static str,
+    ) -> Result<(), Revert> {
+        let o = self
+            .accounts
+            .get(&op)
+            .map(|a| a.op.clone())
+            .unwrap_or_default();
+        if !o.registered {
+            return Err("NotRegistered");
+        }
+        self.edge(check, ts, o.jailed_until);
+        if o.jailed_until > ts {
+            return Err("OperatorJailed");
+        }
+        if o.stake < self.min_stake {
+            return Err("BelowMinimumStake");
+        }
+        if collateral > o.stake - o.locked {
+            return Err("InsufficientFreeStake");
+        }
+        Ok(())
+    }
+
+    fn reassign(
+        &mut self,
+        from: Address,
+        id: u64,
+        seat: u64,
+        to: Address,
+        ts: u64,
+    ) -> Result<(), Revert> {
+        if !self.coordinators.contains(&from) {
+            return Err("NotCoordinator");
+        }
+        let t = self.task(id)?;
+        expect_status(t, Status::Assigned)?;
+        let Some(i) = usize::try_from(seat)
+            .ok()
+            .filter(|i| *i < t.operators.len())
+        else {
+            return Err("SeatOutOfRange");
+        };
+        self.edge("reassign: commit deadline", ts, t.commit_deadline);
+        if ts > t.commit_deadline {
+            return Err("CommitDeadlinePassed");
+        }
+        if to.is_zero() {
+            return Err("ZeroAddress");
+        }
+        if t.operators.contains(&to) {
+            return Err("DuplicateOperator");
+        }
+        let old = t.operators[i];
+        let declined = t.seat(old) == Seat::Declined;
+        if declined {
+            if t.reveals > 0 {
+                return Err("RevealPhaseStarted");
+            }
+        } else if t.seat(old) != Seat::Assigned {
+            return Err("AlreadyCommitted");
+        }
+        let collateral = t.collateral;
+        self.can_lock(to, collateral, ts, "reassign: jailed until")?;
+        self.acct(to).op.locked += collateral;
+        if declined {
+            self.event("reassign: declined seat");
+        } else {
+            self.event("reassign: silent seat");
+            self.release(old, collateral, false)?;
+        }
+        let t = self.task_mut(id);
+        t.seats.remove(&old);
+        t.seats.insert(
+            to,
+            SeatM {
+                seat: Seat::Assigned,
+                commit_block: 0,
+                commitment: B256::ZERO,
+                digest: B256::ZERO,
+            },
+        );
+        if declined {
+            t.declined -= 1;
+        }
+        t.operators[i] = to;
         Ok(())
     }
 
