@@ -3,6 +3,7 @@
 mod api;
 mod api_endpoints;
 mod api_world;
+mod dashboard;
 mod devnet;
 mod follow;
 mod heartbeat;
