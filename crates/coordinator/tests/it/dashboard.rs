@@ -210,11 +210,7 @@ async fn the_dashboard_renders_nodes_tasks_and_stats_in_headless_chromium() {
         "{}",
         card("p50 latency")
     );
-    assert!(
-        card("indexed").contains(">4<"),
-        "{}",
-        card("indexed")
-    );
+    assert!(card("indexed").contains(">4<"), "{}", card("indexed"));
 
     // A screenshot for people.
     let dir = std::env::var_os("VERITY_ARTIFACTS")

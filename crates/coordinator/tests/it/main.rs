@@ -2,6 +2,7 @@
 
 mod api;
 mod api_endpoints;
+mod api_openapi;
 mod api_world;
 mod dashboard;
 mod devnet;
