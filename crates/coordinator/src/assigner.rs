@@ -17,7 +17,7 @@ use std::{
 use alloy::primitives::{Address, U256};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
-use verity_scheduler::{AllocError, AllocationId, Constraint, TaskNeeds};
+use verity_scheduler::{AllocError, AllocationId, TaskNeeds};
 use verity_settlement::Settlement;
 
 use crate::{
@@ -214,7 +214,7 @@ pub struct PassReport {
     pub infeasible: Vec<U256>,
     /// Seats moved to their backup.
     pub failovers: Vec<Failover>,
-    /// Failovers decided but not sent (the market has no `reassign`).
+    /// Failovers decided but not sent (a transport failure; retried next pass).
     pub failovers_pending: Vec<Failover>,
 }
 
@@ -334,11 +334,17 @@ impl Assigner {
             if deadline < chain_now.saturating_add(self.cfg.assign_margin_secs) {
                 continue;
             }
+            // The store may lag the chain (or a restart lost what we sent): ask the chain.
+            if self.settlement.status(task.id).await? != verity_settlement::Status::Open {
+                report.already_assigned.push(task.id);
+                continue;
+            }
             let Some((alloc, seats)) = self.allocate(&task, defaults.clone()) else {
                 report.infeasible.push(task.id);
                 continue;
             };
             budget -= 1;
+            let previous = self.store.plan(task.id).await?;
             self.store.record_plan(task.id, &seats).await?;
             let ops: Vec<Address> = seats.iter().map(|s| s.operator).collect();
             match self
@@ -361,6 +367,8 @@ impl Assigner {
                     let _ = self.view.scheduler().release(alloc);
                     match e.revert_name().as_deref() {
                         Some("WrongStatus") => {
+                            // Assigned meanwhile, by an earlier plan: keep that plan.
+                            self.store.record_plan(task.id, &previous).await?;
                             tracing::info!(target: "coordinator::assigner", task = %task.id, "already assigned");
                             report.already_assigned.push(task.id);
                         }
@@ -383,11 +391,9 @@ impl Assigner {
         let mut needs = needs_for(task, defaults, self.cfg.backups);
         let started = Instant::now();
         let mut result = self.view.scheduler().allocate(&needs);
-        if let Err(AllocError::NoFeasibleSet {
-            constraint: Constraint::Backups,
-            ..
-        }) = result
-        {
+        // Too few nodes for a backup per seat (the diagnosis names whichever constraint left
+        // fewer than 2k candidates): assign without backups rather than not at all.
+        if needs.backups && matches!(result, Err(AllocError::NoFeasibleSet { .. })) {
             needs.backups = false;
             result = self.view.scheduler().allocate(&needs);
         }
@@ -427,8 +433,8 @@ impl Assigner {
         let now = self.clock.now();
         let mut tasks: HashMap<U256, Option<TaskRecord>> = HashMap::new();
         for seat in seats {
-            if !tasks.contains_key(&seat.task_id) {
-                tasks.insert(seat.task_id, self.store.task(seat.task_id).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(seat.task_id) {
+                e.insert(self.store.task(seat.task_id).await?);
             }
             let Some(Some(task)) = tasks.get(&seat.task_id) else {
                 continue;
@@ -457,12 +463,33 @@ impl Assigner {
             self.store
                 .record_failover_intent(f.task_id, f.slot, f.to, f.reason)
                 .await?;
-            tracing::warn!(
-                target: "coordinator::assigner",
-                task = %f.task_id, slot = f.slot, from = %f.from, to = %f.to, reason = f.reason.as_str(),
-                "failover decided; the market in use has no reassign call, so the seat stays"
-            );
-            report.failovers_pending.push(f);
+            match self
+                .settlement
+                .before(deadline)
+                .reassign(self.from, f.task_id, u64::from(f.slot), f.to)
+                .await
+            {
+                Ok(receipt) => {
+                    tracing::info!(
+                        target: "coordinator::assigner",
+                        task = %f.task_id, slot = f.slot, from = %f.from, to = %f.to,
+                        reason = f.reason.as_str(), tx = %receipt.transaction_hash,
+                        "seat failed over"
+                    );
+                    self.metrics.failover(reason_label(f.reason));
+                    report.failovers.push(f);
+                }
+                Err(e) if e.revert_name().is_some() => {
+                    // The market refused (the holder acted meanwhile, the deadline passed):
+                    // the seat stays, and this failover is not tried again.
+                    tracing::info!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover refused by the market");
+                }
+                Err(e) => {
+                    tracing::warn!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover not sent; will retry");
+                    self.sent.remove(&(f.task_id, f.slot, f.to));
+                    report.failovers_pending.push(f);
+                }
+            }
         }
         Ok(())
     }

@@ -7,6 +7,7 @@ use alloy::primitives::Address;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    assigner::AssignerConfig,
     liveness::LivenessPolicy,
     reputation::{PolicyError, ReputationPolicy},
 };
@@ -23,6 +24,53 @@ pub struct CoordinatorConfig {
     pub heartbeat: HeartbeatConfig,
     /// Reputation scoring.
     pub reputation: ReputationPolicy,
+    /// Following the chain.
+    pub indexer: IndexerConfig,
+    /// Assigning tasks and failing seats over.
+    pub assigner: AssignerConfig,
+    /// The HTTP API.
+    pub api: ApiConfig,
+}
+
+/// How the indexer follows the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexerConfig {
+    /// Blocks to stay behind the head (reorgs shallower than this never reach the store).
+    pub confirmations: u64,
+    /// Most blocks one `eth_getLogs` spans.
+    pub max_range: u64,
+    /// Recent block hashes kept for reorg detection.
+    pub keep_blocks: u64,
+    /// Milliseconds between polls once caught up.
+    pub poll_ms: u64,
+}
+
+impl Default for IndexerConfig {
+    fn default() -> Self {
+        Self {
+            confirmations: 2,
+            max_range: 1_000,
+            keep_blocks: 256,
+            poll_ms: 500,
+        }
+    }
+}
+
+/// The HTTP listener.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// `host:port` to serve the API, dashboard and `/metrics` on.
+    pub listen: String,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+        }
+    }
 }
 
 /// Database settings.
@@ -49,6 +97,15 @@ pub struct ChainConfig {
     pub chain_id: u64,
     /// The NodeRegistry contract (the domain's verifying contract).
     pub registry: Address,
+    /// JSON-RPC endpoint of the chain.
+    pub rpc_url: String,
+    /// Deployment JSON (as `verity devnet` writes it). Empty: no indexer or assigner, only
+    /// the API over what the database holds. When set, its chain id and registry replace the
+    /// two keys above.
+    pub deployment: String,
+    /// Key file (hex private key) of the account that assigns tasks: an allowed coordinator
+    /// in the market. Empty: index and serve, never assign.
+    pub coordinator_key: String,
 }
 
 impl Default for ChainConfig {
@@ -56,6 +113,9 @@ impl Default for ChainConfig {
         Self {
             chain_id: 31337,
             registry: Address::ZERO,
+            rpc_url: "http://127.0.0.1:8545".into(),
+            deployment: String::new(),
+            coordinator_key: String::new(),
         }
     }
 }
@@ -176,6 +236,18 @@ impl CoordinatorConfig {
             return invalid("heartbeat.max_body_bytes", "must be within 1 KiB..=1 MiB");
         }
         self.reputation.validate()?;
+        if self.indexer.max_range == 0 {
+            return invalid("indexer.max_range", "must be at least 1");
+        }
+        if self.indexer.keep_blocks <= self.indexer.confirmations {
+            return invalid(
+                "indexer.keep_blocks",
+                "must exceed indexer.confirmations (or no reorg could be undone)",
+            );
+        }
+        if self.api.listen.parse::<std::net::SocketAddr>().is_err() {
+            return invalid("api.listen", "is not host:port with a numeric host");
+        }
         Ok(())
     }
 }

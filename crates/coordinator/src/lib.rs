@@ -11,6 +11,7 @@ pub mod liveness;
 pub mod metrics;
 pub mod registry_view;
 pub mod reputation;
+pub mod service;
 pub mod store;
 
 pub use config::CoordinatorConfig;

@@ -49,7 +49,7 @@ pub(crate) struct Net {
     pub(crate) client2: Address,
     pub(crate) operators: Vec<Address>,
     pub(crate) keys: Vec<PrivateKeySigner>,
-    pub(crate) chain: DevchainHandle,
+    pub(crate) _chain: DevchainHandle,
 }
 
 impl Net {
@@ -85,7 +85,7 @@ impl Net {
             client2: a[4],
             operators: a[5..5 + n_ops].to_vec(),
             keys,
-            chain,
+            _chain: chain,
         };
         for who in [net.client, net.client2]
             .into_iter()
@@ -146,7 +146,7 @@ impl Net {
     pub(crate) fn fresh(&self) -> Settlement {
         Settlement::new(
             self.provider.clone(),
-            self.s.deployment().clone(),
+            *self.s.deployment(),
             TxOptions::default(),
         )
     }

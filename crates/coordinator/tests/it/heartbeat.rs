@@ -19,6 +19,7 @@ pub(crate) fn chain() -> ChainConfig {
     ChainConfig {
         chain_id: 31337,
         registry: Address::repeat_byte(0x42),
+        ..ChainConfig::default()
     }
 }
 

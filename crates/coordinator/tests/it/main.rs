@@ -2,11 +2,12 @@
 
 mod api;
 mod api_endpoints;
-mod api_openapi;
 mod api_world;
+mod assigner;
 mod dashboard;
 mod devnet;
 mod follow;
 mod heartbeat;
+mod indexer;
 mod store;
 mod support;

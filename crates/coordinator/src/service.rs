@@ -1,0 +1,300 @@
+//! The coordinator as one service: store, indexer, assigner and HTTP API, started from a
+//! [`CoordinatorConfig`] and stopped by a cancellation token. Each part is a task; when one
+//! stops with a fatal error the others are cancelled and [`run`] returns it.
+
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use alloy::{
+    network::EthereumWallet,
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use verity_scheduler::Policy;
+use verity_settlement::{Deployment, Settlement, TxOptions};
+
+use crate::{
+    CoordinatorConfig,
+    api::{self, ApiMetrics, ApiState, NetworkInfo},
+    assigner::Assigner,
+    clock::{Clock, SystemClock},
+    config::ChainConfig,
+    follow::{FollowConfig, RpcChain},
+    heartbeat::HeartbeatIntake,
+    indexer::{Contracts, Indexer, IndexerError},
+    metrics::CoordinatorMetrics,
+    registry_view::{RegistryView, ViewError},
+    store::{SqlStore, Store, StoreError},
+};
+
+/// Why the service could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The database could not be opened.
+    #[error("[V-CSV-001] store: {0}")]
+    Store(#[from] StoreError),
+    /// A file named in the config could not be read or parsed.
+    #[error("[V-CSV-002] cannot use {what} {path}: {reason}")]
+    File {
+        /// Which file.
+        what: &'static str,
+        /// Path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// The RPC URL is malformed.
+    #[error("[V-CSV-003] invalid chain.rpc_url {0:?}")]
+    RpcUrl(String),
+    /// The API listener could not be bound or failed.
+    #[error("[V-CSV-004] API listener {addr}: {source}")]
+    Listen {
+        /// Address.
+        addr: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The registry view (scheduler) could not be built.
+    #[error("[V-CSV-005] {0}")]
+    View(#[from] ViewError),
+    /// The indexer stopped with a fatal error.
+    #[error("[V-CSV-006] indexer: {0}")]
+    Indexer(#[from] IndexerError),
+}
+
+fn file_err(what: &'static str, path: &str, reason: impl ToString) -> ServiceError {
+    ServiceError::File {
+        what,
+        path: path.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// Reads a deployment JSON.
+pub fn load_deployment(path: &Path) -> Result<Deployment, ServiceError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| file_err("deployment", &p, e))?;
+    serde_json::from_str(&text).map_err(|e| file_err("deployment", &p, e))
+}
+
+/// Reads a hex private key file.
+pub fn load_key(path: &Path) -> Result<PrivateKeySigner, ServiceError> {
+    let p = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| file_err("key", &p, e))?;
+    text.trim()
+        .parse()
+        .map_err(|_| file_err("key", &p, "not a hex secp256k1 private key"))
+}
+
+/// A started coordinator.
+#[derive(Debug)]
+pub struct Running {
+    /// Where the API listens.
+    pub api_addr: SocketAddr,
+    /// The store.
+    pub store: Arc<SqlStore>,
+    /// The metrics.
+    pub metrics: CoordinatorMetrics,
+    cancel: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)>,
+}
+
+impl Running {
+    /// Waits for every part to stop (after `cancel` fires, or after one fails, which cancels
+    /// the rest). Returns the first error.
+    pub async fn wait(self) -> Result<(), ServiceError> {
+        let mut first = None;
+        for (name, task) in self.tasks {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(target: "coordinator::service", part = name, error = %e, "stopped with an error");
+                    self.cancel.cancel();
+                    first.get_or_insert(e);
+                }
+                Err(e) => {
+                    tracing::error!(target: "coordinator::service", part = name, error = %e, "panicked");
+                    self.cancel.cancel();
+                }
+            }
+        }
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Starts every part; returns once the API is listening.
+pub async fn start(
+    mut cfg: CoordinatorConfig,
+    cancel: CancellationToken,
+) -> Result<Running, ServiceError> {
+    let deployment = if cfg.chain.deployment.is_empty() {
+        None
+    } else {
+        let d = load_deployment(Path::new(&cfg.chain.deployment))?;
+        cfg.chain.chain_id = d.chain_id;
+        cfg.chain.registry = d.registry;
+        Some(d)
+    };
+    let store = Arc::new(SqlStore::open(&cfg.database.url).await?);
+    let dyn_store: Arc<dyn Store> = store.clone();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = CoordinatorMetrics::default();
+    // A child token: a failing part stops the others without cancelling the caller's token.
+    let cancel = cancel.child_token();
+    let mut tasks: Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)> = Vec::new();
+
+    if let Some(d) = deployment {
+        start_chain_parts(&cfg, d, &dyn_store, &clock, &metrics, &cancel, &mut tasks).await?;
+    } else {
+        tracing::warn!(target: "coordinator::service", "chain.deployment is empty: no indexer, no assigner");
+    }
+
+    let intake = Arc::new(HeartbeatIntake::new(
+        dyn_store.clone(),
+        clock.clone(),
+        &cfg.chain,
+        cfg.heartbeat,
+    ));
+    let state = ApiState {
+        intake,
+        store: dyn_store.clone(),
+        views: store.clone(),
+        clock: clock.clone(),
+        network: network(&cfg.chain, deployment),
+        liveness: cfg.heartbeat.liveness(),
+        reputation: cfg.reputation,
+        metrics: Arc::new(ApiMetrics::with_coordinator(&metrics)),
+    };
+    let listener = tokio::net::TcpListener::bind(&cfg.api.listen)
+        .await
+        .map_err(|source| ServiceError::Listen {
+            addr: cfg.api.listen.clone(),
+            source,
+        })?;
+    let api_addr = listener
+        .local_addr()
+        .map_err(|source| ServiceError::Listen {
+            addr: cfg.api.listen.clone(),
+            source,
+        })?;
+    let router = api::app(state, cfg.heartbeat.max_body_bytes);
+    let c = cancel.clone();
+    tasks.push((
+        "api",
+        tokio::spawn(async move {
+            api::serve(listener, router, c.cancelled_owned())
+                .await
+                .map_err(|source| ServiceError::Listen {
+                    addr: api_addr.to_string(),
+                    source,
+                })
+        }),
+    ));
+    tracing::info!(target: "coordinator::service", api = %api_addr, "coordinator running");
+    Ok(Running {
+        api_addr,
+        store,
+        metrics,
+        cancel,
+        tasks,
+    })
+}
+
+fn network(chain: &ChainConfig, d: Option<Deployment>) -> NetworkInfo {
+    NetworkInfo {
+        chain_id: chain.chain_id,
+        market: d.map_or(alloy::primitives::Address::ZERO, |d| d.market),
+        registry: chain.registry,
+    }
+}
+
+async fn start_chain_parts(
+    cfg: &CoordinatorConfig,
+    d: Deployment,
+    store: &Arc<dyn Store>,
+    clock: &Arc<dyn Clock>,
+    metrics: &CoordinatorMetrics,
+    cancel: &CancellationToken,
+    tasks: &mut Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)>,
+) -> Result<(), ServiceError> {
+    let url = cfg
+        .chain
+        .rpc_url
+        .parse()
+        .map_err(|_| ServiceError::RpcUrl(cfg.chain.rpc_url.clone()))?;
+    let key = if cfg.chain.coordinator_key.is_empty() || !cfg.assigner.enabled {
+        None
+    } else {
+        Some(load_key(Path::new(&cfg.chain.coordinator_key))?)
+    };
+    let provider = match &key {
+        Some(k) => ProviderBuilder::new()
+            .wallet(EthereumWallet::from(k.clone()))
+            .connect_http(url)
+            .erased(),
+        None => ProviderBuilder::new().connect_http(url).erased(),
+    };
+    let chain = RpcChain::new(provider.clone(), vec![d.market, d.registry]);
+    let indexer = Indexer::new(
+        store.clone(),
+        Arc::new(chain),
+        Contracts {
+            market: d.market,
+            registry: d.registry,
+        },
+        FollowConfig {
+            confirmations: cfg.indexer.confirmations,
+            max_range: cfg.indexer.max_range,
+            start_block: d.deployed_block,
+            keep_blocks: cfg.indexer.keep_blocks,
+        },
+    )
+    .with_metrics(metrics.clone())
+    .with_poll_interval(Duration::from_millis(cfg.indexer.poll_ms));
+    let c = cancel.clone();
+    tasks.push((
+        "indexer",
+        tokio::spawn(async move {
+            let r = indexer.run(c.clone()).await;
+            if r.is_err() {
+                c.cancel();
+            }
+            r.map_err(ServiceError::from)
+        }),
+    ));
+    if let Some(k) = key {
+        let settlement = Settlement::new(provider, d, TxOptions::default());
+        let view = RegistryView::new(Policy::default(), cfg.heartbeat.liveness(), cfg.reputation)?;
+        let assigner = Assigner::new(
+            store.clone(),
+            settlement,
+            k.address(),
+            view,
+            clock.clone(),
+            cfg.assigner.clone(),
+        )
+        .with_metrics(metrics.clone());
+        let c = cancel.clone();
+        tasks.push((
+            "assigner",
+            tokio::spawn(async move {
+                assigner.run(c).await;
+                Ok(())
+            }),
+        ));
+    } else {
+        tracing::info!(target: "coordinator::service", "no coordinator key (or assigner disabled): not assigning");
+    }
+    Ok(())
+}
+
+/// Runs the coordinator until `cancel` fires (or a part fails), then shuts down gracefully:
+/// the API finishes in-flight requests, the indexer and assigner stop between steps.
+pub async fn run(cfg: CoordinatorConfig, cancel: CancellationToken) -> Result<(), ServiceError> {
+    start(cfg, cancel).await?.wait().await
+}
