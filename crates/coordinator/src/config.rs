@@ -216,6 +216,28 @@ impl CoordinatorConfig {
         Ok(cfg)
     }
 
+    /// Applies the `VERITY_COORDINATOR_*` environment layer (between the file and flags):
+    /// `DATABASE_URL`, `RPC_URL`, `DEPLOYMENT`, `KEY` (coordinator key file), `LISTEN`.
+    /// `get` reads a variable (`std::env::var(..).ok()` outside tests).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
+        let var = |name: &str| get(&format!("VERITY_COORDINATOR_{name}"));
+        if let Some(v) = var("DATABASE_URL") {
+            self.database.url = v;
+        }
+        if let Some(v) = var("RPC_URL") {
+            self.chain.rpc_url = v;
+        }
+        if let Some(v) = var("DEPLOYMENT") {
+            self.chain.deployment = v;
+        }
+        if let Some(v) = var("KEY") {
+            self.chain.coordinator_key = v;
+        }
+        if let Some(v) = var("LISTEN") {
+            self.api.listen = v;
+        }
+    }
+
     /// Checks every value is usable.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |field, reason| Err(ConfigError::Invalid { field, reason });
@@ -261,6 +283,25 @@ mod tests {
         let text = include_str!("../../../config/coordinator.example.toml");
         let cfg = CoordinatorConfig::from_toml(text).unwrap();
         assert_eq!(cfg, CoordinatorConfig::default());
+    }
+
+    #[test]
+    fn the_environment_layer_overrides_the_file() {
+        let mut cfg = CoordinatorConfig::from_toml(
+            "[api]\nlisten = \"127.0.0.1:1\"\n[database]\nurl = \"sqlite://a.db\"\n",
+        )
+        .unwrap();
+        cfg.apply_env(|k| match k {
+            "VERITY_COORDINATOR_LISTEN" => Some("127.0.0.1:2".into()),
+            "VERITY_COORDINATOR_KEY" => Some("k.key".into()),
+            _ => None,
+        });
+        assert_eq!(cfg.api.listen, "127.0.0.1:2");
+        assert_eq!(cfg.chain.coordinator_key, "k.key");
+        assert_eq!(
+            cfg.database.url, "sqlite://a.db",
+            "unset variables change nothing"
+        );
     }
 
     #[test]

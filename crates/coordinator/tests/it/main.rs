@@ -2,6 +2,7 @@
 
 mod api;
 mod api_endpoints;
+mod api_openapi;
 mod api_world;
 mod assigner;
 mod dashboard;
@@ -9,5 +10,6 @@ mod devnet;
 mod follow;
 mod heartbeat;
 mod indexer;
+mod service;
 mod store;
 mod support;
