@@ -3,6 +3,7 @@
 mod api;
 mod api_endpoints;
 mod api_openapi;
+mod api_paging;
 mod api_world;
 mod assigner;
 mod dashboard;
