@@ -83,6 +83,12 @@ pub enum Error {
         /// Position of the input.
         index: usize,
     },
+    /// A text field element that is not 64 hex digits of a canonical value.
+    #[error("{what}: expected 0x-prefixed 32-byte hex of a value below the modulus")]
+    BadHex {
+        /// What was parsed.
+        what: &'static str,
+    },
     /// Reading or writing a key artifact.
     #[error("{action} {path}: {source}")]
     Io {

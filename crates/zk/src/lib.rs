@@ -4,11 +4,13 @@ pub mod babyjubjub;
 pub mod circuit;
 pub mod device;
 pub mod eddsa;
+pub mod encoding;
 pub mod error;
 pub mod poseidon;
 pub mod registry;
 pub mod statement;
 
+pub use ark_bn254::Fr;
 pub use circuit::{SensorCircuit, Shape};
 pub use error::{Error, Result};
 pub mod keys;

@@ -1,6 +1,7 @@
 //! Integration tests of verity-zk: proofs, tampering, Solidity drift, properties.
 
 mod fixture;
+mod market;
 mod onchain;
 mod proofs;
 mod properties;

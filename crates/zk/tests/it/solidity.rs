@@ -11,11 +11,18 @@ fn root() -> PathBuf {
 }
 
 /// Committed verifying keys: (slots, file, contract).
-pub(crate) const COMMITTED: &[(usize, &str, &str)] = &[(
-    16,
-    "crates/zk/keys/sensor-n16-d10.vk",
-    "SensorGroth16VerifierN16",
-)];
+pub(crate) const COMMITTED: &[(usize, &str, &str)] = &[
+    (
+        16,
+        "crates/zk/keys/sensor-n16-d10.vk",
+        "SensorGroth16VerifierN16",
+    ),
+    (
+        64,
+        "crates/zk/keys/sensor-n64-d10.vk",
+        "SensorGroth16VerifierN64",
+    ),
+];
 
 #[test]
 fn solidity_verifier_matches_committed_key() {
