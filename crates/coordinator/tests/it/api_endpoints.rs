@@ -410,3 +410,47 @@ async fn an_empty_network_answers_nulls_not_errors() {
     let (_, n) = get(&app, "/v1/nodes").await;
     assert_eq!(n, json!({"items": [], "next": null}));
 }
+
+/// Without a browser: the page is served with its headers, and every URL it polls answers.
+#[tokio::test]
+async fn the_dashboard_page_is_served_and_everything_it_polls_answers() {
+    use axum::{body::Body, http::Request};
+    use tower::ServiceExt;
+
+    let db = TestDb::sqlite();
+    let w = world(&db, NOW).await;
+    for path in ["/", "/dashboard"] {
+        let resp = w
+            .app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let h = resp.headers();
+        assert_eq!(h["content-type"], "text/html; charset=utf-8");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("connect-src 'self'") && csp.contains("default-src 'none'"));
+        let body = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        assert_eq!(body, verity_coordinator::api::DASHBOARD_HTML.as_bytes());
+    }
+    let page = verity_coordinator::api::DASHBOARD_HTML;
+    for polled in [
+        "/v1/stats",
+        "/v1/nodes?limit=100",
+        "/v1/tasks?limit=50&order=desc",
+    ] {
+        assert!(
+            page.contains(&format!("\"{polled}\"")),
+            "page polls {polled}"
+        );
+        let (s, v) = get(&w.app, polled).await;
+        assert_eq!(s, StatusCode::OK, "{polled}: {v}");
+    }
+    // No external assets: it must work on an air-gapped devnet.
+    assert!(!page.contains("http://") && !page.contains("https://"));
+}
