@@ -189,6 +189,25 @@ fn request_u64(task: &TaskRecord, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Most tasks in one `assignBatch` (the market's `MAX_ASSIGN_BATCH`).
+pub const MAX_BATCH: usize = 32;
+
+/// A task allocated and planned, about to be sent.
+#[derive(Debug, Clone)]
+struct Ready {
+    id: U256,
+    deadline: u64,
+    alloc: AllocationId,
+    seats: Vec<SeatPlan>,
+    previous: Vec<SeatPlan>,
+}
+
+impl Ready {
+    fn operators(&self) -> Vec<Address> {
+        self.seats.iter().map(|s| s.operator).collect()
+    }
+}
+
 /// Why a pass failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AssignerError {
@@ -322,6 +341,7 @@ impl Assigner {
             .set(i64::try_from(open.len()).unwrap_or(i64::MAX));
         let defaults = self.view.scheduler().policy().task_defaults();
         let mut budget = self.cfg.max_per_pass;
+        let mut ready = Vec::new();
         for task in open {
             if budget == 0 {
                 break;
@@ -346,40 +366,89 @@ impl Assigner {
             budget -= 1;
             let previous = self.store.plan(task.id).await?;
             self.store.record_plan(task.id, &seats).await?;
-            let ops: Vec<Address> = seats.iter().map(|s| s.operator).collect();
+            ready.push(Ready {
+                id: task.id,
+                deadline,
+                alloc,
+                seats,
+                previous,
+            });
+        }
+        // Several ready: one `assignBatch` per chunk; a chunk that fails goes one by one (so
+        // one bad task does not hold the others back).
+        let mut single = Vec::new();
+        if ready.len() > 1 {
+            for chunk in ready.chunks(MAX_BATCH) {
+                if chunk.len() == 1 {
+                    single.extend_from_slice(chunk);
+                    continue;
+                }
+                let ids: Vec<U256> = chunk.iter().map(|r| r.id).collect();
+                let ops: Vec<Vec<Address>> = chunk.iter().map(Ready::operators).collect();
+                let deadline = chunk.iter().map(|r| r.deadline).min().unwrap_or(0);
+                match self
+                    .settlement
+                    .before(deadline)
+                    .assign_batch(self.from, &ids, &ops)
+                    .await
+                {
+                    Ok(receipt) => {
+                        tracing::info!(
+                            target: "coordinator::assigner",
+                            tasks = ?ids, tx = %receipt.transaction_hash, "assigned (batch)"
+                        );
+                        for r in chunk {
+                            self.assigned(r.id, r.alloc, report);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(target: "coordinator::assigner", tasks = ?ids, error = %e, "batch failed; assigning one by one");
+                        single.extend_from_slice(chunk);
+                    }
+                }
+            }
+        } else {
+            single = ready;
+        }
+        for r in single {
+            let ops = r.operators();
             match self
                 .settlement
-                .before(deadline)
-                .assign(self.from, task.id, &ops)
+                .before(r.deadline)
+                .assign(self.from, r.id, &ops)
                 .await
             {
                 Ok(receipt) => {
                     tracing::info!(
                         target: "coordinator::assigner",
-                        task = %task.id, operators = ?ops, tx = %receipt.transaction_hash,
+                        task = %r.id, operators = ?ops, tx = %receipt.transaction_hash,
                         "assigned"
                     );
-                    self.metrics.assignments_total.inc();
-                    self.held.insert(task.id, alloc);
-                    report.assigned.push(task.id);
+                    self.assigned(r.id, r.alloc, report);
                 }
                 Err(e) => {
-                    let _ = self.view.scheduler().release(alloc);
+                    let _ = self.view.scheduler().release(r.alloc);
                     match e.revert_name().as_deref() {
                         Some("WrongStatus") => {
                             // Assigned meanwhile, by an earlier plan: keep that plan.
-                            self.store.record_plan(task.id, &previous).await?;
-                            tracing::info!(target: "coordinator::assigner", task = %task.id, "already assigned");
-                            report.already_assigned.push(task.id);
+                            self.store.record_plan(r.id, &r.previous).await?;
+                            tracing::info!(target: "coordinator::assigner", task = %r.id, "already assigned");
+                            report.already_assigned.push(r.id);
                         }
                         _ => {
-                            tracing::warn!(target: "coordinator::assigner", task = %task.id, error = %e, "assign failed; will retry");
+                            tracing::warn!(target: "coordinator::assigner", task = %r.id, error = %e, "assign failed; will retry");
                         }
                     }
                 }
             }
         }
         Ok(())
+    }
+
+    fn assigned(&mut self, id: U256, alloc: AllocationId, report: &mut PassReport) {
+        self.metrics.assignments_total.inc();
+        self.held.insert(id, alloc);
+        report.assigned.push(id);
     }
 
     /// Allocates (with backups if configured and possible), timing the scheduler.

@@ -118,6 +118,17 @@ async fn open_tasks_are_assigned_once_and_a_silent_holder_fails_over_to_its_back
 
     // Indexed: seats with the planned backup (the optimistic task has one: 5 nodes).
     indexer.sync(1_000).await.unwrap();
+    // Both went out in one `assignBatch` transaction.
+    let assigned: Vec<_> = store
+        .journal(0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "TaskAssigned")
+        .map(|e| e.tx_hash)
+        .collect();
+    assert_eq!(assigned.len(), 2);
+    assert_eq!(assigned[0], assigned[1], "one transaction");
     let t = store.task(optimistic).await.unwrap().unwrap();
     assert_eq!(t.status, TaskStatus::Assigned);
     let seats = store.assignments(optimistic).await.unwrap();
@@ -143,7 +154,12 @@ async fn open_tasks_are_assigned_once_and_a_silent_holder_fails_over_to_its_back
         .collect();
     assert_eq!(
         moved,
-        vec![(optimistic, holder[0], backup, ReassignReason::MissedHeartbeats)]
+        vec![(
+            optimistic,
+            holder[0],
+            backup,
+            ReassignReason::MissedHeartbeats
+        )]
     );
     // On chain the seat changed hands; the indexer records it with the reason.
     assert_eq!(net.s.operators_of(optimistic).await.unwrap(), vec![backup]);
@@ -155,14 +171,26 @@ async fn open_tasks_are_assigned_once_and_a_silent_holder_fails_over_to_its_back
         (0, 1, holder[0], backup, ReassignReason::MissedHeartbeats)
     );
     let seat = &store.assignments(optimistic).await.unwrap()[0];
-    assert_eq!((seat.operator, seat.status), (backup, AssignmentStatus::Active));
+    assert_eq!(
+        (seat.operator, seat.status),
+        (backup, AssignmentStatus::Active)
+    );
     // The replaced holder's collateral is back and the backup's is locked.
     let old = net.s.operator(holder[0]).await.unwrap();
     let new = net.s.operator(backup).await.unwrap();
-    assert_eq!(store.node(holder[0]).await.unwrap().unwrap().locked, old.locked);
-    assert_eq!(store.node(backup).await.unwrap().unwrap().locked, new.locked);
+    assert_eq!(
+        store.node(holder[0]).await.unwrap().unwrap().locked,
+        old.locked
+    );
+    assert_eq!(
+        store.node(backup).await.unwrap().unwrap().locked,
+        new.locked
+    );
     assert!(new.locked > U256::ZERO);
     // Nothing more to do: the new holder is live.
     let r4 = a.pass().await.unwrap();
-    assert!(r4.failovers.is_empty() && r4.failovers_pending.is_empty(), "{r4:?}");
+    assert!(
+        r4.failovers.is_empty() && r4.failovers_pending.is_empty(),
+        "{r4:?}"
+    );
 }
