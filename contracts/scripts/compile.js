@@ -14,7 +14,7 @@ const OUT = path.join(ROOT, 'out');
 // The contracts whose artifacts the Rust side uses.
 const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'VerifierRegistry', 'TestToken', 'MockResultVerifier',
   // issue 6: generated Groth16 verifier(s) and the IResultVerifier adapter (src/zk/).
-  'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorAggregateVerifier'];
+  'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorGroth16VerifierN256', 'SensorAggregateVerifier'];
 
 function listSources(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -22,6 +22,11 @@ pub(crate) const COMMITTED: &[(usize, &str, &str)] = &[
         "crates/zk/keys/sensor-n64-d10.vk",
         "SensorGroth16VerifierN64",
     ),
+    (
+        256,
+        "crates/zk/keys/sensor-n256-d10.vk",
+        "SensorGroth16VerifierN256",
+    ),
 ];
 
 #[test]
