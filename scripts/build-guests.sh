@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the example guest programs in guests/*.c into guests/out/*.wasm (not committed).
+# Builds the example guest programs in guests/*.c into guests/out/*.wasm.
 # Needs clang and wasm-ld (Debian: `clang lld`); installs them with apt-get when missing.
-# The executor's tests and benchmarks load guests/out/*.wasm.
+# The executor's tests and benchmarks load guests/out/*.wasm. The built files are committed so
+# that `verity devnet` can embed them without a C toolchain; scripts/test.sh rebuilds them and
+# fails if they differ from the committed ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

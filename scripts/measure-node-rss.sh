@@ -7,7 +7,7 @@ cargo build -q --release -p verity-cli
 bin=target/release/verity
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$dir"' EXIT
-"$bin" devnet --port 0 --json --log warn >"$dir/devnet.json" &
+"$bin" devnet --nodes 0 --port 0 --json --log warn >"$dir/devnet.json" &
 devnet=$!
 for _ in $(seq 1 100); do [ -s "$dir/devnet.json" ] && break; sleep 0.1; done
 rpc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rpcUrl"])' "$dir/devnet.json")

@@ -239,6 +239,34 @@ impl HeartbeatSender {
     }
 }
 
+/// `verity node register`: registers and stakes as `run` does at start.
+pub async fn register(cfg: &NodeConfig) -> Result<(), NodeError> {
+    let operator = keys::load(&cfg.keys.operator).map_err(setup)?;
+    let node_key = keys::load(&cfg.keys.node).map_err(setup)?;
+    let s = connect(cfg, &operator)?;
+    ensure_registered(&s, cfg, operator.address(), node_key.address()).await
+}
+
+/// `verity node stake`: adds `amount` (token wei) to the operator's stake.
+pub async fn stake(cfg: &NodeConfig, amount: U256) -> Result<(), NodeError> {
+    let operator = keys::load(&cfg.keys.operator).map_err(setup)?;
+    let s = connect(cfg, &operator)?;
+    s.approve_registry(operator.address(), amount).await?;
+    s.stake(operator.address(), amount).await?;
+    info!(target: "node::daemon", operator = %operator.address(), %amount, "staked");
+    Ok(())
+}
+
+/// `verity node unstake`: starts unbonding `amount` (token wei); the registry refuses stake that
+/// is locked as collateral or would leave less than the minimum.
+pub async fn unstake(cfg: &NodeConfig, amount: U256) -> Result<(), NodeError> {
+    let operator = keys::load(&cfg.keys.operator).map_err(setup)?;
+    let s = connect(cfg, &operator)?;
+    s.request_unstake(operator.address(), amount).await?;
+    info!(target: "node::daemon", operator = %operator.address(), %amount, "unbonding");
+    Ok(())
+}
+
 /// What `verity node status` shows: the operator's on-chain record and market balance.
 pub async fn status(cfg: &NodeConfig) -> Result<serde_json::Value, NodeError> {
     let operator = keys::load(&cfg.keys.operator).map_err(setup)?;

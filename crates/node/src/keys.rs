@@ -48,13 +48,19 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
 
 /// Creates a new random key at `path` (mode 0600, fsynced) and returns it.
 pub fn create(path: &Path) -> Result<PrivateKeySigner, KeyError> {
+    let key = PrivateKeySigner::random();
+    save(path, &key)?;
+    Ok(key)
+}
+
+/// Writes `key` to a new file at `path` (mode 0600, fsynced); refuses to overwrite.
+pub fn save(path: &Path, key: &PrivateKeySigner) -> Result<(), KeyError> {
     if path.exists() {
         return Err(KeyError::Exists(path.to_path_buf()));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    let key = PrivateKeySigner::random();
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -62,7 +68,7 @@ pub fn create(path: &Path) -> Result<PrivateKeySigner, KeyError> {
     let mut file = options.open(path).map_err(io(path))?;
     writeln!(file, "0x{}", alloy::hex::encode(key.to_bytes())).map_err(io(path))?;
     file.sync_all().map_err(io(path))?;
-    Ok(key)
+    Ok(())
 }
 
 /// Loads a key, refusing files readable by group or others.

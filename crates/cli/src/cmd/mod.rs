@@ -5,6 +5,7 @@ mod contracts;
 mod devnet;
 mod keys;
 mod node;
+mod task;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -31,6 +32,9 @@ enum Command {
     /// Key files.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Tasks: submit, follow, fetch results.
+    #[command(subcommand)]
+    Task(task::TaskCommand),
     /// Measurements.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -68,5 +72,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd),
         Command::Node(cmd) => node::run(cmd).await,
+        Command::Task(cmd) => task::run(cmd).await,
     }
 }

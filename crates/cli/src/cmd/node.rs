@@ -19,6 +19,33 @@ pub(crate) enum NodeCommand {
     Run(NodeArgs),
     /// Show the operator's on-chain record and market balance.
     Status(StatusArgs),
+    /// Register the operator with the node key as its signer and stake up to `operator.stake`
+    /// (what `node run` does at start), then exit.
+    ///
+    /// Example:
+    ///   verity node register --config node.toml
+    Register(StatusArgs),
+    /// Add stake, in whole tokens (decimals allowed).
+    ///
+    /// Example:
+    ///   verity node stake 250 --config node.toml
+    Stake(AmountArgs),
+    /// Start unbonding stake, in whole tokens; it can be withdrawn after the unbonding delay,
+    /// and never while it is locked as collateral for open tasks.
+    ///
+    /// Example:
+    ///   verity node unstake 100 --config node.toml
+    Unstake(AmountArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AmountArgs {
+    /// Whole tokens, e.g. `250` or `0.5`.
+    amount: String,
+    #[command(flatten)]
+    node: NodeArgs,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// Config file plus the overrides flags may set (highest layer).
@@ -103,15 +130,36 @@ pub(crate) async fn run(cmd: NodeCommand) -> eyre::Result<()> {
             }
             Ok(())
         }
+        NodeCommand::Register(args) => {
+            let cfg = args.node.load()?;
+            verity_node::daemon::register(&cfg).await?;
+            print_status(&cfg, args.output.json).await
+        }
+        NodeCommand::Stake(args) => {
+            let cfg = args.node.load()?;
+            let amount = verity_sdk::parse_tokens(&args.amount)?;
+            verity_node::daemon::stake(&cfg, amount).await?;
+            print_status(&cfg, args.output.json).await
+        }
+        NodeCommand::Unstake(args) => {
+            let cfg = args.node.load()?;
+            let amount = verity_sdk::parse_tokens(&args.amount)?;
+            verity_node::daemon::unstake(&cfg, amount).await?;
+            print_status(&cfg, args.output.json).await
+        }
         NodeCommand::Status(args) => {
             let cfg = args.node.load()?;
-            let status = verity_node::daemon::status(&cfg).await?;
-            if args.output.json {
-                println!("{status}");
-            } else {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            }
-            Ok(())
+            print_status(&cfg, args.output.json).await
         }
     }
+}
+
+async fn print_status(cfg: &NodeConfig, json: bool) -> eyre::Result<()> {
+    let status = verity_node::daemon::status(cfg).await?;
+    if json {
+        println!("{status}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    }
+    Ok(())
 }

@@ -19,7 +19,9 @@ fn verity() -> Command {
 #[tokio::test]
 async fn devnet_serves_deployed_contracts_and_stops_on_sigterm() {
     let mut child = verity()
-        .args(["devnet", "--port", "0", "--json", "--log", "warn"])
+        .args([
+            "devnet", "--nodes", "0", "--port", "0", "--json", "--log", "warn",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

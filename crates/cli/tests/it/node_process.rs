@@ -97,6 +97,8 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     let mut devnet = Command::new(env!("CARGO_BIN_EXE_verity"))
         .args([
             "devnet",
+            "--nodes",
+            "0",
             "--port",
             "0",
             "--json",

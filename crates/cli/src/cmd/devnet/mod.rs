@@ -1,6 +1,14 @@
-//! `verity devnet`: the embedded devchain, the contracts deployed, dev accounts funded.
+//! `verity devnet`: a whole Verity network on one machine. The embedded devchain with the
+//! contracts deployed and dev accounts funded, a blob gateway, the coordinator and N worker
+//! nodes as separate processes, then a sample workload through the SDK with a summary.
 
-use std::time::Duration;
+mod network;
+mod procs;
+mod programs;
+mod report;
+mod workload;
+
+use std::{path::PathBuf, time::Duration};
 
 use alloy::{
     network::EthereumWallet,
@@ -19,8 +27,10 @@ use super::OutputArgs;
 /// Start a local Verity network.
 ///
 /// Examples:
-///   verity devnet                    # http://127.0.0.1:8545, chain id 31337
-///   verity devnet --port 0 --json    # any free port; JSON summary on stdout
+///   verity devnet                         # chain, coordinator, 4 nodes, a sample workload; stays up
+///   verity devnet --once --tasks 40       # run the workload, print the summary, exit
+///   verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
+///   verity devnet --port 0 --json         # any free port; JSON summaries on stdout
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
     /// Address to serve JSON-RPC on (loopback by default).
@@ -44,6 +54,33 @@ pub(crate) struct DevnetArgs {
     /// Deploy, print the summary and exit (for scripts and smoke tests).
     #[arg(long)]
     exit_after_deploy: bool,
+    /// Worker nodes, each a separate `verity node run` process (0: only the chain).
+    #[arg(long, default_value_t = 4)]
+    nodes: u32,
+    /// Sample tasks to submit once the network is up (0: none).
+    #[arg(long, default_value_t = 16)]
+    tasks: u32,
+    /// Operators per replicated sample task.
+    #[arg(long, default_value_t = 3)]
+    replication: u8,
+    /// Challenge window of the optimistic sample tasks, seconds.
+    #[arg(long, default_value_t = 10)]
+    challenge_window: u32,
+    /// Give up on unsettled sample tasks after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    timeout_secs: u64,
+    /// Exit after the workload and its summary instead of staying up.
+    #[arg(long)]
+    once: bool,
+    /// Directory for keys, configurations, databases and logs (default: a new temporary one).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Coordinator API and dashboard port (0: any free port).
+    #[arg(long, default_value_t = 8700)]
+    coordinator_port: u16,
+    /// Blob gateway port (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    gateway_port: u16,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -69,7 +106,8 @@ struct AccountSummary {
 pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let cfg = DevchainConfig {
         chain_id: args.chain_id,
-        accounts: args.accounts.max(1),
+        // The owner, a requester, then one operator per node.
+        accounts: args.accounts.max(args.nodes + 2),
         block_time: args.block_time.map(Duration::from_secs),
         ..DevchainConfig::default()
     };
@@ -123,9 +161,30 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     };
     print_summary(&summary, args.output.json)?;
 
-    if !args.exit_after_deploy {
+    if args.exit_after_deploy {
+    } else if args.nodes == 0 {
         tracing::info!(target: "devnet", "serving; Ctrl-C or SIGTERM stops");
         wait_for_shutdown().await;
+    } else {
+        let net = network::Options {
+            dir: args.dir.clone(),
+            nodes: args.nodes,
+            coordinator_port: args.coordinator_port,
+            gateway_port: args.gateway_port,
+            plan: workload::Plan {
+                tasks: args.tasks,
+                replication: args.replication,
+                challenge_window: args.challenge_window,
+                timeout: Duration::from_secs(args.timeout_secs),
+                progress: !args.output.json,
+            },
+            once: args.once,
+            json: args.output.json,
+        };
+        let result = network::run(&net, &summary_json(&summary)?, &s, &keys).await;
+        cancel.cancel();
+        let _ = server.await;
+        return result;
     }
     cancel.cancel();
     server
@@ -133,6 +192,10 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .wrap_err("devchain task")?
         .wrap_err("devchain server")?;
     Ok(())
+}
+
+fn summary_json(s: &Summary) -> eyre::Result<String> {
+    Ok(serde_json::to_string(s)?)
 }
 
 fn print_summary(s: &Summary, json: bool) -> eyre::Result<()> {

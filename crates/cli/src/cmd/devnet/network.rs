@@ -1,0 +1,317 @@
+//! Brings up the off-chain half of the devnet around a running chain: the blob gateway (in this
+//! process), the coordinator and the nodes (child processes), runs the sample workload and
+//! prints its summary.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
+use eyre::{WrapErr, bail};
+use tokio_util::sync::CancellationToken;
+use verity_sdk::Requester;
+use verity_settlement::Settlement;
+use verity_store::{BlobStore, DiskStore, GatewayClient, Limits};
+
+use super::{
+    procs::{self, Proc},
+    report, wait_for_shutdown, workload,
+};
+
+/// How the network is laid out.
+#[derive(Debug, Clone)]
+pub(super) struct Options {
+    pub(super) dir: Option<PathBuf>,
+    pub(super) nodes: u32,
+    pub(super) coordinator_port: u16,
+    pub(super) gateway_port: u16,
+    pub(super) plan: workload::Plan,
+    pub(super) once: bool,
+    pub(super) json: bool,
+}
+
+/// Dev account roles: 0 owns the contracts and coordinates, 1 submits the sample workload,
+/// 2.. operate the nodes.
+const REQUESTER: usize = 1;
+const FIRST_OPERATOR: usize = 2;
+
+/// ISO 3166-1 numeric regions the nodes spread over (Germany, USA, Japan, Brazil).
+const REGIONS: [u16; 4] = [276, 840, 392, 76];
+
+fn free_port(wanted: u16) -> eyre::Result<u16> {
+    if wanted != 0 {
+        return Ok(wanted);
+    }
+    let l = std::net::TcpListener::bind("127.0.0.1:0").wrap_err("finding a free port")?;
+    Ok(l.local_addr()?.port())
+}
+
+fn write(path: &Path, text: &str) -> eyre::Result<()> {
+    std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))
+}
+
+fn node_config(dir: &Path, rpc: &str, gateway: &str, coordinator: &str, region: u16) -> String {
+    let d = dir.display();
+    format!(
+        r#"# Written by `verity devnet`.
+[chain]
+rpc_url = "{rpc}"
+deployment = "{d}/../deployment.json"
+poll_interval_ms = 250
+
+[keys]
+operator = "{d}/operator.key"
+node = "{d}/node.key"
+
+[operator]
+stake = 1000
+region = {region}
+capabilities = 1
+max_concurrent_tasks = 2
+
+[store]
+data_dir = "{d}/data"
+gateways = ["{gateway}"]
+
+[heartbeat]
+coordinator_url = "{coordinator}"
+interval_secs = 2
+
+[metrics]
+listen = ""
+"#
+    )
+}
+
+fn coordinator_config(dir: &Path) -> String {
+    let d = dir.display();
+    format!(
+        r#"# Written by `verity devnet`. The chain, deployment, key and listener come as flags.
+[database]
+url = "sqlite://{d}/coordinator.db"
+
+[heartbeat]
+interval_secs = 2
+allowed_misses = 3
+
+[indexer]
+# The embedded devchain never reorganizes, and with instant mining a block comes only with a
+# transaction: waiting for confirmations would leave the newest events unindexed.
+confirmations = 0
+poll_ms = 250
+
+[assigner]
+interval_ms = 500
+"#
+    )
+}
+
+/// Starts everything, runs the workload, prints the summary; with `once` unset, stays up until
+/// Ctrl-C or SIGTERM. Stops every child process before returning.
+pub(super) async fn run(
+    opts: &Options,
+    summary_json: &str,
+    s: &Settlement,
+    keys: &[PrivateKeySigner],
+) -> eyre::Result<()> {
+    let dir = match &opts.dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("verity-devnet-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    write(&dir.join("deployment.json"), summary_json)?;
+    let rpc = serde_json::from_str::<serde_json::Value>(summary_json)?["rpcUrl"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // The blob gateway every party uploads to and fetches from.
+    let store: Arc<dyn BlobStore> = Arc::new(
+        DiskStore::open(dir.join("gateway"), Limits::default())
+            .wrap_err("opening the gateway store")?,
+    );
+    let gw_port = free_port(opts.gateway_port)?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", gw_port))
+        .await
+        .wrap_err_with(|| format!("binding the gateway on 127.0.0.1:{gw_port}"))?;
+    let gateway = format!("http://{}", listener.local_addr()?);
+    let cancel = CancellationToken::new();
+    let gw_task = tokio::spawn(verity_store::serve(listener, store, cancel.clone()));
+
+    let mut procs: Vec<Proc> = Vec::new();
+    let started = start_processes(opts, &dir, &rpc, &gateway, s, keys, &mut procs).await;
+    let outcome = match started {
+        Ok(coordinator_url) => {
+            workload_and_summary(opts, s, keys, &gateway, &coordinator_url, &mut procs).await
+        }
+        Err(e) => Err(e),
+    };
+    if outcome.is_ok() && !opts.once {
+        eprintln!(
+            "devnet up: directory {}, gateway {gateway}; Ctrl-C or SIGTERM stops",
+            dir.display()
+        );
+        wait_for_shutdown().await;
+    }
+    for p in procs {
+        p.stop(Duration::from_secs(10)).await;
+    }
+    cancel.cancel();
+    let _ = gw_task.await;
+    outcome
+}
+
+async fn start_processes(
+    opts: &Options,
+    dir: &Path,
+    rpc: &str,
+    gateway: &str,
+    s: &Settlement,
+    keys: &[PrivateKeySigner],
+    procs: &mut Vec<Proc>,
+) -> eyre::Result<String> {
+    let coord_dir = dir.join("coordinator");
+    std::fs::create_dir_all(&coord_dir)?;
+    let coord_key = coord_dir.join("operator.key");
+    if !coord_key.exists() {
+        verity_node::keys::save(&coord_key, &keys[0])?;
+    }
+    let coord_port = free_port(opts.coordinator_port)?;
+    let coordinator_url = format!("http://127.0.0.1:{coord_port}");
+    let coord_toml = coord_dir.join("coordinator.toml");
+    write(&coord_toml, &coordinator_config(&coord_dir))?;
+    procs.push(procs::spawn(
+        "coordinator",
+        &[
+            "coordinator".into(),
+            "run".into(),
+            "--config".into(),
+            coord_toml.display().to_string(),
+            "--rpc-url".into(),
+            rpc.to_string(),
+            "--deployment".into(),
+            dir.join("deployment.json").display().to_string(),
+            "--coordinator-key".into(),
+            coord_key.display().to_string(),
+            "--listen".into(),
+            format!("127.0.0.1:{coord_port}"),
+        ],
+        &coord_dir.join("coordinator.log"),
+    )?);
+
+    for i in 0..opts.nodes as usize {
+        let node_dir = dir.join(format!("node-{}", i + 1));
+        std::fs::create_dir_all(&node_dir)?;
+        let op_key = node_dir.join("operator.key");
+        if !op_key.exists() {
+            verity_node::keys::save(&op_key, &keys[FIRST_OPERATOR + i])?;
+        }
+        let node_key = node_dir.join("node.key");
+        if !node_key.exists() {
+            verity_node::keys::create(&node_key)?;
+        }
+        let toml = node_dir.join("node.toml");
+        write(
+            &toml,
+            &node_config(
+                &node_dir,
+                rpc,
+                gateway,
+                &coordinator_url,
+                REGIONS[i % REGIONS.len()],
+            ),
+        )?;
+        procs.push(procs::spawn(
+            &format!("node-{}", i + 1),
+            &[
+                "node".into(),
+                "run".into(),
+                "--config".into(),
+                toml.display().to_string(),
+            ],
+            &node_dir.join("node.log"),
+        )?);
+    }
+
+    // Every node registered and staked before any task is posted.
+    let operators: Vec<Address> = (0..opts.nodes as usize)
+        .map(|i| keys[FIRST_OPERATOR + i].address())
+        .collect();
+    for _ in 0..600 {
+        for p in procs.iter_mut() {
+            if let Some(status) = p.exited() {
+                bail!(
+                    "{} exited with {status} during start-up; see {}",
+                    p.name,
+                    p.log.display()
+                );
+            }
+        }
+        let mut ready = 0;
+        for op in &operators {
+            if s.operator(*op).await.is_ok_and(|o| !o.stake.is_zero()) {
+                ready += 1;
+            }
+        }
+        if ready == operators.len() {
+            tracing::info!(target: "devnet", nodes = ready, "every node is registered and staked");
+            return Ok(coordinator_url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!(
+        "the nodes did not register and stake within 60 s; logs are in {}",
+        dir.display()
+    )
+}
+
+async fn workload_and_summary(
+    opts: &Options,
+    s: &Settlement,
+    keys: &[PrivateKeySigner],
+    gateway: &str,
+    coordinator_url: &str,
+    procs: &mut [Proc],
+) -> eyre::Result<()> {
+    if opts.plan.tasks == 0 {
+        return Ok(());
+    }
+    let operators: Vec<Address> = (0..opts.nodes as usize)
+        .map(|i| keys[FIRST_OPERATOR + i].address())
+        .collect();
+    let from_block = s.deployment().deployed_block;
+    let mut before = Vec::new();
+    for op in &operators {
+        before.push(report::holdings(s, *op).await?);
+    }
+    let sdk = Requester::new(
+        s.clone(),
+        GatewayClient::new(gateway)?,
+        keys[REQUESTER].address(),
+    );
+    let runs = workload::run(&sdk, &opts.plan).await?;
+    for p in procs.iter_mut() {
+        if let Some(status) = p.exited() {
+            tracing::warn!(target: "devnet", name = %p.name, %status, log = %p.log.display(), "exited during the workload");
+        }
+    }
+    let mut payouts = Vec::new();
+    for (op, b) in operators.iter().zip(before) {
+        payouts.push(report::payout(*op, b, report::holdings(s, *op).await?));
+    }
+    let r = report::Report {
+        modes: report::modes(&runs),
+        payouts,
+        slashes: report::slashes(s, from_block).await?,
+        dashboard: format!("{coordinator_url}/"),
+    };
+    if opts.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        report::print(&r);
+    }
+    Ok(())
+}

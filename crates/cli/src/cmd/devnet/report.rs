@@ -1,0 +1,248 @@
+//! The devnet's closing summary: tasks settled per mode, submit-to-final latency, payouts per
+//! operator and slashes with their reasons, all read back from the chain.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use alloy::{
+    primitives::{Address, I256, U256},
+    providers::Provider,
+    rpc::types::Filter,
+    sol_types::SolEvent,
+};
+use eyre::WrapErr;
+use serde::Serialize;
+use verity_contracts::TaskMarket;
+use verity_sdk::Status;
+use verity_settlement::Settlement;
+
+use super::workload::{MODES, TaskRun};
+
+/// Per mode: how tasks ended and how long they took.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct ModeReport {
+    pub(super) mode: &'static str,
+    pub(super) submitted: usize,
+    pub(super) finalized: usize,
+    pub(super) refunded: usize,
+    pub(super) unsettled: usize,
+    pub(super) latency_p50_ms: Option<u64>,
+    pub(super) latency_p99_ms: Option<u64>,
+}
+
+/// One operator's take over the workload: the change of its wallet plus its market balance
+/// (negative when slashed stake outweighs pay), and its stake change.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Payout {
+    pub(super) operator: Address,
+    pub(super) earned_wei: I256,
+    pub(super) stake_change_wei: I256,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Slash {
+    pub(super) task: U256,
+    pub(super) operator: Address,
+    pub(super) amount_wei: U256,
+    pub(super) reason: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Report {
+    pub(super) modes: Vec<ModeReport>,
+    pub(super) payouts: Vec<Payout>,
+    pub(super) slashes: Vec<Slash>,
+    pub(super) dashboard: String,
+}
+
+/// The `q`-quantile (nearest rank) of sorted `xs`.
+fn quantile(xs: &[Duration], q: f64) -> Option<u64> {
+    if xs.is_empty() {
+        return None;
+    }
+    let rank = ((q * xs.len() as f64).ceil() as usize).clamp(1, xs.len());
+    Some(xs[rank - 1].as_millis() as u64)
+}
+
+pub(super) fn modes(runs: &[TaskRun]) -> Vec<ModeReport> {
+    MODES
+        .iter()
+        .map(|&mode| {
+            let of_mode: Vec<_> = runs.iter().filter(|r| r.mode == mode).collect();
+            let ended = |s| {
+                of_mode
+                    .iter()
+                    .filter(|r| matches!(r.settled, Some((x, _)) if x == s))
+                    .count()
+            };
+            let mut lat: Vec<Duration> = of_mode
+                .iter()
+                .filter(|r| matches!(r.settled, Some((Status::Finalized, _))))
+                .filter_map(|r| r.latency())
+                .collect();
+            lat.sort();
+            ModeReport {
+                mode,
+                submitted: of_mode.len(),
+                finalized: ended(Status::Finalized),
+                refunded: ended(Status::Refunded),
+                unsettled: of_mode.iter().filter(|r| r.settled.is_none()).count(),
+                latency_p50_ms: quantile(&lat, 0.50),
+                latency_p99_ms: quantile(&lat, 0.99),
+            }
+        })
+        .collect()
+}
+
+/// What an operator holds that pay and slashing move: wallet, market balance, stake.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Holdings {
+    liquid: U256,
+    stake: U256,
+}
+
+pub(super) async fn holdings(s: &Settlement, op: Address) -> eyre::Result<Holdings> {
+    let wallet = s.token_balance(op).await?;
+    let market = s.market_balance(op).await?;
+    let stake = s.operator(op).await?.stake;
+    Ok(Holdings {
+        liquid: wallet + market,
+        stake,
+    })
+}
+
+fn delta(after: U256, before: U256) -> I256 {
+    I256::from_raw(after).wrapping_sub(I256::from_raw(before))
+}
+
+pub(super) fn payout(op: Address, before: Holdings, after: Holdings) -> Payout {
+    Payout {
+        operator: op,
+        earned_wei: delta(after.liquid, before.liquid),
+        stake_change_wei: delta(after.stake, before.stake),
+    }
+}
+
+/// `TaskMarket.SlashReason` by name.
+fn slash_reason(code: u8) -> String {
+    match code {
+        0 => "silent (no reveal or submission in time)".into(),
+        1 => "dissent (revealed against the majority)".into(),
+        2 => "wrong result (overturned by the committee)".into(),
+        other => format!("unknown reason {other}"),
+    }
+}
+
+/// Every `OperatorSlashed` event of the market since `from_block`.
+pub(super) async fn slashes(s: &Settlement, from_block: u64) -> eyre::Result<Vec<Slash>> {
+    let filter = Filter::new()
+        .address(s.deployment().market)
+        .event_signature(TaskMarket::OperatorSlashed::SIGNATURE_HASH)
+        .from_block(from_block);
+    let logs = s
+        .provider()
+        .get_logs(&filter)
+        .await
+        .wrap_err("reading slash events")?;
+    logs.iter()
+        .map(|log| {
+            let e = TaskMarket::OperatorSlashed::decode_log(&log.inner)
+                .wrap_err("decoding OperatorSlashed")?;
+            let reason = slash_reason(e.reason);
+            Ok(Slash {
+                task: e.taskId,
+                operator: e.operator,
+                amount_wei: e.amount,
+                reason,
+            })
+        })
+        .collect()
+}
+
+fn tokens(wei: I256) -> String {
+    let unit = I256::from_raw(U256::from(10u64).pow(U256::from(18u64)));
+    let (q, r) = (wei / unit, (wei % unit).unsigned_abs());
+    let frac = r / U256::from(10u64).pow(U256::from(14u64));
+    let sign = if wei.is_negative() && q.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{q}.{frac:04}")
+}
+
+pub(super) fn print(r: &Report) {
+    println!("Workload summary");
+    println!(
+        "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}",
+        "mode", "submitted", "finalized", "refunded", "unsettled", "p50 ms", "p99 ms"
+    );
+    let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    for m in &r.modes {
+        println!(
+            "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}",
+            m.mode,
+            m.submitted,
+            m.finalized,
+            m.refunded,
+            m.unsettled,
+            ms(m.latency_p50_ms),
+            ms(m.latency_p99_ms)
+        );
+    }
+    println!("Payouts (tVRT; wallet + market balance change, stake change)");
+    for p in &r.payouts {
+        println!(
+            "  {}  earned {:>12}  stake {:>12}",
+            p.operator,
+            tokens(p.earned_wei),
+            tokens(p.stake_change_wei)
+        );
+    }
+    if r.slashes.is_empty() {
+        println!("Slashes: none");
+    } else {
+        println!("Slashes");
+        let mut by_op: BTreeMap<Address, Vec<&Slash>> = BTreeMap::new();
+        for s in &r.slashes {
+            by_op.entry(s.operator).or_default().push(s);
+        }
+        for (op, list) in by_op {
+            for s in list {
+                println!(
+                    "  {op}  task {}  {}  {} tVRT",
+                    s.task,
+                    s.reason,
+                    tokens(I256::from_raw(s.amount_wei))
+                );
+            }
+        }
+    }
+    println!("Dashboard: {}", r.dashboard);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_quantiles() {
+        let xs: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(quantile(&xs, 0.5), Some(50));
+        assert_eq!(quantile(&xs, 0.99), Some(99));
+        assert_eq!(quantile(&xs[..1], 0.99), Some(1));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn token_amounts_print_with_sign_and_four_places() {
+        let unit = I256::from_raw(U256::from(10u64).pow(U256::from(18u64)));
+        assert_eq!(tokens(unit * I256::try_from(3).unwrap()), "3.0000");
+        assert_eq!(tokens(unit / I256::try_from(2).unwrap()), "0.5000");
+        assert_eq!(tokens(-(unit / I256::try_from(4).unwrap())), "-0.2500");
+        assert_eq!(tokens(-(unit * I256::try_from(5).unwrap())), "-5.0000");
+    }
+}

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod requester;
+mod spec;
+
+pub use error::{Result, SdkError};
+pub use requester::{Outcome, Requester, Submitted, WaitOptions};
+pub use spec::{TaskSpec, parse_tokens};
+pub use verity_primitives::envelope::ExecLimits;
+pub use verity_settlement::{Mode, Status, TaskId};

@@ -1,0 +1,217 @@
+//! The requester: upload, submit, wait, fetch.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256, Bytes};
+use verity_primitives::envelope::{ExecLimits, TaskInput};
+use verity_settlement::{Settlement, Status, TaskId, TaskInfo, TaskRequest};
+use verity_store::{Cid, GatewayClient};
+
+use crate::{Result, SdkError, TaskSpec};
+
+/// A requester account with a chain connection and a gateway to publish through.
+#[derive(Debug, Clone)]
+pub struct Requester {
+    settlement: Settlement,
+    gateway: GatewayClient,
+    account: Address,
+}
+
+/// A task that was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// Its number in the market.
+    pub id: TaskId,
+    /// The program's CID.
+    pub program: Cid,
+    /// The input envelope's CID.
+    pub input: Cid,
+    /// The request as sent (absolute deadlines).
+    pub request: TaskRequest,
+    /// The createTask transaction.
+    pub tx: B256,
+}
+
+/// How a task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Verified and paid; `result` is the sha2-256 of the output (its CID's digest).
+    Finalized {
+        /// The accepted result digest.
+        result: B256,
+    },
+    /// The bounty went back to the requester.
+    Refunded,
+}
+
+/// How long and how often [`Requester::wait`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Time between two looks.
+    pub poll: Duration,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_millis(500),
+            timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Requester {
+    /// A requester sending from `account` (the settlement's wallet must hold its key).
+    pub fn new(settlement: Settlement, gateway: GatewayClient, account: Address) -> Self {
+        Self {
+            settlement,
+            gateway,
+            account,
+        }
+    }
+
+    /// The account that pays bounties.
+    pub fn account(&self) -> Address {
+        self.account
+    }
+
+    /// The chain connection.
+    pub fn settlement(&self) -> &Settlement {
+        &self.settlement
+    }
+
+    /// Publishes a program; returns its CID (checked against the one computed here).
+    pub async fn upload_program(&self, module: Bytes) -> Result<Cid> {
+        self.gateway
+            .upload(module.0)
+            .await
+            .map_err(SdkError::store("uploading the program"))
+    }
+
+    /// Publishes an input with its execution limits (the envelope the task's digest names).
+    pub async fn upload_input(&self, payload: &[u8], limits: ExecLimits) -> Result<Cid> {
+        let envelope = TaskInput {
+            limits,
+            payload: payload.to_vec(),
+        }
+        .encode();
+        self.gateway
+            .upload(envelope.into())
+            .await
+            .map_err(SdkError::store("uploading the input"))
+    }
+
+    /// Checks the spec, uploads the program and input, funds and opens the task.
+    ///
+    /// The bounty comes from the account's balance in the market when that covers it;
+    /// otherwise the market is approved for it and pulls it from the wallet.
+    pub async fn submit(&self, spec: &TaskSpec) -> Result<Submitted> {
+        spec.validate()?;
+        let program = self.upload_program(spec.program.clone()).await?;
+        let input = self.upload_input(&spec.input, spec.limits).await?;
+        let now = self
+            .settlement
+            .chain_time()
+            .await
+            .map_err(SdkError::chain("reading chain time"))?;
+        let request = spec.request(
+            now,
+            B256::from(program.digest()),
+            B256::from(input.digest()),
+        )?;
+        let in_market = self
+            .settlement
+            .market_balance(self.account)
+            .await
+            .map_err(SdkError::chain("reading the market balance"))?;
+        if in_market < spec.bounty {
+            self.settlement
+                .approve_market(self.account, spec.bounty)
+                .await
+                .map_err(SdkError::chain("approving the bounty"))?;
+        }
+        let (id, receipt) = self
+            .settlement
+            .create_task(self.account, &request)
+            .await
+            .map_err(SdkError::chain("creating the task"))?;
+        tracing::info!(target: "sdk", %id, %program, %input, mode = %spec.mode, "task opened");
+        Ok(Submitted {
+            id,
+            program,
+            input,
+            request,
+            tx: receipt.transaction_hash,
+        })
+    }
+
+    /// The task as the market records it.
+    pub async fn task(&self, id: TaskId) -> Result<TaskInfo> {
+        let info = self
+            .settlement
+            .task(id)
+            .await
+            .map_err(SdkError::chain("reading the task"))?;
+        if info.status == Status::None {
+            return Err(SdkError::UnknownTask(id));
+        }
+        Ok(info)
+    }
+
+    /// Follows the task until it is finalized or refunded, calling `on_change` at every status
+    /// change (starting with the current one).
+    pub async fn wait(
+        &self,
+        id: TaskId,
+        opts: WaitOptions,
+        mut on_change: impl FnMut(Status),
+    ) -> Result<Outcome> {
+        let started = Instant::now();
+        let mut last = None;
+        loop {
+            let info = self.task(id).await?;
+            if last != Some(info.status) {
+                on_change(info.status);
+                last = Some(info.status);
+            }
+            match info.status {
+                Status::Finalized => {
+                    return Ok(Outcome::Finalized {
+                        result: info.result,
+                    });
+                }
+                Status::Refunded => return Ok(Outcome::Refunded),
+                status if started.elapsed() >= opts.timeout => {
+                    return Err(SdkError::WaitTimeout {
+                        id,
+                        status,
+                        waited_secs: started.elapsed().as_secs(),
+                    });
+                }
+                _ => tokio::time::sleep(opts.poll).await,
+            }
+        }
+    }
+
+    /// The output of a finalized task, fetched by the CID of its on-chain result digest and
+    /// verified against it.
+    pub async fn result(&self, id: TaskId) -> Result<Bytes> {
+        let info = self.task(id).await?;
+        if info.status != Status::Finalized {
+            return Err(SdkError::NoResult {
+                id,
+                status: info.status,
+            });
+        }
+        let cid = Cid::from_digest(info.result.0);
+        // The gateway client verifies the bytes against the CID before returning them.
+        let bytes = self
+            .gateway
+            .fetch(&cid)
+            .await
+            .map_err(SdkError::store("fetching the result"))?;
+        Ok(Bytes::from(bytes))
+    }
+}

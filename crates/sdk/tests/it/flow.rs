@@ -1,0 +1,239 @@
+use std::sync::Arc;
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, Bytes, U256},
+    providers::{Provider, ProviderBuilder, ext::AnvilApi},
+    signers::local::PrivateKeySigner,
+};
+use tokio_util::sync::CancellationToken;
+use verity_devchain::{DevchainConfig, DevchainHandle};
+use verity_sdk::{Outcome, Requester, SdkError, Status, TaskSpec, WaitOptions, parse_tokens};
+use verity_settlement::{DeployConfig, OperatorProfile, Settlement, TxOptions, deploy};
+use verity_store::{BlobStore, Cid, GatewayClient, MemoryStore};
+
+struct Net {
+    _chain: DevchainHandle,
+    s: Settlement,
+    owner: Address,
+    client: Address,
+    operator: Address,
+    gateway: GatewayClient,
+    store: Arc<MemoryStore>,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+async fn net() -> Net {
+    let chain = verity_devchain::spawn(DevchainConfig::default())
+        .await
+        .unwrap();
+    let keys: Vec<PrivateKeySigner> = chain
+        .chain
+        .accounts()
+        .iter()
+        .map(|a| a.signer.clone())
+        .collect();
+    let mut wallet = EthereumWallet::from(keys[0].clone());
+    for k in &keys[1..] {
+        wallet.register_signer(k.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(chain.url.parse().unwrap());
+    let owner = keys[0].address();
+    let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner))
+        .await
+        .unwrap();
+    let s = Settlement::new(provider, deployment, TxOptions::default());
+    let (client, operator) = (keys[1].address(), keys[2].address());
+    for who in [client, operator] {
+        s.mint(owner, who, parse_tokens("1000").unwrap())
+            .await
+            .unwrap();
+    }
+    s.approve_registry(operator, U256::MAX).await.unwrap();
+    let profile = OperatorProfile {
+        signer: operator,
+        hardware_hash: B256::repeat_byte(7),
+        metadata_cid: Bytes::new(),
+        region: 276,
+        capabilities: 1,
+    };
+    s.register(operator, &profile).await.unwrap();
+    s.stake(operator, parse_tokens("200").unwrap())
+        .await
+        .unwrap();
+
+    let store = Arc::new(MemoryStore::new(verity_store::Limits::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let cancel = CancellationToken::new();
+    tokio::spawn(verity_store::serve(listener, store.clone(), cancel.clone()));
+    Net {
+        _chain: chain,
+        s,
+        owner,
+        client,
+        operator,
+        gateway: GatewayClient::new(&url).unwrap(),
+        store,
+        _stop: cancel.drop_guard(),
+    }
+}
+
+/// Mines one block one second after the task's challenge window closes, whatever the wall clock
+/// did meanwhile (relative time moves race the devchain's own clock).
+async fn close_challenge_window(n: &Net, id: U256) {
+    let info = n.s.task(id).await.unwrap();
+    let provider = n.s.provider();
+    let _: serde_json::Value = provider
+        .raw_request(
+            "evm_setNextBlockTimestamp".into(),
+            (info.challenge_ends() + 1,),
+        )
+        .await
+        .unwrap();
+    provider.anvil_mine(Some(1), None).await.unwrap();
+}
+
+const PROGRAM: &[u8] = b"\0asm\x01\0\0\0"; // the SDK does not run it; nodes do
+const OUTPUT: &[u8] = b"the answer is 42";
+
+#[tokio::test]
+async fn an_optimistic_task_goes_from_submission_to_a_verified_result() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let before = n.s.token_balance(n.client).await.unwrap();
+    let spec = TaskSpec::optimistic(PROGRAM, b"input".to_vec()).bounty(parse_tokens("10").unwrap());
+    let task = sdk.submit(&spec).await.unwrap();
+
+    // The bounty left the requester's wallet, exactly.
+    assert_eq!(
+        before - n.s.token_balance(n.client).await.unwrap(),
+        parse_tokens("10").unwrap()
+    );
+    // The program and the input envelope are on the gateway under the digests the task names.
+    let info = sdk.task(task.id).await.unwrap();
+    assert_eq!(info.status, Status::Open);
+    assert_eq!(info.program_digest, B256::from(task.program.digest()));
+    assert_eq!(info.input_digest, B256::from(task.input.digest()));
+    assert_eq!(&n.gateway.fetch(&task.program).await.unwrap()[..], PROGRAM);
+    let envelope = n.gateway.fetch(&task.input).await.unwrap();
+    let decoded = verity_primitives::envelope::TaskInput::decode(&envelope).unwrap();
+    assert_eq!(
+        (decoded.payload.as_slice(), decoded.limits),
+        (&b"input"[..], spec.limits)
+    );
+
+    // Coordinator and operator, by hand; the output is published where the requester looks.
+    n.s.assign(n.owner, task.id, &[n.operator]).await.unwrap();
+    let out = n
+        .store
+        .put(bytes::Bytes::from_static(OUTPUT))
+        .await
+        .unwrap();
+    n.s.submit_result(n.operator, task.id, B256::from(out.digest()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        sdk.result(task.id).await,
+        Err(SdkError::NoResult {
+            status: Status::Submitted,
+            ..
+        })
+    ));
+    close_challenge_window(&n, task.id).await;
+    n.s.finalize(n.client, task.id).await.unwrap();
+
+    let mut seen = Vec::new();
+    let outcome = sdk
+        .wait(task.id, WaitOptions::default(), |s| seen.push(s))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Finalized {
+            result: B256::from(Cid::of(OUTPUT).digest())
+        }
+    );
+    assert_eq!(seen, vec![Status::Finalized]);
+    assert_eq!(&sdk.result(task.id).await.unwrap()[..], OUTPUT);
+}
+
+#[tokio::test]
+async fn a_result_the_gateway_does_not_hold_is_a_store_error_not_bytes() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let task = sdk
+        .submit(&TaskSpec::optimistic(PROGRAM, vec![]))
+        .await
+        .unwrap();
+    n.s.assign(n.owner, task.id, &[n.operator]).await.unwrap();
+    // The operator claims a digest whose bytes nobody published.
+    n.s.submit_result(n.operator, task.id, B256::repeat_byte(9))
+        .await
+        .unwrap();
+    close_challenge_window(&n, task.id).await;
+    n.s.finalize(n.client, task.id).await.unwrap();
+    let err = sdk.result(task.id).await.unwrap_err();
+    assert!(matches!(err, SdkError::Store { source, .. } if source.is_not_found()));
+}
+
+#[tokio::test]
+async fn waiting_on_an_open_task_times_out_with_its_status() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let task = sdk
+        .submit(&TaskSpec::optimistic(PROGRAM, vec![]))
+        .await
+        .unwrap();
+    let opts = WaitOptions {
+        poll: std::time::Duration::from_millis(20),
+        timeout: std::time::Duration::from_millis(100),
+    };
+    let err = sdk.wait(task.id, opts, |_| {}).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SdkError::WaitTimeout {
+                status: Status::Open,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(matches!(
+        sdk.task(U256::from(999)).await,
+        Err(SdkError::UnknownTask(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_invalid_spec_spends_nothing() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let before =
+        n.s.provider()
+            .get_transaction_count(n.client)
+            .await
+            .unwrap();
+    let err = sdk
+        .submit(&TaskSpec::replicated(PROGRAM, vec![], 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        SdkError::InvalidSpec {
+            field: "replication",
+            ..
+        }
+    ));
+    assert_eq!(
+        n.s.provider()
+            .get_transaction_count(n.client)
+            .await
+            .unwrap(),
+        before
+    );
+    assert!(n.store.is_empty(), "nothing uploaded for a rejected spec");
+}
