@@ -470,7 +470,7 @@ async fn child(n: usize, peer_input: Option<PathBuf>) -> BoxResult<()> {
         .estimate_gas(
             adapter_call
                 .into_transaction_request()
-                .from(deployment.market),
+                .from(owner),
         )
         .await?;
     println!("adapter_gas={adapter_gas}");
