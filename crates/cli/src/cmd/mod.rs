@@ -2,6 +2,7 @@
 
 mod bench;
 mod contracts;
+mod coordinator;
 mod devnet;
 mod keys;
 mod node;
@@ -29,6 +30,9 @@ enum Command {
     /// The worker daemon.
     #[command(subcommand)]
     Node(node::NodeCommand),
+    /// The coordinator daemon: indexer, assigner, API and dashboard.
+    #[command(subcommand)]
+    Coordinator(coordinator::CoordinatorCommand),
     /// Key files.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -72,6 +76,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Bench(cmd) => bench::run(cmd).await,
         Command::Keys(cmd) => keys::run(cmd),
         Command::Node(cmd) => node::run(cmd).await,
+        Command::Coordinator(cmd) => coordinator::run(cmd).await,
         Command::Task(cmd) => task::run(cmd).await,
     }
 }
