@@ -20,7 +20,8 @@ use super::OutputArgs;
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// Gas of every call in full task lifecycles: optimistic (1 operator), replicated 3 of 3,
-    /// and the timeout path. Each lifecycle runs three times: `first` pays one-time storage
+    /// the timeout path, an optimistic task failed over with `reassign`, and `assignBatch` of
+    /// 10 optimistic tasks (with its cost per task). Each lifecycle runs three times: `first` pays one-time storage
     /// costs (first credit to an account), `steady` is the cost of every later task with the
     /// bounty pulled from the client's wallet, `deposited` the same with the bounty paid from a
     /// market balance the client deposited beforehand.
@@ -45,7 +46,13 @@ struct Lifecycle {
     intrinsic: u64,
     /// Of `total`: calldata (16 gas per nonzero byte, 4 per zero byte).
     calldata: u64,
+    /// For a batch: `total` divided by the tasks in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    per_task: Option<u64>,
 }
+
+/// Tasks in the `assignBatch` measurement.
+const BATCH: usize = 10;
 
 /// One transaction's gas, and what of it its calldata cost.
 #[derive(Debug, Serialize)]
@@ -112,6 +119,8 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         out.push(optimistic(&s, client, owner, keeper, ops[0], run).await?);
         out.push(replicated(&s, client, owner, keeper, &ops[..3], run).await?);
         out.push(timeout(&s, client, owner, keeper, ops[3], run).await?);
+        out.push(failover(&s, client, owner, keeper, &ops[..2], run).await?);
+        out.push(batch(&s, client, owner, ops, run).await?);
     }
     if args.output.json {
         println!("{}", serde_json::to_string(&out)?);
@@ -126,6 +135,9 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
                 l.calldata,
                 l.total - l.intrinsic - l.calldata
             );
+            if let Some(per_task) = l.per_task {
+                println!("  {:<24} {:>9}", "per task", per_task);
+            }
             for c in &l.calls {
                 println!(
                     "  {:<24} {:>9}  (calldata {:>5})",
@@ -288,6 +300,61 @@ async fn timeout(
     Ok(finish("timeout (no submission)", run, calls))
 }
 
+/// An optimistic task whose operator is replaced before it submits; the replacement submits
+/// and is paid.
+async fn failover(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    keeper: Address,
+    ops: &[Address],
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Optimistic, 1).await?;
+    let (id, r) = s.create_task(client, &req).await?;
+    let mut calls = vec![("createTask".to_string(), gas(s, &r).await?)];
+    calls.push((
+        "assign".into(),
+        gas(s, &s.assign(coordinator, id, &ops[..1]).await?).await?,
+    ));
+    calls.push((
+        "reassign".into(),
+        gas(s, &s.reassign(coordinator, id, 0, ops[1]).await?).await?,
+    ));
+    calls.push((
+        "submitResult".into(),
+        gas(s, &s.submit_result(ops[1], id, keccak256("out")).await?).await?,
+    ));
+    advance(s, 61).await?;
+    calls.push((
+        "finalize".into(),
+        gas(s, &s.finalize(keeper, id).await?).await?,
+    ));
+    Ok(finish("optimistic, reassigned", run, calls))
+}
+
+/// `assignBatch` of `BATCH` optimistic tasks (operators round-robin); the tasks are created
+/// first and not counted.
+async fn batch(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    ops: &[Address],
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Optimistic, 1).await?;
+    let mut ids = Vec::with_capacity(BATCH);
+    for _ in 0..BATCH {
+        ids.push(s.create_task(client, &req).await?.0);
+    }
+    let operators: Vec<Vec<Address>> = (0..BATCH).map(|i| vec![ops[i % ops.len()]]).collect();
+    let r = s.assign_batch(coordinator, &ids, &operators).await?;
+    let calls = vec![(format!("assignBatch ({BATCH} tasks)"), gas(s, &r).await?)];
+    let mut l = finish("assignBatch, optimistic", run, calls);
+    l.per_task = Some(l.total / BATCH as u64);
+    Ok(l)
+}
+
 fn finish(name: &'static str, run: &'static str, calls: Vec<(String, (u64, u64))>) -> Lifecycle {
     let calls: Vec<Call> = calls
         .into_iter()
@@ -304,5 +371,6 @@ fn finish(name: &'static str, run: &'static str, calls: Vec<(String, (u64, u64))
         intrinsic: 21_000 * calls.len() as u64,
         calldata: calls.iter().map(|c| c.calldata).sum(),
         calls,
+        per_task: None,
     }
 }
