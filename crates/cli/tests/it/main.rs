@@ -1,5 +1,6 @@
 //! The `verity` binary, end to end.
 
+mod devnet;
 mod node_process;
 
 use std::{

@@ -122,7 +122,12 @@ pub(super) async fn run(
     };
     std::fs::create_dir_all(&dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
-    write(&dir.join("deployment.json"), summary_json)?;
+    // The bare deployment is what every component reads; the summary adds the dev accounts.
+    write(
+        &dir.join("deployment.json"),
+        &serde_json::to_string_pretty(s.deployment())?,
+    )?;
+    write(&dir.join("devnet.json"), summary_json)?;
     let rpc = serde_json::from_str::<serde_json::Value>(summary_json)?["rpcUrl"]
         .as_str()
         .unwrap_or_default()

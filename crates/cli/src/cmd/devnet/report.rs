@@ -36,8 +36,19 @@ pub(super) struct ModeReport {
 #[serde(rename_all = "camelCase")]
 pub(super) struct Payout {
     pub(super) operator: Address,
+    #[serde(serialize_with = "decimal")]
     pub(super) earned_wei: I256,
+    #[serde(serialize_with = "decimal")]
     pub(super) stake_change_wei: I256,
+}
+
+fn decimal_u<S: serde::Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+
+/// Signed token amounts as decimal strings (they exceed JSON's safe integers).
+fn decimal<S: serde::Serializer>(v: &I256, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +56,7 @@ pub(super) struct Payout {
 pub(super) struct Slash {
     pub(super) task: U256,
     pub(super) operator: Address,
+    #[serde(serialize_with = "decimal_u")]
     pub(super) amount_wei: U256,
     pub(super) reason: String,
 }

@@ -1,0 +1,107 @@
+//! `verity devnet --once` end to end, across real processes: the devchain, the gateway, the
+//! coordinator and four nodes come up, the sample workload runs in both modes, and the summary
+//! the command prints agrees with what the contracts pay.
+
+use std::process::{Command, Stdio};
+
+use alloy::primitives::{I256, U256};
+
+fn unit() -> U256 {
+    U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// What one operator seat earns on a finalized task with `winners` paid seats: the bounty less
+/// the protocol (100 bps) and scheduler (50 bps) fees of `DeployConfig::devnet`, split equally,
+/// the split's remainder going to the treasury (`TaskMarket._payWinners`).
+fn reward_each(bounty: U256, winners: u64) -> U256 {
+    let fees = bounty * U256::from(100u64) / U256::from(10_000u64)
+        + bounty * U256::from(50u64) / U256::from(10_000u64);
+    (bounty - fees) / U256::from(winners)
+}
+
+#[test]
+fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_say() {
+    let dir = std::env::temp_dir().join(format!("verity-devnet-it-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_verity"))
+        .args([
+            "devnet",
+            "--once",
+            "--json",
+            "--log",
+            "warn",
+            "--port",
+            "0",
+            "--coordinator-port",
+            "0",
+            "--gateway-port",
+            "0",
+            "--nodes",
+            "4",
+            "--tasks",
+            "8",
+            "--challenge-window",
+            "3",
+            "--timeout-secs",
+            "240",
+        ])
+        .arg("--dir")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run verity devnet");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "devnet failed: {}\nstdout: {stdout}\nlogs in {}",
+        String::from_utf8_lossy(&out.stderr),
+        dir.display()
+    );
+    // Two JSON lines: the chain summary, then the workload report.
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let report = &lines[1];
+
+    let modes = report["modes"].as_array().unwrap();
+    let by_mode = |m: &str| modes.iter().find(|x| x["mode"] == m).unwrap().clone();
+    let (opt, rep) = (by_mode("optimistic"), by_mode("replicated"));
+    for m in [&opt, &rep] {
+        assert_eq!(m["submitted"], 4, "{m}");
+        assert_eq!(m["finalized"], 4, "every honest task is finalized: {m}");
+        assert_eq!(m["refunded"], 0, "{m}");
+        assert_eq!(m["unsettled"], 0, "{m}");
+        let (p50, p99) = (
+            m["latencyP50Ms"].as_u64().unwrap(),
+            m["latencyP99Ms"].as_u64().unwrap(),
+        );
+        assert!(p50 > 0 && p50 <= p99, "{m}");
+    }
+    // Honest nodes only: nobody is slashed and no stake moves.
+    assert_eq!(report["slashes"].as_array().unwrap().len(), 0, "{report}");
+    let payouts = report["payouts"].as_array().unwrap();
+    assert_eq!(payouts.len(), 4);
+    let mut total = I256::ZERO;
+    for p in payouts {
+        let stake: I256 = p["stakeChangeWei"].as_str().unwrap().parse().unwrap();
+        assert_eq!(stake, I256::ZERO, "{p}");
+        let earned: I256 = p["earnedWei"].as_str().unwrap().parse().unwrap();
+        assert!(!earned.is_negative(), "{p}");
+        total += earned;
+    }
+    // Every finalized task paid its seats exactly: 4 optimistic tasks with one winner, 4
+    // replicated with three, bounty 10 tokens each.
+    let bounty = U256::from(10u64) * unit();
+    let expected =
+        U256::from(4u64) * reward_each(bounty, 1) + U256::from(4u64 * 3) * reward_each(bounty, 3);
+    assert_eq!(total, I256::from_raw(expected), "{report}");
+    assert!(
+        report["dashboard"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://127.0.0.1:")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
