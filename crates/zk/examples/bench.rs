@@ -467,11 +467,7 @@ async fn child(n: usize, peer_input: Option<PathBuf>) -> BoxResult<()> {
         Bytes::from(encoded.clone()),
     );
     let adapter_gas = provider
-        .estimate_gas(
-            adapter_call
-                .into_transaction_request()
-                .from(owner),
-        )
+        .estimate_gas(adapter_call.into_transaction_request().from(owner))
         .await?;
     println!("adapter_gas={adapter_gas}");
     let receipt = s
