@@ -66,6 +66,38 @@ pub struct NodeConfig {
     pub heartbeat: HeartbeatConfig,
     /// The Prometheus endpoint.
     pub metrics: MetricsConfig,
+    /// Fault injection (devnets only).
+    pub fault: FaultConfig,
+    /// `verity watchtower run`: which submitted results to re-execute.
+    pub watchtower: WatchtowerConfig,
+}
+
+/// Fault injection, for devnets only: a misbehaving node loses its collateral.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// `none`, `wrong_result`, `copy_commitments` or `silent`.
+    pub behaviour: crate::fault::Behaviour,
+}
+
+/// The watchtower: samples submitted optimistic results, re-executes them and challenges a
+/// wrong one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WatchtowerConfig {
+    /// Fraction of submitted results re-executed, 0.0..=1.0.
+    pub sample_rate: f64,
+    /// Seed of the per-task sampling decision (the same seed samples the same tasks).
+    pub seed: u64,
+}
+
+impl Default for WatchtowerConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: 0.1,
+            seed: 0,
+        }
+    }
 }
 
 /// The chain and contracts.
@@ -274,6 +306,19 @@ impl NodeConfig {
         if let Some(v) = get("VERITY_NODE_COORDINATOR_URL") {
             self.heartbeat.coordinator_url = v;
         }
+        if let Some(v) = get("VERITY_NODE_FAULT") {
+            self.fault.behaviour =
+                toml::Value::String(v.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| ConfigError::Env {
+                        var: "VERITY_NODE_FAULT",
+                        value: v,
+                        reason: e.to_string(),
+                    })?;
+        }
+        if let Some(v) = get("VERITY_NODE_WATCHTOWER_SAMPLE_RATE") {
+            self.watchtower.sample_rate = parse("VERITY_NODE_WATCHTOWER_SAMPLE_RATE", v)?;
+        }
         Ok(())
     }
 
@@ -296,6 +341,9 @@ impl NodeConfig {
         }
         if self.heartbeat.interval_secs == 0 {
             return invalid("heartbeat.interval_secs", "must be positive");
+        }
+        if !(0.0..=1.0).contains(&self.watchtower.sample_rate) {
+            return invalid("watchtower.sample_rate", "between 0.0 and 1.0");
         }
         if !self.metrics.listen.is_empty() && self.metrics.listen.parse::<SocketAddr>().is_err() {
             return invalid("metrics.listen", "must be host:port, e.g. 127.0.0.1:9464");
@@ -356,6 +404,25 @@ mod tests {
             NodeConfig::from_toml("[chain]\nrpc = 1\n").is_err(),
             "unknown fields are errors"
         );
+        cfg.apply_env(|k| (k == "VERITY_NODE_FAULT").then(|| "silent".to_string()))
+            .unwrap();
+        assert_eq!(cfg.fault.behaviour, crate::fault::Behaviour::Silent);
+        assert!(matches!(
+            cfg.apply_env(|k| (k == "VERITY_NODE_FAULT").then(|| "evil".to_string())),
+            Err(ConfigError::Env {
+                var: "VERITY_NODE_FAULT",
+                ..
+            })
+        ));
+        let mut cfg = NodeConfig::default();
+        cfg.watchtower.sample_rate = 1.5;
+        assert!(matches!(
+            cfg.validate(),
+            Err(ConfigError::Invalid {
+                field: "watchtower.sample_rate",
+                ..
+            })
+        ));
         let mut cfg = NodeConfig::default();
         cfg.operator.green_energy_pct = 101;
         assert!(matches!(

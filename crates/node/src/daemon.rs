@@ -157,7 +157,8 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
         metrics,
         Duration::from_millis(cfg.chain.poll_interval_ms),
     )
-    .with_confirmations(cfg.chain.confirmations);
+    .with_confirmations(cfg.chain.confirmations)
+    .with_fault(cfg.fault.behaviour);
     let result = worker.run(cancel.clone()).await;
     cancel.cancel();
     while let Some(joined) = services.join_next().await {

@@ -99,6 +99,12 @@ CREATE TABLE IF NOT EXISTS tasks (
     salt       BLOB,
     updated_at INTEGER NOT NULL DEFAULT (unixepoch())
 );
+CREATE TABLE IF NOT EXISTS duties (
+    task_id    TEXT PRIMARY KEY,
+    phase      TEXT NOT NULL,
+    digest     BLOB,
+    updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
 CREATE TABLE IF NOT EXISTS cursor (
     id         INTEGER PRIMARY KEY CHECK (id = 0),
     next_block INTEGER NOT NULL
@@ -206,6 +212,117 @@ impl TaskDb {
     }
 }
 
+/// Where a committee duty (re-execute and vote on a disputed result) is on this node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DutyPhase {
+    /// Drawn into the committee; not voted yet.
+    Drawn,
+    /// Our vote is on chain; the dispute may still need resolving.
+    Voted,
+    /// The dispute is settled (or our vote can no longer count).
+    Done,
+}
+
+impl DutyPhase {
+    fn as_str(self) -> &'static str {
+        match self {
+            DutyPhase::Drawn => "drawn",
+            DutyPhase::Voted => "voted",
+            DutyPhase::Done => "done",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "drawn" => DutyPhase::Drawn,
+            "voted" => DutyPhase::Voted,
+            "done" => DutyPhase::Done,
+            _ => return None,
+        })
+    }
+}
+
+/// One committee duty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyRow {
+    /// The disputed task.
+    pub task_id: U256,
+    /// Progress.
+    pub phase: DutyPhase,
+    /// The digest we voted (once voted).
+    pub digest: Option<B256>,
+}
+
+impl TaskDb {
+    /// Records a committee seat; a duty already known is left as it is.
+    pub async fn insert_duty(&self, task: U256) -> Result<bool, DbError> {
+        let done = sqlx::query("INSERT OR IGNORE INTO duties (task_id, phase) VALUES (?, 'drawn')")
+            .bind(task.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Moves a duty to `phase`, recording the digest when given. Durable on return.
+    pub async fn set_duty(
+        &self,
+        task: U256,
+        phase: DutyPhase,
+        digest: Option<B256>,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE duties SET phase = ?, digest = COALESCE(?, digest), updated_at = unixepoch()
+             WHERE task_id = ?",
+        )
+        .bind(phase.as_str())
+        .bind(digest.map(|d| d.to_vec()))
+        .bind(task.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every committee duty not done, oldest task first.
+    pub async fn open_duties(&self) -> Result<Vec<DutyRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT task_id, phase, digest FROM duties WHERE phase != 'done'
+             ORDER BY CAST(task_id AS INTEGER)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_duty).collect()
+    }
+
+    /// One duty.
+    pub async fn duty(&self, task: U256) -> Result<Option<DutyRow>, DbError> {
+        let row = sqlx::query("SELECT task_id, phase, digest FROM duties WHERE task_id = ?")
+            .bind(task.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| decode_duty(&r)).transpose()
+    }
+}
+
+fn decode_duty(r: &sqlx::sqlite::SqliteRow) -> Result<DutyRow, DbError> {
+    let id: String = r.get(0);
+    let corrupt = |reason: &str| DbError::Corrupt {
+        task: id.clone(),
+        reason: reason.into(),
+    };
+    let task_id = U256::from_str(&id).map_err(|_| corrupt("task id"))?;
+    let phase: String = r.get(1);
+    let phase = DutyPhase::parse(&phase).ok_or_else(|| corrupt("duty phase"))?;
+    let digest: Option<Vec<u8>> = r.get(2);
+    let digest = digest
+        .map(|b| B256::try_from(b.as_slice()).map_err(|_| corrupt("32-byte digest")))
+        .transpose()?;
+    Ok(DutyRow {
+        task_id,
+        phase,
+        digest,
+    })
+}
+
 fn decode(r: &sqlx::sqlite::SqliteRow) -> Result<TaskRow, DbError> {
     let id: String = r.get(0);
     let corrupt = |reason: &str| DbError::Corrupt {
@@ -264,5 +381,38 @@ mod tests {
         assert_eq!(row.salt, Some(B256::repeat_byte(2)));
         assert_eq!(db.in_flight().await.unwrap(), vec![row]);
         assert_eq!(db.next_block().await.unwrap(), Some(42));
+    }
+
+    #[tokio::test]
+    async fn committee_duties_survive_a_reopen_and_are_not_doubled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.db");
+        {
+            let db = TaskDb::open(&path).await.unwrap();
+            assert!(db.insert_duty(U256::from(3)).await.unwrap());
+            assert!(!db.insert_duty(U256::from(3)).await.unwrap(), "idempotent");
+            db.insert_duty(U256::from(4)).await.unwrap();
+            db.set_duty(U256::from(3), DutyPhase::Voted, Some(B256::repeat_byte(9)))
+                .await
+                .unwrap();
+            db.set_duty(U256::from(4), DutyPhase::Done, None)
+                .await
+                .unwrap();
+        }
+        let db = TaskDb::open(&path).await.unwrap();
+        assert!(!db.insert_duty(U256::from(3)).await.unwrap());
+        let open = db.open_duties().await.unwrap();
+        assert_eq!(
+            open,
+            vec![DutyRow {
+                task_id: U256::from(3),
+                phase: DutyPhase::Voted,
+                digest: Some(B256::repeat_byte(9)),
+            }]
+        );
+        assert_eq!(
+            db.duty(U256::from(4)).await.unwrap().unwrap().phase,
+            DutyPhase::Done
+        );
     }
 }

@@ -1,14 +1,17 @@
 #![doc = include_str!("../README.md")]
 
 pub mod blobs;
+pub mod committee;
 pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod error;
+pub mod fault;
 pub use verity_primitives::heartbeat;
 pub mod keys;
 pub mod metrics;
 pub mod store_blobs;
+pub mod watchtower;
 pub mod worker;
 
 pub use error::NodeError;

@@ -24,6 +24,7 @@ use crate::{
     blobs::Blobs,
     db::{Phase, TaskDb, TaskRow},
     error::NodeError,
+    fault::{self, Behaviour},
     metrics::Metrics,
 };
 
@@ -36,14 +37,15 @@ pub fn error_digest(code: &str) -> B256 {
 /// Runs assigned tasks for one operator.
 #[derive(Debug)]
 pub struct Worker<B> {
-    s: Settlement,
-    me: Address,
-    db: TaskDb,
-    blobs: B,
-    executor: Arc<Executor>,
-    metrics: Arc<Metrics>,
+    pub(crate) s: Settlement,
+    pub(crate) me: Address,
+    pub(crate) db: TaskDb,
+    pub(crate) blobs: B,
+    pub(crate) executor: Arc<Executor>,
+    pub(crate) metrics: Arc<Metrics>,
     poll: Duration,
     confirmations: u64,
+    fault: Behaviour,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -66,7 +68,17 @@ impl<B: Blobs> Worker<B> {
             metrics,
             poll,
             confirmations: 1,
+            fault: Behaviour::None,
         }
+    }
+
+    /// Devnets only: misbehave as `fault` says (see [`crate::fault`]).
+    pub fn with_fault(mut self, fault: Behaviour) -> Self {
+        if fault != Behaviour::None {
+            warn!(target: "node::fault", behaviour = fault.as_str(), "FAULT INJECTION ENABLED (devnet only)");
+        }
+        self.fault = fault;
+        self
     }
 
     /// Only blocks at least this deep are scanned for assignments (1 = the latest).
@@ -107,7 +119,7 @@ impl<B: Blobs> Worker<B> {
                 warn!(target: "node::worker", task = %id, error = %e, "task step failed");
             }
         }
-        Ok(())
+        self.committee_duties().await
     }
 
     async fn scan(&self) -> Result<(), NodeError> {
@@ -128,7 +140,10 @@ impl<B: Blobs> Worker<B> {
             let end = to.min(start + 5_000);
             let filter = Filter::new()
                 .address(self.s.deployment().market)
-                .event_signature(TaskMarket::TaskAssigned::SIGNATURE_HASH)
+                .event_signature(vec![
+                    TaskMarket::TaskAssigned::SIGNATURE_HASH,
+                    TaskMarket::CommitteeDrawn::SIGNATURE_HASH,
+                ])
                 .from_block(start)
                 .to_block(end);
             let logs = self
@@ -138,6 +153,12 @@ impl<B: Blobs> Worker<B> {
                 .await
                 .map_err(|e| NodeError::Chain(format!("eth_getLogs {start}..={end}: {e}")))?;
             for log in logs {
+                if log.topic0() == Some(&TaskMarket::CommitteeDrawn::SIGNATURE_HASH) {
+                    let ev = TaskMarket::CommitteeDrawn::decode_log(&log.inner)
+                        .map_err(|e| NodeError::Chain(format!("CommitteeDrawn log: {e}")))?;
+                    self.on_committee_drawn(&ev).await?;
+                    continue;
+                }
                 let ev = TaskMarket::TaskAssigned::decode_log(&log.inner)
                     .map_err(|e| NodeError::Chain(format!("TaskAssigned log: {e}")))?;
                 if ev.operators.contains(&self.me) && self.db.insert_assigned(ev.taskId).await? {
@@ -156,6 +177,10 @@ impl<B: Blobs> Worker<B> {
         let task = self.s.task(id).await?;
         if task.status.is_terminal() {
             return self.settled(id, &task).await;
+        }
+        if self.fault == Behaviour::Silent {
+            debug!(target: "node::fault", task = %id, "silent: not acting");
+            return Ok(());
         }
         match row.phase {
             Phase::Assigned => self.execute(id, &task).await,
@@ -222,13 +247,23 @@ impl<B: Blobs> Worker<B> {
             Ok(exec) => {
                 self.metrics.fuel.inc_by(exec.receipt.fuel_used);
                 let digest = B256::from(exec.receipt.result_digest.0);
+                let corrupted = fault::corrupt_digest(&exec.output);
                 let published = self.blobs.publish(exec.output).await?;
                 debug_assert_eq!(published, digest);
-                digest
+                if self.fault == Behaviour::WrongResult {
+                    warn!(target: "node::fault", task = %id, honest = %digest, posted = %corrupted, "wrong_result: posting a corrupted digest");
+                    corrupted
+                } else {
+                    digest
+                }
             }
             Err(e) if e.is_deterministic() => {
                 info!(target: "node::worker", task = %id, error = %e, "program failed deterministically");
-                error_digest(e.code())
+                if self.fault == Behaviour::WrongResult {
+                    fault::corrupt_result(error_digest(e.code()))
+                } else {
+                    error_digest(e.code())
+                }
             }
             Err(e) => return self.decline_host_failure(id, task, &e).await,
         };
@@ -276,8 +311,17 @@ impl<B: Blobs> Worker<B> {
                     }
                 };
                 let d = self.s.deployment();
-                let c =
-                    verity_primitives::commitment(d.chain_id, d.market, id, self.me, result, salt);
+                let c = if self.fault == Behaviour::CopyCommitments {
+                    match self.copyable_commitment(id).await? {
+                        Some(c) => c,
+                        None => {
+                            debug!(target: "node::fault", task = %id, "copy_commitments: waiting for another seat to commit");
+                            return Ok(());
+                        }
+                    }
+                } else {
+                    verity_primitives::commitment(d.chain_id, d.market, id, self.me, result, salt)
+                };
                 self.s
                     .before(task.commit_deadline + 1)
                     .commit(self.me, id, c)
@@ -322,10 +366,23 @@ impl<B: Blobs> Worker<B> {
             debug!(target: "node::worker", task = %id, "waiting for the reveal phase");
             return Ok(());
         }
-        self.s
+        match self
+            .s
             .before(task.reveal_deadline + 1)
             .reveal(self.me, id, result, salt)
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if self.fault == Behaviour::CopyCommitments
+                    && e.revert_name().as_deref() == Some("CommitmentMismatch") =>
+            {
+                warn!(target: "node::fault", task = %id, "copy_commitments: the copied commitment does not open for us");
+                self.db.set_phase(id, Phase::Delivered, None, None).await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.db.set_phase(id, Phase::Delivered, None, None).await?;
         info!(target: "node::worker", task = %id, "revealed");
         Ok(())
@@ -383,6 +440,20 @@ impl<B: Blobs> Worker<B> {
         self.metrics.earnings_tokens.inc_by(tokens);
         info!(target: "node::worker", %amount, "withdrew earnings");
         Ok(())
+    }
+
+    /// `copy_commitments`: another seat's commitment on `id`, if one is on chain yet.
+    async fn copyable_commitment(&self, id: U256) -> Result<Option<B256>, NodeError> {
+        for op in self.s.operators_of(id).await? {
+            if op == self.me {
+                continue;
+            }
+            let seat = self.s.seat(id, op).await?;
+            if seat.commit_block != 0 {
+                return Ok(Some(seat.commitment));
+            }
+        }
+        Ok(None)
     }
 
     async fn decline(&self, id: U256, task: &TaskInfo, why: &str) -> Result<(), NodeError> {

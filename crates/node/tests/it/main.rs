@@ -1,6 +1,8 @@
 //! The node's task loop on the embedded devchain: both modes paid exactly, a restart between
 //! commit and reveal, and a missing input handed back without a slash.
 
+mod disputes;
+
 use std::{sync::Arc, time::Duration};
 
 use alloy::{
