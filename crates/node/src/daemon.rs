@@ -217,10 +217,16 @@ impl HeartbeatSender {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0);
         loop {
-            seq += 1;
+            // Strictly increasing, and never behind the clock: the timestamp is the send time
+            // (the coordinator rejects heartbeats older than its max age).
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            seq = (seq + 1).max(now_ms);
             let mut hb = self.template.clone();
             hb.seq = seq;
-            hb.timestamp = seq / 1000;
+            hb.timestamp = now_ms / 1000;
             let signed = hb.sign(&self.key, &self.domain).map_err(setup)?;
             if let Err(e) = self
                 .http

@@ -45,7 +45,8 @@ pub(crate) struct DevnetArgs {
     /// Dev accounts to derive from the dev mnemonic and fund.
     #[arg(long, default_value_t = 10)]
     accounts: u32,
-    /// Mine a block every N seconds instead of one per transaction.
+    /// Mine a block every N seconds instead of one per transaction (default with nodes: 1; with
+    /// `--nodes 0`: a block per transaction).
     #[arg(long)]
     block_time: Option<u64>,
     /// Test tokens minted to every dev account.
@@ -108,7 +109,14 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         chain_id: args.chain_id,
         // The owner, a requester, then one operator per node.
         accounts: args.accounts.max(args.nodes + 2),
-        block_time: args.block_time.map(Duration::from_secs),
+        // A network gets one block per second, like a real chain: with a block per transaction
+        // the clock of a busy chain runs ahead of the wall clock (each block is at least a
+        // second after its parent), so deadlines pass early; and on an idle one it stands still,
+        // so challenge windows never close.
+        block_time: args
+            .block_time
+            .or((args.nodes > 0 && !args.exit_after_deploy).then_some(1))
+            .map(Duration::from_secs),
         ..DevchainConfig::default()
     };
     let chain = Devchain::new(cfg).wrap_err("starting the devchain")?;

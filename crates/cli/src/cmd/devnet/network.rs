@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use alloy::{primitives::Address, providers::ext::AnvilApi, signers::local::PrivateKeySigner};
+use alloy::{primitives::Address, signers::local::PrivateKeySigner};
 use eyre::{WrapErr, bail};
 use tokio_util::sync::CancellationToken;
 use verity_sdk::Requester;
@@ -108,23 +108,6 @@ interval_ms = 500
     )
 }
 
-/// The devchain mines a block per transaction, so on an idle network its clock stands still,
-/// and deadlines and challenge windows (which the contracts measure in block time) never pass.
-/// A real chain makes blocks regardless; this makes an empty one every second.
-async fn keep_chain_time_moving(s: Settlement, cancel: CancellationToken) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            _ = cancel.cancelled() => return,
-            _ = tick.tick() => {
-                if let Err(e) = s.provider().anvil_mine(Some(1), None).await {
-                    tracing::warn!(target: "devnet", error = %e, "could not mine an empty block");
-                }
-            }
-        }
-    }
-}
-
 /// Starts everything, runs the workload, prints the summary; with `once` unset, stays up until
 /// Ctrl-C or SIGTERM. Stops every child process before returning.
 pub(super) async fn run(
@@ -163,7 +146,6 @@ pub(super) async fn run(
     let cancel = CancellationToken::new();
     let gw_task = tokio::spawn(verity_store::serve(listener, store, cancel.clone()));
 
-    let ticker = tokio::spawn(keep_chain_time_moving(s.clone(), cancel.clone()));
     let mut procs: Vec<Proc> = Vec::new();
     let started = start_processes(opts, &dir, &rpc, &gateway, s, keys, &mut procs).await;
     let outcome = match started {
@@ -184,7 +166,6 @@ pub(super) async fn run(
     }
     cancel.cancel();
     let _ = gw_task.await;
-    let _ = ticker.await;
     outcome
 }
 
