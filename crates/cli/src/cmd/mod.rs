@@ -7,6 +7,7 @@ mod devnet;
 mod keys;
 mod node;
 mod task;
+mod watchtower;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -42,6 +43,9 @@ enum Command {
     /// Measurements.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Re-execute a sample of submitted results and challenge wrong ones.
+    #[command(subcommand)]
+    Watchtower(watchtower::WatchtowerCommand),
 }
 
 /// Logging flags shared by every subcommand. Logs go to stderr; stdout carries results only.
@@ -78,5 +82,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Node(cmd) => node::run(cmd).await,
         Command::Coordinator(cmd) => coordinator::run(cmd).await,
         Command::Task(cmd) => task::run(cmd).await,
+        Command::Watchtower(cmd) => watchtower::run(cmd).await,
     }
 }
