@@ -70,6 +70,14 @@ pub(crate) struct DevnetArgs {
     /// Give up on unsettled sample tasks after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
+    /// Add three faulty nodes (one posts wrong results, one copies others' commitments, one goes
+    /// silent once assigned) and a watchtower that re-executes optimistic results and challenges
+    /// wrong ones.
+    #[arg(long)]
+    byzantine: bool,
+    /// Fraction of optimistic results the watchtower re-executes (with --byzantine).
+    #[arg(long, default_value_t = 1.0)]
+    sample_rate: f64,
     /// Exit after the workload and its summary instead of staying up.
     #[arg(long)]
     once: bool,
@@ -107,8 +115,8 @@ struct AccountSummary {
 pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let cfg = DevchainConfig {
         chain_id: args.chain_id,
-        // The owner, a requester, then one operator per node.
-        accounts: args.accounts.max(args.nodes + 2),
+        // The owner, a requester, one operator per node, three faulty ones and a watchtower.
+        accounts: args.accounts.max(args.nodes + 6),
         // A network gets one block per second, like a real chain: with a block per transaction
         // the clock of a busy chain runs ahead of the wall clock (each block is at least a
         // second after its parent), so deadlines pass early; and on an idle one it stands still,
@@ -177,6 +185,8 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         let net = network::Options {
             dir: args.dir.clone(),
             nodes: args.nodes,
+            byzantine: args.byzantine,
+            sample_rate: args.sample_rate,
             coordinator_port: args.coordinator_port,
             gateway_port: args.gateway_port,
             plan: workload::Plan {

@@ -25,6 +25,8 @@ use super::{
 pub(super) struct Options {
     pub(super) dir: Option<PathBuf>,
     pub(super) nodes: u32,
+    pub(super) byzantine: bool,
+    pub(super) sample_rate: f64,
     pub(super) coordinator_port: u16,
     pub(super) gateway_port: u16,
     pub(super) plan: workload::Plan,
@@ -36,6 +38,9 @@ pub(super) struct Options {
 /// 2.. operate the nodes.
 const REQUESTER: usize = 1;
 const FIRST_OPERATOR: usize = 2;
+
+/// The faulty nodes `--byzantine` adds, by their `[fault] behaviour`.
+const FAULTS: [&str; 3] = ["wrong_result", "copy_commitments", "silent"];
 
 /// ISO 3166-1 numeric regions the nodes spread over (Germany, USA, Japan, Brazil).
 const REGIONS: [u16; 4] = [276, 840, 392, 76];
@@ -52,7 +57,14 @@ fn write(path: &Path, text: &str) -> eyre::Result<()> {
     std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))
 }
 
-fn node_config(dir: &Path, rpc: &str, gateway: &str, coordinator: &str, region: u16) -> String {
+fn node_config(
+    dir: &Path,
+    rpc: &str,
+    gateway: &str,
+    coordinator: &str,
+    region: u16,
+    fault: &str,
+) -> String {
     let d = dir.display();
     format!(
         r#"# Written by `verity devnet`.
@@ -81,6 +93,9 @@ interval_secs = 2
 
 [metrics]
 listen = ""
+
+[fault]
+behaviour = "{fault}"
 "#
     )
 }
@@ -207,7 +222,11 @@ async fn start_processes(
         &coord_dir.join("coordinator.log"),
     )?);
 
-    for i in 0..opts.nodes as usize {
+    let faulty = if opts.byzantine { FAULTS.len() } else { 0 };
+    for i in 0..opts.nodes as usize + faulty {
+        let fault = i
+            .checked_sub(opts.nodes as usize)
+            .map_or("none", |f| FAULTS[f]);
         let node_dir = dir.join(format!("node-{}", i + 1));
         std::fs::create_dir_all(&node_dir)?;
         let op_key = node_dir.join("operator.key");
@@ -227,10 +246,19 @@ async fn start_processes(
                 gateway,
                 &coordinator_url,
                 REGIONS[i % REGIONS.len()],
+                fault,
             ),
         )?;
         procs.push(procs::spawn(
-            &format!("node-{}", i + 1),
+            &format!(
+                "node-{}{}",
+                i + 1,
+                if fault == "none" {
+                    String::new()
+                } else {
+                    format!(" ({fault})")
+                }
+            ),
             &[
                 "node".into(),
                 "run".into(),
@@ -241,8 +269,39 @@ async fn start_processes(
         )?);
     }
 
+    if opts.byzantine {
+        let wt_dir = dir.join("watchtower");
+        std::fs::create_dir_all(&wt_dir)?;
+        let key = wt_dir.join("watchtower.key");
+        if !key.exists() {
+            verity_node::keys::save(&key, &keys[FIRST_OPERATOR + opts.nodes as usize + faulty])?;
+        }
+        procs.push(procs::spawn(
+            "watchtower",
+            &[
+                "watchtower".into(),
+                "run".into(),
+                "--rpc-url".into(),
+                rpc.to_string(),
+                "--deployment".into(),
+                dir.join("deployment.json").display().to_string(),
+                "--key".into(),
+                key.display().to_string(),
+                "--data-dir".into(),
+                wt_dir.join("data").display().to_string(),
+                "--gateway".into(),
+                gateway.to_string(),
+                "--sample-rate".into(),
+                opts.sample_rate.to_string(),
+                "--metrics-listen".into(),
+                String::new(),
+            ],
+            &wt_dir.join("watchtower.log"),
+        )?);
+    }
+
     // Every node registered and staked before any task is posted.
-    let operators: Vec<Address> = (0..opts.nodes as usize)
+    let operators: Vec<Address> = (0..opts.nodes as usize + faulty)
         .map(|i| keys[FIRST_OPERATOR + i].address())
         .collect();
     for _ in 0..600 {
@@ -284,7 +343,8 @@ async fn workload_and_summary(
     if opts.plan.tasks == 0 {
         return Ok(());
     }
-    let operators: Vec<Address> = (0..opts.nodes as usize)
+    let faulty = if opts.byzantine { FAULTS.len() } else { 0 };
+    let operators: Vec<Address> = (0..opts.nodes as usize + faulty)
         .map(|i| keys[FIRST_OPERATOR + i].address())
         .collect();
     let from_block = s.deployment().deployed_block;
