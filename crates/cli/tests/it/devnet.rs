@@ -6,22 +6,24 @@ use std::process::{Command, Stdio};
 
 use alloy::primitives::{I256, U256};
 
-fn unit() -> U256 {
+pub(crate) fn unit() -> U256 {
     U256::from(10u64).pow(U256::from(18u64))
 }
 
 /// What one operator seat earns on a finalized task with `winners` paid seats: the bounty less
 /// the protocol (100 bps) and scheduler (50 bps) fees of `DeployConfig::devnet`, split equally,
 /// the split's remainder going to the treasury (`TaskMarket._payWinners`).
-fn reward_each(bounty: U256, winners: u64) -> U256 {
+pub(crate) fn reward_each(bounty: U256, winners: u64) -> U256 {
     let fees = bounty * U256::from(100u64) / U256::from(10_000u64)
         + bounty * U256::from(50u64) / U256::from(10_000u64);
     (bounty - fees) / U256::from(winners)
 }
 
-#[test]
-fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_say() {
-    let dir = std::env::temp_dir().join(format!("verity-devnet-it-{}", std::process::id()));
+/// Runs `verity devnet --once --json` with `args` on free ports in a fresh directory and
+/// returns the workload report (the second JSON line) and the directory, after asserting the
+/// command succeeded.
+pub(crate) fn run_devnet(name: &str, args: &[&str]) -> (serde_json::Value, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("verity-{name}-it-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_verity"))
         .args([
@@ -36,15 +38,8 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
             "0",
             "--gateway-port",
             "0",
-            "--nodes",
-            "4",
-            "--tasks",
-            "8",
-            "--challenge-window",
-            "3",
-            "--timeout-secs",
-            "240",
         ])
+        .args(args)
         .arg("--dir")
         .arg(&dir)
         .stdin(Stdio::null())
@@ -63,7 +58,26 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    let report = &lines[1];
+    (lines[1].clone(), dir)
+}
+
+#[test]
+fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_say() {
+    let _serial = crate::network_lock();
+    let (report, dir) = run_devnet(
+        "devnet",
+        &[
+            "--nodes",
+            "4",
+            "--tasks",
+            "8",
+            "--challenge-window",
+            "3",
+            "--timeout-secs",
+            "240",
+        ],
+    );
+    let report = &report;
 
     let modes = report["modes"].as_array().unwrap();
     let by_mode = |m: &str| modes.iter().find(|x| x["mode"] == m).unwrap().clone();

@@ -1,7 +1,18 @@
 //! The `verity` binary, end to end.
 
+mod byzantine;
+mod chaos;
 mod devnet;
 mod node_process;
+
+/// Tests that run a whole network (a chain, a coordinator and several node processes) take
+/// this lock, so on a small machine they run one after another instead of starving each other
+/// of CPU and missing their deadlines.
+fn network_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 use std::{
     io::{BufRead, BufReader},

@@ -67,6 +67,16 @@ pub(crate) struct DevnetArgs {
     /// Challenge window of the optimistic sample tasks, seconds.
     #[arg(long, default_value_t = 10)]
     challenge_window: u32,
+    /// Seconds after submission by which a sample task must be assigned.
+    #[arg(long, default_value_t = 30)]
+    assign_within: u64,
+    /// Seconds after the assignment deadline by which its operators must commit (replicated)
+    /// or submit (optimistic); a silent operator holds a task up to here.
+    #[arg(long, default_value_t = 60)]
+    execute_within: u64,
+    /// Seconds after the commit deadline by which replicated operators must reveal.
+    #[arg(long, default_value_t = 30)]
+    reveal_within: u64,
     /// Give up on unsettled sample tasks after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
@@ -193,6 +203,7 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
                 tasks: args.tasks,
                 replication: args.replication,
                 challenge_window: args.challenge_window,
+                windows: (args.assign_within, args.execute_within, args.reveal_within),
                 timeout: Duration::from_secs(args.timeout_secs),
                 progress: !args.output.json,
             },

@@ -332,6 +332,24 @@ async fn start_processes(
     )
 }
 
+/// Every account whose pay the summary reports, with its role: the nodes' operators, then the
+/// watchtower's account with `--byzantine`.
+fn roles(opts: &Options, keys: &[PrivateKeySigner]) -> Vec<(Address, &'static str)> {
+    let faulty = if opts.byzantine { FAULTS.len() } else { 0 };
+    let mut out: Vec<_> = (0..opts.nodes as usize + faulty)
+        .map(|i| {
+            let role = i
+                .checked_sub(opts.nodes as usize)
+                .map_or("honest", |f| FAULTS[f]);
+            (keys[FIRST_OPERATOR + i].address(), role)
+        })
+        .collect();
+    if opts.byzantine {
+        out.push((keys[FIRST_OPERATOR + out.len()].address(), "watchtower"));
+    }
+    out
+}
+
 async fn workload_and_summary(
     opts: &Options,
     s: &Settlement,
@@ -343,13 +361,10 @@ async fn workload_and_summary(
     if opts.plan.tasks == 0 {
         return Ok(());
     }
-    let faulty = if opts.byzantine { FAULTS.len() } else { 0 };
-    let operators: Vec<Address> = (0..opts.nodes as usize + faulty)
-        .map(|i| keys[FIRST_OPERATOR + i].address())
-        .collect();
+    let accounts = roles(opts, keys);
     let from_block = s.deployment().deployed_block;
     let mut before = Vec::new();
-    for op in &operators {
+    for (op, _) in &accounts {
         before.push(report::holdings(s, *op).await?);
     }
     let sdk = Requester::new(
@@ -364,11 +379,17 @@ async fn workload_and_summary(
         }
     }
     let mut payouts = Vec::new();
-    for (op, b) in operators.iter().zip(before) {
-        payouts.push(report::payout(*op, b, report::holdings(s, *op).await?));
+    for ((op, role), b) in accounts.iter().zip(before) {
+        payouts.push(report::payout(
+            *op,
+            role,
+            b,
+            report::holdings(s, *op).await?,
+        ));
     }
     let r = report::Report {
         modes: report::modes(&runs),
+        tasks: report::outcomes(s, &runs).await?,
         payouts,
         slashes: report::slashes(s, from_block).await?,
         dashboard: format!("{coordinator_url}/"),

@@ -1,6 +1,7 @@
 //! The devnet's child processes: the coordinator and the nodes run as separate `verity`
 //! processes, so the network crosses real sockets. Each writes its logs to a file in the devnet
-//! directory; dropping a [`Proc`] kills it, so no process outlives the devnet.
+//! directory, and its process id to a `.pid` file beside the log; dropping a [`Proc`] kills it,
+//! so no process outlives the devnet.
 
 use std::{
     path::{Path, PathBuf},
@@ -37,6 +38,12 @@ pub(super) fn spawn(name: &str, args: &[String], log: &Path) -> eyre::Result<Pro
         .spawn()
         .wrap_err_with(|| format!("starting {name}"))?;
     tracing::info!(target: "devnet", %name, pid = child.id(), log = %log.display(), "started");
+    // Beside the log, for operators and tests that signal one process of the network.
+    if let Some(pid) = child.id() {
+        let pid_file = log.with_extension("pid");
+        std::fs::write(&pid_file, format!("{pid}\n"))
+            .wrap_err_with(|| format!("writing {}", pid_file.display()))?;
+    }
     Ok(Proc {
         name: name.to_string(),
         log: log.to_path_buf(),

@@ -36,6 +36,8 @@ pub(super) struct ModeReport {
 #[serde(rename_all = "camelCase")]
 pub(super) struct Payout {
     pub(super) operator: Address,
+    /// `honest`, the fault a `--byzantine` node injects, or `watchtower`.
+    pub(super) role: &'static str,
     #[serde(serialize_with = "decimal")]
     pub(super) earned_wei: I256,
     #[serde(serialize_with = "decimal")]
@@ -61,10 +63,47 @@ pub(super) struct Slash {
     pub(super) reason: String,
 }
 
+/// How one sample task ended and who held its seats at the end.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct TaskOutcome {
+    pub(super) id: U256,
+    pub(super) mode: &'static str,
+    pub(super) program: &'static str,
+    /// `finalized`, `refunded`, or the status it was left in.
+    pub(super) status: String,
+    pub(super) latency_ms: Option<u64>,
+    pub(super) operators: Vec<Address>,
+}
+
+/// Every sample task's outcome, read back from the chain.
+pub(super) async fn outcomes(s: &Settlement, runs: &[TaskRun]) -> eyre::Result<Vec<TaskOutcome>> {
+    let mut out = Vec::with_capacity(runs.len());
+    for r in runs {
+        let status = match r.settled {
+            Some((st, _)) => st,
+            None => s.status(r.id).await.wrap_err("reading a task's status")?,
+        };
+        out.push(TaskOutcome {
+            id: r.id,
+            mode: r.mode,
+            program: r.program,
+            status: format!("{status:?}").to_lowercase(),
+            latency_ms: r.latency().map(|d| d.as_millis() as u64),
+            operators: s
+                .operators_of(r.id)
+                .await
+                .wrap_err("reading a task's operators")?,
+        });
+    }
+    Ok(out)
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Report {
     pub(super) modes: Vec<ModeReport>,
+    pub(super) tasks: Vec<TaskOutcome>,
     pub(super) payouts: Vec<Payout>,
     pub(super) slashes: Vec<Slash>,
     pub(super) dashboard: String,
@@ -130,9 +169,10 @@ fn delta(after: U256, before: U256) -> I256 {
     I256::from_raw(after).wrapping_sub(I256::from_raw(before))
 }
 
-pub(super) fn payout(op: Address, before: Holdings, after: Holdings) -> Payout {
+pub(super) fn payout(op: Address, role: &'static str, before: Holdings, after: Holdings) -> Payout {
     Payout {
         operator: op,
+        role,
         earned_wei: delta(after.liquid, before.liquid),
         stake_change_wei: delta(after.stake, before.stake),
     }
@@ -208,8 +248,9 @@ pub(super) fn print(r: &Report) {
     println!("Payouts (tVRT; wallet + market balance change, stake change)");
     for p in &r.payouts {
         println!(
-            "  {}  earned {:>12}  stake {:>12}",
+            "  {}  {:<16}  earned {:>12}  stake {:>12}",
             p.operator,
+            p.role,
             tokens(p.earned_wei),
             tokens(p.stake_change_wei)
         );

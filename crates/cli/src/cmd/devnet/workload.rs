@@ -20,6 +20,9 @@ pub(super) struct Plan {
     pub(super) replication: u8,
     /// Optimistic challenge window, seconds.
     pub(super) challenge_window: u32,
+    /// Deadlines after submission: assign within, execute (commit or submit) within, reveal
+    /// within, seconds. They bound how long a task waits for a faulty operator.
+    pub(super) windows: (u64, u64, u64),
     /// Give up on tasks not settled after this long.
     pub(super) timeout: Duration,
     /// Draw progress bars (off for `--json`).
@@ -85,7 +88,16 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
             plan.replication,
         )
         .bounty(bounty)
-        .challenge_window(plan.challenge_window);
+        .challenge_window(plan.challenge_window)
+        .windows(
+            plan.windows.0,
+            plan.windows.1,
+            if mode == "replicated" {
+                plan.windows.2
+            } else {
+                0
+            },
+        );
         let task = sdk.submit(&task_spec).await?;
         tracing::info!(target: "devnet", id = %task.id, mode, program = program.name, "submitted");
         runs.push(TaskRun {
