@@ -227,6 +227,9 @@ impl<B: Blobs> Worker<B> {
             Ok(e) => e,
             Err(e) => return self.decline(id, task, &e.to_string()).await,
         };
+        // The envelope's payload is a copy: free the fetched bytes before the guest's memory
+        // and output are allocated, or the node holds the input twice at its peak.
+        drop(input);
         let limits = TaskLimits {
             fuel: envelope.limits.fuel,
             max_memory_bytes: envelope.limits.max_memory_bytes,
