@@ -158,6 +158,7 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
         Duration::from_millis(cfg.chain.poll_interval_ms),
     )
     .with_confirmations(cfg.chain.confirmations)
+    .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
     .with_fault(cfg.fault.behaviour);
     let result = worker.run(cancel.clone()).await;
     cancel.cancel();

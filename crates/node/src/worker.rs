@@ -12,6 +12,7 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
+use futures_util::StreamExt as _;
 use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -46,6 +47,7 @@ pub struct Worker<B> {
     poll: Duration,
     confirmations: u64,
     fault: Behaviour,
+    concurrency: usize,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -69,7 +71,15 @@ impl<B: Blobs> Worker<B> {
             poll,
             confirmations: 1,
             fault: Behaviour::None,
+            concurrency: 1,
         }
+    }
+
+    /// Steps up to `n` tasks at once, so their transactions share blocks instead of each
+    /// waiting for the previous task's receipt (at least 1).
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
     }
 
     /// Devnets only: misbehave as `fault` says (see [`crate::fault`]).
@@ -110,15 +120,22 @@ impl<B: Blobs> Worker<B> {
     /// One round: scan for new assignments, then step each in-flight task once.
     pub async fn tick(&self) -> Result<(), NodeError> {
         self.scan().await?;
-        for row in self.db.in_flight().await? {
-            let id = row.task_id;
-            if let Err(e) = self.step(row).await {
+        let rows = self.db.in_flight().await?;
+        let mut steps = futures_util::stream::iter(rows)
+            .map(|row| async move {
+                let id = row.task_id;
+                (id, self.step(row).await)
+            })
+            .buffer_unordered(self.concurrency);
+        while let Some((id, outcome)) = steps.next().await {
+            if let Err(e) = outcome {
                 if e.is_fatal() {
                     return Err(e);
                 }
                 warn!(target: "node::worker", task = %id, error = %e, "task step failed");
             }
         }
+        drop(steps);
         self.committee_duties().await
     }
 
@@ -142,6 +159,7 @@ impl<B: Blobs> Worker<B> {
                 .address(self.s.deployment().market)
                 .event_signature(vec![
                     TaskMarket::TaskAssigned::SIGNATURE_HASH,
+                    TaskMarket::Reassigned::SIGNATURE_HASH,
                     TaskMarket::CommitteeDrawn::SIGNATURE_HASH,
                 ])
                 .from_block(start)
@@ -159,6 +177,12 @@ impl<B: Blobs> Worker<B> {
                     self.on_committee_drawn(&ev).await?;
                     continue;
                 }
+                if log.topic0() == Some(&TaskMarket::Reassigned::SIGNATURE_HASH) {
+                    let ev = TaskMarket::Reassigned::decode_log(&log.inner)
+                        .map_err(|e| NodeError::Chain(format!("Reassigned log: {e}")))?;
+                    self.on_reassigned(&ev).await?;
+                    continue;
+                }
                 let ev = TaskMarket::TaskAssigned::decode_log(&log.inner)
                     .map_err(|e| NodeError::Chain(format!("TaskAssigned log: {e}")))?;
                 if ev.operators.contains(&self.me) && self.db.insert_assigned(ev.taskId).await? {
@@ -172,6 +196,25 @@ impl<B: Blobs> Worker<B> {
     }
 
     /// Advances one task by at most one phase.
+    /// A coordinator's failover: a seat handed to us is work like any assignment (missing it
+    /// would get us slashed as silent); a seat taken from us (we had posted nothing) is
+    /// dropped, since the market no longer accepts anything from us for it.
+    async fn on_reassigned(&self, ev: &TaskMarket::Reassigned) -> Result<(), NodeError> {
+        if ev.to == self.me && self.db.insert_assigned(ev.taskId).await? {
+            info!(target: "node::worker", task = %ev.taskId, from = %ev.from, "assigned (failover)");
+        }
+        if ev.from == self.me
+            && let Some(row) = self.db.get(ev.taskId).await?
+            && !row.phase.is_final()
+        {
+            self.db
+                .set_phase(ev.taskId, Phase::Done, None, None)
+                .await?;
+            warn!(target: "node::worker", task = %ev.taskId, to = %ev.to, "our seat was handed to another operator");
+        }
+        Ok(())
+    }
+
     pub async fn step(&self, row: TaskRow) -> Result<(), NodeError> {
         let id = row.task_id;
         let task = self.s.task(id).await?;

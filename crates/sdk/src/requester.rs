@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes};
 use verity_primitives::envelope::{ExecLimits, TaskInput};
-use verity_settlement::{Settlement, Status, TaskId, TaskInfo, TaskRequest};
+use verity_settlement::{Mode, Settlement, Status, TaskId, TaskInfo, TaskRequest};
 use verity_store::{Cid, GatewayClient};
 
 use crate::{Result, SdkError, TaskSpec};
@@ -51,6 +51,9 @@ pub struct WaitOptions {
     pub poll: Duration,
     /// Give up after this long.
     pub timeout: Duration,
+    /// Take the deadline exit once it is due ([`Requester::settle_overdue`]), so a task that
+    /// its operators or the coordinator left behind is refunded instead of waited on forever.
+    pub settle_overdue: bool,
 }
 
 impl Default for WaitOptions {
@@ -58,6 +61,7 @@ impl Default for WaitOptions {
         Self {
             poll: Duration::from_millis(500),
             timeout: Duration::from_secs(600),
+            settle_overdue: true,
         }
     }
 }
@@ -190,8 +194,49 @@ impl Requester {
                         waited_secs: started.elapsed().as_secs(),
                     });
                 }
-                _ => tokio::time::sleep(opts.poll).await,
+                _ => {
+                    if opts.settle_overdue && self.settle_overdue(id).await? {
+                        continue;
+                    }
+                    tokio::time::sleep(opts.poll).await;
+                }
             }
+        }
+    }
+
+    /// Takes a task's deadline exit if it is due, which anyone may do: an unassigned task past
+    /// its assignment deadline, or an optimistic or zk task with no result past its submit
+    /// deadline, is refunded (`claimTimeout`, which slashes the silent operator); a replicated
+    /// task past its reveal deadline is settled (`finalize`: the majority is paid, the silent
+    /// are slashed, or the client is refunded). Returns whether it settled the task; a task not
+    /// yet due, or settled by someone else first, is left alone.
+    pub async fn settle_overdue(&self, id: TaskId) -> Result<bool> {
+        let info = self.task(id).await?;
+        let now = self
+            .settlement
+            .chain_time()
+            .await
+            .map_err(SdkError::chain("reading chain time"))?;
+        let sent = match (info.status, info.mode) {
+            (Status::Open, _) if now > info.assign_deadline => {
+                self.settlement.claim_timeout(self.account, id).await
+            }
+            (Status::Assigned, Mode::Replicated) if now > info.reveal_deadline => {
+                self.settlement.finalize(self.account, id).await
+            }
+            (Status::Assigned, Mode::Optimistic | Mode::ZkProof) if now > info.commit_deadline => {
+                self.settlement.claim_timeout(self.account, id).await
+            }
+            _ => return Ok(false),
+        };
+        match sent {
+            Ok(_) => {
+                tracing::info!(target: "sdk", %id, status = ?info.status, "took the deadline exit");
+                Ok(true)
+            }
+            // Someone else (an operator, the coordinator) settled it first.
+            Err(_) if self.task(id).await?.status.is_terminal() => Ok(false),
+            Err(e) => Err(SdkError::chain("taking the deadline exit")(e)),
         }
     }
 

@@ -211,6 +211,7 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
     let opts = WaitOptions {
         poll: Duration::from_millis(500),
         timeout: Duration::from_secs(a.timeout_secs),
+        settle_overdue: true,
     };
     let json_out = a.output.json;
     let outcome = sdk

@@ -360,3 +360,54 @@ async fn a_missing_input_is_handed_back_and_nobody_is_slashed() {
     let p = net.s.provider();
     assert!(p.get_block_number().await.unwrap() > 0);
 }
+
+#[tokio::test]
+async fn a_seat_handed_over_by_failover_is_worked_by_the_new_holder_and_dropped_by_the_old() {
+    let net = Net::new().await;
+    let (old, new) = (net.ops[0], net.ops[1]);
+    let (old_db, new_db) = (
+        TaskDb::in_memory().await.unwrap(),
+        TaskDb::in_memory().await.unwrap(),
+    );
+    let (old_worker, new_worker) = (net.worker(old, old_db.clone()), net.worker(new, new_db));
+    let (old_wallet, new_wallet) = (net.wallet(old).await, net.wallet(new).await);
+    let old_stake = net.s.operator(old).await.unwrap().stake;
+    let req = net.request(Mode::Optimistic, 1).await;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    net.s.assign(net.owner, id, &[old]).await.unwrap();
+    // The old holder went quiet before posting anything: the coordinator hands the seat over.
+    net.s.reassign(net.owner, id, 0, new).await.unwrap();
+
+    for _ in 0..4 {
+        new_worker.tick().await.unwrap();
+        old_worker.tick().await.unwrap();
+    }
+    let task = net.s.task(id).await.unwrap();
+    assert_eq!(task.status, Status::Submitted, "the new holder submitted");
+    assert_eq!(task.result, sha256(b"sensor readings"));
+    assert_eq!(
+        old_db.get(id).await.unwrap().map(|r| r.phase),
+        Some(Phase::Done),
+        "the old holder dropped the task"
+    );
+
+    net.advance(61).await;
+    for _ in 0..2 {
+        new_worker.tick().await.unwrap();
+        old_worker.tick().await.unwrap();
+    }
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
+    let (_, _, rest) = split(req.bounty);
+    assert_eq!(
+        net.wallet(new).await,
+        new_wallet + rest,
+        "the new holder is paid"
+    );
+    assert_eq!(net.wallet(old).await, old_wallet, "the old holder is not");
+    let o = net.s.operator(old).await.unwrap();
+    assert_eq!(o.stake, old_stake, "a handed-over seat is not slashed");
+    assert_eq!(
+        (o.locked, o.tasks_failed, o.times_slashed),
+        (U256::ZERO, 1, 0)
+    );
+}

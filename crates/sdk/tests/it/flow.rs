@@ -190,6 +190,7 @@ async fn waiting_on_an_open_task_times_out_with_its_status() {
     let opts = WaitOptions {
         poll: std::time::Duration::from_millis(20),
         timeout: std::time::Duration::from_millis(100),
+        settle_overdue: true,
     };
     let err = sdk.wait(task.id, opts, |_| {}).await.unwrap_err();
     assert!(
@@ -236,4 +237,78 @@ async fn an_invalid_spec_spends_nothing() {
         before
     );
     assert!(n.store.is_empty(), "nothing uploaded for a rejected spec");
+}
+
+/// Mines one block at `ts` (chain seconds).
+async fn mine_at(n: &Net, ts: u64) {
+    let provider = n.s.provider();
+    let _: serde_json::Value = provider
+        .raw_request("evm_setNextBlockTimestamp".into(), (ts,))
+        .await
+        .unwrap();
+    provider.anvil_mine(Some(1), None).await.unwrap();
+}
+
+async fn liquid(n: &Net, who: Address) -> U256 {
+    n.s.token_balance(who).await.unwrap() + n.s.market_balance(who).await.unwrap()
+}
+
+#[tokio::test]
+async fn wait_takes_the_deadline_exit_of_a_task_nobody_assigned() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let before = liquid(&n, n.client).await;
+    let spec = TaskSpec::optimistic(PROGRAM, b"input".to_vec()).bounty(parse_tokens("10").unwrap());
+    let task = sdk.submit(&spec).await.unwrap();
+    // Not due yet: nothing is sent.
+    assert!(!sdk.settle_overdue(task.id).await.unwrap());
+    assert_eq!(n.s.status(task.id).await.unwrap(), Status::Open);
+
+    mine_at(&n, task.request.assign_deadline + 1).await;
+    let outcome = sdk
+        .wait(task.id, WaitOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Refunded);
+    // The whole bounty is back (in the market balance, pull-based); nothing accrued.
+    assert_eq!(liquid(&n, n.client).await, before);
+    assert_eq!(
+        n.s.market_totals().await.unwrap().treasury_accrued,
+        U256::ZERO
+    );
+    assert_eq!(n.s.market_totals().await.unwrap().escrowed, U256::ZERO);
+    // Settled: a second exit is a no-op, not an error.
+    assert!(!sdk.settle_overdue(task.id).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_silent_optimistic_operator_is_slashed_when_the_requester_takes_the_exit() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let client_before = liquid(&n, n.client).await;
+    let spec = TaskSpec::optimistic(PROGRAM, b"input".to_vec()).bounty(parse_tokens("10").unwrap());
+    let task = sdk.submit(&spec).await.unwrap();
+    n.s.assign(n.owner, task.id, &[n.operator]).await.unwrap();
+    let stake_before = n.s.operator(n.operator).await.unwrap().stake;
+    let operator_before = liquid(&n, n.operator).await;
+
+    // Still inside the submit window: not due.
+    assert!(!sdk.settle_overdue(task.id).await.unwrap());
+    mine_at(&n, task.request.commit_deadline + 1).await;
+    assert!(sdk.settle_overdue(task.id).await.unwrap());
+
+    assert_eq!(n.s.status(task.id).await.unwrap(), Status::Refunded);
+    let collateral = spec.collateral;
+    assert_eq!(liquid(&n, n.client).await, client_before, "bounty back");
+    assert_eq!(
+        n.s.operator(n.operator).await.unwrap().stake,
+        stake_before - collateral,
+        "the silent operator loses its collateral"
+    );
+    assert_eq!(liquid(&n, n.operator).await, operator_before);
+    assert_eq!(
+        n.s.market_totals().await.unwrap().treasury_accrued,
+        collateral,
+        "the slash accrues to the treasury"
+    );
 }

@@ -77,6 +77,15 @@ pub(crate) struct DevnetArgs {
     /// Seconds after the commit deadline by which replicated operators must reveal.
     #[arg(long, default_value_t = 30)]
     reveal_within: u64,
+    /// Verification modes of the sample tasks, alternated in this order.
+    #[arg(long, value_delimiter = ',', default_value = "optimistic,replicated")]
+    modes: Vec<WorkloadMode>,
+    /// Sample task submissions in flight at once (the bounties come from one deposit).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Tasks each node runs at once.
+    #[arg(long, default_value_t = 4)]
+    node_concurrency: u32,
     /// Give up on unsettled sample tasks after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
@@ -102,6 +111,22 @@ pub(crate) struct DevnetArgs {
     gateway_port: u16,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// A verification mode the sample workload can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WorkloadMode {
+    Optimistic,
+    Replicated,
+}
+
+impl WorkloadMode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Optimistic => "optimistic",
+            Self::Replicated => "replicated",
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -195,6 +220,7 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         let net = network::Options {
             dir: args.dir.clone(),
             nodes: args.nodes,
+            node_concurrency: args.node_concurrency,
             byzantine: args.byzantine,
             sample_rate: args.sample_rate,
             coordinator_port: args.coordinator_port,
@@ -204,6 +230,12 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
                 replication: args.replication,
                 challenge_window: args.challenge_window,
                 windows: (args.assign_within, args.execute_within, args.reveal_within),
+                modes: {
+                    let mut m: Vec<&'static str> = args.modes.iter().map(|m| m.name()).collect();
+                    m.dedup();
+                    m
+                },
+                concurrency: args.concurrency,
                 timeout: Duration::from_secs(args.timeout_secs),
                 progress: !args.output.json,
             },

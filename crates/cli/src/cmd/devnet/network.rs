@@ -25,6 +25,7 @@ use super::{
 pub(super) struct Options {
     pub(super) dir: Option<PathBuf>,
     pub(super) nodes: u32,
+    pub(super) node_concurrency: u32,
     pub(super) byzantine: bool,
     pub(super) sample_rate: f64,
     pub(super) coordinator_port: u16,
@@ -63,6 +64,7 @@ fn node_config(
     gateway: &str,
     coordinator: &str,
     region: u16,
+    concurrency: u32,
     fault: &str,
 ) -> String {
     let d = dir.display();
@@ -81,7 +83,7 @@ node = "{d}/node.key"
 stake = 1000
 region = {region}
 capabilities = 1
-max_concurrent_tasks = 2
+max_concurrent_tasks = {concurrency}
 
 [store]
 data_dir = "{d}/data"
@@ -246,6 +248,7 @@ async fn start_processes(
                 gateway,
                 &coordinator_url,
                 REGIONS[i % REGIONS.len()],
+                opts.node_concurrency,
                 fault,
             ),
         )?;

@@ -28,6 +28,9 @@ pub(super) struct ModeReport {
     pub(super) unsettled: usize,
     pub(super) latency_p50_ms: Option<u64>,
     pub(super) latency_p99_ms: Option<u64>,
+    /// Finalized tasks per second, from the first submission of the mode to its last
+    /// finalization.
+    pub(super) finalized_per_sec: Option<f64>,
 }
 
 /// One operator's take over the workload: the change of its wallet plus its market balance
@@ -121,8 +124,17 @@ fn quantile(xs: &[Duration], q: f64) -> Option<u64> {
 pub(super) fn modes(runs: &[TaskRun]) -> Vec<ModeReport> {
     MODES
         .iter()
+        .filter(|&&mode| runs.iter().any(|r| r.mode == mode))
         .map(|&mode| {
             let of_mode: Vec<_> = runs.iter().filter(|r| r.mode == mode).collect();
+            let first = of_mode.iter().map(|r| r.submitted).min();
+            let last = of_mode
+                .iter()
+                .filter_map(|r| match r.settled {
+                    Some((Status::Finalized, at)) => Some(at),
+                    _ => None,
+                })
+                .max();
             let ended = |s| {
                 of_mode
                     .iter()
@@ -143,6 +155,10 @@ pub(super) fn modes(runs: &[TaskRun]) -> Vec<ModeReport> {
                 unsettled: of_mode.iter().filter(|r| r.settled.is_none()).count(),
                 latency_p50_ms: quantile(&lat, 0.50),
                 latency_p99_ms: quantile(&lat, 0.99),
+                finalized_per_sec: match (first, last) {
+                    (Some(a), Some(b)) if b > a => Some(lat.len() as f64 / (b - a).as_secs_f64()),
+                    _ => None,
+                },
             }
         })
         .collect()
@@ -229,20 +245,22 @@ fn tokens(wei: I256) -> String {
 pub(super) fn print(r: &Report) {
     println!("Workload summary");
     println!(
-        "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}",
-        "mode", "submitted", "finalized", "refunded", "unsettled", "p50 ms", "p99 ms"
+        "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "mode", "submitted", "finalized", "refunded", "unsettled", "p50 ms", "p99 ms", "final/s"
     );
     let ms = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
     for m in &r.modes {
         println!(
-            "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9}",
+            "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
             m.mode,
             m.submitted,
             m.finalized,
             m.refunded,
             m.unsettled,
             ms(m.latency_p50_ms),
-            ms(m.latency_p99_ms)
+            ms(m.latency_p99_ms),
+            m.finalized_per_sec
+                .map_or("-".to_string(), |v| format!("{v:.2}"))
         );
     }
     println!("Payouts (tVRT; wallet + market balance change, stake change)");

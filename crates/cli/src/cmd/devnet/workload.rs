@@ -2,11 +2,15 @@
 //! through the SDK as any requester would, followed to the end with progress bars.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     time::{Duration, Instant},
 };
 
+use alloy::{primitives::U256, providers::Provider, rpc::types::Filter, sol_types::SolEvent};
+use eyre::WrapErr;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::task::JoinSet;
+use verity_contracts::TaskMarket;
 use verity_sdk::{Requester, Status, TaskId, TaskSpec, parse_tokens};
 
 use super::programs::PROGRAMS;
@@ -25,6 +29,10 @@ pub(super) struct Plan {
     pub(super) windows: (u64, u64, u64),
     /// Give up on tasks not settled after this long.
     pub(super) timeout: Duration,
+    /// The modes to alternate between (a subset of [`MODES`], in that order).
+    pub(super) modes: Vec<&'static str>,
+    /// Submissions in flight at once.
+    pub(super) concurrency: usize,
     /// Draw progress bars (off for `--json`).
     pub(super) progress: bool,
 }
@@ -56,8 +64,9 @@ fn spec(mode: &str, program: Vec<u8>, input: Vec<u8>, k: u8) -> TaskSpec {
     }
 }
 
-/// Submits the plan's tasks (alternating modes, cycling programs) and follows them until each
-/// is finalized or refunded, or the timeout passes.
+/// Submits the plan's tasks (alternating modes, cycling programs; up to `concurrency` at once,
+/// the bounties paid from one deposit) and follows them until each is finalized or refunded, or
+/// the timeout passes.
 pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRun>> {
     let bars = MultiProgress::with_draw_target(if plan.progress {
         ProgressDrawTarget::stderr()
@@ -67,20 +76,35 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
     let style = ProgressStyle::with_template("{prefix:>11} [{bar:30}] {pos}/{len} settled {msg}")
         .map_err(|e| eyre::eyre!("progress style: {e}"))?
         .progress_chars("=> ");
+    let modes = &plan.modes;
+    eyre::ensure!(!modes.is_empty(), "the workload needs at least one mode");
     let mut per_mode: BTreeMap<&'static str, ProgressBar> = BTreeMap::new();
-    for (i, name) in MODES.iter().enumerate() {
-        let n = plan.tasks / 2 + u32::from((i as u32) < plan.tasks % 2);
+    for (i, name) in modes.iter().enumerate() {
+        let n = plan.tasks / modes.len() as u32
+            + u32::from((i as u32) < plan.tasks % modes.len() as u32);
         let bar = bars.add(ProgressBar::new(u64::from(n)));
         bar.set_style(style.clone());
         bar.set_prefix(*name);
         per_mode.insert(name, bar);
     }
 
+    // One deposit covers every bounty, so each task is a single transaction.
     let bounty = parse_tokens("10")?;
+    let total = bounty * U256::from(plan.tasks);
+    let s = sdk.settlement();
+    s.approve_market(sdk.account(), total)
+        .await
+        .wrap_err("approving the workload's deposit")?;
+    s.deposit(sdk.account(), total)
+        .await
+        .wrap_err("depositing the workload's bounties")?;
+    let from_block = s.provider().get_block_number().await?;
+
     let mut runs = Vec::with_capacity(plan.tasks as usize);
+    let mut inflight = JoinSet::new();
     for n in 0..plan.tasks {
-        let mode = MODES[n as usize % MODES.len()];
-        let program = PROGRAMS[(n as usize / MODES.len()) % PROGRAMS.len()];
+        let mode = modes[n as usize % modes.len()];
+        let program = PROGRAMS[(n as usize / modes.len()) % PROGRAMS.len()];
         let task_spec = spec(
             mode,
             program.wasm.to_vec(),
@@ -98,29 +122,71 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
                 0
             },
         );
-        let task = sdk.submit(&task_spec).await?;
-        tracing::info!(target: "devnet", id = %task.id, mode, program = program.name, "submitted");
-        runs.push(TaskRun {
-            id: task.id,
-            mode,
-            program: program.name,
-            submitted: Instant::now(),
-            settled: None,
+        if inflight.len() >= plan.concurrency.max(1) {
+            runs.push(joined(inflight.join_next().await)?);
+        }
+        let sdk = sdk.clone();
+        inflight.spawn(async move {
+            let task = sdk.submit(&task_spec).await?;
+            tracing::info!(target: "devnet", id = %task.id, mode, program = program.name, "submitted");
+            Ok(TaskRun {
+                id: task.id,
+                mode,
+                program: program.name,
+                submitted: Instant::now(),
+                settled: None,
+            })
         });
     }
+    while let Some(r) = inflight.join_next().await {
+        runs.push(joined(Some(r))?);
+    }
+    runs.sort_by_key(|r| r.id);
 
+    // Follow the market's settlement events: one log query per poll, whatever the task count.
+    let index: HashMap<TaskId, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let filter = Filter::new()
+        .address(s.deployment().market)
+        .event_signature(vec![
+            TaskMarket::TaskFinalized::SIGNATURE_HASH,
+            TaskMarket::TaskRefunded::SIGNATURE_HASH,
+        ])
+        .from_block(from_block);
     let deadline = Instant::now() + plan.timeout;
+    let mut polls = 0u32;
     while Instant::now() < deadline && runs.iter().any(|r| r.settled.is_none()) {
-        for r in runs.iter_mut().filter(|r| r.settled.is_none()) {
-            let status = sdk.task(r.id).await?.status;
-            if matches!(status, Status::Finalized | Status::Refunded) {
-                r.settled = Some((status, Instant::now()));
-                if let Some(bar) = per_mode.get(r.mode) {
-                    bar.inc(1);
-                    if status == Status::Refunded {
-                        bar.set_message("(some refunded)");
-                        tracing::warn!(target: "devnet", id = %r.id, mode = r.mode, program = r.program, "refunded");
-                    }
+        polls += 1;
+        if polls.is_multiple_of(8) {
+            settle_overdue(sdk, plan, &runs).await;
+        }
+        let logs = s
+            .provider()
+            .get_logs(&filter)
+            .await
+            .wrap_err("reading settlement events")?;
+        let now = Instant::now();
+        for log in logs {
+            let (Some(topic), Some(id)) = (log.topic0(), log.topics().get(1)) else {
+                continue;
+            };
+            let status = if *topic == TaskMarket::TaskFinalized::SIGNATURE_HASH {
+                Status::Finalized
+            } else {
+                Status::Refunded
+            };
+            let Some(&i) = index.get(&U256::from_be_bytes(id.0)) else {
+                continue;
+            };
+            let r = &mut runs[i];
+            if r.settled.is_some() {
+                continue;
+            }
+            r.settled = Some((status, now));
+            if let Some(bar) = per_mode.get(r.mode) {
+                bar.inc(1);
+                if status == Status::Refunded {
+                    bar.set_message("(some refunded)");
+                    tracing::warn!(target: "devnet", id = %r.id, mode = r.mode, program = r.program, "refunded");
                 }
             }
         }
@@ -130,4 +196,27 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
         bar.finish();
     }
     Ok(runs)
+}
+
+fn joined(
+    r: Option<Result<Result<TaskRun, verity_sdk::SdkError>, tokio::task::JoinError>>,
+) -> eyre::Result<TaskRun> {
+    let r = r.ok_or_else(|| eyre::eyre!("no submission in flight"))?;
+    r.wrap_err("submission task")?
+        .wrap_err("submitting a sample task")
+}
+
+/// As any requester would: takes the deadline exit of tasks whose windows have all passed
+/// (a silent optimistic operator leaves its task to the client to reclaim; nobody else would).
+async fn settle_overdue(sdk: &Requester, plan: &Plan, runs: &[TaskRun]) {
+    let (assign, execute, reveal) = plan.windows;
+    for r in runs.iter().filter(|r| r.settled.is_none()) {
+        let windows = assign + execute + if r.mode == "replicated" { reveal } else { 0 };
+        if r.submitted.elapsed() < Duration::from_secs(windows + 1) {
+            continue;
+        }
+        if let Err(e) = sdk.settle_overdue(r.id).await {
+            tracing::warn!(target: "devnet", id = %r.id, error = %e, "could not take the deadline exit");
+        }
+    }
 }
