@@ -9,6 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {VerifierRegistry} from "./VerifierRegistry.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
+import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
 
 /// @title TaskMarket
 /// @notice Escrowed compute tasks, verified by replication (commit-reveal, k of n), by optimistic
@@ -32,7 +33,14 @@ import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 /// Clients may `deposit` ahead; `createTask` then debits the balance instead of pulling tokens.
 /// Payouts, refunds, fees and slashed collateral are credited and pulled with `withdraw`. No path
 /// needs the coordinator: every deadline has a permissionless exit.
-contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
+///
+/// Collateral: `assign` locks each operator's collateral in the registry (one call per
+/// operator). Paying a winner releases its collateral here, in the same write that credits its
+/// reward: an account's word holds its withdrawable balance, the collateral released for it
+/// (modulo 2^96) and the tasks it was paid for, and the registry subtracts that count from its
+/// own lock total (`collateralOf`). Releases without payment (decline, failover, no majority)
+/// and slashes call the registry.
+contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger {
     using SafeERC20 for IERC20;
 
     enum Mode {
@@ -217,6 +225,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     uint256 private constant DECLINED = 1;
     uint256 private constant REVEALED_BIT = 1 << 255;
     uint256 private constant HASH_MASK = (1 << 248) - 1;
+    /// @dev Account words: withdrawable balance (bits 0..127), collateral released for the
+    ///      account by paying it (bits 128..223, modulo 2^96), tasks paid (bits 224..255).
+    uint256 private constant BALANCE_MASK = (1 << 128) - 1;
+    uint256 private constant RELEASED_MASK = (1 << 96) - 1;
 
     IERC20 public immutable token;
     NodeRegistry public immutable registry;
@@ -233,7 +245,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     uint256 public bonded;
 
     mapping(address => bool) public isCoordinator;
-    mapping(address => uint256) private balances;
+    /// Account words (see BALANCE_MASK).
+    mapping(address => uint256) private accounts;
     /// Status (top byte) and task hash (low 248 bits) per task.
     mapping(uint256 => uint256) private tasks;
     /// Replicated seat words by task and seat index.
@@ -286,7 +299,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     function setTreasury(address treasury_) external onlyOwner {
         Books memory b = books;
         if (b.treasuryAccrued != 0) {
-            balances[treasury] += b.treasuryAccrued;
+            _addBalance(treasury, b.treasuryAccrued);
             b.treasuryAccrued = 0;
             books = b;
         }
@@ -302,7 +315,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Adds `amount` to the caller's balance, so later tasks are paid from it.
     function deposit(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        balances[msg.sender] += amount;
+        _addBalance(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit Deposited(msg.sender, amount);
     }
@@ -319,9 +332,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         b.taskCount = uint32(taskId);
         b.escrowed += uint112(bounty);
         books = b;
-        uint256 balance = balances[msg.sender];
-        bool fromBalance = balance >= bounty;
-        if (fromBalance) balances[msg.sender] = balance - bounty;
+        uint256 account = accounts[msg.sender];
+        bool fromBalance = account & BALANCE_MASK >= bounty;
+        if (fromBalance) accounts[msg.sender] = account - bounty;
         uint16 pf = protocolFeeBps;
         uint16 sf = schedulerFeeBps;
         tasks[taskId] = _word(Status.Open, _hashNew(request, pf, sf, verifier));
@@ -390,7 +403,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             revert AlreadyCommitted(taskId, from);
         }
         uint256 collateral = t.request.collateral;
-        registry.lockCollateral(replacement, collateral);
+        registry.lockCollateral(replacement, collateral, _releasedOf(replacement));
         if (w != DECLINED) registry.releaseCollateral(from, collateral, false);
         tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement));
         emit Reassigned(taskId, seat, from, replacement);
@@ -633,7 +646,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Pays out the caller's whole balance (the treasury's includes what accrued to it).
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = balances[msg.sender];
+        uint256 account = accounts[msg.sender];
+        amount = account & BALANCE_MASK;
         if (msg.sender == treasury) {
             Books memory b = books;
             amount += b.treasuryAccrued;
@@ -641,7 +655,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             books = b;
         }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        balances[msg.sender] = 0;
+        accounts[msg.sender] = account & ~BALANCE_MASK;
         token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -670,6 +684,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         return seats[taskId][seat];
     }
 
+    /// @inheritdoc ICollateralLedger
+    function collateralOf(address operator) external view returns (uint256 released, uint256 paid) {
+        uint256 w = accounts[operator];
+        released = (w >> 128) & RELEASED_MASK;
+        paid = w >> 224;
+    }
+
     function disputeOf(uint256 taskId) external view returns (Dispute memory) {
         return disputes[taskId];
     }
@@ -690,7 +711,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice What `account` can withdraw (for the treasury, including what accrued to it).
     function balanceOf(address account) external view returns (uint256) {
-        uint256 amount = balances[account];
+        uint256 amount = accounts[account] & BALANCE_MASK;
         if (account == treasury) amount += books.treasuryAccrued;
         return amount;
     }
@@ -720,7 +741,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             for (uint256 j = 0; j < i; ++j) {
                 if (operators[j] == op) revert DuplicateOperator(op);
             }
-            registry.lockCollateral(op, r.collateral);
+            registry.lockCollateral(op, r.collateral, _releasedOf(op));
         }
         tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
         emit TaskAssigned(taskId, msg.sender, operators);
@@ -870,8 +891,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         uint256 dust = reward - each * count;
         uint256 collateral = t.request.collateral;
         for (uint256 i = 0; i < count; ++i) {
-            registry.releaseCollateral(winners[i], collateral, true);
-            _credit(winners[i], each);
+            _payWinner(winners[i], each, collateral);
         }
         _credit(t.assigner, schedulerFee);
         _settleBooks(bounty, protocolFee + dust + toTreasury);
@@ -895,7 +915,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         b.escrowed -= uint112(released);
         if (toTreasury != 0) {
             if (toTreasury > type(uint112).max - b.treasuryAccrued) {
-                balances[treasury] += b.treasuryAccrued + toTreasury;
+                _addBalance(treasury, b.treasuryAccrued + toTreasury);
                 b.treasuryAccrued = 0;
             } else {
                 b.treasuryAccrued += uint112(toTreasury);
@@ -918,8 +938,31 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
-        balances[account] += amount;
+        _addBalance(account, amount);
         emit Credited(account, amount);
+    }
+
+    function _addBalance(address account, uint256 amount) private {
+        uint256 w = accounts[account];
+        if (amount > BALANCE_MASK - (w & BALANCE_MASK)) revert AmountTooLarge(amount);
+        accounts[account] = w + amount;
+    }
+
+    /// @dev Pays a winner `amount` and releases its `collateral` in one write of its account
+    ///      word (the registry reads the released total through `collateralOf`).
+    function _payWinner(address op, uint256 amount, uint256 collateral) private {
+        uint256 w = accounts[op];
+        uint256 balance = (w & BALANCE_MASK) + amount;
+        if (balance > BALANCE_MASK) revert AmountTooLarge(amount);
+        uint256 released = ((w >> 128) + collateral) & RELEASED_MASK;
+        uint256 paid = (w >> 224) + 1;
+        accounts[op] = balance | (released << 128) | (paid << 224);
+        if (amount != 0) emit Credited(op, amount);
+    }
+
+    /// @dev What the registry is told when it locks collateral: the released total.
+    function _releasedOf(address op) private view returns (uint256) {
+        return (accounts[op] >> 128) & RELEASED_MASK;
     }
 
     /// @dev Checks `t` against the task's slot and returns the status. Settled tasks keep only
