@@ -16,15 +16,17 @@ import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
 ///         execution with bonded challenges decided by a drawn committee, or by a proof checked by
 ///         a registered verifier. See docs/protocol.md for the state machine and every deadline.
 ///
-/// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | the low 248 bits of
+/// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | replicated seats that
+/// committed or declined (next byte, so a reveal knows whether the commit phase is over without
+/// reading every seat) | the low 240 bits of
 /// keccak256(abi.encode(Task)). `Task` holds the immutable request, its fee and verifier
 /// snapshots, and what the task remembers about its assignment and optimistic result. Every call
 /// carries the `Task` in calldata; the market recomputes the hash and rejects a mismatch with
 /// `TaskMismatch`. Off-chain actors rebuild the `Task` from events alone: `TaskCreated` (request,
 /// client, fees, verifier), `TaskAssigned` (assigner, operators), `ResultSubmitted` (digest,
 /// submittedAt). A replicated seat is one more slot: its commitment (bound to the commit block)
-/// and, after the reveal, its digest. Commits and reveals write only their own seat, never the
-/// task slot, so operators never race each other.
+/// and, after the reveal, its digest. Commits and reveals never change the task hash (a commit
+/// only counts itself in the task word), so the `Task` operators carry never goes stale.
 ///
 /// Money: every token this contract holds is in exactly one of: a task's escrowed bounty
 /// (`escrowed`), a challenger's bond (`bonded`), an account's withdrawable balance, or the
@@ -224,7 +226,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     ///      bit 1 set); a revealed word (bit 255 set).
     uint256 private constant DECLINED = 1;
     uint256 private constant REVEALED_BIT = 1 << 255;
-    uint256 private constant HASH_MASK = (1 << 248) - 1;
+    /// @dev Task words: status (bits 248..255), replicated seats that posted (committed or
+    ///      declined; bits 240..247, at most MAX_REPLICATION), the task hash (bits 0..239).
+    uint256 private constant HASH_MASK = (1 << 240) - 1;
+    uint256 private constant POSTED_ONE = 1 << 240;
     /// @dev Account words: withdrawable balance (bits 0..127), collateral released for the
     ///      account by paying it (bits 128..223, modulo 2^96), tasks paid (bits 224..255).
     uint256 private constant BALANCE_MASK = (1 << 128) - 1;
@@ -247,7 +252,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     mapping(address => bool) public isCoordinator;
     /// Account words (see BALANCE_MASK).
     mapping(address => uint256) private accounts;
-    /// Status (top byte) and task hash (low 248 bits) per task.
+    /// Status (top byte), posted seats (next byte) and task hash (low 240 bits) per task.
     mapping(uint256 => uint256) private tasks;
     /// Replicated seat words by task and seat index.
     mapping(uint256 => mapping(uint256 => uint256)) private seats;
@@ -394,18 +399,20 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (seated) revert DuplicateOperator(replacement);
         address from = t.operators[seat];
         uint256 w = t.request.mode == Mode.Replicated ? seats[taskId][seat] : 0;
+        uint256 posted = _posted(taskId);
         if (w == DECLINED) {
             for (uint256 j = 0; j < n; ++j) {
                 if (seats[taskId][j] & REVEALED_BIT != 0) revert RevealPhaseStarted(taskId);
             }
             delete seats[taskId][seat];
+            --posted;
         } else if (w != 0) {
             revert AlreadyCommitted(taskId, from);
         }
         uint256 collateral = t.request.collateral;
         registry.lockCollateral(replacement, collateral, _releasedOf(replacement));
         if (w != DECLINED) registry.releaseCollateral(from, collateral, false);
-        tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement));
+        tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement)) | (posted << 240);
         emit Reassigned(taskId, seat, from, replacement);
     }
 
@@ -423,6 +430,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (commitment == bytes32(0)) revert ZeroCommitment();
         if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
         seats[taskId][i] = _committedWord(commitment, block.number);
+        tasks[taskId] += POSTED_ONE;
         emit Committed(taskId, msg.sender, commitment);
     }
 
@@ -440,11 +448,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (w == 0 || w == DECLINED) revert NotCommitted(taskId, msg.sender);
         // `commitBlock` is authenticated below: it is part of the committed word.
         if (block.number <= commitBlock) revert RevealTooEarly(taskId, commitBlock);
-        if (block.timestamp <= t.request.commitDeadline) {
-            uint256 n = t.operators.length;
-            for (uint256 j = 0; j < n; ++j) {
-                if (seats[taskId][j] == 0) revert CommitPhaseOpen(taskId);
-            }
+        if (block.timestamp <= t.request.commitDeadline && _posted(taskId) < t.operators.length) {
+            revert CommitPhaseOpen(taskId);
         }
         if (block.timestamp > t.request.revealDeadline) revert RevealDeadlinePassed(taskId, t.request.revealDeadline);
         if (_committedWord(commitmentOf(taskId, msg.sender, resultDigest, salt), commitBlock) != w) {
@@ -471,6 +476,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             return;
         }
         seats[taskId][i] = DECLINED;
+        tasks[taskId] += POSTED_ONE;
         for (uint256 j = 0; j < n; ++j) {
             if (seats[taskId][j] != DECLINED) return;
         }
@@ -667,12 +673,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         return Status(tasks[taskId] >> 248);
     }
 
-    /// @notice A task's slot: status (top byte) and task hash (low 248 bits; zero once settled).
+    /// @notice A task's slot: status (top byte), replicated seats that committed or declined
+    ///         (next byte), task hash (low 240 bits); only the status once settled.
     function taskWord(uint256 taskId) external view returns (uint256) {
         return tasks[taskId];
     }
 
-    /// @notice The hash a task's slot holds for `t` (its low 248 bits): keccak256 of the ABI
+    /// @notice The hash a task's slot holds for `t` (its low 240 bits): keccak256 of the ABI
     ///         encoding of `t` as a tuple (the 20 head words, then the operators array).
     function hashTask(Task calldata t) external pure returns (uint256) {
         return uint256(_hashOf(t)) & HASH_MASK;
@@ -1050,6 +1057,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             mstore(add(m, 0x280), 0)
             h := keccak256(m, 0x2a0)
         }
+    }
+
+    /// @dev Replicated seats of `taskId` that committed or declined (nonzero seat words).
+    function _posted(uint256 taskId) private view returns (uint256) {
+        return (tasks[taskId] >> 240) & 0xff;
     }
 
     function _word(Status s, bytes32 h) private pure returns (uint256) {
