@@ -879,8 +879,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     /// @dev Splits the bounty: protocol fee to the treasury, scheduler fee to the assigner, the
     ///      rest equally to `winners` (first `count` entries), and the division remainder (less
-    ///      than `count` base units) to the treasury with the fee, which costs no extra write. Releases the winners' collateral. `toTreasury` is what else the
-    ///      settlement owes the treasury (slashed collateral), accrued in the same write.
+    ///      than `count` base units) to the treasury with the fee, which costs no extra write.
+    ///      Releases the winners' collateral in the same writes that credit them (no registry
+    ///      call). `toTreasury` is what else the settlement owes the treasury (slashed
+    ///      collateral), accrued in the same write.
     function _payWinners(
         uint256 taskId,
         Task calldata t,
