@@ -6,12 +6,17 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
+
 /// @title NodeRegistry
 /// @notice Operator identity, stake, collateral locks and slashing.
 ///
 /// Stake accounting: `stake` is bonded stake. Part of it can be `locked` as collateral by the
 /// market while a task is open; locked stake can only leave through the market (released back to
-/// free stake, or slashed). Free stake (`stake - locked`) can be moved to `unbonding` and, after
+/// free stake, or slashed). A lock goes through `lockCollateral`; the release of a paid
+/// winner's collateral does not call this contract: the market counts it in its own storage
+/// (`ICollateralLedger.collateralOf`) and this contract subtracts that count wherever it needs
+/// what is still locked (a lock, an unstake, a release, a slash, the views). Free stake (`stake - locked`) can be moved to `unbonding` and, after
 /// `unbondingDelay`, withdrawn. Unbonding stake is never locked, so nothing that may still be
 /// slashed can ever be withdrawn. The token balance of this contract always equals the sum of
 /// all `stake + unbonding`.
@@ -27,18 +32,23 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         address signer; // node signing key: heartbeats, attestations
         uint32 region; // ISO 3166-1 numeric code, or 0 for "unspecified"
         uint64 capabilities; // bit flags (see docs/protocol.md)
-        // slot 1: everything the market touches per task lives here, so a lock or release is
-        // one storage write
+        // slot 1: everything a collateral lock reads and writes, so a lock is one cold slot
         uint96 stake;
+        // Stored: collateral locked through this contract, less what it released or slashed,
+        // modulo 2^96. The market releases a paid winner's collateral in its own storage (the
+        // write that credits the reward), counted in `ICollateralLedger.collateralOf`; what is
+        // still locked is this minus that, modulo 2^96. Views return what is still locked.
         uint96 locked;
-        uint32 tasksCompleted;
-        uint32 tasksFailed;
+        uint40 jailedUntil;
+        bool registered;
         // slot 2
         uint96 unbonding;
         uint40 unbondingReadyAt;
-        uint40 jailedUntil;
+        // Stored: tasks counted here (failures, and completions before the market counted
+        // them). Views add the market's count of paid tasks.
+        uint32 tasksCompleted;
+        uint32 tasksFailed;
         uint32 timesSlashed;
-        bool registered;
         // slot 3..
         bytes32 hardwareHash;
         bytes metadataCid;
@@ -195,7 +205,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     function requestUnstake(uint256 amount) external {
         Operator storage op = _registered(msg.sender);
         if (amount == 0) revert ZeroAmount();
-        uint256 free = uint256(op.stake) - op.locked;
+        uint256 free = uint256(op.stake) - _lockedNow(msg.sender, op);
         if (amount > free) revert InsufficientFreeStake(msg.sender, free, amount);
         if (amount > type(uint96).max - op.unbonding) revert AmountTooLarge(amount);
         op.stake -= uint96(amount);
@@ -220,21 +230,38 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Locks `amount` of free stake as collateral for a task. Reverts if the operator is
     ///         not registered, is jailed, is below the minimum stake, or lacks free stake.
-    function lockCollateral(address operator, uint256 amount) external onlyMarket {
-        Operator storage op = _registered(operator);
-        if (op.jailedUntil > block.timestamp) revert OperatorJailed(operator, op.jailedUntil);
-        if (op.stake < minStake) revert BelowMinimumStake(operator, op.stake, minStake);
-        uint256 free = uint256(op.stake) - op.locked;
+    ///         `released` is the market's `collateralOf(operator)` count of released collateral
+    ///         (the market passes it, as it reads that word anyway; only the market can call).
+    function lockCollateral(address operator, uint256 amount, uint256 released) external onlyMarket {
+        Operator storage op = operators[operator];
+        uint256 stake_ = op.stake;
+        uint256 jailedUntil = op.jailedUntil;
+        if (!op.registered) revert NotRegistered(operator);
+        if (jailedUntil > block.timestamp) revert OperatorJailed(operator, jailedUntil);
+        if (stake_ < minStake) revert BelowMinimumStake(operator, stake_, minStake);
+        uint256 lockedNow;
+        unchecked {
+            lockedNow = uint96(op.locked - uint96(released));
+        }
+        uint256 free = stake_ - lockedNow;
         if (amount > free) revert InsufficientFreeStake(operator, free, amount);
-        op.locked += uint96(amount);
-        emit CollateralLocked(operator, amount, op.locked);
+        unchecked {
+            // `amount <= free < 2^96`; the stored value is modulo 2^96.
+            op.locked += uint96(amount);
+        }
+        emit CollateralLocked(operator, amount, lockedNow + amount);
     }
 
     /// @notice Returns collateral to free stake and counts the task as completed or failed.
+    ///         (The market releases a paid winner's collateral without calling this; it calls
+    ///         this for a release without payment: a decline, a failover, no majority.)
     function releaseCollateral(address operator, uint256 amount, bool completed) external onlyMarket {
         Operator storage op = operators[operator];
-        if (amount > op.locked) revert CollateralUnderflow(operator, op.locked, amount);
-        op.locked -= uint96(amount);
+        uint256 lockedNow = _lockedNow(operator, op);
+        if (amount > lockedNow) revert CollateralUnderflow(operator, lockedNow, amount);
+        unchecked {
+            op.locked -= uint96(amount);
+        }
         if (completed) op.tasksCompleted += 1;
         else op.tasksFailed += 1;
         emit CollateralReleased(operator, amount, completed);
@@ -243,8 +270,11 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Takes `amount` of locked collateral, sends it to the market and jails the operator.
     function slash(address operator, uint256 amount) external onlyMarket nonReentrant {
         Operator storage op = operators[operator];
-        if (amount > op.locked) revert CollateralUnderflow(operator, op.locked, amount);
-        op.locked -= uint96(amount);
+        uint256 lockedNow = _lockedNow(operator, op);
+        if (amount > lockedNow) revert CollateralUnderflow(operator, lockedNow, amount);
+        unchecked {
+            op.locked -= uint96(amount);
+        }
         op.stake -= uint96(amount);
         op.tasksFailed += 1;
         op.timesSlashed += 1;
@@ -256,8 +286,15 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- views
 
-    function getOperator(address operator) external view returns (Operator memory) {
-        return operators[operator];
+    /// @notice The operator, with `locked` the collateral still locked and `tasksCompleted`
+    ///         including the tasks the market paid (see `locked` in `Operator`).
+    function getOperator(address operator) external view returns (Operator memory o) {
+        o = operators[operator];
+        (uint256 released, uint256 paid) = _ledger(operator);
+        unchecked {
+            o.locked = uint96(o.locked - uint96(released));
+        }
+        o.tasksCompleted += uint32(paid);
     }
 
     function operatorCount() external view returns (uint256) {
@@ -266,7 +303,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     function freeStake(address operator) external view returns (uint256) {
         Operator storage op = operators[operator];
-        return uint256(op.stake) - op.locked;
+        return uint256(op.stake) - _lockedNow(operator, op);
     }
 
     /// @notice Registered, not jailed, and at or above the minimum stake.
@@ -276,6 +313,23 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev Collateral still locked: the stored value less the market's count of released
+    ///      collateral, modulo 2^96 (the true value is below 2^96: it is at most the stake).
+    function _lockedNow(address operator, Operator storage op) private view returns (uint256 lockedNow) {
+        (uint256 released,) = _ledger(operator);
+        unchecked {
+            lockedNow = uint96(op.locked - uint96(released));
+        }
+    }
+
+    /// @dev The market's count for `operator`: collateral it released (modulo 2^96) and tasks it
+    ///      paid. Zero before a market is bound.
+    function _ledger(address operator) private view returns (uint256 released, uint256 paid) {
+        address m = market;
+        if (m == address(0)) return (0, 0);
+        (released, paid) = ICollateralLedger(m).collateralOf(operator);
+    }
 
     function _registered(address operator) private view returns (Operator storage op) {
         op = operators[operator];

@@ -9,21 +9,24 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {NodeRegistry} from "./NodeRegistry.sol";
 import {VerifierRegistry} from "./VerifierRegistry.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
+import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
 
 /// @title TaskMarket
 /// @notice Escrowed compute tasks, verified by replication (commit-reveal, k of n), by optimistic
 ///         execution with bonded challenges decided by a drawn committee, or by a proof checked by
 ///         a registered verifier. See docs/protocol.md for the state machine and every deadline.
 ///
-/// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | the low 248 bits of
+/// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | replicated seats that
+/// committed or declined (next byte, so a reveal knows whether the commit phase is over without
+/// reading every seat) | the low 240 bits of
 /// keccak256(abi.encode(Task)). `Task` holds the immutable request, its fee and verifier
 /// snapshots, and what the task remembers about its assignment and optimistic result. Every call
 /// carries the `Task` in calldata; the market recomputes the hash and rejects a mismatch with
 /// `TaskMismatch`. Off-chain actors rebuild the `Task` from events alone: `TaskCreated` (request,
 /// client, fees, verifier), `TaskAssigned` (assigner, operators), `ResultSubmitted` (digest,
 /// submittedAt). A replicated seat is one more slot: its commitment (bound to the commit block)
-/// and, after the reveal, its digest. Commits and reveals write only their own seat, never the
-/// task slot, so operators never race each other.
+/// and, after the reveal, its digest. Commits and reveals never change the task hash (a commit
+/// only counts itself in the task word), so the `Task` operators carry never goes stale.
 ///
 /// Money: every token this contract holds is in exactly one of: a task's escrowed bounty
 /// (`escrowed`), a challenger's bond (`bonded`), an account's withdrawable balance, or the
@@ -32,7 +35,14 @@ import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 /// Clients may `deposit` ahead; `createTask` then debits the balance instead of pulling tokens.
 /// Payouts, refunds, fees and slashed collateral are credited and pulled with `withdraw`. No path
 /// needs the coordinator: every deadline has a permissionless exit.
-contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
+///
+/// Collateral: `assign` locks each operator's collateral in the registry (one call per
+/// operator). Paying a winner releases its collateral here, in the same write that credits its
+/// reward: an account's word holds its withdrawable balance, the collateral released for it
+/// (modulo 2^96) and the tasks it was paid for, and the registry subtracts that count from its
+/// own lock total (`collateralOf`). Releases without payment (decline, failover, no majority)
+/// and slashes call the registry.
+contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger {
     using SafeERC20 for IERC20;
 
     enum Mode {
@@ -216,7 +226,14 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     ///      bit 1 set); a revealed word (bit 255 set).
     uint256 private constant DECLINED = 1;
     uint256 private constant REVEALED_BIT = 1 << 255;
-    uint256 private constant HASH_MASK = (1 << 248) - 1;
+    /// @dev Task words: status (bits 248..255), replicated seats that posted (committed or
+    ///      declined; bits 240..247, at most MAX_REPLICATION), the task hash (bits 0..239).
+    uint256 private constant HASH_MASK = (1 << 240) - 1;
+    uint256 private constant POSTED_ONE = 1 << 240;
+    /// @dev Account words: withdrawable balance (bits 0..127), collateral released for the
+    ///      account by paying it (bits 128..223, modulo 2^96), tasks paid (bits 224..255).
+    uint256 private constant BALANCE_MASK = (1 << 128) - 1;
+    uint256 private constant RELEASED_MASK = (1 << 96) - 1;
 
     IERC20 public immutable token;
     NodeRegistry public immutable registry;
@@ -233,8 +250,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     uint256 public bonded;
 
     mapping(address => bool) public isCoordinator;
-    mapping(address => uint256) private balances;
-    /// Status (top byte) and task hash (low 248 bits) per task.
+    /// Account words (see BALANCE_MASK).
+    mapping(address => uint256) private accounts;
+    /// Status (top byte), posted seats (next byte) and task hash (low 240 bits) per task.
     mapping(uint256 => uint256) private tasks;
     /// Replicated seat words by task and seat index.
     mapping(uint256 => mapping(uint256 => uint256)) private seats;
@@ -286,7 +304,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     function setTreasury(address treasury_) external onlyOwner {
         Books memory b = books;
         if (b.treasuryAccrued != 0) {
-            balances[treasury] += b.treasuryAccrued;
+            _addBalance(treasury, b.treasuryAccrued);
             b.treasuryAccrued = 0;
             books = b;
         }
@@ -302,7 +320,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Adds `amount` to the caller's balance, so later tasks are paid from it.
     function deposit(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        balances[msg.sender] += amount;
+        _addBalance(msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit Deposited(msg.sender, amount);
     }
@@ -319,9 +337,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         b.taskCount = uint32(taskId);
         b.escrowed += uint112(bounty);
         books = b;
-        uint256 balance = balances[msg.sender];
-        bool fromBalance = balance >= bounty;
-        if (fromBalance) balances[msg.sender] = balance - bounty;
+        uint256 account = accounts[msg.sender];
+        bool fromBalance = account & BALANCE_MASK >= bounty;
+        if (fromBalance) accounts[msg.sender] = account - bounty;
         uint16 pf = protocolFeeBps;
         uint16 sf = schedulerFeeBps;
         tasks[taskId] = _word(Status.Open, _hashNew(request, pf, sf, verifier));
@@ -381,18 +399,20 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (seated) revert DuplicateOperator(replacement);
         address from = t.operators[seat];
         uint256 w = t.request.mode == Mode.Replicated ? seats[taskId][seat] : 0;
+        uint256 posted = _posted(taskId);
         if (w == DECLINED) {
             for (uint256 j = 0; j < n; ++j) {
                 if (seats[taskId][j] & REVEALED_BIT != 0) revert RevealPhaseStarted(taskId);
             }
             delete seats[taskId][seat];
+            --posted;
         } else if (w != 0) {
             revert AlreadyCommitted(taskId, from);
         }
         uint256 collateral = t.request.collateral;
-        registry.lockCollateral(replacement, collateral);
+        registry.lockCollateral(replacement, collateral, _releasedOf(replacement));
         if (w != DECLINED) registry.releaseCollateral(from, collateral, false);
-        tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement));
+        tasks[taskId] = _word(Status.Assigned, _hashReplacing(t, seat, replacement)) | (posted << 240);
         emit Reassigned(taskId, seat, from, replacement);
     }
 
@@ -410,6 +430,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (commitment == bytes32(0)) revert ZeroCommitment();
         if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
         seats[taskId][i] = _committedWord(commitment, block.number);
+        tasks[taskId] += POSTED_ONE;
         emit Committed(taskId, msg.sender, commitment);
     }
 
@@ -427,11 +448,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         if (w == 0 || w == DECLINED) revert NotCommitted(taskId, msg.sender);
         // `commitBlock` is authenticated below: it is part of the committed word.
         if (block.number <= commitBlock) revert RevealTooEarly(taskId, commitBlock);
-        if (block.timestamp <= t.request.commitDeadline) {
-            uint256 n = t.operators.length;
-            for (uint256 j = 0; j < n; ++j) {
-                if (seats[taskId][j] == 0) revert CommitPhaseOpen(taskId);
-            }
+        if (block.timestamp <= t.request.commitDeadline && _posted(taskId) < t.operators.length) {
+            revert CommitPhaseOpen(taskId);
         }
         if (block.timestamp > t.request.revealDeadline) revert RevealDeadlinePassed(taskId, t.request.revealDeadline);
         if (_committedWord(commitmentOf(taskId, msg.sender, resultDigest, salt), commitBlock) != w) {
@@ -458,6 +476,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             return;
         }
         seats[taskId][i] = DECLINED;
+        tasks[taskId] += POSTED_ONE;
         for (uint256 j = 0; j < n; ++j) {
             if (seats[taskId][j] != DECLINED) return;
         }
@@ -633,7 +652,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Pays out the caller's whole balance (the treasury's includes what accrued to it).
     function withdraw() external nonReentrant returns (uint256 amount) {
-        amount = balances[msg.sender];
+        uint256 account = accounts[msg.sender];
+        amount = account & BALANCE_MASK;
         if (msg.sender == treasury) {
             Books memory b = books;
             amount += b.treasuryAccrued;
@@ -641,7 +661,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             books = b;
         }
         if (amount == 0) revert NothingToWithdraw(msg.sender);
-        balances[msg.sender] = 0;
+        accounts[msg.sender] = account & ~BALANCE_MASK;
         token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -653,12 +673,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         return Status(tasks[taskId] >> 248);
     }
 
-    /// @notice A task's slot: status (top byte) and task hash (low 248 bits; zero once settled).
+    /// @notice A task's slot: status (top byte), replicated seats that committed or declined
+    ///         (next byte), task hash (low 240 bits); only the status once settled.
     function taskWord(uint256 taskId) external view returns (uint256) {
         return tasks[taskId];
     }
 
-    /// @notice The hash a task's slot holds for `t` (its low 248 bits): keccak256 of the ABI
+    /// @notice The hash a task's slot holds for `t` (its low 240 bits): keccak256 of the ABI
     ///         encoding of `t` as a tuple (the 20 head words, then the operators array).
     function hashTask(Task calldata t) external pure returns (uint256) {
         return uint256(_hashOf(t)) & HASH_MASK;
@@ -668,6 +689,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
     ///         (committed) or set (revealed).
     function seatWord(uint256 taskId, uint256 seat) external view returns (uint256) {
         return seats[taskId][seat];
+    }
+
+    /// @inheritdoc ICollateralLedger
+    function collateralOf(address operator) external view returns (uint256 released, uint256 paid) {
+        uint256 w = accounts[operator];
+        released = (w >> 128) & RELEASED_MASK;
+        paid = w >> 224;
     }
 
     function disputeOf(uint256 taskId) external view returns (Dispute memory) {
@@ -690,7 +718,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice What `account` can withdraw (for the treasury, including what accrued to it).
     function balanceOf(address account) external view returns (uint256) {
-        uint256 amount = balances[account];
+        uint256 amount = accounts[account] & BALANCE_MASK;
         if (account == treasury) amount += books.treasuryAccrued;
         return amount;
     }
@@ -720,7 +748,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             for (uint256 j = 0; j < i; ++j) {
                 if (operators[j] == op) revert DuplicateOperator(op);
             }
-            registry.lockCollateral(op, r.collateral);
+            registry.lockCollateral(op, r.collateral, _releasedOf(op));
         }
         tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
         emit TaskAssigned(taskId, msg.sender, operators);
@@ -851,8 +879,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     /// @dev Splits the bounty: protocol fee to the treasury, scheduler fee to the assigner, the
     ///      rest equally to `winners` (first `count` entries), and the division remainder (less
-    ///      than `count` base units) to the treasury with the fee, which costs no extra write. Releases the winners' collateral. `toTreasury` is what else the
-    ///      settlement owes the treasury (slashed collateral), accrued in the same write.
+    ///      than `count` base units) to the treasury with the fee, which costs no extra write.
+    ///      Releases the winners' collateral in the same writes that credit them (no registry
+    ///      call). `toTreasury` is what else the settlement owes the treasury (slashed
+    ///      collateral), accrued in the same write.
     function _payWinners(
         uint256 taskId,
         Task calldata t,
@@ -870,8 +900,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         uint256 dust = reward - each * count;
         uint256 collateral = t.request.collateral;
         for (uint256 i = 0; i < count; ++i) {
-            registry.releaseCollateral(winners[i], collateral, true);
-            _credit(winners[i], each);
+            _payWinner(winners[i], each, collateral);
         }
         _credit(t.assigner, schedulerFee);
         _settleBooks(bounty, protocolFee + dust + toTreasury);
@@ -895,7 +924,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
         b.escrowed -= uint112(released);
         if (toTreasury != 0) {
             if (toTreasury > type(uint112).max - b.treasuryAccrued) {
-                balances[treasury] += b.treasuryAccrued + toTreasury;
+                _addBalance(treasury, b.treasuryAccrued + toTreasury);
                 b.treasuryAccrued = 0;
             } else {
                 b.treasuryAccrued += uint112(toTreasury);
@@ -918,8 +947,31 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
 
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
-        balances[account] += amount;
+        _addBalance(account, amount);
         emit Credited(account, amount);
+    }
+
+    function _addBalance(address account, uint256 amount) private {
+        uint256 w = accounts[account];
+        if (amount > BALANCE_MASK - (w & BALANCE_MASK)) revert AmountTooLarge(amount);
+        accounts[account] = w + amount;
+    }
+
+    /// @dev Pays a winner `amount` and releases its `collateral` in one write of its account
+    ///      word (the registry reads the released total through `collateralOf`).
+    function _payWinner(address op, uint256 amount, uint256 collateral) private {
+        uint256 w = accounts[op];
+        uint256 balance = (w & BALANCE_MASK) + amount;
+        if (balance > BALANCE_MASK) revert AmountTooLarge(amount);
+        uint256 released = ((w >> 128) + collateral) & RELEASED_MASK;
+        uint256 paid = (w >> 224) + 1;
+        accounts[op] = balance | (released << 128) | (paid << 224);
+        if (amount != 0) emit Credited(op, amount);
+    }
+
+    /// @dev What the registry is told when it locks collateral: the released total.
+    function _releasedOf(address op) private view returns (uint256) {
+        return (accounts[op] >> 128) & RELEASED_MASK;
     }
 
     /// @dev Checks `t` against the task's slot and returns the status. Settled tasks keep only
@@ -1007,6 +1059,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient {
             mstore(add(m, 0x280), 0)
             h := keccak256(m, 0x2a0)
         }
+    }
+
+    /// @dev Replicated seats of `taskId` that committed or declined (nonzero seat words).
+    function _posted(uint256 taskId) private view returns (uint256) {
+        return (tasks[taskId] >> 240) & 0xff;
     }
 
     function _word(Status s, bytes32 h) private pure returns (uint256) {

@@ -546,6 +546,14 @@ async fn finalized(
         }
         TaskMode::Optimistic | TaskMode::ZkProof => seats.into_iter().take(1).collect(),
     };
+    // The market releases a paid winner's collateral in its own storage (no registry event):
+    // `TaskFinalized` is the release, of the collateral the task was created with.
+    let collateral = t
+        .request
+        .get("collateral")
+        .and_then(Value::as_str)
+        .and_then(|c| c.parse::<U256>().ok())
+        .unwrap_or_default();
     let expected: usize = e.winners.saturating_to();
     if winners.len() != expected {
         tracing::warn!(
@@ -565,6 +573,8 @@ async fn finalized(
         })));
         if let Some(mut n) = o.node(w.operator).await? {
             n.earnings += e.rewardEach;
+            n.locked = n.locked.saturating_sub(collateral);
+            n.tasks_completed += 1;
             out.push(o.put(Change::Node(n)));
         }
     }

@@ -552,3 +552,57 @@ async fn stake_unbonds_only_free_stake_and_withdraws_after_delay() {
         "BelowMinimumStake",
     );
 }
+
+/// Issue 2 (gas): a paid winner's collateral is released in the market's account word, not by
+/// a registry call. The registry must still see it: what is still locked bounds `requestUnstake`
+/// before and after the payment, and the counters include the paid task.
+#[tokio::test]
+async fn collateral_released_by_payment_frees_stake_and_counts_the_task() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let m = verity_contracts::TaskMarket::new(net.s.deployment().market, net.s.provider().clone());
+    let req = net.request(Mode::Optimistic, 100).await;
+    let paid = net.open_and_assign(&req, &[op]).await;
+    let live = net.open_and_assign(&req, &[op]).await;
+    let o = net.s.operator(op).await.unwrap();
+    assert_eq!(
+        (o.stake, o.locked, o.tasks_completed),
+        (tokens(1000), tokens(100), 0)
+    );
+
+    net.s.submit_result(op, paid, digest("out")).await.unwrap();
+    net.advance(req.challenge_window as u64 + 1).await;
+    net.s.finalize(net.keeper, paid).await.unwrap();
+    let o = net.s.operator(op).await.unwrap();
+    assert_eq!(
+        (o.stake, o.locked, o.tasks_completed),
+        (tokens(1000), tokens(50), 1)
+    );
+    let c = m.collateralOf(op).call().await.unwrap();
+    assert_eq!((c.released, c.paid), (tokens(50), U256::from(1u64)));
+
+    // The live task's 50 stay locked: 950 is free, not 951.
+    expect_revert(
+        net.s.request_unstake(op, tokens(951)).await,
+        "InsufficientFreeStake",
+    );
+    net.s.request_unstake(op, tokens(950)).await.unwrap();
+    // The remaining stake is exactly the live task's collateral, and a slash can still take it.
+    net.advance(req.commit_deadline - net.now().await + 1).await;
+    let l0 = net.ledger().await;
+    net.s.claim_timeout(net.keeper, live).await.unwrap();
+    let l1 = net.ledger().await;
+    l0.assert_deltas(
+        &l1,
+        &[
+            (op, slashed(t(50))),
+            (net.client, market(t(100))),
+            (net.treasury, market(t(50))),
+        ],
+    );
+    let o = net.s.operator(op).await.unwrap();
+    assert_eq!(
+        (o.stake, o.locked, o.tasks_completed, o.tasks_failed),
+        (U256::ZERO, U256::ZERO, 1, 1)
+    );
+}

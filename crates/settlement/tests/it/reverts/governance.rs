@@ -357,7 +357,10 @@ async fn market_hooks_revert_for_everyone_but_the_market() {
         net.op(1),
     ] {
         expect_raw_revert(
-            r.lockCollateral(op, tokens(1)).from(who).send().await,
+            r.lockCollateral(op, tokens(1), U256::ZERO)
+                .from(who)
+                .send()
+                .await,
             "NotMarket",
         );
         expect_raw_revert(
