@@ -5,6 +5,12 @@
 //! [`node_view`] is the pure join of one node; [`RegistryView::refresh`] reads the store and
 //! tells the scheduler only what changed (joins, updates, departures), so the index is updated
 //! incrementally and the load the scheduler counts for outstanding allocations survives.
+//!
+//! Load comes from the chain: every seat a node holds and has not delivered yet (an active
+//! seat of a task still in `assigned`) is passed to the scheduler as held work
+//! ([`Scheduler::set_held`]), whoever assigned it (this run, an earlier run, another
+//! coordinator) and wherever a failover moved it. The assigner's own allocations only cover
+//! the gap until the indexer sees the assignment (see `Assigner::pass`).
 
 use std::collections::HashMap;
 
@@ -15,7 +21,7 @@ use verity_scheduler::{NodeError, NodeView, OperatorId, Policy, PolicyError, Reg
 use crate::{
     liveness::{Liveness, LivenessPolicy, liveness},
     reputation::{Outcome, ReputationPolicy, score},
-    store::{HeartbeatRecord, NodeRecord, Page, Store, StoreError},
+    store::{AssignmentStatus, HeartbeatRecord, NodeRecord, Page, Store, StoreError},
 };
 
 /// Why the view could not be refreshed.
@@ -53,8 +59,10 @@ pub struct Inputs<'a> {
     pub liveness: Liveness,
     /// Its reputation in `[0, 1]`.
     pub reputation: f64,
-    /// Allocations the scheduler counts against it now (so capacity = free slots + these).
-    pub load: u32,
+    /// Seats the node holds on chain that it already knew of when it sent the heartbeat
+    /// (assigned at or before the send time, not yet delivered): its reported free slots
+    /// exclude them, so capacity = free slots + these.
+    pub known_seats: u32,
     /// Unix seconds.
     pub now: u64,
 }
@@ -89,7 +97,7 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
         capabilities: i.node.capabilities,
         stake: saturating_u128(free),
         reputation_permille: (i.reputation.clamp(0.0, 1.0) * 1000.0).round() as u16,
-        capacity: t.freeSlots.saturating_add(i.load),
+        capacity: t.freeSlots.saturating_add(i.known_seats),
         latency_ms: u32::try_from(
             hb.received_at
                 .saturating_sub(hb.sent_at)
@@ -146,6 +154,11 @@ impl RegistryView {
         &mut self.scheduler
     }
 
+    /// The scheduler, read-only (loads, scores).
+    pub fn scheduler_state(&self) -> &Scheduler {
+        &self.scheduler
+    }
+
     /// The view last given for `op`.
     pub fn view(&self, op: Address) -> Option<&NodeView> {
         self.views.get(&op)
@@ -162,7 +175,8 @@ impl RegistryView {
         Ok(liveness(hb.map(|h| h.received_at), now, self.liveness))
     }
 
-    /// Reads every node, heartbeat and recent outcome and passes what changed to the scheduler.
+    /// Reads every node, heartbeat, open seat and recent outcome and passes what changed to
+    /// the scheduler.
     pub async fn refresh(&mut self, store: &dyn Store, now: u64) -> Result<Refreshed, ViewError> {
         let heartbeats: HashMap<Address, HeartbeatRecord> = store
             .heartbeats()
@@ -170,6 +184,21 @@ impl RegistryView {
             .into_iter()
             .map(|h| (h.operator, h))
             .collect();
+        // Seats in progress per operator: (all, those assigned by the heartbeat's send time).
+        let mut seats: HashMap<Address, (u32, u32)> = HashMap::new();
+        for seat in store.open_seats().await? {
+            if seat.status != AssignmentStatus::Active {
+                continue;
+            }
+            let e = seats.entry(seat.operator).or_default();
+            e.0 += 1;
+            if heartbeats
+                .get(&seat.operator)
+                .is_some_and(|h| seat.assigned_at <= h.sent_at)
+            {
+                e.1 += 1;
+            }
+        }
         // Outcomes older than 16 half-lives weigh under 2^-16: not worth reading.
         let since = now.saturating_sub(self.reputation.half_life_secs.saturating_mul(16));
         let mut seen = Vec::new();
@@ -193,13 +222,13 @@ impl RegistryView {
                     .collect();
                 let hb = heartbeats.get(&node.operator);
                 let id = operator_id(node.operator);
-                let load = self.scheduler.node(id).map_or(0, |s| s.load);
+                let (held, known_seats) = seats.get(&node.operator).copied().unwrap_or_default();
                 let view = node_view(Inputs {
                     node,
                     heartbeat: hb,
                     liveness: liveness(hb.map(|h| h.received_at), now, self.liveness),
                     reputation: score(&outcomes, now, &self.reputation),
-                    load,
+                    known_seats,
                     now,
                 });
                 let Some(view) = view else { continue };
@@ -216,6 +245,9 @@ impl RegistryView {
                     }
                 }
                 self.views.insert(node.operator, view);
+                if self.scheduler.set_held(id, held)? {
+                    r.updated += 1;
+                }
             }
         }
         let gone: Vec<Address> = self
@@ -296,7 +328,7 @@ mod tests {
             heartbeat: Some(&hb),
             liveness: Liveness::Live,
             reputation: 0.75,
-            load: 2,
+            known_seats: 2,
             now: 1_001,
         })
         .unwrap();
@@ -307,7 +339,7 @@ mod tests {
         );
         assert_eq!(v.capabilities, 0b101, "registered capabilities");
         assert_eq!(v.stake, 700);
-        assert_eq!(v.capacity, 5, "free slots plus allocations held");
+        assert_eq!(v.capacity, 5, "free slots plus the seats it knew of");
         assert_eq!(v.reputation_permille, 750);
         assert_eq!(v.latency_ms, 1_000);
         assert_eq!(
@@ -328,7 +360,7 @@ mod tests {
                 heartbeat: Some(&hb),
                 liveness: l,
                 reputation: 0.5,
-                load: 0,
+                known_seats: 0,
                 now: 5_000,
             })
         };
@@ -345,7 +377,7 @@ mod tests {
                 heartbeat: None,
                 liveness: Liveness::Unknown,
                 reputation: 0.5,
-                load: 0,
+                known_seats: 0,
                 now: 0
             })
             .is_none()
