@@ -588,6 +588,21 @@ async fn reassigned(
             ReassignReason::MissedDeadline
         }
     };
+    // The replaced holder failed the seat, unless it declined it (its `Declined` event already
+    // recorded the failure; the contract does not count a declined seat twice either).
+    let declined =
+        o.seats(e.taskId).await?.iter().any(|s| {
+            s.slot == slot && s.operator == e.from && s.status == AssignmentStatus::Declined
+        });
+    if !declined {
+        out.push(o.put(Change::Outcome(OutcomeRecord {
+            task_id: e.taskId,
+            operator: e.from,
+            kind: OutcomeKind::Failed,
+            at,
+            latency_ms: None,
+        })));
+    }
     let round = o.next_round(e.taskId, slot).await?;
     out.push(o.put(Change::Reassignment(ReassignmentRecord {
         task_id: e.taskId,
