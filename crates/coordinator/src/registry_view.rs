@@ -63,6 +63,11 @@ pub struct Inputs<'a> {
     /// (assigned at or before the send time, not yet delivered): its reported free slots
     /// exclude them, so capacity = free slots + these.
     pub known_seats: u32,
+    /// The most free slots the node has reported since this coordinator started: its total
+    /// when it was idle, and never less than its total minus its work. Capacity never
+    /// exceeds it, so a node that keeps reporting its total as free (not subtracting its
+    /// running tasks) is not given more than that total.
+    pub most_free_slots: u32,
     /// Unix seconds.
     pub now: u64,
 }
@@ -97,7 +102,10 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
         capabilities: i.node.capabilities,
         stake: saturating_u128(free),
         reputation_permille: (i.reputation.clamp(0.0, 1.0) * 1000.0).round() as u16,
-        capacity: t.freeSlots.saturating_add(i.known_seats),
+        capacity: t
+            .freeSlots
+            .saturating_add(i.known_seats)
+            .min(i.most_free_slots.max(t.freeSlots)),
         latency_ms: u32::try_from(
             hb.received_at
                 .saturating_sub(hb.sent_at)
@@ -110,6 +118,13 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
     })
 }
 
+/// The free slots a heartbeat reports, if its telemetry can be read.
+fn free_slots(hb: &HeartbeatRecord) -> Option<u32> {
+    serde_json::from_value::<SignedHeartbeat>(hb.telemetry.clone())
+        .ok()
+        .map(|s| s.heartbeat.freeSlots)
+}
+
 fn saturating_u128(v: U256) -> u128 {
     u128::try_from(v).unwrap_or(u128::MAX)
 }
@@ -119,6 +134,8 @@ fn saturating_u128(v: U256) -> u128 {
 pub struct RegistryView {
     scheduler: Scheduler,
     views: HashMap<Address, NodeView>,
+    /// Most free slots each node has reported (see [`Inputs::most_free_slots`]).
+    most_free: HashMap<Address, u32>,
     liveness: LivenessPolicy,
     reputation: ReputationPolicy,
 }
@@ -144,6 +161,7 @@ impl RegistryView {
         Ok(Self {
             scheduler: Scheduler::new(policy)?,
             views: HashMap::new(),
+            most_free: HashMap::new(),
             liveness,
             reputation,
         })
@@ -223,12 +241,21 @@ impl RegistryView {
                 let hb = heartbeats.get(&node.operator);
                 let id = operator_id(node.operator);
                 let (held, known_seats) = seats.get(&node.operator).copied().unwrap_or_default();
+                let most_free_slots = match hb.map(free_slots) {
+                    Some(Some(free)) => {
+                        let most = self.most_free.entry(node.operator).or_default();
+                        *most = (*most).max(free);
+                        *most
+                    }
+                    _ => 0,
+                };
                 let view = node_view(Inputs {
                     node,
                     heartbeat: hb,
                     liveness: liveness(hb.map(|h| h.received_at), now, self.liveness),
                     reputation: score(&outcomes, now, &self.reputation),
                     known_seats,
+                    most_free_slots,
                     now,
                 });
                 let Some(view) = view else { continue };
@@ -329,6 +356,7 @@ mod tests {
             liveness: Liveness::Live,
             reputation: 0.75,
             known_seats: 2,
+            most_free_slots: 5,
             now: 1_001,
         })
         .unwrap();
@@ -351,6 +379,30 @@ mod tests {
     }
 
     #[test]
+    fn capacity_never_exceeds_the_most_free_slots_ever_reported() {
+        let n = node(1_000, 0);
+        let view = |free, known_seats, most_free_slots| {
+            node_view(Inputs {
+                node: &n,
+                heartbeat: Some(&heartbeat(free)),
+                liveness: Liveness::Live,
+                reputation: 0.5,
+                known_seats,
+                most_free_slots,
+                now: 1_001,
+            })
+            .unwrap()
+            .capacity
+        };
+        // An honest node with 4 slots, 3 busy: 1 free + 3 known = 4 (it reported 4 when idle).
+        assert_eq!(view(1, 3, 4), 4);
+        // A node that always reports its total (2) as free, holding 2 seats: still 2, not 4.
+        assert_eq!(view(2, 2, 2), 2);
+        // More free slots now than ever before: the report wins.
+        assert_eq!(view(6, 0, 4), 6);
+    }
+
+    #[test]
     fn down_jailed_or_silent_nodes_are_not_live_or_not_there() {
         let hb = heartbeat(1);
         let mut n = node(10, 0);
@@ -361,6 +413,7 @@ mod tests {
                 liveness: l,
                 reputation: 0.5,
                 known_seats: 0,
+                most_free_slots: 0,
                 now: 5_000,
             })
         };
@@ -378,6 +431,7 @@ mod tests {
                 liveness: Liveness::Unknown,
                 reputation: 0.5,
                 known_seats: 0,
+                most_free_slots: 0,
                 now: 0
             })
             .is_none()

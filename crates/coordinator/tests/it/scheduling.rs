@@ -400,3 +400,48 @@ async fn replicas_asked_for_distinct_regions_get_them_through_the_assigner() {
         indexer.sync(1_000).await.unwrap();
     }
 }
+
+/// Regression (devnet, 4 nodes with `max_concurrent_tasks = 2`): the node reports its total as
+/// free in every heartbeat, and capacity was taken as free slots plus the seats it holds, so
+/// after its next heartbeat a 2-slot node was given 4 tasks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_reports_its_total_as_free_is_not_given_more_than_its_total() {
+    let net = Net::new(4).await;
+    let db = TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::new(db.open().await);
+    let indexer = net.indexer(store.clone(), 50);
+    let clock = ManualClock::new(unix_now());
+    let two = Claim {
+        free_slots: 2,
+        ..EQUAL
+    };
+    for i in 0..4 {
+        beat(&net, store.as_ref(), i, clock.now(), two).await;
+    }
+    let cfg = CoordinatorConfig::default();
+    let mut a = assigner(&net, store.clone(), &clock, &cfg);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        tasks.push(net.create(&net.s, net.client, Mode::Optimistic, 10).await);
+    }
+    indexer.sync(1_000).await.unwrap();
+    assert_eq!(a.pass().await.unwrap().assigned.len(), 8);
+    indexer.sync(1_000).await.unwrap();
+    let n = per_operator(&net, &tasks).await;
+    assert!(n.values().all(|c| *c == 2), "{n:?}");
+    // Every node beats again, after its assignments (chain time; the devchain runs ahead of
+    // the wall clock), still claiming 2 free slots.
+    let chain_now = net.now().await;
+    clock.advance(chain_now.saturating_sub(clock.now()) + 5);
+    for i in 0..4 {
+        beat(&net, store.as_ref(), i, clock.now(), two).await;
+    }
+    let extra = net.create(&net.s, net.client, Mode::Optimistic, 10).await;
+    indexer.sync(1_000).await.unwrap();
+    let r = a.pass().await.unwrap();
+    assert_eq!((r.assigned, r.infeasible), (vec![], vec![extra]));
+    for op in &net.operators {
+        let st = a.view().scheduler_state().node(operator_id(*op)).unwrap();
+        assert_eq!((st.held, st.view.capacity), (2, 2), "{op}");
+    }
+}
