@@ -87,6 +87,12 @@ async fn replaced_timed_out_and_declined_seats_count_against_reputation(db: Test
         vec![(declined, OutcomeKind::Failed)]
     );
     assert_eq!(counters(store.as_ref(), ops[1]).await, (0, 1, 0));
+    // No intent was recorded, but the chain shows the seat was declined: that is the reason.
+    let r = store.reassignments(declined).await.unwrap();
+    assert_eq!(
+        (r[0].slot, r[0].from, r[0].to, r[0].reason),
+        (1, ops[1], ops[3], ReassignReason::Declined)
+    );
     // The timed-out holder: slashed (a failure and a slash in the counters). Its seat on the
     // replicated task is still open, so no outcome there yet.
     assert_eq!(
