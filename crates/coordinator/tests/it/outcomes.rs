@@ -6,13 +6,16 @@
 use std::sync::Arc;
 
 use alloy::primitives::{Address, U256};
+use axum::http::StatusCode;
 use verity_coordinator::{
+    api::{self, ApiMetrics},
+    clock::ManualClock,
     reputation::{Outcome, ReputationPolicy, score},
     store::{OutcomeKind, ReassignReason, Store},
 };
 use verity_settlement::Mode;
 
-use crate::{devnet::Net, support::TestDb};
+use crate::{api_world, devnet::Net, support::TestDb};
 
 async fn outcomes_of(store: &dyn Store, op: Address) -> Vec<(U256, OutcomeKind)> {
     let mut v: Vec<_> = store
@@ -44,7 +47,8 @@ async fn reputation(store: &dyn Store, op: Address, now: u64) -> f64 {
 
 async fn replaced_timed_out_and_declined_seats_count_against_reputation(db: TestDb) {
     let net = Net::new(4).await;
-    let store: Arc<dyn Store> = Arc::new(db.open().await);
+    let sql = db.open().await;
+    let store: Arc<dyn Store> = Arc::new(sql.clone());
     let indexer = net.indexer(store.clone(), 16);
     let ops = net.operators.clone();
     let c = net.coordinator;
@@ -112,6 +116,32 @@ async fn replaced_timed_out_and_declined_seats_count_against_reputation(db: Test
     assert!((clean - 0.5).abs() < 1e-12, "{clean}");
     assert!(failed < clean, "{failed} vs {clean}");
     assert!(slashed < failed, "{slashed} vs {failed}");
+    // The same counters and reputation order through `GET /v1/nodes`.
+    let app = api::app(
+        api_world::state(&sql, ManualClock::new(now), Arc::new(ApiMetrics::new())),
+        16 * 1024,
+    );
+    let (status, page) = api_world::get(&app, "/v1/nodes?limit=10").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let shown = |op: Address| {
+        let n = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["operator"] == serde_json::json!(op))
+            .unwrap_or_else(|| panic!("{op} not listed: {page}"))
+            .clone();
+        (
+            n["tasksFailed"].as_u64().unwrap(),
+            n["timesSlashed"].as_u64().unwrap(),
+            n["reputation"].as_f64().unwrap(),
+        )
+    };
+    let (f0, s0, r0) = shown(ops[0]);
+    let (f2, s2, r2) = shown(ops[2]);
+    let (f3, s3, r3) = shown(ops[3]);
+    assert_eq!((f0, s0, f2, s2, f3, s3), (1, 0, 1, 1, 0, 0));
+    assert!(r2 < r0 && r0 < r3, "{r2} < {r0} < {r3}");
     // One failure each (a few seconds apart, so decay differs in the fifth digit).
     let decliner = reputation(store.as_ref(), ops[1], now).await;
     assert!((decliner - failed).abs() < 1e-4, "{decliner} vs {failed}");
