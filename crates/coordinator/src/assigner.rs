@@ -133,6 +133,28 @@ pub fn reason_label(r: ReassignReason) -> &'static str {
 /// holder and at least `min_time_left_secs` remain before the deadline. A delivered seat never
 /// moves.
 pub fn decide_failover(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Option<Failover> {
+    let reason = failover_reason(f, now, policy)?;
+    let s = &f.seat;
+    let to = s.backup.filter(|b| *b != s.operator)?;
+    if !f.backup.is_some_and(Liveness::is_available) {
+        return None;
+    }
+    if f.deadline < now.saturating_add(policy.min_time_left_secs) {
+        return None;
+    }
+    Some(Failover {
+        task_id: s.task_id,
+        slot: s.slot,
+        from: s.operator,
+        to,
+        reason,
+    })
+}
+
+/// Why a seat's holder should be replaced at `now`, whether or not it can be (a live
+/// backup, time left): the first half of [`decide_failover`]. A seat with a reason but no
+/// decision is blocked (the `failovers_blocked` gauge). Pure.
+pub fn failover_reason(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Option<ReassignReason> {
     if !policy.enabled {
         return None;
     }
@@ -150,20 +172,7 @@ pub fn decide_failover(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Opti
         }
         _ => return None,
     };
-    let to = s.backup.filter(|b| *b != s.operator)?;
-    if !f.backup.is_some_and(Liveness::is_available) {
-        return None;
-    }
-    if f.deadline < now.saturating_add(policy.min_time_left_secs) {
-        return None;
-    }
-    Some(Failover {
-        task_id: s.task_id,
-        slot: s.slot,
-        from: s.operator,
-        to,
-        reason,
-    })
+    Some(reason)
 }
 
 /// The scheduler's request for a task: the policy's defaults, the task's replication, at
@@ -508,10 +517,12 @@ impl Assigner {
         report: &mut PassReport,
     ) -> Result<(), AssignerError> {
         if !self.cfg.failover.enabled {
+            self.metrics.failovers_blocked.set(0);
             return Ok(());
         }
         let seats = self.store.open_seats().await?;
         let now = self.clock.now();
+        let mut blocked: i64 = 0;
         let mut tasks: HashMap<U256, Option<TaskRecord>> = HashMap::new();
         for seat in seats {
             if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(seat.task_id) {
@@ -536,6 +547,15 @@ impl Assigner {
                 backup,
             };
             let Some(f) = decide_failover(&facts, chain_now, &self.cfg.failover) else {
+                if let Some(reason) = failover_reason(&facts, chain_now, &self.cfg.failover) {
+                    blocked += 1;
+                    tracing::debug!(
+                        target: "coordinator::assigner",
+                        task = %facts.seat.task_id, slot = facts.seat.slot, holder = %facts.seat.operator,
+                        reason = reason.as_str(), backup = ?facts.seat.backup,
+                        "seat needs a failover but has no live backup or no time left"
+                    );
+                }
                 continue;
             };
             if !self.sent.insert((f.task_id, f.slot, f.to)) {
@@ -564,6 +584,7 @@ impl Assigner {
                     // The market refused (the holder acted meanwhile, the deadline passed):
                     // the seat stays, and this failover is not tried again.
                     tracing::info!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover refused by the market");
+                    self.metrics.failovers_refused_total.inc();
                 }
                 Err(e) => {
                     tracing::warn!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover not sent; will retry");
@@ -572,6 +593,7 @@ impl Assigner {
                 }
             }
         }
+        self.metrics.failovers_blocked.set(blocked);
         Ok(())
     }
 
@@ -702,6 +724,33 @@ mod tests {
             ..P
         };
         assert_eq!(decide_failover(&f, 1_500, &off), None, "disabled");
+    }
+
+    #[test]
+    fn a_blocked_seat_has_a_reason_but_no_decision() {
+        let no_backup = facts(AssignmentStatus::Active, DOWN, None);
+        assert_eq!(
+            failover_reason(&no_backup, 1_500, &P),
+            Some(ReassignReason::MissedHeartbeats)
+        );
+        assert_eq!(decide_failover(&no_backup, 1_500, &P), None);
+        let too_late = facts(
+            AssignmentStatus::Declined,
+            Liveness::Live,
+            Some(Liveness::Live),
+        );
+        assert_eq!(
+            failover_reason(&too_late, 1_990, &P),
+            Some(ReassignReason::Declined)
+        );
+        assert_eq!(decide_failover(&too_late, 1_990, &P), None);
+        let healthy = facts(AssignmentStatus::Active, Liveness::Live, None);
+        assert_eq!(failover_reason(&healthy, 1_500, &P), None);
+        let off = FailoverPolicy {
+            enabled: false,
+            ..P
+        };
+        assert_eq!(failover_reason(&no_backup, 1_500, &off), None);
     }
 
     #[test]

@@ -445,3 +445,36 @@ async fn a_node_that_reports_its_total_as_free_is_not_given_more_than_its_total(
         assert_eq!((st.held, st.view.capacity), (2, 2), "{op}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_down_holder_without_a_backup_shows_in_the_blocked_failovers_gauge() {
+    let net = Net::new(1).await;
+    let db = TestDb::sqlite();
+    let store: Arc<dyn Store> = Arc::new(db.open().await);
+    let indexer = net.indexer(store.clone(), 50);
+    let clock = ManualClock::new(unix_now());
+    beat(&net, store.as_ref(), 0, clock.now(), EQUAL).await;
+    let metrics = verity_coordinator::metrics::CoordinatorMetrics::default();
+    let mut a = assigner(&net, store.clone(), &clock, &CoordinatorConfig::default())
+        .with_metrics(metrics.clone());
+    let t = net.create(&net.s, net.client, Mode::Optimistic, 10).await;
+    indexer.sync(1_000).await.unwrap();
+    assert_eq!(a.pass().await.unwrap().assigned, vec![t]);
+    indexer.sync(1_000).await.unwrap();
+    assert_eq!(
+        store.plan(t).await.unwrap()[0].backup,
+        None,
+        "one node: no backup"
+    );
+    a.pass().await.unwrap();
+    assert_eq!(metrics.failovers_blocked.get(), 0, "holder live");
+    // The only node goes quiet: its seat should move but there is nowhere to move it.
+    clock.advance(45);
+    let r = a.pass().await.unwrap();
+    assert!(
+        r.failovers.is_empty() && r.failovers_pending.is_empty(),
+        "{r:?}"
+    );
+    assert_eq!(metrics.failovers_blocked.get(), 1);
+    assert_eq!(metrics.failovers_refused_total.get(), 0);
+}
