@@ -21,13 +21,14 @@ use verity_scheduler::{AllocError, AllocationId, TaskNeeds};
 use verity_settlement::Settlement;
 
 use crate::{
+    capability,
     clock::Clock,
     liveness::Liveness,
     metrics::CoordinatorMetrics,
     registry_view::{RegistryView, ViewError, operator_address},
     store::{
         AssignmentRecord, AssignmentStatus, MAX_PAGE, Page, ReassignReason, SeatPlan, Store,
-        StoreError, TaskRecord, TaskStatus,
+        StoreError, TaskMode, TaskRecord, TaskStatus,
     },
 };
 
@@ -132,6 +133,28 @@ pub fn reason_label(r: ReassignReason) -> &'static str {
 /// holder and at least `min_time_left_secs` remain before the deadline. A delivered seat never
 /// moves.
 pub fn decide_failover(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Option<Failover> {
+    let reason = failover_reason(f, now, policy)?;
+    let s = &f.seat;
+    let to = s.backup.filter(|b| *b != s.operator)?;
+    if !f.backup.is_some_and(Liveness::is_available) {
+        return None;
+    }
+    if f.deadline < now.saturating_add(policy.min_time_left_secs) {
+        return None;
+    }
+    Some(Failover {
+        task_id: s.task_id,
+        slot: s.slot,
+        from: s.operator,
+        to,
+        reason,
+    })
+}
+
+/// Why a seat's holder should be replaced at `now`, whether or not it can be (a live
+/// backup, time left): the first half of [`decide_failover`]. A seat with a reason but no
+/// decision is blocked (the `failovers_blocked` gauge). Pure.
+pub fn failover_reason(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Option<ReassignReason> {
     if !policy.enabled {
         return None;
     }
@@ -149,24 +172,12 @@ pub fn decide_failover(f: &SeatFacts, now: u64, policy: &FailoverPolicy) -> Opti
         }
         _ => return None,
     };
-    let to = s.backup.filter(|b| *b != s.operator)?;
-    if !f.backup.is_some_and(Liveness::is_available) {
-        return None;
-    }
-    if f.deadline < now.saturating_add(policy.min_time_left_secs) {
-        return None;
-    }
-    Some(Failover {
-        task_id: s.task_id,
-        slot: s.slot,
-        from: s.operator,
-        to,
-        reason,
-    })
+    Some(reason)
 }
 
-/// The scheduler's request for a task: the policy's defaults, the task's replication, and at
-/// least the task's collateral of free stake (so locking it cannot fail).
+/// The scheduler's request for a task: the policy's defaults, the task's replication, at
+/// least the task's collateral of free stake (so locking it cannot fail), and for a ZkProof
+/// task the [`capability::ZK_PROVE`] flag (on primaries and backups alike).
 pub fn needs_for(task: &TaskRecord, defaults: TaskNeeds, backups: bool) -> TaskNeeds {
     let collateral = task
         .request
@@ -174,9 +185,14 @@ pub fn needs_for(task: &TaskRecord, defaults: TaskNeeds, backups: bool) -> TaskN
         .and_then(serde_json::Value::as_str)
         .and_then(|c| c.parse::<u128>().ok())
         .unwrap_or(0);
+    let required_capabilities = match task.mode {
+        TaskMode::ZkProof => defaults.required_capabilities | capability::ZK_PROVE,
+        TaskMode::Replicated | TaskMode::Optimistic => defaults.required_capabilities,
+    };
     TaskNeeds {
         replication: task.replication.max(1),
         min_stake: defaults.min_stake.max(collateral),
+        required_capabilities,
         backups,
         ..defaults
     }
@@ -247,7 +263,8 @@ pub struct Assigner {
     clock: Arc<dyn Clock>,
     metrics: CoordinatorMetrics,
     cfg: AssignerConfig,
-    /// Allocations held for tasks we assigned, released when the task leaves `assigned`.
+    /// Allocations for tasks we assigned that the store still shows open; released once the
+    /// indexer has seen the assignment, from when the seats on chain count as the nodes' load.
     held: HashMap<U256, AllocationId>,
     /// Failovers already sent (never sent twice).
     sent: HashSet<(U256, u32, Address)>,
@@ -276,39 +293,43 @@ impl Assigner {
         }
     }
 
+    /// The registry view the assigner schedules from (as of its last pass).
+    pub fn view(&self) -> &RegistryView {
+        &self.view
+    }
+
     /// Reports to `metrics` (queue depth, allocation latency, assignments, failovers).
     pub fn with_metrics(mut self, metrics: CoordinatorMetrics) -> Self {
         self.metrics = metrics;
         self
     }
 
-    /// One pass: refresh the view, release finished allocations, assign open tasks, fail over
-    /// seats.
+    /// One pass: release allocations the chain now covers, refresh the view (seats on chain
+    /// become the nodes' load), assign open tasks, fail over seats.
+    ///
+    /// Releasing before refreshing means a task the indexer marks assigned in between is
+    /// counted twice for one pass (harmless) rather than not at all (which could overfill a
+    /// node).
     pub async fn pass(&mut self) -> Result<PassReport, AssignerError> {
         let mut report = PassReport::default();
+        self.release_indexed().await?;
         self.view
             .refresh(self.store.as_ref(), self.clock.now())
             .await?;
-        self.release_finished().await?;
         let chain_now = self.settlement.chain_time().await?;
         self.assign_open(chain_now, &mut report).await?;
         self.fail_over(chain_now, &mut report).await?;
         Ok(report)
     }
 
-    async fn release_finished(&mut self) -> Result<(), AssignerError> {
+    /// Releases the allocation of every task the store no longer shows open: its seats are
+    /// on chain (and indexed), and [`RegistryView::refresh`] counts them from there, moving
+    /// with failovers and ending when each holder delivers.
+    async fn release_indexed(&mut self) -> Result<(), AssignerError> {
         let mut done = Vec::new();
         for (id, alloc) in &self.held {
             let status = self.store.task(*id).await?.map(|t| t.status);
-            if !matches!(
-                status,
-                Some(
-                    TaskStatus::Open
-                        | TaskStatus::Assigned
-                        | TaskStatus::Submitted
-                        | TaskStatus::Challenged
-                )
-            ) {
+            if status != Some(TaskStatus::Open) {
                 done.push((*id, *alloc));
             }
         }
@@ -496,10 +517,12 @@ impl Assigner {
         report: &mut PassReport,
     ) -> Result<(), AssignerError> {
         if !self.cfg.failover.enabled {
+            self.metrics.failovers_blocked.set(0);
             return Ok(());
         }
         let seats = self.store.open_seats().await?;
         let now = self.clock.now();
+        let mut blocked: i64 = 0;
         let mut tasks: HashMap<U256, Option<TaskRecord>> = HashMap::new();
         for seat in seats {
             if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(seat.task_id) {
@@ -524,6 +547,15 @@ impl Assigner {
                 backup,
             };
             let Some(f) = decide_failover(&facts, chain_now, &self.cfg.failover) else {
+                if let Some(reason) = failover_reason(&facts, chain_now, &self.cfg.failover) {
+                    blocked += 1;
+                    tracing::debug!(
+                        target: "coordinator::assigner",
+                        task = %facts.seat.task_id, slot = facts.seat.slot, holder = %facts.seat.operator,
+                        reason = reason.as_str(), backup = ?facts.seat.backup,
+                        "seat needs a failover but has no live backup or no time left"
+                    );
+                }
                 continue;
             };
             if !self.sent.insert((f.task_id, f.slot, f.to)) {
@@ -552,6 +584,7 @@ impl Assigner {
                     // The market refused (the holder acted meanwhile, the deadline passed):
                     // the seat stays, and this failover is not tried again.
                     tracing::info!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover refused by the market");
+                    self.metrics.failovers_refused_total.inc();
                 }
                 Err(e) => {
                     tracing::warn!(target: "coordinator::assigner", task = %f.task_id, slot = f.slot, error = %e, "failover not sent; will retry");
@@ -560,6 +593,7 @@ impl Assigner {
                 }
             }
         }
+        self.metrics.failovers_blocked.set(blocked);
         Ok(())
     }
 
@@ -693,6 +727,33 @@ mod tests {
     }
 
     #[test]
+    fn a_blocked_seat_has_a_reason_but_no_decision() {
+        let no_backup = facts(AssignmentStatus::Active, DOWN, None);
+        assert_eq!(
+            failover_reason(&no_backup, 1_500, &P),
+            Some(ReassignReason::MissedHeartbeats)
+        );
+        assert_eq!(decide_failover(&no_backup, 1_500, &P), None);
+        let too_late = facts(
+            AssignmentStatus::Declined,
+            Liveness::Live,
+            Some(Liveness::Live),
+        );
+        assert_eq!(
+            failover_reason(&too_late, 1_990, &P),
+            Some(ReassignReason::Declined)
+        );
+        assert_eq!(decide_failover(&too_late, 1_990, &P), None);
+        let healthy = facts(AssignmentStatus::Active, Liveness::Live, None);
+        assert_eq!(failover_reason(&healthy, 1_500, &P), None);
+        let off = FailoverPolicy {
+            enabled: false,
+            ..P
+        };
+        assert_eq!(failover_reason(&no_backup, 1_500, &off), None);
+    }
+
+    #[test]
     fn a_silent_holder_is_replaced_after_act_within() {
         let p = FailoverPolicy {
             act_within_secs: 100,
@@ -750,5 +811,33 @@ mod tests {
             false,
         );
         assert_eq!(n.min_stake, 100, "the policy minimum when larger");
+    }
+
+    #[test]
+    fn zk_proof_tasks_need_the_prove_capability_and_others_do_not() {
+        let task = |mode| TaskRecord {
+            id: U256::from(1),
+            client: Address::ZERO,
+            mode,
+            status: TaskStatus::Open,
+            program_digest: Default::default(),
+            input_digest: Default::default(),
+            replication: 1,
+            bounty: U256::ZERO,
+            request: serde_json::json!({}),
+            result_digest: None,
+            created_at: 0,
+            settled_at: None,
+        };
+        let defaults = TaskNeeds {
+            required_capabilities: 0b100,
+            ..verity_scheduler::Policy::default().task_defaults()
+        };
+        let zk = needs_for(&task(TaskMode::ZkProof), defaults.clone(), true);
+        assert_eq!(zk.required_capabilities, 0b100 | capability::ZK_PROVE);
+        for mode in [TaskMode::Optimistic, TaskMode::Replicated] {
+            let n = needs_for(&task(mode), defaults.clone(), true);
+            assert_eq!(n.required_capabilities, 0b100, "{mode:?}");
+        }
     }
 }

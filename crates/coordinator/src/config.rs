@@ -1,10 +1,11 @@
 //! The coordinator's configuration (TOML). Every field has a default; the checked-in template
 //! `config/coordinator.example.toml` lists them all with comments and is tested to parse.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use alloy::primitives::Address;
 use serde::{Deserialize, Serialize};
+use verity_scheduler::Policy;
 
 use crate::{
     assigner::AssignerConfig,
@@ -28,8 +29,20 @@ pub struct CoordinatorConfig {
     pub indexer: IndexerConfig,
     /// Assigning tasks and failing seats over.
     pub assigner: AssignerConfig,
+    /// The scheduling policy.
+    pub scheduler: SchedulerConfig,
     /// The HTTP API.
     pub api: ApiConfig,
+}
+
+/// Where the scheduling policy comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Policy file (TOML, see `config/policy.example.toml`): weights, scoring, task defaults
+    /// and region groups. A relative path is taken from the config file's directory. Empty:
+    /// the built-in default policy.
+    pub policy: String,
 }
 
 /// How the indexer follows the chain.
@@ -190,6 +203,25 @@ pub enum ConfigError {
     /// The reputation policy is out of range.
     #[error("[V-CC-004] invalid config: {0}")]
     Reputation(#[from] PolicyError),
+    /// The scheduling policy file named by `scheduler.policy` could not be read.
+    #[error("[V-CC-005] cannot read scheduling policy {path}: {source}")]
+    PolicyRead {
+        /// Path.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The scheduling policy file is not valid TOML, has unknown keys, or invalid values
+    /// (negative or all-zero weights, out-of-range scoring, unknown region groups).
+    #[error("[V-CC-006] invalid scheduling policy {path}: {source}")]
+    PolicyInvalid {
+        /// Path.
+        path: String,
+        /// Cause.
+        #[source]
+        source: verity_scheduler::PolicyError,
+    },
 }
 
 impl CoordinatorConfig {
@@ -198,13 +230,42 @@ impl CoordinatorConfig {
         Self::parse(text, "<string>")
     }
 
-    /// Reads, parses and validates a TOML file.
+    /// Reads, parses and validates a TOML file. A relative `scheduler.policy` is resolved
+    /// against the file's directory, and the policy it names is read and validated here, so
+    /// a bad policy stops the coordinator at start rather than at its first assignment.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text, &path.display().to_string())
+        let mut cfg = Self::parse(&text, &path.display().to_string())?;
+        if !cfg.scheduler.policy.is_empty() {
+            let policy = PathBuf::from(&cfg.scheduler.policy);
+            if policy.is_relative() {
+                let dir = path.parent().unwrap_or_else(|| Path::new(""));
+                cfg.scheduler.policy = dir.join(policy).display().to_string();
+            }
+            cfg.policy()?;
+        }
+        Ok(cfg)
+    }
+
+    /// The scheduling policy: read from `scheduler.policy` (relative paths from the current
+    /// directory; [`CoordinatorConfig::load`] has already made them relative to the config
+    /// file), or the default policy when that is empty.
+    pub fn policy(&self) -> Result<Policy, ConfigError> {
+        let path = &self.scheduler.policy;
+        if path.is_empty() {
+            return Ok(Policy::default());
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::PolicyRead {
+            path: path.clone(),
+            source,
+        })?;
+        Policy::from_toml_str(&text).map_err(|source| ConfigError::PolicyInvalid {
+            path: path.clone(),
+            source,
+        })
     }
 
     fn parse(text: &str, path: &str) -> Result<Self, ConfigError> {
@@ -330,5 +391,140 @@ mod tests {
         assert!(matches!(e, ConfigError::Reputation(_)), "{e}");
         let e = CoordinatorConfig::from_toml("[chain]\nregistry = \"0x12\"\n").unwrap_err();
         assert!(matches!(e, ConfigError::Parse { .. }), "{e}");
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn a_policy_file_is_read_relative_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("etc")).unwrap();
+        write(
+            &dir.path().join("etc"),
+            "policy.toml",
+            "[weights]\nperformance = 0\nreputation = 0\nlatency = 0\ngreen_energy = 0\nprice = 2\n",
+        );
+        let cfg_path = write(
+            &dir.path().join("etc"),
+            "coordinator.toml",
+            "[scheduler]\npolicy = \"policy.toml\"\n",
+        );
+        let cfg = CoordinatorConfig::load(&cfg_path).unwrap();
+        assert_eq!(
+            PathBuf::from(&cfg.scheduler.policy),
+            dir.path().join("etc").join("policy.toml")
+        );
+        let policy = cfg.policy().unwrap();
+        assert_eq!(policy.weights.price, 2.0);
+        assert_eq!(policy.weights.performance, 0.0);
+        // The checked-in policy template is a valid policy file too.
+        let template = std::fs::canonicalize(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/policy.example.toml"
+        ))
+        .unwrap();
+        let cfg_path = write(
+            dir.path(),
+            "c.toml",
+            &format!(
+                "[scheduler]\npolicy = {:?}\n",
+                template.display().to_string()
+            ),
+        );
+        let policy = CoordinatorConfig::load(&cfg_path)
+            .unwrap()
+            .policy()
+            .unwrap();
+        assert_eq!(policy.defaults.min_stake, 100 * 10u128.pow(18));
+        assert!(policy.region_group("eu").is_ok());
+    }
+
+    #[test]
+    fn no_policy_file_means_the_default_policy() {
+        let cfg = CoordinatorConfig::from_toml("").unwrap();
+        assert_eq!(cfg.policy().unwrap(), Policy::default());
+    }
+
+    #[test]
+    fn a_missing_malformed_or_invalid_policy_is_a_typed_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write(
+            dir.path(),
+            "c.toml",
+            "[scheduler]\npolicy = \"nowhere.toml\"\n",
+        );
+        let e = CoordinatorConfig::load(&cfg).unwrap_err();
+        assert!(
+            matches!(&e, ConfigError::PolicyRead { path, .. } if path.ends_with("nowhere.toml")),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("[V-CC-005]"), "{e}");
+
+        write(dir.path(), "bad.toml", "[weights\nprice = 1\n");
+        let cfg = write(dir.path(), "c.toml", "[scheduler]\npolicy = \"bad.toml\"\n");
+        let e = CoordinatorConfig::load(&cfg).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfigError::PolicyInvalid {
+                    source: verity_scheduler::PolicyError::Toml(_),
+                    ..
+                }
+            ),
+            "{e}"
+        );
+
+        write(dir.path(), "neg.toml", "[weights]\nlatency = -1.0\n");
+        let cfg = write(dir.path(), "c.toml", "[scheduler]\npolicy = \"neg.toml\"\n");
+        let e = CoordinatorConfig::load(&cfg).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfigError::PolicyInvalid {
+                    source: verity_scheduler::PolicyError::NegativeWeight {
+                        weight: "latency",
+                        ..
+                    },
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("[V-CC-006]"), "{e}");
+
+        let zero = "[weights]\nperformance = 0\nreputation = 0\nlatency = 0\n\
+                    green_energy = 0\nprice = 0\n";
+        write(dir.path(), "zero.toml", zero);
+        let cfg = write(
+            dir.path(),
+            "c.toml",
+            "[scheduler]\npolicy = \"zero.toml\"\n",
+        );
+        let e = CoordinatorConfig::load(&cfg).unwrap_err();
+        assert!(
+            matches!(
+                &e,
+                ConfigError::PolicyInvalid {
+                    source: verity_scheduler::PolicyError::AllWeightsZero,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        // Typos in the policy are caught too, not silently defaulted.
+        write(dir.path(), "typo.toml", "[weights]\nprise = 1.0\n");
+        let cfg = write(
+            dir.path(),
+            "c.toml",
+            "[scheduler]\npolicy = \"typo.toml\"\n",
+        );
+        assert!(matches!(
+            CoordinatorConfig::load(&cfg).unwrap_err(),
+            ConfigError::PolicyInvalid { .. }
+        ));
     }
 }

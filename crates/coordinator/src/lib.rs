@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod assigner;
+pub mod capability;
 pub mod clock;
 pub mod config;
 pub mod follow;

@@ -31,6 +31,11 @@ pub struct CoordinatorMetrics {
     pub assignments_total: Counter,
     /// Seats handed to their backup, by reason.
     pub failovers_total: Family<FailoverLabels, Counter>,
+    /// Seats whose holder should be replaced (down, declined, silent) but cannot be: no
+    /// backup, the backup is not live, or too little time is left. As of the last pass.
+    pub failovers_blocked: Gauge,
+    /// Failovers the market refused (the holder acted meanwhile, or a deadline passed).
+    pub failovers_refused_total: Counter,
 }
 
 impl Default for CoordinatorMetrics {
@@ -44,6 +49,8 @@ impl Default for CoordinatorMetrics {
             ]),
             assignments_total: Counter::default(),
             failovers_total: Family::default(),
+            failovers_blocked: Gauge::default(),
+            failovers_refused_total: Counter::default(),
         }
     }
 }
@@ -80,6 +87,16 @@ impl CoordinatorMetrics {
             "failovers",
             "Seats handed to their backup operator, by reason",
             self.failovers_total.clone(),
+        );
+        registry.register(
+            "failovers_blocked",
+            "Seats whose holder should be replaced but has no live backup or no time left",
+            self.failovers_blocked.clone(),
+        );
+        registry.register(
+            "failovers_refused",
+            "Failovers the market refused",
+            self.failovers_refused_total.clone(),
         );
     }
 

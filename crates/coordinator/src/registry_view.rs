@@ -5,6 +5,12 @@
 //! [`node_view`] is the pure join of one node; [`RegistryView::refresh`] reads the store and
 //! tells the scheduler only what changed (joins, updates, departures), so the index is updated
 //! incrementally and the load the scheduler counts for outstanding allocations survives.
+//!
+//! Load comes from the chain: every seat a node holds and has not delivered yet (an active
+//! seat of a task still in `assigned`) is passed to the scheduler as held work
+//! ([`Scheduler::set_held`]), whoever assigned it (this run, an earlier run, another
+//! coordinator) and wherever a failover moved it. The assigner's own allocations only cover
+//! the gap until the indexer sees the assignment (see `Assigner::pass`).
 
 use std::collections::HashMap;
 
@@ -15,7 +21,7 @@ use verity_scheduler::{NodeError, NodeView, OperatorId, Policy, PolicyError, Reg
 use crate::{
     liveness::{Liveness, LivenessPolicy, liveness},
     reputation::{Outcome, ReputationPolicy, score},
-    store::{HeartbeatRecord, NodeRecord, Page, Store, StoreError},
+    store::{AssignmentStatus, HeartbeatRecord, NodeRecord, Page, Store, StoreError},
 };
 
 /// Why the view could not be refreshed.
@@ -53,8 +59,15 @@ pub struct Inputs<'a> {
     pub liveness: Liveness,
     /// Its reputation in `[0, 1]`.
     pub reputation: f64,
-    /// Allocations the scheduler counts against it now (so capacity = free slots + these).
-    pub load: u32,
+    /// Seats the node holds on chain that it already knew of when it sent the heartbeat
+    /// (assigned at or before the send time, not yet delivered): its reported free slots
+    /// exclude them, so capacity = free slots + these.
+    pub known_seats: u32,
+    /// The most free slots the node has reported since this coordinator started: its total
+    /// when it was idle, and never less than its total minus its work. Capacity never
+    /// exceeds it, so a node that keeps reporting its total as free (not subtracting its
+    /// running tasks) is not given more than that total.
+    pub most_free_slots: u32,
     /// Unix seconds.
     pub now: u64,
 }
@@ -89,7 +102,10 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
         capabilities: i.node.capabilities,
         stake: saturating_u128(free),
         reputation_permille: (i.reputation.clamp(0.0, 1.0) * 1000.0).round() as u16,
-        capacity: t.freeSlots.saturating_add(i.load),
+        capacity: t
+            .freeSlots
+            .saturating_add(i.known_seats)
+            .min(i.most_free_slots.max(t.freeSlots)),
         latency_ms: u32::try_from(
             hb.received_at
                 .saturating_sub(hb.sent_at)
@@ -102,6 +118,13 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
     })
 }
 
+/// The free slots a heartbeat reports, if its telemetry can be read.
+fn free_slots(hb: &HeartbeatRecord) -> Option<u32> {
+    serde_json::from_value::<SignedHeartbeat>(hb.telemetry.clone())
+        .ok()
+        .map(|s| s.heartbeat.freeSlots)
+}
+
 fn saturating_u128(v: U256) -> u128 {
     u128::try_from(v).unwrap_or(u128::MAX)
 }
@@ -111,6 +134,8 @@ fn saturating_u128(v: U256) -> u128 {
 pub struct RegistryView {
     scheduler: Scheduler,
     views: HashMap<Address, NodeView>,
+    /// Most free slots each node has reported (see [`Inputs::most_free_slots`]).
+    most_free: HashMap<Address, u32>,
     liveness: LivenessPolicy,
     reputation: ReputationPolicy,
 }
@@ -136,6 +161,7 @@ impl RegistryView {
         Ok(Self {
             scheduler: Scheduler::new(policy)?,
             views: HashMap::new(),
+            most_free: HashMap::new(),
             liveness,
             reputation,
         })
@@ -144,6 +170,11 @@ impl RegistryView {
     /// The scheduler (to allocate and release).
     pub fn scheduler(&mut self) -> &mut Scheduler {
         &mut self.scheduler
+    }
+
+    /// The scheduler, read-only (loads, scores).
+    pub fn scheduler_state(&self) -> &Scheduler {
+        &self.scheduler
     }
 
     /// The view last given for `op`.
@@ -162,7 +193,8 @@ impl RegistryView {
         Ok(liveness(hb.map(|h| h.received_at), now, self.liveness))
     }
 
-    /// Reads every node, heartbeat and recent outcome and passes what changed to the scheduler.
+    /// Reads every node, heartbeat, open seat and recent outcome and passes what changed to
+    /// the scheduler.
     pub async fn refresh(&mut self, store: &dyn Store, now: u64) -> Result<Refreshed, ViewError> {
         let heartbeats: HashMap<Address, HeartbeatRecord> = store
             .heartbeats()
@@ -170,6 +202,21 @@ impl RegistryView {
             .into_iter()
             .map(|h| (h.operator, h))
             .collect();
+        // Seats in progress per operator: (all, those assigned by the heartbeat's send time).
+        let mut seats: HashMap<Address, (u32, u32)> = HashMap::new();
+        for seat in store.open_seats().await? {
+            if seat.status != AssignmentStatus::Active {
+                continue;
+            }
+            let e = seats.entry(seat.operator).or_default();
+            e.0 += 1;
+            if heartbeats
+                .get(&seat.operator)
+                .is_some_and(|h| seat.assigned_at <= h.sent_at)
+            {
+                e.1 += 1;
+            }
+        }
         // Outcomes older than 16 half-lives weigh under 2^-16: not worth reading.
         let since = now.saturating_sub(self.reputation.half_life_secs.saturating_mul(16));
         let mut seen = Vec::new();
@@ -193,13 +240,22 @@ impl RegistryView {
                     .collect();
                 let hb = heartbeats.get(&node.operator);
                 let id = operator_id(node.operator);
-                let load = self.scheduler.node(id).map_or(0, |s| s.load);
+                let (held, known_seats) = seats.get(&node.operator).copied().unwrap_or_default();
+                let most_free_slots = match hb.map(free_slots) {
+                    Some(Some(free)) => {
+                        let most = self.most_free.entry(node.operator).or_default();
+                        *most = (*most).max(free);
+                        *most
+                    }
+                    _ => 0,
+                };
                 let view = node_view(Inputs {
                     node,
                     heartbeat: hb,
                     liveness: liveness(hb.map(|h| h.received_at), now, self.liveness),
                     reputation: score(&outcomes, now, &self.reputation),
-                    load,
+                    known_seats,
+                    most_free_slots,
                     now,
                 });
                 let Some(view) = view else { continue };
@@ -216,6 +272,9 @@ impl RegistryView {
                     }
                 }
                 self.views.insert(node.operator, view);
+                if self.scheduler.set_held(id, held)? {
+                    r.updated += 1;
+                }
             }
         }
         let gone: Vec<Address> = self
@@ -296,7 +355,8 @@ mod tests {
             heartbeat: Some(&hb),
             liveness: Liveness::Live,
             reputation: 0.75,
-            load: 2,
+            known_seats: 2,
+            most_free_slots: 5,
             now: 1_001,
         })
         .unwrap();
@@ -307,7 +367,7 @@ mod tests {
         );
         assert_eq!(v.capabilities, 0b101, "registered capabilities");
         assert_eq!(v.stake, 700);
-        assert_eq!(v.capacity, 5, "free slots plus allocations held");
+        assert_eq!(v.capacity, 5, "free slots plus the seats it knew of");
         assert_eq!(v.reputation_permille, 750);
         assert_eq!(v.latency_ms, 1_000);
         assert_eq!(
@@ -316,6 +376,30 @@ mod tests {
         );
         assert_eq!(v.price_per_megafuel, 7);
         assert!(v.live);
+    }
+
+    #[test]
+    fn capacity_never_exceeds_the_most_free_slots_ever_reported() {
+        let n = node(1_000, 0);
+        let view = |free, known_seats, most_free_slots| {
+            node_view(Inputs {
+                node: &n,
+                heartbeat: Some(&heartbeat(free)),
+                liveness: Liveness::Live,
+                reputation: 0.5,
+                known_seats,
+                most_free_slots,
+                now: 1_001,
+            })
+            .unwrap()
+            .capacity
+        };
+        // An honest node with 4 slots, 3 busy: 1 free + 3 known = 4 (it reported 4 when idle).
+        assert_eq!(view(1, 3, 4), 4);
+        // A node that always reports its total (2) as free, holding 2 seats: still 2, not 4.
+        assert_eq!(view(2, 2, 2), 2);
+        // More free slots now than ever before: the report wins.
+        assert_eq!(view(6, 0, 4), 6);
     }
 
     #[test]
@@ -328,7 +412,8 @@ mod tests {
                 heartbeat: Some(&hb),
                 liveness: l,
                 reputation: 0.5,
-                load: 0,
+                known_seats: 0,
+                most_free_slots: 0,
                 now: 5_000,
             })
         };
@@ -345,7 +430,8 @@ mod tests {
                 heartbeat: None,
                 liveness: Liveness::Unknown,
                 reputation: 0.5,
-                load: 0,
+                known_seats: 0,
+                most_free_slots: 0,
                 now: 0
             })
             .is_none()

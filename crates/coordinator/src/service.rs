@@ -11,7 +11,6 @@ use alloy::{
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use verity_scheduler::Policy;
 use verity_settlement::{Deployment, Settlement, TxOptions};
 
 use crate::{
@@ -62,6 +61,9 @@ pub enum ServiceError {
     /// The indexer stopped with a fatal error.
     #[error("[V-CSV-006] indexer: {0}")]
     Indexer(#[from] IndexerError),
+    /// The config names something unusable (e.g. a missing or invalid scheduling policy).
+    #[error("[V-CSV-007] {0}")]
+    Config(#[from] crate::config::ConfigError),
 }
 
 fn file_err(what: &'static str, path: &str, reason: impl ToString) -> ServiceError {
@@ -140,6 +142,13 @@ pub async fn start(
         cfg.chain.registry = d.registry;
         Some(d)
     };
+    // Read before anything starts: a bad policy file stops the coordinator at once.
+    let policy = cfg.policy()?;
+    tracing::info!(
+        target: "coordinator::service",
+        policy = if cfg.scheduler.policy.is_empty() { "<default>" } else { cfg.scheduler.policy.as_str() },
+        "scheduling policy loaded"
+    );
     let store = Arc::new(SqlStore::open(&cfg.database.url).await?);
     let dyn_store: Arc<dyn Store> = store.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -149,7 +158,10 @@ pub async fn start(
     let mut tasks: Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)> = Vec::new();
 
     if let Some(d) = deployment {
-        start_chain_parts(&cfg, d, &dyn_store, &clock, &metrics, &cancel, &mut tasks).await?;
+        start_chain_parts(
+            &cfg, policy, d, &dyn_store, &clock, &metrics, &cancel, &mut tasks,
+        )
+        .await?;
     } else {
         tracing::warn!(target: "coordinator::service", "chain.deployment is empty: no indexer, no assigner");
     }
@@ -213,8 +225,10 @@ fn network(chain: &ChainConfig, d: Option<Deployment>) -> NetworkInfo {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn start_chain_parts(
     cfg: &CoordinatorConfig,
+    policy: verity_scheduler::Policy,
     d: Deployment,
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
@@ -269,7 +283,7 @@ async fn start_chain_parts(
     ));
     if let Some(k) = key {
         let settlement = Settlement::new(provider, d, TxOptions::default());
-        let view = RegistryView::new(Policy::default(), cfg.heartbeat.liveness(), cfg.reputation)?;
+        let view = RegistryView::new(policy, cfg.heartbeat.liveness(), cfg.reputation)?;
         let assigner = Assigner::new(
             store.clone(),
             settlement,

@@ -19,7 +19,7 @@ pub(crate) fn diagnose(s: &Scheduler, needs: &TaskNeeds, shortfall: Shortfall) -
         total += 1;
         let first = if record.departed || !record.view.live {
             Some(Constraint::Liveness)
-        } else if record.load >= record.view.capacity {
+        } else if record.busy() >= record.view.capacity {
             Some(Constraint::Capacity)
         } else {
             needs.first_failed(&record.view.hard_attrs())

@@ -25,7 +25,7 @@ impl Scheduler {
             let base = self.scorer.base(&record.view);
             let score = self
                 .scorer
-                .effective(base, record.load, record.view.capacity);
+                .effective(base, record.busy(), record.view.capacity);
             candidates.push(Candidate {
                 key: Key::new(score, record.id),
                 slot: slot as u32,

@@ -62,6 +62,9 @@ pub struct NodeState<'a> {
     pub view: &'a NodeView,
     /// Allocations outstanding on it.
     pub load: u32,
+    /// Work the caller says the node holds outside this scheduler's allocations (see
+    /// [`Scheduler::set_held`]); counts against capacity like `load`.
+    pub held: u32,
     /// Whether it has left (kept only until its outstanding allocations are released).
     pub departed: bool,
 }
@@ -71,6 +74,8 @@ pub(crate) struct Slot {
     pub(crate) id: OperatorId,
     pub(crate) view: NodeView,
     pub(crate) load: u32,
+    /// Work held outside this scheduler's allocations (e.g. seats on chain).
+    pub(crate) held: u32,
     /// Whether the operator left while allocations on it were outstanding.
     pub(crate) departed: bool,
     base: f64,
@@ -80,7 +85,12 @@ pub(crate) struct Slot {
 
 impl Slot {
     pub(crate) fn eligible(&self) -> bool {
-        !self.departed && self.view.live && self.load < self.view.capacity
+        !self.departed && self.view.live && self.busy() < self.view.capacity
+    }
+
+    /// Everything counted against capacity: allocations plus held work.
+    pub(crate) fn busy(&self) -> u32 {
+        self.load.saturating_add(self.held)
     }
 }
 
@@ -140,6 +150,7 @@ impl Scheduler {
             id,
             view,
             load: 0,
+            held: 0,
             departed: false,
             base,
             key: None,
@@ -178,6 +189,20 @@ impl Scheduler {
         self.slot_mut(slot).view.live = live;
         self.reindex(slot);
         Ok(())
+    }
+
+    /// Sets the work `id` holds that none of this scheduler's allocations cover (for the
+    /// coordinator: seats the chain shows on it, assigned by an earlier run or another
+    /// coordinator, or moved to it by a failover). It counts against capacity and lowers the
+    /// score exactly like allocations do. Returns whether it changed.
+    pub fn set_held(&mut self, id: OperatorId, held: u32) -> Result<bool, NodeError> {
+        let slot = self.present(id)?;
+        if self.slot_mut(slot).held == held {
+            return Ok(false);
+        }
+        self.slot_mut(slot).held = held;
+        self.reindex(slot);
+        Ok(true)
     }
 
     /// Removes a node. Its outstanding allocations stay until released.
@@ -243,7 +268,7 @@ impl Scheduler {
         let record = self.slots[slot as usize].as_ref()?;
         Some(
             self.scorer
-                .effective(record.base, record.load, record.view.capacity),
+                .effective(record.base, record.busy(), record.view.capacity),
         )
     }
 
@@ -319,6 +344,7 @@ impl Scheduler {
             id: slot.id,
             view: &slot.view,
             load: slot.load,
+            held: slot.held,
             departed: slot.departed,
         }
     }
@@ -357,7 +383,7 @@ impl Scheduler {
         if record.eligible() {
             let score = self
                 .scorer
-                .effective(record.base, record.load, record.view.capacity);
+                .effective(record.base, record.busy(), record.view.capacity);
             let key = Key::new(score, record.id);
             record.key = Some(key);
             self.index.insert(

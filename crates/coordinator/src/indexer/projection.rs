@@ -588,8 +588,15 @@ async fn reassigned(
 ) -> Result<Vec<Change>, StoreError> {
     let mut out = Vec::new();
     let slot = u32::try_from(e.seat).unwrap_or(u32::MAX);
+    // The chain says whether the holder had declined; anything else is only known from the
+    // intent this coordinator recorded before asking.
+    let declined =
+        o.seats(e.taskId).await?.iter().any(|s| {
+            s.slot == slot && s.operator == e.from && s.status == AssignmentStatus::Declined
+        });
     let reason = match o.store.failover_intent(e.taskId, slot, e.to).await? {
         Some(r) => r,
+        None if declined => ReassignReason::Declined,
         None => {
             tracing::info!(
                 target: "coordinator::indexer",
@@ -598,6 +605,17 @@ async fn reassigned(
             ReassignReason::MissedDeadline
         }
     };
+    // The replaced holder failed the seat, unless it declined it (its `Declined` event already
+    // recorded the failure; the contract does not count a declined seat twice either).
+    if !declined {
+        out.push(o.put(Change::Outcome(OutcomeRecord {
+            task_id: e.taskId,
+            operator: e.from,
+            kind: OutcomeKind::Failed,
+            at,
+            latency_ms: None,
+        })));
+    }
     let round = o.next_round(e.taskId, slot).await?;
     out.push(o.put(Change::Reassignment(ReassignmentRecord {
         task_id: e.taskId,

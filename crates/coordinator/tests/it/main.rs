@@ -11,6 +11,8 @@ mod devnet;
 mod follow;
 mod heartbeat;
 mod indexer;
+mod outcomes;
+mod scheduling;
 mod service;
 mod store;
 mod support;

@@ -71,7 +71,7 @@ pub(crate) fn meets(view: &NodeView, needs: &TaskNeeds) -> bool {
 pub(crate) fn oracle(s: &Scheduler, needs: &TaskNeeds) -> Option<Vec<Assignment>> {
     let mut pool: Vec<(Score, OperatorId, Region)> = s
         .nodes()
-        .filter(|n| !n.departed && n.view.live && n.load < n.view.capacity)
+        .filter(|n| !n.departed && n.view.live && n.load + n.held < n.view.capacity)
         .filter(|n| meets(n.view, needs))
         .map(|n| (s.score(n.id).expect("present"), n.id, n.view.region))
         .collect();
@@ -135,7 +135,7 @@ pub(crate) fn check_plan(s: &Scheduler, needs: &TaskNeeds, plan: &Plan) -> Resul
         if n.departed || !n.view.live {
             return Err(format!("{} is not live", a.primary));
         }
-        if n.load >= n.view.capacity {
+        if n.load + n.held >= n.view.capacity {
             return Err(format!(
                 "{} is full ({}/{})",
                 a.primary, n.load, n.view.capacity
@@ -160,7 +160,7 @@ pub(crate) fn check_plan(s: &Scheduler, needs: &TaskNeeds, plan: &Plan) -> Resul
             (true, None) => return Err("missing backup".into()),
             (true, Some(b)) => {
                 let n = s.node(b).ok_or("backup not in the registry")?;
-                if n.departed || !n.view.live || n.load >= n.view.capacity {
+                if n.departed || !n.view.live || n.load + n.held >= n.view.capacity {
                     return Err(format!("backup {b} is not eligible"));
                 }
                 if !meets(n.view, needs) {

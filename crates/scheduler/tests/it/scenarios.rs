@@ -458,3 +458,49 @@ fn bad_input_gets_typed_errors() {
     assert_eq!(s.len(), 1);
     assert_eq!(s.node(op(1)).unwrap().view, &cpu_node(276));
 }
+
+#[test]
+fn held_work_counts_against_capacity_and_score_like_allocations() {
+    let mut s = scheduler();
+    for n in 1..=3 {
+        s.join(
+            op(n),
+            NodeView {
+                capacity: 2,
+                ..cpu_node(276)
+            },
+        )
+        .unwrap();
+    }
+    let needs = any_needs();
+    // Equal nodes: ties go to the lowest id.
+    assert_eq!(s.plan(&needs).unwrap().assignments[0].primary, op(1));
+    // op(1) holds one seat elsewhere: it now scores below the idle ones.
+    assert!(s.set_held(op(1), 1).unwrap());
+    assert!(!s.set_held(op(1), 1).unwrap(), "unchanged");
+    assert!(s.score(op(1)).unwrap() < s.score(op(2)).unwrap());
+    assert_eq!(s.plan(&needs).unwrap().assignments[0].primary, op(2));
+    assert_eq!(
+        s.allocate_naive(&needs).unwrap().assignments[0].primary,
+        op(2)
+    );
+    // Full from held work alone: never picked, whatever its score.
+    s.set_held(op(3), 2).unwrap();
+    let a = s.allocate(&needs).unwrap();
+    assert_eq!(
+        a.assignments[0].primary,
+        op(1),
+        "op(2) has 1 allocated, op(1) 1 held: tie"
+    );
+    let st = s.node(op(1)).unwrap();
+    assert_eq!((st.load, st.held), (1, 1));
+    assert_eq!(s.eligible(), 1, "op(1) and op(3) are full");
+    // Held work going away frees the slot again.
+    s.set_held(op(3), 0).unwrap();
+    assert_eq!(s.plan(&needs).unwrap().assignments[0].primary, op(3));
+    check_plan(&s, &needs, &s.plan(&needs).unwrap()).unwrap();
+    assert_eq!(
+        s.set_held(op(9), 1).unwrap_err(),
+        NodeError::UnknownOperator(op(9))
+    );
+}

@@ -1,6 +1,6 @@
-//! Stateful property test: random sequences of join, update, leave, liveness changes,
-//! allocations (fast path and naive scan) and releases, checked after every step against a
-//! model of the allocations outstanding.
+//! Stateful property test: random sequences of join, update, leave, liveness changes, held
+//! work set from outside, allocations (fast path and naive scan) and releases, checked after
+//! every step against a model of the allocations outstanding and the held work.
 
 use std::collections::HashMap;
 
@@ -16,6 +16,8 @@ enum Step {
     Update(u32, NodeView),
     Leave(u32),
     SetLive(u32, bool),
+    /// Work held outside the scheduler (the coordinator's seats on chain).
+    SetHeld(u32, u32),
     Allocate(TaskNeeds),
     AllocateNaive(TaskNeeds),
     /// Releases the outstanding allocation at this position (modulo their number).
@@ -32,6 +34,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0..OPERATORS, node_view()).prop_map(|(n, v)| Step::Update(n, v)),
         1 => (0..OPERATORS).prop_map(Step::Leave),
         1 => (0..OPERATORS, any::<bool>()).prop_map(|(n, l)| Step::SetLive(n, l)),
+        2 => (0..OPERATORS, 0u32..5).prop_map(|(n, h)| Step::SetHeld(n, h)),
         5 => task_needs().prop_map(Step::Allocate),
         2 => task_needs().prop_map(Step::AllocateNaive),
         4 => any::<usize>().prop_map(Step::Release),
@@ -50,6 +53,8 @@ proptest! {
         // The model: allocation -> its primaries.
         let mut outstanding: HashMap<AllocationId, Vec<OperatorId>> = HashMap::new();
         let mut order: Vec<AllocationId> = Vec::new();
+        // The model of held work: the last value set, forgotten when the record is dropped.
+        let mut external: HashMap<OperatorId, u32> = HashMap::new();
         for step in steps {
             match step {
                 Step::Join(n, view) => {
@@ -73,6 +78,13 @@ proptest! {
                     let present = s.node(op(n)).is_some_and(|x| !x.departed);
                     prop_assert_eq!(s.set_live(op(n), live).is_ok(), present);
                 }
+                Step::SetHeld(n, held) => {
+                    let present = s.node(op(n)).is_some_and(|x| !x.departed);
+                    prop_assert_eq!(s.set_held(op(n), held).is_ok(), present);
+                    if present {
+                        external.insert(op(n), held);
+                    }
+                }
                 Step::Allocate(ref needs) | Step::AllocateNaive(ref needs) => {
                     let naive = matches!(step, Step::AllocateNaive(_));
                     let expected = oracle(&s, needs);
@@ -88,7 +100,7 @@ proptest! {
                             prop_assert_eq!(Some(&allocation.assignments), expected.as_ref());
                             for a in &allocation.assignments {
                                 let n = s.node(a.primary).unwrap();
-                                prop_assert!(n.load <= n.view.capacity, "{} over capacity", a.primary);
+                                prop_assert!(n.load + n.held <= n.view.capacity, "{} over capacity", a.primary);
                             }
                             let primaries = allocation.assignments.iter().map(|a| a.primary).collect();
                             outstanding.insert(allocation.id, primaries);
@@ -118,11 +130,13 @@ proptest! {
                     *held.entry(*id).or_default() += 1;
                 }
             }
+            external.retain(|id, _| s.node(*id).is_some());
             let mut eligible = 0;
             for n in s.nodes() {
+                prop_assert_eq!(n.held, external.get(&n.id).copied().unwrap_or(0), "held of {}", n.id);
                 prop_assert_eq!(n.load, held.get(&n.id).copied().unwrap_or(0), "load of {}", n.id);
                 prop_assert!(!n.departed || n.load > 0, "departed {} kept without load", n.id);
-                if !n.departed && n.view.live && n.load < n.view.capacity {
+                if !n.departed && n.view.live && n.load + n.held < n.view.capacity {
                     eligible += 1;
                 }
             }
