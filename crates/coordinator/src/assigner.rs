@@ -395,30 +395,35 @@ impl Assigner {
                 previous,
             });
         }
-        // Several ready: one `assignBatch` per chunk; a chunk that fails goes one by one (so
-        // one bad task does not hold the others back).
+        // Several ready: one `assignBatch` per chunk, all sent at once so they share a block;
+        // a chunk that fails goes one by one (so one bad task does not hold the others back).
         let mut single = Vec::new();
         if ready.len() > 1 {
-            for chunk in ready.chunks(MAX_BATCH) {
-                if chunk.len() == 1 {
-                    single.extend_from_slice(chunk);
-                    continue;
-                }
+            let (batches, lone): (Vec<&[Ready]>, Vec<&[Ready]>) =
+                ready.chunks(MAX_BATCH).partition(|c| c.len() > 1);
+            for chunk in lone {
+                single.extend_from_slice(chunk);
+            }
+            let sends = batches.iter().map(|chunk| {
                 let ids: Vec<U256> = chunk.iter().map(|r| r.id).collect();
                 let ops: Vec<Vec<Address>> = chunk.iter().map(Ready::operators).collect();
                 let deadline = chunk.iter().map(|r| r.deadline).min().unwrap_or(0);
-                match self
-                    .settlement
-                    .before(deadline)
-                    .assign_batch(self.from, &ids, &ops)
-                    .await
-                {
+                let sender = self.settlement.before(deadline);
+                let from = self.from;
+                async move {
+                    let sent = sender.assign_batch(from, &ids, &ops).await;
+                    (ids, sent)
+                }
+            });
+            let results = futures_util::future::join_all(sends).await;
+            for (chunk, (ids, sent)) in batches.iter().zip(results) {
+                match sent {
                     Ok(receipt) => {
                         tracing::info!(
                             target: "coordinator::assigner",
                             tasks = ?ids, tx = %receipt.transaction_hash, "assigned (batch)"
                         );
-                        for r in chunk {
+                        for r in *chunk {
                             self.assigned(r.id, r.alloc, report);
                         }
                     }

@@ -32,17 +32,22 @@ const GPU_TIERS: [u64; 7] = [0, 1, 8 * 1024, 16 * 1024, 24 * 1024, 48 * 1024, 80
 /// it, from the GPU tiers with the region checked per entry.
 const REGION_FANOUT: usize = 32;
 
-/// Position in the score order: best score first, ties by operator id.
+/// Position in the score order: best score first; among equal scores the node picked least
+/// recently (so one-at-a-time tasks rotate over equally good nodes instead of always landing
+/// on the same one), then operator id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
     descending: Reverse<Score>,
+    last_pick: u64,
     id: OperatorId,
 }
 
 impl Key {
-    pub(crate) fn new(score: Score, id: OperatorId) -> Self {
+    /// `last_pick`: the scheduler's pick counter when the node was last picked (0: never).
+    pub(crate) fn new(score: Score, last_pick: u64, id: OperatorId) -> Self {
         Self {
             descending: Reverse(score),
+            last_pick,
             id,
         }
     }
@@ -268,9 +273,9 @@ mod tests {
 
     #[test]
     fn keys_order_best_score_first_then_id() {
-        let a = Key::new(Score(10), OperatorId([2; 20]));
-        let b = Key::new(Score(10), OperatorId([1; 20]));
-        let c = Key::new(Score(11), OperatorId([9; 20]));
+        let a = Key::new(Score(10), 0, OperatorId([2; 20]));
+        let b = Key::new(Score(10), 0, OperatorId([1; 20]));
+        let c = Key::new(Score(11), 0, OperatorId([9; 20]));
         let mut keys = vec![a, b, c];
         keys.sort();
         assert_eq!(keys, vec![c, b, a]);

@@ -27,7 +27,7 @@ impl Scheduler {
                 .scorer
                 .effective(base, record.busy(), record.view.capacity);
             candidates.push(Candidate {
-                key: Key::new(score, record.id),
+                key: Key::new(score, record.last_pick, record.id),
                 slot: slot as u32,
                 region: attrs.region,
             });

@@ -78,6 +78,9 @@ pub(crate) struct Slot {
     pub(crate) held: u32,
     /// Whether the operator left while allocations on it were outstanding.
     pub(crate) departed: bool,
+    /// The allocation counter when this node was last picked (0: never): the tie-break among
+    /// equal scores, least recently picked first.
+    pub(crate) last_pick: u64,
     base: f64,
     /// Where the node sits in the index, if it is eligible (live, present, not full).
     key: Option<Key>,
@@ -152,6 +155,7 @@ impl Scheduler {
             load: 0,
             held: 0,
             departed: false,
+            last_pick: 0,
             base,
             key: None,
         };
@@ -325,9 +329,11 @@ impl Scheduler {
 
     fn commit(&mut self, plan: Plan) -> Allocation {
         for &slot in &plan.slots {
+            let pick = self.next_allocation + 1;
             let record = self.slot_mut(slot);
             debug_assert!(record.eligible(), "picked an ineligible node {}", record.id);
             record.load += 1;
+            record.last_pick = pick;
             self.reindex(slot);
         }
         let id = AllocationId(self.next_allocation);
@@ -384,7 +390,7 @@ impl Scheduler {
             let score = self
                 .scorer
                 .effective(record.base, record.busy(), record.view.capacity);
-            let key = Key::new(score, record.id);
+            let key = Key::new(score, record.last_pick, record.id);
             record.key = Some(key);
             self.index.insert(
                 key,

@@ -225,6 +225,28 @@ fn repeated_allocations_spread_across_equal_nodes() {
 }
 
 #[test]
+fn one_at_a_time_tasks_rotate_over_equal_nodes() {
+    // Each task finishes before the next arrives, so load is always zero when a node is
+    // picked: the least recently picked node wins the tie instead of the lowest id every time.
+    let mut s = scheduler();
+    for n in 0..4 {
+        s.join(op(n), cpu_node(276)).unwrap();
+    }
+    let mut picks = std::collections::BTreeMap::new();
+    for _ in 0..12 {
+        let a = s.allocate(&any_needs()).unwrap();
+        *picks.entry(a.assignments[0].primary).or_insert(0) += 1;
+        s.release(a.id).unwrap();
+    }
+    assert_eq!(picks.len(), 4, "{picks:?}");
+    assert!(picks.values().all(|&n| n == 3), "{picks:?}");
+    // The naive scan (the test oracle) agrees with the index on who is next.
+    let naive = s.plan_naive(&any_needs()).unwrap();
+    let indexed = s.allocate(&any_needs()).unwrap();
+    assert_eq!(naive.assignments[0].primary, indexed.assignments[0].primary);
+}
+
+#[test]
 fn load_penalty_lets_a_weaker_node_win_over_a_loaded_one() {
     let mut s = scheduler();
     s.join(

@@ -121,6 +121,8 @@ poll_ms = 250
 
 [assigner]
 interval_ms = 500
+# Up to four `assignBatch` transactions of 32 tasks each, sent together into one block.
+max_per_pass = 128
 "#
     )
 }
