@@ -1,5 +1,6 @@
 //! The `verity` binary, end to end.
 
+mod device;
 mod devnet;
 mod node_process;
 
