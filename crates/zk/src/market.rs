@@ -86,3 +86,16 @@ pub async fn deploy_verifier<P: Provider + Clone>(
         .map_err(|e| chain("SensorAggregateVerifier", e))?;
     Ok(*adapter.address())
 }
+
+/// The committed verifying key bytes of the deterministic devnet setup for `shape` (N = 16, 64
+/// or 256 at depth 10; INSECURE FOR PRODUCTION, see [`crate::keys`]). Its sha2-256 is the
+/// `programDigest` of ZkProof tasks of that shape, so a requester can publish it as the task's
+/// program without running the setup.
+pub fn devnet_verifying_key(shape: Shape) -> Option<&'static [u8]> {
+    match (shape.slots, shape.depth) {
+        (16, 10) => Some(include_bytes!("../keys/sensor-n16-d10.vk")),
+        (64, 10) => Some(include_bytes!("../keys/sensor-n64-d10.vk")),
+        (256, 10) => Some(include_bytes!("../keys/sensor-n256-d10.vk")),
+        _ => None,
+    }
+}
