@@ -42,6 +42,37 @@ pub(crate) enum DeviceCommand {
     /// Example:
     ///   verity device query-digest --root 0x… --window 1700000000:1700003600 --range 0:1000
     QueryDigest(QueryArgs),
+    /// Assemble the input blob of a ZkProof task (JSON: circuit size, query, registry keys,
+    /// signed readings) from key files and `sign` outputs; checks every signature and
+    /// registration first. Publish the blob and name it when creating the task (the SDK's
+    /// `submit_zk` does both).
+    ///
+    /// Example:
+    ///   verity device task-input --slots 16 --window 1700000000:1700003600 --range 0:1000 \
+    ///     --keys devices/d0.json devices/d1.json --readings r0.json r1.json > input.json
+    TaskInput(TaskInputArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TaskInputArgs {
+    /// Circuit size N (reading slots): 16, 64 or 256 have committed verifiers.
+    #[arg(long, default_value_t = 16)]
+    slots: usize,
+    /// Registry depth.
+    #[arg(long, default_value_t = 10)]
+    depth: usize,
+    /// Accepted timestamps, inclusive: `start:end`.
+    #[arg(long)]
+    window: String,
+    /// Accepted values, inclusive: `min:max`.
+    #[arg(long)]
+    range: String,
+    /// Registered device key files, leaf 0 first (only `public` is read).
+    #[arg(long, num_args = 1.., required = true)]
+    keys: Vec<PathBuf>,
+    /// Signed readings (`verity device sign` outputs), one JSON object per file.
+    #[arg(long, num_args = 1.., required = true)]
+    readings: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +127,7 @@ pub(crate) fn run(cmd: DeviceCommand) -> eyre::Result<()> {
         DeviceCommand::RegisterRoot(a) => register_root(&a.keys, a.depth)?,
         DeviceCommand::Sign(a) => sign(&a.key, a.value, a.timestamp)?,
         DeviceCommand::QueryDigest(a) => query_digest(&a.root, &a.window, &a.range)?,
+        DeviceCommand::TaskInput(a) => task_input(&a)?,
     };
     println!("{out}");
     Ok(())
@@ -214,6 +246,49 @@ fn query_digest(root: &str, window: &str, range: &str) -> eyre::Result<Value> {
         bounds(range, "range")?,
     )?;
     Ok(json!({ "inputDigest": hex(query.digest()) }))
+}
+
+fn task_input(a: &TaskInputArgs) -> eyre::Result<Value> {
+    let devices = a
+        .keys
+        .iter()
+        .map(|path| {
+            let v = read_json(path)?;
+            let public = v
+                .get("public")
+                .ok_or_else(|| eyre!("{}: no public key", path.display()))?;
+            parse_point(public, &path.display().to_string())
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let readings = a
+        .readings
+        .iter()
+        .map(|path| {
+            let v = read_json(path)?;
+            Ok(verity_zk::input::reading_from_json(
+                &v,
+                &path.display().to_string(),
+            )?)
+        })
+        .collect::<eyre::Result<Vec<_>>>()?;
+    let shape = verity_zk::Shape {
+        slots: a.slots,
+        depth: a.depth,
+    };
+    let mut input = verity_zk::input::TaskInput {
+        shape,
+        query: Query::new(Fr::from(0u64), (0, 0), (0, 0))?,
+        devices,
+        readings,
+    };
+    let root = input.registry()?.root();
+    input.query = Query::new(
+        root,
+        bounds(&a.window, "window")?,
+        bounds(&a.range, "range")?,
+    )?;
+    input.check().wrap_err("the readings cannot be proved")?;
+    Ok(serde_json::from_slice(&input.to_bytes())?)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::process::Output;
 use serde_json::Value;
 use verity_zk::device::{Device, verify_reading};
 use verity_zk::encoding::fr_to_hex;
-use verity_zk::input::{point_to_json, reading_from_json};
+use verity_zk::input::{TaskInput, point_to_json, reading_from_json, reading_to_json};
 use verity_zk::registry::Registry;
 use verity_zk::statement::Query;
 
@@ -143,6 +143,65 @@ fn device_keys_root_signatures_and_digest_agree_with_the_zk_library() {
     let query =
         Query::new(registry.root(), (1_700_000_000, 1_700_003_600), (0, 1000)).expect("query");
     assert_eq!(digest["inputDigest"], fr_to_hex(query.digest()));
+
+    // The task input blob from the key files and two signed readings.
+    let r0 = dir.0.join("r0.json");
+    let r1 = dir.0.join("r1.json");
+    std::fs::write(
+        &r0,
+        reading_to_json(&Device::from_seed(0).sign(5, 1_700_000_100)).to_string(),
+    )
+    .expect("write");
+    std::fs::write(
+        &r1,
+        reading_to_json(&Device::from_seed(2).sign(2_000, 1_700_000_200)).to_string(),
+    )
+    .expect("write");
+    let blob = run(&[
+        "task-input",
+        "--window",
+        "1700000000:1700003600",
+        "--range",
+        "0:1000",
+        "--keys",
+        s(&paths[0]),
+        s(&paths[1]),
+        s(&paths[2]),
+        s(&random),
+        "--readings",
+        s(&r0),
+        s(&r1),
+    ]);
+    assert!(
+        blob.status.success(),
+        "{}",
+        String::from_utf8_lossy(&blob.stderr)
+    );
+    let input = TaskInput::from_bytes(&blob.stdout).expect("a task input blob");
+    assert_eq!(input.query, query, "same query, so the same inputDigest");
+    assert_eq!(input.shape.slots, 16);
+    assert_eq!(input.readings.len(), 2);
+    let w = input.witness([1; 32]).expect("provable");
+    assert_eq!(w.claimed.count, 1, "the reading of 2000 is out of range");
+    let mut forged = reading_to_json(&Device::from_seed(1).sign(5, 1_700_000_100));
+    forged["value"] = serde_json::json!(6);
+    std::fs::write(&r1, forged.to_string()).expect("write");
+    fails_with(
+        &[
+            "task-input",
+            "--window",
+            "1700000000:1700003600",
+            "--range",
+            "0:1000",
+            "--keys",
+            s(&paths[0]),
+            s(&paths[1]),
+            "--readings",
+            s(&r0),
+            s(&r1),
+        ],
+        "reading 1: signature does not verify",
+    );
 
     // Bad input: clear errors, nothing on stdout.
     fails_with(
