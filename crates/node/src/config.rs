@@ -153,7 +153,8 @@ pub struct OperatorConfig {
     pub stake: u64,
     /// ISO 3166-1 numeric region (0 = unspecified).
     pub region: u32,
-    /// Capability flags.
+    /// Capability flags, registered on chain and advertised in heartbeats: 1 = runs
+    /// WebAssembly tasks, 2 = proves ZkProof tasks (`verity_node::prover::CAP_*`; 3 = both).
     pub capabilities: u64,
     /// Tasks executed at once.
     pub max_concurrent_tasks: u32,

@@ -22,6 +22,7 @@ use crate::{
     heartbeat::{self, Heartbeat},
     keys,
     metrics::{self, Metrics},
+    prover::{self, Prover},
     store_blobs::StoreBlobs,
     worker::Worker,
 };
@@ -160,6 +161,12 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     .with_confirmations(cfg.chain.confirmations)
     .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
     .with_fault(cfg.fault.behaviour);
+    let worker = if cfg.operator.capabilities & prover::CAP_ZK_PROVE != 0 {
+        info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
+        worker.with_prover(Arc::new(Prover::new()))
+    } else {
+        worker
+    };
     let result = worker.run(cancel.clone()).await;
     cancel.cancel();
     while let Some(joined) = services.join_next().await {

@@ -10,6 +10,7 @@ pub mod fault;
 pub use verity_primitives::heartbeat;
 pub mod keys;
 pub mod metrics;
+pub mod prover;
 pub mod store_blobs;
 pub mod watchtower;
 pub mod worker;

@@ -27,6 +27,7 @@ use crate::{
     error::NodeError,
     fault::{self, Behaviour},
     metrics::Metrics,
+    prover::{self, ProveError, Prover},
 };
 
 /// The result digest of a program that fails deterministically (out of fuel, a trap, ...):
@@ -48,6 +49,7 @@ pub struct Worker<B> {
     confirmations: u64,
     fault: Behaviour,
     concurrency: usize,
+    prover: Option<Arc<Prover>>,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -72,6 +74,7 @@ impl<B: Blobs> Worker<B> {
             confirmations: 1,
             fault: Behaviour::None,
             concurrency: 1,
+            prover: None,
         }
     }
 
@@ -88,6 +91,12 @@ impl<B: Blobs> Worker<B> {
             warn!(target: "node::fault", behaviour = fault.as_str(), "FAULT INJECTION ENABLED (devnet only)");
         }
         self.fault = fault;
+        self
+    }
+
+    /// Proves ZkProof tasks with `prover` (a node without one declines them).
+    pub fn with_prover(mut self, prover: Arc<Prover>) -> Self {
+        self.prover = Some(prover);
         self
     }
 
@@ -252,10 +261,18 @@ impl<B: Blobs> Worker<B> {
 
     async fn execute(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
         if task.mode == Mode::ZkProof {
-            // Proving comes with the ZK issue; hand the seat back rather than be slashed.
-            return self
-                .decline(id, task, "this node cannot prove ZkProof tasks yet")
-                .await;
+            return match self.prover.clone() {
+                Some(p) => self.prove(id, task, p).await,
+                // Hand the seat back rather than be slashed for silence.
+                None => {
+                    self.decline(
+                        id,
+                        task,
+                        "this node does not prove ZkProof tasks (no zk-prove capability)",
+                    )
+                    .await
+                }
+            };
         }
         let fetched = async {
             let program = self.blobs.fetch(task.program_digest).await?;
@@ -317,6 +334,53 @@ impl<B: Blobs> Worker<B> {
         self.db
             .set_phase(id, Phase::Executed, Some(result), None)
             .await?;
+        Ok(())
+    }
+
+    /// ZkProof: fetch the input named in the creating transaction, prove, submit. Anything
+    /// wrong with the task or its input declines the seat with the reason.
+    async fn prove(&self, id: U256, task: &TaskInfo, p: Arc<Prover>) -> Result<(), NodeError> {
+        let Some(cid) = prover::input_blob_digest(&self.s, id).await? else {
+            return self
+                .decline(id, task, "the createTask transaction names no input blob")
+                .await;
+        };
+        let bytes = match self.blobs.fetch(cid).await {
+            Ok(b) => b,
+            Err(e) => return self.decline(id, task, &e.to_string()).await,
+        };
+        let input = match verity_zk::input::TaskInput::from_bytes(&bytes) {
+            Ok(i) => i,
+            Err(e) => return self.decline(id, task, &e.to_string()).await,
+        };
+        let d = self.s.deployment();
+        let binding = verity_primitives::binding(d.chain_id, d.market, id, self.me);
+        let (program, input_digest) = (task.program_digest, task.input_digest);
+        let started = std::time::Instant::now();
+        let proved =
+            tokio::task::spawn_blocking(move || p.prove(&input, program, input_digest, binding))
+                .await
+                .map_err(|e| NodeError::Internal(format!("prover thread: {e}")))?;
+        let proved = match proved {
+            Ok(v) => v,
+            Err(ProveError::Unprovable(why)) => return self.decline(id, task, &why).await,
+            Err(e @ ProveError::Internal(_)) => {
+                return self
+                    .decline(id, task, &format!("host-side proving failure: {e}"))
+                    .await;
+            }
+        };
+        let seconds = started.elapsed().as_secs_f64();
+        self.metrics.execution_seconds.observe(seconds);
+        info!(target: "node::worker", task = %id, result = %proved.result, accepted = proved.accepted, seconds, "proved");
+        self.s
+            .before(task.commit_deadline + 1)
+            .submit_proof(self.me, id, proved.result, proved.proof)
+            .await?;
+        self.db
+            .set_phase(id, Phase::Delivered, Some(proved.result), None)
+            .await?;
+        info!(target: "node::worker", task = %id, "proof accepted");
         Ok(())
     }
 
@@ -385,7 +449,9 @@ impl<B: Blobs> Worker<B> {
                 }
                 self.db.set_phase(id, Phase::Delivered, None, None).await?;
             }
-            Mode::ZkProof => unreachable!("declined before execution"),
+            // Proofs are submitted as soon as they are made (they are not stored): a row left
+            // here by an older node is proved again.
+            Mode::ZkProof => self.db.set_phase(id, Phase::Assigned, None, None).await?,
         }
         Ok(())
     }

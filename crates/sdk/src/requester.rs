@@ -7,7 +7,7 @@ use verity_primitives::envelope::{ExecLimits, TaskInput};
 use verity_settlement::{Mode, Settlement, Status, TaskId, TaskInfo, TaskRequest};
 use verity_store::{Cid, GatewayClient};
 
-use crate::{Result, SdkError, TaskSpec};
+use crate::{Result, SdkError, TaskSpec, ZkTaskSpec};
 
 /// A requester account with a chain connection and a gateway to publish through.
 #[derive(Debug, Clone)]
@@ -125,17 +125,7 @@ impl Requester {
             B256::from(program.digest()),
             B256::from(input.digest()),
         )?;
-        let in_market = self
-            .settlement
-            .market_balance(self.account)
-            .await
-            .map_err(SdkError::chain("reading the market balance"))?;
-        if in_market < spec.bounty {
-            self.settlement
-                .approve_market(self.account, spec.bounty)
-                .await
-                .map_err(SdkError::chain("approving the bounty"))?;
-        }
+        self.fund(spec.bounty).await?;
         let (id, receipt) = self
             .settlement
             .create_task(self.account, &request)
@@ -149,6 +139,57 @@ impl Requester {
             request,
             tx: receipt.transaction_hash,
         })
+    }
+
+    /// Checks a ZkProof spec, publishes the verifying key (the task's program) and the input
+    /// blob, funds and opens the task, naming the input blob in the `createTask` calldata
+    /// suffix proving nodes read. [`Submitted::input`] is the input blob's CID (the task's
+    /// `inputDigest` is the query's Poseidon digest instead).
+    pub async fn submit_zk(&self, spec: &ZkTaskSpec) -> Result<Submitted> {
+        spec.validate()?;
+        let program = self.upload_program(spec.verifying_key.clone()).await?;
+        let input = self
+            .gateway
+            .upload(spec.input.to_bytes().into())
+            .await
+            .map_err(SdkError::store("uploading the zk input"))?;
+        let now = self
+            .settlement
+            .chain_time()
+            .await
+            .map_err(SdkError::chain("reading chain time"))?;
+        let request = spec.request(now)?;
+        self.fund(spec.bounty).await?;
+        let suffix = verity_zk::input::calldata_suffix(input.digest());
+        let (id, receipt) = self
+            .settlement
+            .create_task_with_suffix(self.account, &request, &suffix)
+            .await
+            .map_err(SdkError::chain("creating the task"))?;
+        tracing::info!(target: "sdk", %id, %program, %input, "zk task opened");
+        Ok(Submitted {
+            id,
+            program,
+            input,
+            request,
+            tx: receipt.transaction_hash,
+        })
+    }
+
+    /// Approves the market for `bounty` unless the account's market balance covers it.
+    async fn fund(&self, bounty: alloy::primitives::U256) -> Result<()> {
+        let in_market = self
+            .settlement
+            .market_balance(self.account)
+            .await
+            .map_err(SdkError::chain("reading the market balance"))?;
+        if in_market < bounty {
+            self.settlement
+                .approve_market(self.account, bounty)
+                .await
+                .map_err(SdkError::chain("approving the bounty"))?;
+        }
+        Ok(())
     }
 
     /// The task as the market records it.

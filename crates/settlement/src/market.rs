@@ -206,10 +206,25 @@ impl Settlement {
         from: Address,
         req: &TaskRequest,
     ) -> Result<(TaskId, TransactionReceipt)> {
-        let tx = self
-            .market()
-            .createTask(req.to_sol()?)
-            .into_transaction_request();
+        self.create_task_with_suffix(from, req, &[]).await
+    }
+
+    /// [`Settlement::create_task`] with `suffix` appended to the calldata: the market's ABI
+    /// decoder ignores trailing bytes, and off-chain readers find them in the transaction
+    /// (ZkProof tasks name their input blob this way; see verity-zk's `input` module).
+    pub async fn create_task_with_suffix(
+        &self,
+        from: Address,
+        req: &TaskRequest,
+        suffix: &[u8],
+    ) -> Result<(TaskId, TransactionReceipt)> {
+        let market = self.market();
+        let call = market.createTask(req.to_sol()?);
+        let mut data = call.calldata().to_vec();
+        data.extend_from_slice(suffix);
+        let tx = call
+            .into_transaction_request()
+            .input(alloy::rpc::types::TransactionInput::new(data.into()));
         let receipt = self.send("createTask", from, tx).await?;
         let ev = receipt
             .decoded_log::<TaskMarket::TaskCreated>()

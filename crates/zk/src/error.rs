@@ -89,6 +89,20 @@ pub enum Error {
         /// What was parsed.
         what: &'static str,
     },
+    /// A task input blob that does not decode or does not describe a provable statement.
+    #[error("[V-ZK-001] task input: {0}")]
+    BadInput(String),
+    /// A reading that can never be proved (bad signature, unregistered device).
+    #[error("[V-ZK-002] task input: reading {index}: {reason}")]
+    BadReading {
+        /// Position in the input's readings.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Deploying or calling a verifier contract failed.
+    #[error("[V-ZK-003] chain: {0}")]
+    Chain(String),
     /// Reading or writing a key artifact.
     #[error("{action} {path}: {source}")]
     Io {

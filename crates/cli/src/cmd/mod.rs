@@ -3,6 +3,7 @@
 mod bench;
 mod contracts;
 mod coordinator;
+mod device;
 mod devnet;
 mod keys;
 mod node;
@@ -46,6 +47,9 @@ enum Command {
     /// Re-execute a sample of submitted results and challenge wrong ones.
     #[command(subcommand)]
     Watchtower(watchtower::WatchtowerCommand),
+    /// Sensor-device simulator for ZkProof tasks: keys, registry root, signed readings.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
 }
 
 /// Logging flags shared by every subcommand. Logs go to stderr; stdout carries results only.
@@ -83,5 +87,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Coordinator(cmd) => coordinator::run(cmd).await,
         Command::Task(cmd) => task::run(cmd).await,
         Command::Watchtower(cmd) => watchtower::run(cmd).await,
+        Command::Device(cmd) => device::run(cmd),
     }
 }

@@ -2,6 +2,7 @@
 
 mod byzantine;
 mod chaos;
+mod device;
 mod devnet;
 mod node_process;
 

@@ -2,6 +2,7 @@
 //! commit and reveal, and a missing input handed back without a slash.
 
 mod disputes;
+mod zk;
 
 use std::{sync::Arc, time::Duration};
 

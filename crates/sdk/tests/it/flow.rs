@@ -12,18 +12,18 @@ use verity_sdk::{Outcome, Requester, SdkError, Status, TaskSpec, WaitOptions, pa
 use verity_settlement::{DeployConfig, OperatorProfile, Settlement, TxOptions, deploy};
 use verity_store::{BlobStore, Cid, GatewayClient, MemoryStore};
 
-struct Net {
+pub(crate) struct Net {
     _chain: DevchainHandle,
-    s: Settlement,
-    owner: Address,
-    client: Address,
-    operator: Address,
-    gateway: GatewayClient,
-    store: Arc<MemoryStore>,
+    pub(crate) s: Settlement,
+    pub(crate) owner: Address,
+    pub(crate) client: Address,
+    pub(crate) operator: Address,
+    pub(crate) gateway: GatewayClient,
+    pub(crate) store: Arc<MemoryStore>,
     _stop: tokio_util::sync::DropGuard,
 }
 
-async fn net() -> Net {
+pub(crate) async fn net() -> Net {
     let chain = verity_devchain::spawn(DevchainConfig::default())
         .await
         .unwrap();

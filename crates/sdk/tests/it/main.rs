@@ -2,3 +2,4 @@
 //! path, with the coordinator and the operator played by hand through the settlement client.
 
 mod flow;
+mod zk;
