@@ -547,7 +547,12 @@ impl<B: Blobs> Worker<B> {
         if self.s.market_balance(self.me).await?.is_zero() {
             return Ok(());
         }
-        let amount = self.s.withdraw(self.me).await?;
+        let amount = match self.s.withdraw(self.me).await {
+            Ok(amount) => amount,
+            // Another task's step (they run concurrently) withdrew it first.
+            Err(_) if self.s.market_balance(self.me).await?.is_zero() => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
         let tokens = f64::from(amount) / 1e18;
         self.metrics.earnings_tokens.inc_by(tokens);
         info!(target: "node::worker", %amount, "withdrew earnings");

@@ -29,6 +29,9 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         "byzantine",
         &[
             "--byzantine",
+            // The faulty nodes cannot prove, so ZkProof tasks would never reach them.
+            "--modes",
+            "optimistic,replicated",
             "--nodes",
             "4",
             "--tasks",

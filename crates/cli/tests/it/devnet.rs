@@ -1,6 +1,6 @@
 //! `verity devnet --once` end to end, across real processes: the devchain, the gateway, the
-//! coordinator and four nodes come up, the sample workload runs in both modes, and the summary
-//! the command prints agrees with what the contracts pay.
+//! coordinator and four nodes come up, the sample workload runs in all three modes (optimistic,
+//! replicated, zk), and the summary the command prints agrees with what the contracts pay.
 
 use std::process::{Command, Stdio};
 
@@ -70,7 +70,7 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
             "--nodes",
             "4",
             "--tasks",
-            "8",
+            "9",
             "--challenge-window",
             "3",
             "--timeout-secs",
@@ -81,10 +81,11 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
 
     let modes = report["modes"].as_array().unwrap();
     let by_mode = |m: &str| modes.iter().find(|x| x["mode"] == m).unwrap().clone();
-    let (opt, rep) = (by_mode("optimistic"), by_mode("replicated"));
-    for m in [&opt, &rep] {
-        assert_eq!(m["submitted"], 4, "{m}");
-        assert_eq!(m["finalized"], 4, "every honest task is finalized: {m}");
+    // The default workload alternates all three modes: three tasks each.
+    let (opt, rep, zk) = (by_mode("optimistic"), by_mode("replicated"), by_mode("zk"));
+    for m in [&opt, &rep, &zk] {
+        assert_eq!(m["submitted"], 3, "{m}");
+        assert_eq!(m["finalized"], 3, "every honest task is finalized: {m}");
         assert_eq!(m["refunded"], 0, "{m}");
         assert_eq!(m["unsettled"], 0, "{m}");
         let (p50, p99) = (
@@ -105,12 +106,29 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
         assert!(!earned.is_negative(), "{p}");
         total += earned;
     }
-    // Every finalized task paid its seats exactly: 4 optimistic tasks with one winner, 4
-    // replicated with three, bounty 10 tokens each.
+    // Every finalized task paid its seats exactly: 3 optimistic and 3 zk tasks with one winner,
+    // 3 replicated with three, bounty 10 tokens each.
     let bounty = U256::from(10u64) * unit();
-    let expected =
-        U256::from(4u64) * reward_each(bounty, 1) + U256::from(4u64 * 3) * reward_each(bounty, 3);
+    let expected = U256::from(3u64 + 3) * reward_each(bounty, 1)
+        + U256::from(3u64 * 3) * reward_each(bounty, 3);
     assert_eq!(total, I256::from_raw(expected), "{report}");
+    // ZkProof tasks went only to the nodes that can prove (the first half: nodes 1 and 2).
+    let provers: Vec<&str> = payouts[..2]
+        .iter()
+        .map(|p| p["operator"].as_str().unwrap())
+        .collect();
+    for t in report["tasks"].as_array().unwrap() {
+        if t["mode"] == "zk" {
+            let ops = t["operators"].as_array().unwrap();
+            assert_eq!(ops.len(), 1, "{t}");
+            assert!(
+                provers
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(ops[0].as_str().unwrap())),
+                "zk task on a node that cannot prove: {t}"
+            );
+        }
+    }
     assert!(
         report["dashboard"]
             .as_str()

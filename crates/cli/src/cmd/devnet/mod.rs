@@ -7,6 +7,7 @@ mod procs;
 mod programs;
 mod report;
 mod workload;
+mod zk;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -78,13 +79,17 @@ pub(crate) struct DevnetArgs {
     #[arg(long, default_value_t = 30)]
     reveal_within: u64,
     /// Verification modes of the sample tasks, alternated in this order.
-    #[arg(long, value_delimiter = ',', default_value = "optimistic,replicated")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "optimistic,replicated,zk"
+    )]
     modes: Vec<WorkloadMode>,
     /// Sample task submissions in flight at once (the bounties come from one deposit).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// Tasks each node runs at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 8)]
     node_concurrency: u32,
     /// Give up on unsettled sample tasks after this many seconds.
     #[arg(long, default_value_t = 300)]
@@ -118,6 +123,8 @@ pub(crate) struct DevnetArgs {
 enum WorkloadMode {
     Optimistic,
     Replicated,
+    /// Groth16-proved sensor aggregation (N = 16) by the nodes that can prove.
+    Zk,
 }
 
 impl WorkloadMode {
@@ -125,6 +132,7 @@ impl WorkloadMode {
         match self {
             Self::Optimistic => "optimistic",
             Self::Replicated => "replicated",
+            Self::Zk => "zk",
         }
     }
 }

@@ -58,16 +58,25 @@ fn write(path: &Path, text: &str) -> eyre::Result<()> {
     std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))
 }
 
-fn node_config(
-    dir: &Path,
-    rpc: &str,
-    gateway: &str,
-    coordinator: &str,
+/// What differs between the devnet's nodes.
+struct NodeSetup<'a> {
     region: u16,
+    /// Tasks at once.
     concurrency: u32,
-    fault: &str,
-) -> String {
+    /// Capability bits (1: run WASM, 2: prove ZkProof tasks).
+    capabilities: u32,
+    /// `[fault] behaviour`.
+    fault: &'a str,
+}
+
+fn node_config(dir: &Path, rpc: &str, gateway: &str, coordinator: &str, n: &NodeSetup) -> String {
     let d = dir.display();
+    let NodeSetup {
+        region,
+        concurrency,
+        capabilities,
+        fault,
+    } = *n;
     format!(
         r#"# Written by `verity devnet`.
 [chain]
@@ -82,7 +91,7 @@ node = "{d}/node.key"
 [operator]
 stake = 1000
 region = {region}
-capabilities = 1
+capabilities = {capabilities}
 max_concurrent_tasks = {concurrency}
 
 [store]
@@ -249,9 +258,18 @@ async fn start_processes(
                 rpc,
                 gateway,
                 &coordinator_url,
-                REGIONS[i % REGIONS.len()],
-                opts.node_concurrency,
-                fault,
+                &NodeSetup {
+                    region: REGIONS[i % REGIONS.len()],
+                    concurrency: opts.node_concurrency,
+                    // The first half of the honest nodes (at least one) can also prove ZkProof
+                    // tasks (bit 1); the coordinator routes those tasks to them only.
+                    capabilities: if fault == "none" && i < (opts.nodes as usize).div_ceil(2) {
+                        3
+                    } else {
+                        1
+                    },
+                    fault,
+                },
             ),
         )?;
         procs.push(procs::spawn(
@@ -365,6 +383,9 @@ async fn workload_and_summary(
 ) -> eyre::Result<()> {
     if opts.plan.tasks == 0 {
         return Ok(());
+    }
+    if opts.plan.modes.contains(&"zk") {
+        super::zk::register_verifier(s, keys[0].address()).await?;
     }
     let accounts = roles(opts, keys);
     let from_block = s.deployment().deployed_block;

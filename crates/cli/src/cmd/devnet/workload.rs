@@ -55,7 +55,29 @@ impl TaskRun {
 }
 
 /// The modes the workload alternates between, in order.
-pub(super) const MODES: [&str; 2] = ["optimistic", "replicated"];
+pub(super) const MODES: [&str; 3] = ["optimistic", "replicated", "zk"];
+
+/// Extra seconds a ZkProof task gets over the execute window: proving takes longer than the
+/// example programs (about 15-30 s at N = 16 on a small machine).
+const PROVE_EXTRA_SECS: u64 = 60;
+
+/// Seconds after submission by which every deadline of a `mode` task has passed.
+fn due_after(plan: &Plan, mode: &str) -> u64 {
+    let (assign, execute, reveal) = plan.windows;
+    assign
+        + execute
+        + match mode {
+            "replicated" => reveal,
+            "zk" => 2 * PROVE_EXTRA_SECS,
+            _ => 0,
+        }
+}
+
+/// What one sample task asks for.
+enum Sample {
+    Wasm(Box<TaskSpec>),
+    Zk(Box<verity_sdk::ZkTaskSpec>),
+}
 
 fn spec(mode: &str, program: Vec<u8>, input: Vec<u8>, k: u8) -> TaskSpec {
     match mode {
@@ -105,34 +127,56 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
     for n in 0..plan.tasks {
         let mode = modes[n as usize % modes.len()];
         let program = PROGRAMS[(n as usize / modes.len()) % PROGRAMS.len()];
-        let task_spec = spec(
-            mode,
-            program.wasm.to_vec(),
-            program.input(u64::from(n)),
-            plan.replication,
-        )
-        .bounty(bounty)
-        .challenge_window(plan.challenge_window)
-        .windows(
-            plan.windows.0,
-            plan.windows.1,
-            if mode == "replicated" {
-                plan.windows.2
-            } else {
-                0
-            },
-        );
+        let sample = if mode == "zk" {
+            // Only the provers (half the nodes) can take these, and each proof holds a slot
+            // for a while: more time to be assigned as well as to prove.
+            let mut zk = super::zk::spec(
+                u64::from(n),
+                plan.windows.0 + PROVE_EXTRA_SECS,
+                plan.windows.1 + PROVE_EXTRA_SECS,
+            )?;
+            zk.bounty = bounty;
+            Sample::Zk(Box::new(zk))
+        } else {
+            Sample::Wasm(Box::new(
+                spec(
+                    mode,
+                    program.wasm.to_vec(),
+                    program.input(u64::from(n)),
+                    plan.replication,
+                )
+                .bounty(bounty)
+                .challenge_window(plan.challenge_window)
+                .windows(
+                    plan.windows.0,
+                    plan.windows.1,
+                    if mode == "replicated" {
+                        plan.windows.2
+                    } else {
+                        0
+                    },
+                ),
+            ))
+        };
+        let program_name = if mode == "zk" {
+            "sensor (zk, N=16)"
+        } else {
+            program.name
+        };
         if inflight.len() >= plan.concurrency.max(1) {
             runs.push(joined(inflight.join_next().await)?);
         }
         let sdk = sdk.clone();
         inflight.spawn(async move {
-            let task = sdk.submit(&task_spec).await?;
-            tracing::info!(target: "devnet", id = %task.id, mode, program = program.name, "submitted");
+            let task = match &sample {
+                Sample::Wasm(spec) => sdk.submit(spec).await?,
+                Sample::Zk(spec) => sdk.submit_zk(spec).await?,
+            };
+            tracing::info!(target: "devnet", id = %task.id, mode, program = program_name, "submitted");
             Ok(TaskRun {
                 id: task.id,
                 mode,
-                program: program.name,
+                program: program_name,
                 submitted: Instant::now(),
                 settled: None,
             })
@@ -209,10 +253,8 @@ fn joined(
 /// As any requester would: takes the deadline exit of tasks whose windows have all passed
 /// (a silent optimistic operator leaves its task to the client to reclaim; nobody else would).
 async fn settle_overdue(sdk: &Requester, plan: &Plan, runs: &[TaskRun]) {
-    let (assign, execute, reveal) = plan.windows;
     for r in runs.iter().filter(|r| r.settled.is_none()) {
-        let windows = assign + execute + if r.mode == "replicated" { reveal } else { 0 };
-        if r.submitted.elapsed() < Duration::from_secs(windows + 1) {
+        if r.submitted.elapsed() < Duration::from_secs(due_after(plan, r.mode) + 1) {
             continue;
         }
         if let Err(e) = sdk.settle_overdue(r.id).await {
