@@ -18,7 +18,7 @@ use verity_store::{DiskStore, FetchingStore, GatewayClient, GatewayOptions, Limi
 use crate::{
     NodeError,
     config::NodeConfig,
-    db::TaskDb,
+    db::{Phase, TaskDb},
     heartbeat::{self, Heartbeat},
     keys,
     metrics::{self, Metrics},
@@ -146,7 +146,7 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
         services.spawn(async move { metrics::serve(listener, m, c).await.map_err(setup) });
     }
     if !cfg.heartbeat.coordinator_url.is_empty() {
-        let hb = HeartbeatSender::new(&cfg, &s, me, node_key);
+        let hb = HeartbeatSender::new(&cfg, &s, me, node_key, db.clone());
         services.spawn(hb.run(cancel.clone()));
     }
     let worker = Worker::new(
@@ -190,10 +190,19 @@ struct HeartbeatSender {
     key: PrivateKeySigner,
     template: Heartbeat,
     http: reqwest::Client,
+    /// Where the work in hand is counted (free slots and load are reported from it).
+    db: TaskDb,
+    slots: u32,
 }
 
 impl HeartbeatSender {
-    fn new(cfg: &NodeConfig, s: &Settlement, me: Address, key: PrivateKeySigner) -> Self {
+    fn new(
+        cfg: &NodeConfig,
+        s: &Settlement,
+        me: Address,
+        key: PrivateKeySigner,
+        db: TaskDb,
+    ) -> Self {
         let d = s.deployment();
         let mut template = heartbeat::example(me, 0, 0);
         template.cpuCores = std::thread::available_parallelism()
@@ -214,6 +223,20 @@ impl HeartbeatSender {
             key,
             template,
             http: reqwest::Client::new(),
+            db,
+            slots: cfg.operator.max_concurrent_tasks,
+        }
+    }
+
+    /// Tasks in hand: assigned and not yet delivered (or given back, or settled). A database
+    /// error counts as none busy rather than stopping the heartbeats.
+    async fn busy(&self) -> u32 {
+        match self.db.in_flight().await {
+            Ok(rows) => rows.iter().filter(|r| r.phase != Phase::Delivered).count() as u32,
+            Err(e) => {
+                warn!(target: "node::heartbeat", error = %e, "could not count the tasks in hand");
+                0
+            }
         }
     }
 
@@ -235,6 +258,9 @@ impl HeartbeatSender {
             let mut hb = self.template.clone();
             hb.seq = seq;
             hb.timestamp = now_ms / 1000;
+            let (free, load) = capacity_report(self.slots, self.busy().await);
+            hb.freeSlots = free;
+            hb.loadPermille = load;
             let signed = hb.sign(&self.key, &self.domain).map_err(setup)?;
             if let Err(e) = self
                 .http
@@ -301,4 +327,30 @@ pub async fn status(cfg: &NodeConfig) -> Result<serde_json::Value, NodeError> {
         "timesSlashed": o.times_slashed,
         "marketBalance": s.market_balance(me).await?.to_string(),
     }))
+}
+
+/// Free slots and load (per mille of `slots`) with `busy` tasks in hand.
+fn capacity_report(slots: u32, busy: u32) -> (u32, u16) {
+    let free = slots.saturating_sub(busy);
+    let load = if slots == 0 {
+        1000
+    } else {
+        (u64::from(busy.min(slots)) * 1000 / u64::from(slots)) as u16
+    };
+    (free, load)
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::capacity_report;
+
+    #[test]
+    fn free_slots_and_load_follow_the_work_in_hand() {
+        assert_eq!(capacity_report(4, 0), (4, 0));
+        assert_eq!(capacity_report(4, 1), (3, 250));
+        assert_eq!(capacity_report(4, 4), (0, 1000));
+        // More in hand than slots (a failover handed one over): full, never negative.
+        assert_eq!(capacity_report(4, 6), (0, 1000));
+        assert_eq!(capacity_report(0, 0), (0, 1000));
+    }
 }
