@@ -226,16 +226,15 @@ impl TaskSpec {
         input_digest: B256,
     ) -> Result<TaskRequest> {
         self.validate()?;
+        let (assign_deadline, commit_deadline) = deadlines(
+            now,
+            ("assign_within", self.assign_within),
+            ("execute_within", self.execute_within),
+        )?;
         let overflow = |field| SdkError::InvalidSpec {
             field,
             reason: "deadline overflows".into(),
         };
-        let assign_deadline = now
-            .checked_add(self.assign_within)
-            .ok_or_else(|| overflow("assign_within"))?;
-        let commit_deadline = assign_deadline
-            .checked_add(self.execute_within)
-            .ok_or_else(|| overflow("execute_within"))?;
         let replicated = self.mode == Mode::Replicated;
         let reveal_deadline = if replicated {
             commit_deadline
@@ -267,6 +266,26 @@ impl TaskSpec {
             },
         })
     }
+}
+
+/// The assignment and commit (or submit) deadlines of a task submitted at chain time `now`:
+/// `now + assign`, then `+ execute`, each named by its spec field for the overflow error.
+pub(crate) fn deadlines(
+    now: u64,
+    assign: (&'static str, u64),
+    execute: (&'static str, u64),
+) -> Result<(u64, u64)> {
+    let overflow = |field| SdkError::InvalidSpec {
+        field,
+        reason: "deadline overflows".into(),
+    };
+    let assign_deadline = now
+        .checked_add(assign.1)
+        .ok_or_else(|| overflow(assign.0))?;
+    let commit_deadline = assign_deadline
+        .checked_add(execute.1)
+        .ok_or_else(|| overflow(execute.0))?;
+    Ok((assign_deadline, commit_deadline))
 }
 
 #[cfg(test)]

@@ -86,16 +86,11 @@ impl ZkTaskSpec {
     /// The market request submitted at chain time `now`.
     pub fn request(&self, now: u64) -> Result<TaskRequest> {
         self.validate()?;
-        let overflow = |field| SdkError::InvalidSpec {
-            field,
-            reason: "deadline overflows".into(),
-        };
-        let assign_deadline = now
-            .checked_add(self.assign_within)
-            .ok_or_else(|| overflow("assign_within"))?;
-        let commit_deadline = assign_deadline
-            .checked_add(self.prove_within)
-            .ok_or_else(|| overflow("prove_within"))?;
+        let (assign_deadline, commit_deadline) = crate::spec::deadlines(
+            now,
+            ("assign_within", self.assign_within),
+            ("prove_within", self.prove_within),
+        )?;
         Ok(TaskRequest {
             mode: Mode::ZkProof,
             replication: 1,
