@@ -208,6 +208,9 @@ fn request_u64(task: &TaskRecord, key: &str) -> u64 {
 /// Most tasks in one `assignBatch` (the market's `MAX_ASSIGN_BATCH`).
 pub const MAX_BATCH: usize = 32;
 
+/// Task statuses asked of the chain at once in a pass.
+const STATUS_LOOKUPS: usize = 16;
+
 /// A task allocated and planned, about to be sent.
 #[derive(Debug, Clone)]
 struct Ready {
@@ -312,13 +315,23 @@ impl Assigner {
     /// node).
     pub async fn pass(&mut self) -> Result<PassReport, AssignerError> {
         let mut report = PassReport::default();
+        let t0 = Instant::now();
         self.release_indexed().await?;
+        let t1 = Instant::now();
         self.view
             .refresh(self.store.as_ref(), self.clock.now())
             .await?;
+        let t2 = Instant::now();
         let chain_now = self.settlement.chain_time().await?;
         self.assign_open(chain_now, &mut report).await?;
+        let t3 = Instant::now();
         self.fail_over(chain_now, &mut report).await?;
+        let t4 = Instant::now();
+        tracing::debug!(
+            target: "coordinator::assigner",
+            release = ?(t1 - t0), refresh = ?(t2 - t1), assign = ?(t3 - t2), failover = ?(t4 - t3),
+            "pass timings"
+        );
         Ok(report)
     }
 
@@ -361,39 +374,68 @@ impl Assigner {
             .queue_depth
             .set(i64::try_from(open.len()).unwrap_or(i64::MAX));
         let defaults = self.view.scheduler().policy().task_defaults();
+        // Candidates: not already sent by us, and far enough from their assignment deadline.
+        let candidates: Vec<(TaskRecord, u64)> = open
+            .into_iter()
+            .filter(|task| !self.held.contains_key(&task.id))
+            .map(|task| {
+                let deadline = request_u64(&task, "assignDeadline");
+                (task, deadline)
+            })
+            .filter(|(_, deadline)| {
+                *deadline >= chain_now.saturating_add(self.cfg.assign_margin_secs)
+            })
+            .collect();
         let mut budget = self.cfg.max_per_pass;
         let mut ready = Vec::new();
-        for task in open {
-            if budget == 0 {
-                break;
+        'chunks: for chunk in candidates.chunks(STATUS_LOOKUPS) {
+            // The store may lag the chain (or a restart lost what we sent): ask the chain, for
+            // a chunk of candidates at once rather than one round trip after another.
+            let statuses = futures_util::future::join_all(
+                chunk
+                    .iter()
+                    .map(|(task, _)| self.settlement.status(task.id)),
+            )
+            .await;
+            for ((task, deadline), status) in chunk.iter().zip(statuses) {
+                if budget == 0 {
+                    break 'chunks;
+                }
+                let deadline = *deadline;
+                if status? != verity_settlement::Status::Open {
+                    report.already_assigned.push(task.id);
+                    continue;
+                }
+                let Some((alloc, seats)) = self.allocate(task, defaults.clone()) else {
+                    report.infeasible.push(task.id);
+                    continue;
+                };
+                budget -= 1;
+                ready.push(Ready {
+                    id: task.id,
+                    deadline,
+                    alloc,
+                    seats,
+                    previous: Vec::new(),
+                });
             }
-            if self.held.contains_key(&task.id) {
-                // Assigned by us; the indexer has not seen it yet.
-                continue;
-            }
-            let deadline = request_u64(&task, "assignDeadline");
-            if deadline < chain_now.saturating_add(self.cfg.assign_margin_secs) {
-                continue;
-            }
-            // The store may lag the chain (or a restart lost what we sent): ask the chain.
-            if self.settlement.status(task.id).await? != verity_settlement::Status::Open {
-                report.already_assigned.push(task.id);
-                continue;
-            }
-            let Some((alloc, seats)) = self.allocate(&task, defaults.clone()) else {
-                report.infeasible.push(task.id);
-                continue;
+        }
+        // Every plan of the pass in one transaction, before anything is sent.
+        let plans: Vec<(U256, Vec<SeatPlan>)> =
+            ready.iter().map(|r| (r.id, r.seats.clone())).collect();
+        if !plans.is_empty() {
+            let previous = match self.store.record_plans(&plans).await {
+                Ok(previous) => previous,
+                Err(e) => {
+                    for r in &ready {
+                        let _ = self.view.scheduler().release(r.alloc);
+                    }
+                    return Err(e.into());
+                }
             };
-            budget -= 1;
-            let previous = self.store.plan(task.id).await?;
-            self.store.record_plan(task.id, &seats).await?;
-            ready.push(Ready {
-                id: task.id,
-                deadline,
-                alloc,
-                seats,
-                previous,
-            });
+            for (r, previous) in ready.iter_mut().zip(previous) {
+                r.previous = previous;
+            }
         }
         // Several ready: one `assignBatch` per chunk, all sent at once so they share a block;
         // a chunk that fails goes one by one (so one bad task does not hold the others back).

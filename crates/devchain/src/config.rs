@@ -42,6 +42,12 @@ pub struct DevchainConfig {
     /// `None` = instant mining (automine: one block per transaction). `Some(d)` = automine
     /// off and [`crate::serve`] mines a block (with every pending transaction) every `d`.
     pub block_time: Option<Duration>,
+    /// Let a block carry its parent's timestamp when the wall clock has not moved on a whole
+    /// second (Hardhat's `allowBlocksWithSameTimestamp`). Off (default): every block is at
+    /// least a second after its parent, so a chain making several blocks a second runs its
+    /// clock ahead of the wall clock. On: block time follows the wall clock exactly, which a
+    /// sub-second `block_time` needs to keep deadlines honest.
+    pub allow_same_timestamp: bool,
 }
 
 impl Default for DevchainConfig {
@@ -55,6 +61,7 @@ impl Default for DevchainConfig {
             base_fee: GWEI,
             genesis_timestamp: None,
             block_time: None,
+            allow_same_timestamp: false,
         }
     }
 }

@@ -82,6 +82,7 @@ impl ChainState {
             gas_limit: cfg.gas_limit,
             coinbase: DEFAULT_COINBASE,
             dirty: true,
+            allow_same_timestamp: cfg.allow_same_timestamp,
         };
         state.append(seal(header, Vec::new()));
         state

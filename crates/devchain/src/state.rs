@@ -122,6 +122,8 @@ pub(crate) struct ChainState {
     /// Whether `db` changed since the latest block was appended (an empty block on an
     /// unchanged state reuses the parent's state root and history entry).
     pub(crate) dirty: bool,
+    /// A block may carry its parent's timestamp ([`crate::DevchainConfig::allow_same_timestamp`]).
+    pub(crate) allow_same_timestamp: bool,
 }
 
 impl ChainState {
@@ -152,8 +154,14 @@ impl ChainState {
     /// Timestamp the next block gets if mined now (without a forced timestamp).
     pub(crate) fn next_block_timestamp(&self) -> u64 {
         let parent = self.latest().header.timestamp;
-        self.next_timestamp
-            .unwrap_or_else(|| self.clock().max(parent + 1))
+        self.next_timestamp.unwrap_or_else(|| {
+            let earliest = if self.allow_same_timestamp {
+                parent
+            } else {
+                parent + 1
+            };
+            self.clock().max(earliest)
+        })
     }
 
     /// Base fee of the next block.

@@ -294,10 +294,9 @@ impl Settlement {
         tasks: &[TaskId],
         operators: &[Vec<Address>],
     ) -> Result<TransactionReceipt> {
-        let mut recs = Vec::with_capacity(tasks.len());
-        for id in tasks {
-            recs.push(self.task_record(*id).await?);
-        }
+        // The records are independent look-ups: made together, not one after another.
+        let recs = futures_util::future::try_join_all(tasks.iter().map(|id| self.task_record(*id)))
+            .await?;
         self.assign_batch_with(from, &recs, operators).await
     }
 

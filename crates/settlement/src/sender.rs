@@ -165,7 +165,8 @@ impl Settlement {
                         });
                     }
                 }
-                self.send_once(call, from, tx.clone()).await
+                let tx = self.prepare(call, from, tx.clone()).await?;
+                self.send_once(call, from, tx).await
             };
             match sent.await {
                 Ok(hash) => return self.await_receipt(call, from, tx, hash).await,
@@ -186,6 +187,44 @@ impl Settlement {
         }
     }
 
+    /// Fills what does not depend on the nonce (gas limit and fees) before the sender's nonce
+    /// lock is taken, so concurrent sends from one account overlap their estimates instead of
+    /// queueing behind each other. The gas is estimated on the latest block (a revert there is
+    /// returned, decoded, without sending) with a margin for state that changes before
+    /// inclusion; unused gas is not paid for.
+    async fn prepare(
+        &self,
+        call: &'static str,
+        from: Address,
+        tx: TransactionRequest,
+    ) -> Result<TransactionRequest> {
+        let mut tx = tx.with_from(from);
+        match self.opts.gas_limit {
+            Some(gas) => tx = tx.with_gas_limit(gas),
+            None if tx.gas.is_none() => {
+                let estimate = self
+                    .provider
+                    .estimate_gas(tx.clone())
+                    .block(BlockId::latest())
+                    .await
+                    .map_err(|e| Error::from_rpc(call, from, 1, e))?;
+                tx = tx.with_gas_limit(with_margin(estimate));
+            }
+            None => {}
+        }
+        if tx.gas_price.is_none() && tx.max_fee_per_gas.is_none() {
+            let fees = self
+                .provider
+                .estimate_eip1559_fees()
+                .await
+                .map_err(|e| Error::from_rpc(call, from, 1, e))?;
+            tx = tx
+                .with_max_fee_per_gas(fees.max_fee_per_gas)
+                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        }
+        Ok(tx)
+    }
+
     async fn send_once(
         &self,
         call: &'static str,
@@ -202,10 +241,7 @@ impl Settlement {
                 .await
                 .map_err(|e| Error::from_rpc(call, from, 1, e))?,
         };
-        let mut tx = tx.with_from(from).with_nonce(nonce);
-        if let Some(gas) = self.opts.gas_limit {
-            tx = tx.with_gas_limit(gas);
-        }
+        let tx = tx.with_nonce(nonce);
         match self.provider.send_transaction(tx).await {
             Ok(pending) => {
                 nonces.insert(from, nonce + 1);
@@ -289,4 +325,10 @@ impl Settlement {
                 .map(|d| Box::new(ContractError::decode(&d))),
         }
     }
+}
+
+/// The gas limit sent for an estimate made on the latest block: a quarter more plus 10 000, for
+/// storage that other transactions of the same block warm, fill or clear first.
+fn with_margin(estimate: u64) -> u64 {
+    estimate.saturating_add(estimate / 4).saturating_add(10_000)
 }

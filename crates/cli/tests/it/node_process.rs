@@ -104,8 +104,8 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
             "--json",
             "--log",
             "warn",
-            "--block-time",
-            "1",
+            "--block-time-ms",
+            "1000",
         ])
         .stdout(Stdio::piped())
         .spawn()

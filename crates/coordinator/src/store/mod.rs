@@ -235,6 +235,13 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// Records the assigner's plan for a task (replacing any earlier plan for it).
     fn record_plan<'a>(&'a self, task: U256, seats: &'a [SeatPlan]) -> BoxFuture<'a, Result<()>>;
 
+    /// [`Store::record_plan`] for many tasks in one transaction; returns each task's earlier
+    /// plan (empty if none), in the order given.
+    fn record_plans<'a>(
+        &'a self,
+        plans: &'a [(U256, Vec<SeatPlan>)],
+    ) -> BoxFuture<'a, Result<Vec<Vec<SeatPlan>>>>;
+
     /// The assigner's plan for a task, by slot (empty if none).
     fn plan(&self, task: U256) -> BoxFuture<'_, Result<Vec<SeatPlan>>>;
 

@@ -298,6 +298,20 @@ fn block_from(row: &sqlx::any::AnyRow) -> Result<BlockRef> {
     })
 }
 
+impl SqlStore {
+    /// A write transaction. On SQLite it takes the write lock at `BEGIN IMMEDIATE`, waiting
+    /// for it under the busy timeout: a deferred `BEGIN` that reads first and then writes fails
+    /// at once with "database is locked" when another connection (such as a store reopened
+    /// after a crash, beside the old one's closing connection) committed in between.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
+        }
+        .map_err(db("begin"))
+    }
+}
+
 impl Store for SqlStore {
     fn apply_block<'a>(
         &'a self,
@@ -316,7 +330,7 @@ impl Store for SqlStore {
                 }
             }
             let number = int("block_number", block.number)?;
-            let mut tx = self.writer.begin().await.map_err(db("begin"))?;
+            let mut tx = self.begin_write().await?;
             let stored = sqlx::query("SELECT hash FROM indexer_blocks WHERE number = $1")
                 .bind(number)
                 .fetch_optional(&mut *tx)
@@ -365,7 +379,7 @@ impl Store for SqlStore {
     fn revert_log(&self, block_hash: B256, log_index: u64) -> BoxFuture<'_, Result<bool>> {
         Box::pin(async move {
             let li = int("log_index", log_index)?;
-            let mut tx = self.writer.begin().await.map_err(db("begin"))?;
+            let mut tx = self.begin_write().await?;
             let row =
                 sqlx::query("SELECT seq FROM journal WHERE block_hash = $1 AND log_index = $2")
                     .bind(hash(block_hash))
@@ -392,7 +406,7 @@ impl Store for SqlStore {
 
     fn revert_block(&self, block_hash: B256) -> BoxFuture<'_, Result<usize>> {
         Box::pin(async move {
-            let mut tx = self.writer.begin().await.map_err(db("begin"))?;
+            let mut tx = self.begin_write().await?;
             let logs = sqlx::query(
                 "SELECT log_index, seq FROM journal WHERE block_hash = $1 ORDER BY seq DESC",
             )
@@ -691,50 +705,42 @@ impl Store for SqlStore {
 
     fn record_plan<'a>(&'a self, task: U256, seats: &'a [SeatPlan]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let mut tx = self.writer.begin().await.map_err(db("begin"))?;
-            sqlx::query("DELETE FROM assignment_plans WHERE task_id = $1")
-                .bind(task_key(task))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("drop plan"))?;
-            for seat in seats {
-                sqlx::query(
-                    "INSERT INTO assignment_plans (task_id, slot, operator, backup) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(task_key(task))
-                .bind(i64::from(seat.slot))
-                .bind(addr(seat.operator))
-                .bind(seat.backup.map(addr))
-                .execute(&mut *tx)
-                .await
-                .map_err(db("record plan"))?;
-            }
+            let mut tx = self.begin_write().await?;
+            replace_plan(&mut tx, task, seats).await?;
             tx.commit().await.map_err(db("commit plan"))?;
             Ok(())
         })
     }
 
+    fn record_plans<'a>(
+        &'a self,
+        plans: &'a [(U256, Vec<SeatPlan>)],
+    ) -> BoxFuture<'a, Result<Vec<Vec<SeatPlan>>>> {
+        Box::pin(async move {
+            let mut tx = self.begin_write().await?;
+            let mut previous = Vec::with_capacity(plans.len());
+            for (task, seats) in plans {
+                let rows = sqlx::query(PLAN_QUERY)
+                    .bind(task_key(*task))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db("read plan"))?;
+                previous.push(plan_from(&rows, *task)?);
+                replace_plan(&mut tx, *task, seats).await?;
+            }
+            tx.commit().await.map_err(db("commit plans"))?;
+            Ok(previous)
+        })
+    }
+
     fn plan(&self, task: U256) -> BoxFuture<'_, Result<Vec<SeatPlan>>> {
         Box::pin(async move {
-            sqlx::query(
-                "SELECT slot, operator, backup FROM assignment_plans WHERE task_id = $1 \
-                 ORDER BY slot",
-            )
-            .bind(task_key(task))
-            .fetch_all(&self.reader)
-            .await
-            .map_err(db("read plan"))?
-            .iter()
-            .map(|r| {
-                let c = Cols::new(r, "assignment_plans", task_key(task));
-                Ok(SeatPlan {
-                    slot: c.u32("slot")?,
-                    operator: c.parse("operator")?,
-                    backup: c.opt_parse("backup")?,
-                })
-            })
-            .collect()
+            let rows = sqlx::query(PLAN_QUERY)
+                .bind(task_key(task))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db("read plan"))?;
+            plan_from(&rows, task)
         })
     }
 
@@ -787,6 +793,50 @@ impl Store for SqlStore {
             .transpose()
         })
     }
+}
+
+/// A task's plan, by slot.
+const PLAN_QUERY: &str =
+    "SELECT slot, operator, backup FROM assignment_plans WHERE task_id = $1 ORDER BY slot";
+
+fn plan_from(rows: &[sqlx::any::AnyRow], task: U256) -> Result<Vec<SeatPlan>> {
+    rows.iter()
+        .map(|r| {
+            let c = Cols::new(r, "assignment_plans", task_key(task));
+            Ok(SeatPlan {
+                slot: c.u32("slot")?,
+                operator: c.parse("operator")?,
+                backup: c.opt_parse("backup")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces a task's plan inside a transaction.
+async fn replace_plan(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    task: U256,
+    seats: &[SeatPlan],
+) -> Result<()> {
+    sqlx::query("DELETE FROM assignment_plans WHERE task_id = $1")
+        .bind(task_key(task))
+        .execute(&mut **tx)
+        .await
+        .map_err(db("drop plan"))?;
+    for seat in seats {
+        sqlx::query(
+            "INSERT INTO assignment_plans (task_id, slot, operator, backup) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(task_key(task))
+        .bind(i64::from(seat.slot))
+        .bind(addr(seat.operator))
+        .bind(seat.backup.map(addr))
+        .execute(&mut **tx)
+        .await
+        .map_err(db("record plan"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

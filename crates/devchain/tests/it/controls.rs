@@ -85,6 +85,55 @@ async fn next_block_timestamp_is_exact_and_timestamps_strictly_increase() {
     assert_eq!(provider.get_block_number().await.unwrap(), number + 5);
 }
 
+/// With `allow_same_timestamp`, quick blocks keep the parent's timestamp while the wall clock
+/// has not caught up (here: genesis a minute in the future), instead of each adding a second;
+/// a forced timestamp still has to move forward.
+#[tokio::test]
+async fn same_timestamp_blocks_do_not_run_the_clock_ahead() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let genesis = now + 60;
+    let (handle, provider) = crate::setup_with(verity_devchain::DevchainConfig {
+        genesis_timestamp: Some(genesis),
+        allow_same_timestamp: true,
+        ..Default::default()
+    })
+    .await;
+    let to = handle.chain.accounts()[1].address;
+    for _ in 0..3 {
+        let r = send(
+            &provider,
+            TransactionRequest::default()
+                .with_to(to)
+                .with_value(U256::from(1u64)),
+        )
+        .await;
+        assert!(r.status());
+        assert_eq!(latest_timestamp(&provider).await, genesis);
+    }
+    provider.evm_mine(None).await.unwrap();
+    assert_eq!(provider.get_block_number().await.unwrap(), 4);
+    assert_eq!(latest_timestamp(&provider).await, genesis);
+    let err = provider
+        .anvil_set_next_block_timestamp(genesis)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("lower than or equal"), "{err}");
+
+    // The same chain without the option: each quick block is a second after its parent.
+    let (_handle, strict) = crate::setup_with(verity_devchain::DevchainConfig {
+        genesis_timestamp: Some(genesis),
+        ..Default::default()
+    })
+    .await;
+    for i in 1..=3 {
+        strict.evm_mine(None).await.unwrap();
+        assert_eq!(latest_timestamp(&strict).await, genesis + i);
+    }
+}
+
 #[tokio::test]
 async fn automine_off_puts_two_transactions_in_one_block() {
     let (handle, provider) = setup().await;

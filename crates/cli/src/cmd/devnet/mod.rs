@@ -46,10 +46,11 @@ pub(crate) struct DevnetArgs {
     /// Dev accounts to derive from the dev mnemonic and fund.
     #[arg(long, default_value_t = 10)]
     accounts: u32,
-    /// Mine a block every N seconds instead of one per transaction (default with nodes: 1; with
-    /// `--nodes 0`: a block per transaction).
-    #[arg(long)]
-    block_time: Option<u64>,
+    /// Mine a block every N milliseconds instead of one per transaction (default with nodes:
+    /// 100; with `--nodes 0`: a block per transaction). Blocks within one wall-clock second share
+    /// its timestamp, so chain time follows the wall clock.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    block_time_ms: Option<u64>,
     /// Test tokens minted to every dev account.
     #[arg(long, default_value_t = 1_000_000)]
     tokens_per_account: u64,
@@ -155,19 +156,24 @@ struct AccountSummary {
     tokens: U256,
 }
 
+/// The devnet's block interval when it runs nodes.
+const DEFAULT_BLOCK_TIME_MS: u64 = 100;
+
 pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let cfg = DevchainConfig {
         chain_id: args.chain_id,
         // The owner, a requester, one operator per node, three faulty ones and a watchtower.
         accounts: args.accounts.max(args.nodes + 6),
-        // A network gets one block per second, like a real chain: with a block per transaction
-        // the clock of a busy chain runs ahead of the wall clock (each block is at least a
-        // second after its parent), so deadlines pass early; and on an idle one it stands still,
-        // so challenge windows never close.
+        // A network gets a block every 100 ms: on a chain that mines only when a transaction
+        // comes, an idle network's clock stands still, so challenge windows never close. Blocks
+        // may share a timestamp (the EVM's clock counts seconds): otherwise every block would be
+        // a second after its parent and a busy chain's clock would run ahead of the wall clock,
+        // passing deadlines early.
         block_time: args
-            .block_time
-            .or((args.nodes > 0 && !args.exit_after_deploy).then_some(1))
-            .map(Duration::from_secs),
+            .block_time_ms
+            .or((args.nodes > 0 && !args.exit_after_deploy).then_some(DEFAULT_BLOCK_TIME_MS))
+            .map(Duration::from_millis),
+        allow_same_timestamp: true,
         ..DevchainConfig::default()
     };
     let chain = Devchain::new(cfg).wrap_err("starting the devchain")?;

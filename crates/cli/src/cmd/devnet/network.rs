@@ -82,7 +82,7 @@ fn node_config(dir: &Path, rpc: &str, gateway: &str, coordinator: &str, n: &Node
 [chain]
 rpc_url = "{rpc}"
 deployment = "{d}/../deployment.json"
-poll_interval_ms = 250
+poll_interval_ms = 100
 
 [keys]
 operator = "{d}/operator.key"
@@ -126,10 +126,10 @@ allowed_misses = 3
 # The embedded devchain never reorganizes, and with instant mining a block comes only with a
 # transaction: waiting for confirmations would leave the newest events unindexed.
 confirmations = 0
-poll_ms = 250
+poll_ms = 100
 
 [assigner]
-interval_ms = 500
+interval_ms = 100
 # Up to four `assignBatch` transactions of 32 tasks each, sent together into one block.
 max_per_pass = 128
 "#

@@ -3,6 +3,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -10,6 +11,7 @@ use alloy::{primitives::U256, providers::Provider, rpc::types::Filter, sol_types
 use eyre::WrapErr;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use verity_contracts::TaskMarket;
 use verity_sdk::{Requester, Status, TaskId, TaskSpec, parse_tokens};
 
@@ -121,6 +123,16 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
         .await
         .wrap_err("depositing the workload's bounties")?;
     let from_block = s.provider().get_block_number().await?;
+    // Settlements are followed from now on, while submissions are still going out, so a task's
+    // latency ends when its settlement shows, not when the last submission returns.
+    let seen = Seen::default();
+    let stop = CancellationToken::new();
+    let watcher = tokio::spawn(watch_settlements(
+        sdk.clone(),
+        from_block,
+        seen.clone(),
+        stop.clone(),
+    ));
 
     let mut runs = Vec::with_capacity(plan.tasks as usize);
     let mut inflight = JoinSet::new();
@@ -187,59 +199,102 @@ pub(super) async fn run(sdk: &Requester, plan: &Plan) -> eyre::Result<Vec<TaskRu
     }
     runs.sort_by_key(|r| r.id);
 
-    // Follow the market's settlement events: one log query per poll, whatever the task count.
-    let index: HashMap<TaskId, usize> = runs.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
-    let filter = Filter::new()
-        .address(s.deployment().market)
-        .event_signature(vec![
-            TaskMarket::TaskFinalized::SIGNATURE_HASH,
-            TaskMarket::TaskRefunded::SIGNATURE_HASH,
-        ])
-        .from_block(from_block);
     let deadline = Instant::now() + plan.timeout;
     let mut polls = 0u32;
-    while Instant::now() < deadline && runs.iter().any(|r| r.settled.is_none()) {
-        polls += 1;
-        if polls.is_multiple_of(8) {
-            settle_overdue(sdk, plan, &runs).await;
-        }
-        let logs = s
-            .provider()
-            .get_logs(&filter)
-            .await
-            .wrap_err("reading settlement events")?;
-        let now = Instant::now();
-        for log in logs {
-            let (Some(topic), Some(id)) = (log.topic0(), log.topics().get(1)) else {
-                continue;
-            };
-            let status = if *topic == TaskMarket::TaskFinalized::SIGNATURE_HASH {
-                Status::Finalized
-            } else {
-                Status::Refunded
-            };
-            let Some(&i) = index.get(&U256::from_be_bytes(id.0)) else {
-                continue;
-            };
-            let r = &mut runs[i];
-            if r.settled.is_some() {
-                continue;
-            }
-            r.settled = Some((status, now));
-            if let Some(bar) = per_mode.get(r.mode) {
-                bar.inc(1);
-                if status == Status::Refunded {
-                    bar.set_message("(some refunded)");
-                    tracing::warn!(target: "devnet", id = %r.id, mode = r.mode, program = r.program, "refunded");
+    loop {
+        {
+            let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            for r in runs.iter_mut().filter(|r| r.settled.is_none()) {
+                let Some(&(status, at)) = seen.get(&r.id) else {
+                    continue;
+                };
+                r.settled = Some((status, at));
+                if let Some(bar) = per_mode.get(r.mode) {
+                    bar.inc(1);
+                    if status == Status::Refunded {
+                        bar.set_message("(some refunded)");
+                        tracing::warn!(target: "devnet", id = %r.id, mode = r.mode, program = r.program, "refunded");
+                    }
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        if Instant::now() >= deadline || runs.iter().all(|r| r.settled.is_some()) {
+            break;
+        }
+        if watcher.is_finished() {
+            break;
+        }
+        polls += 1;
+        if polls.is_multiple_of(20) {
+            settle_overdue(sdk, plan, &runs).await;
+        }
+        tokio::time::sleep(POLL).await;
     }
+    stop.cancel();
+    watcher
+        .await
+        .wrap_err("settlement watcher")?
+        .wrap_err("following settlement events")?;
     for bar in per_mode.values() {
         bar.finish();
     }
     Ok(runs)
+}
+
+/// How often settlements are looked for (and the resolution of the measured latencies).
+const POLL: Duration = Duration::from_millis(100);
+
+/// Each task's first settlement event seen, and when.
+type Seen = Arc<Mutex<HashMap<TaskId, (Status, Instant)>>>;
+
+/// Follows the market's `TaskFinalized` and `TaskRefunded` events from `from_block` into `seen`
+/// (one log query per new block range, whatever the task count) until `stop`.
+async fn watch_settlements(
+    sdk: Requester,
+    from_block: u64,
+    seen: Seen,
+    stop: CancellationToken,
+) -> eyre::Result<()> {
+    let s = sdk.settlement();
+    let mut next = from_block;
+    while !stop.is_cancelled() {
+        let latest = s.provider().get_block_number().await?;
+        if latest >= next {
+            let filter = Filter::new()
+                .address(s.deployment().market)
+                .event_signature(vec![
+                    TaskMarket::TaskFinalized::SIGNATURE_HASH,
+                    TaskMarket::TaskRefunded::SIGNATURE_HASH,
+                ])
+                .from_block(next)
+                .to_block(latest);
+            let logs = s
+                .provider()
+                .get_logs(&filter)
+                .await
+                .wrap_err("reading settlement events")?;
+            let now = Instant::now();
+            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+            for log in logs {
+                let (Some(topic), Some(id)) = (log.topic0(), log.topics().get(1)) else {
+                    continue;
+                };
+                let status = if *topic == TaskMarket::TaskFinalized::SIGNATURE_HASH {
+                    Status::Finalized
+                } else {
+                    Status::Refunded
+                };
+                seen.entry(U256::from_be_bytes(id.0))
+                    .or_insert((status, now));
+            }
+            next = latest + 1;
+        }
+        tokio::select! {
+            () = stop.cancelled() => break,
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+    Ok(())
 }
 
 fn joined(
