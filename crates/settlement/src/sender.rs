@@ -189,9 +189,10 @@ impl Settlement {
 
     /// Fills what does not depend on the nonce (gas limit and fees) before the sender's nonce
     /// lock is taken, so concurrent sends from one account overlap their estimates instead of
-    /// queueing behind each other. The gas is estimated on the latest block (a revert there is
-    /// returned, decoded, without sending) with a margin for state that changes before
-    /// inclusion; unused gas is not paid for.
+    /// queueing behind each other. The gas is estimated on the pending block, as alloy's filler
+    /// does (a revert there is returned, decoded, without sending; Hardhat runs a `latest`
+    /// estimate inside the latest block, where a reveal is still "in the commit block"), with
+    /// a margin for state that changes before inclusion; unused gas is not paid for.
     async fn prepare(
         &self,
         call: &'static str,
@@ -205,7 +206,6 @@ impl Settlement {
                 let estimate = self
                     .provider
                     .estimate_gas(tx.clone())
-                    .block(BlockId::latest())
                     .await
                     .map_err(|e| Error::from_rpc(call, from, 1, e))?;
                 tx = tx.with_gas_limit(with_margin(estimate));
@@ -327,8 +327,8 @@ impl Settlement {
     }
 }
 
-/// The gas limit sent for an estimate made on the latest block: a quarter more plus 10 000, for
-/// storage that other transactions of the same block warm, fill or clear first.
+/// The gas limit sent for an estimate: a quarter more plus 10 000, for storage that other
+/// transactions sent meanwhile warm, fill or clear first.
 fn with_margin(estimate: u64) -> u64 {
     estimate.saturating_add(estimate / 4).saturating_add(10_000)
 }
