@@ -118,6 +118,15 @@ fn main() -> BoxResult<()> {
         rows.push((n, kv));
     }
     println!("\n{}", table(&rows));
+    if rows
+        .iter()
+        .any(|(_, kv)| kv.get("peer_ptau_source").map(String::as_str) == Some("known-tau"))
+    {
+        println!(
+            "peer powers of tau: known-tau (INSECURE, benchmark only: examples/ptau.rs; \
+             PTAU_SOURCE=ceremony for snarkjs' own)"
+        );
+    }
     Ok(())
 }
 
