@@ -8,7 +8,19 @@ cd "$(dirname "$0")/.."
 port="${VERITY_HARDHAT_PORT:-18645}"
 log="$(mktemp -t verity-hardhat.XXXXXX.log)"
 export HARDHAT_DISABLE_TELEMETRY_PROMPT=true
-(cd contracts && exec npx --no-install hardhat node --hostname 127.0.0.1 --port "$port") >"$log" 2>&1 &
+rpc_up() {
+  curl -sf -X POST -H 'content-type: application/json' \
+    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
+    "http://127.0.0.1:$port" >/dev/null 2>&1
+}
+# Never test against a node someone else left on the port: its state is not ours.
+if rpc_up; then
+  echo "hardhat-compat: something already answers on 127.0.0.1:$port; stop it or set VERITY_HARDHAT_PORT" >&2
+  exit 1
+fi
+# `exec` of the package's bin (a node script) makes $! the Hardhat process itself; through
+# `npx` it would be npx's, and killing npx leaves Hardhat running.
+(cd contracts && exec ./node_modules/.bin/hardhat node --hostname 127.0.0.1 --port "$port") >"$log" 2>&1 &
 hardhat_pid=$!
 cleanup() {
   kill "$hardhat_pid" 2>/dev/null || true
@@ -18,9 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 for _ in $(seq 1 60); do
-  if curl -sf -X POST -H 'content-type: application/json' \
-      --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
-      "http://127.0.0.1:$port" >/dev/null 2>&1; then
+  if rpc_up; then
     break
   fi
   if ! kill -0 "$hardhat_pid" 2>/dev/null; then

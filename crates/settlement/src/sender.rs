@@ -23,7 +23,7 @@ pub struct TxOptions {
     pub confirmations: u64,
     /// How long to wait for the receipt and its confirmations.
     pub receipt_timeout: Duration,
-    /// Delay between receipt polls.
+    /// Delay before the first receipt poll; later polls back off to eight times it.
     pub poll_interval: Duration,
     /// Attempts for transport failures (reverts are never retried).
     pub attempts: u32,
@@ -264,6 +264,11 @@ impl Settlement {
         hash: B256,
     ) -> Result<TransactionReceipt> {
         let started = tokio::time::Instant::now();
+        // Polls start at `poll_interval` and slow down to eight times it while the receipt
+        // does not come: a busy node with many transactions in flight would otherwise spend
+        // most of the chain's time answering receipt polls between blocks.
+        let mut poll = self.opts.poll_interval;
+        let max_poll = self.opts.poll_interval * 8;
         let not_confirmed = |reason: String| Error::NotConfirmed {
             call,
             tx: hash,
@@ -301,7 +306,8 @@ impl Settlement {
                     self.opts.confirmations, self.opts.receipt_timeout
                 )));
             }
-            tokio::time::sleep(self.opts.poll_interval).await;
+            tokio::time::sleep(poll).await;
+            poll = (poll * 3 / 2).min(max_poll);
         }
     }
 
