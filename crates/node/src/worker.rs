@@ -4,7 +4,7 @@
 //! a commitment is stored (fsynced) before the commitment is sent, and a step that finds its
 //! effect already on chain just records it.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::{
     primitives::{Address, B256, U256},
@@ -50,6 +50,10 @@ pub struct Worker<B> {
     fault: Behaviour,
     concurrency: usize,
     prover: Option<Arc<Prover>>,
+    /// Optimistic tasks whose result is posted, by the chain second their challenge window
+    /// closes: until then nothing is ours to do (a challenge is the committee's business), so
+    /// they are not stepped, which saves a full task read per task per tick.
+    window_closes: std::sync::Mutex<HashMap<U256, u64>>,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -75,6 +79,7 @@ impl<B: Blobs> Worker<B> {
             fault: Behaviour::None,
             concurrency: 1,
             prover: None,
+            window_closes: std::sync::Mutex::default(),
         }
     }
 
@@ -129,7 +134,11 @@ impl<B: Blobs> Worker<B> {
     /// One round: scan for new assignments, then step each in-flight task once.
     pub async fn tick(&self) -> Result<(), NodeError> {
         self.scan().await?;
-        let rows = self.db.in_flight().await?;
+        let mut rows = self.db.in_flight().await?;
+        if rows.iter().any(|r| self.waiting(r.task_id, u64::MAX)) {
+            let now = self.s.chain_time().await?;
+            rows.retain(|r| !self.waiting(r.task_id, now));
+        }
         let mut steps = futures_util::stream::iter(rows)
             .map(|row| async move {
                 let id = row.task_id;
@@ -500,8 +509,23 @@ impl<B: Blobs> Worker<B> {
         Ok(())
     }
 
+    /// Whether `id` is an optimistic task whose challenge window is still open at chain
+    /// second `now`.
+    fn waiting(&self, id: U256, now: u64) -> bool {
+        let closes = self.window_closes.lock().unwrap_or_else(|e| e.into_inner());
+        closes.get(&id).is_some_and(|c| now <= *c)
+    }
+
     async fn try_finalize(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
         let now = self.s.chain_time().await?;
+        {
+            let mut closes = self.window_closes.lock().unwrap_or_else(|e| e.into_inner());
+            if task.mode == Mode::Optimistic && task.status == Status::Submitted {
+                closes.insert(id, task.challenge_ends());
+            } else {
+                closes.remove(&id);
+            }
+        }
         let due = match (task.mode, task.status) {
             (Mode::Replicated, Status::Assigned) => {
                 u32::from(task.reveals) + u32::from(task.declined) >= u32::from(task.replication)
@@ -527,6 +551,10 @@ impl<B: Blobs> Worker<B> {
     }
 
     async fn settled(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
+        self.window_closes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
         let row = self.db.get(id).await?;
         if row.as_ref().is_some_and(|r| r.phase.is_final()) {
             return Ok(());

@@ -3,10 +3,11 @@
 use alloy::{
     primitives::{Address, B256, Bytes, U256, aliases::U96},
     rpc::types::TransactionReceipt,
+    sol_types::SolEvent,
 };
 use verity_contracts::{Mode, Seat, Status, TaskMarket};
 
-use crate::{Error, Result, Settlement, TaskId, TaskRecord};
+use crate::{Error, Result, Settlement, TaskId, TaskRecord, record::decode_all};
 
 /// What a client asks for (see `TaskMarket.TaskRequest`). Deadlines are unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -798,12 +799,23 @@ impl Settlement {
             return Ok(seats);
         }
         let head = self.block_number().await?;
+        // Every seat event of the task in one query.
+        let logs = self
+            .logs_to(
+                rec.id,
+                vec![
+                    TaskMarket::Reassigned::SIGNATURE_HASH,
+                    TaskMarket::Committed::SIGNATURE_HASH,
+                    TaskMarket::Revealed::SIGNATURE_HASH,
+                    TaskMarket::Declined::SIGNATURE_HASH,
+                ],
+                rec.created_block,
+                head,
+            )
+            .await?;
         // Where each seat's current holder got it (None: since the assignment).
         let mut since: Vec<Option<(u64, u64)>> = vec![None; seats.len()];
-        for f in self
-            .events_to::<TaskMarket::Reassigned>(rec.id, None, rec.created_block, head)
-            .await?
-        {
+        for f in decode_all::<TaskMarket::Reassigned>(&logs)? {
             if let Some(slot) = usize::try_from(f.event.seat)
                 .ok()
                 .and_then(|i| since.get_mut(i))
@@ -818,29 +830,20 @@ impl Settlement {
                 .position(|o| *o == op)
                 .filter(|i| since[*i].is_none_or(|p| pos > p))
         };
-        for f in self
-            .events_to::<TaskMarket::Committed>(rec.id, None, rec.created_block, head)
-            .await?
-        {
+        for f in decode_all::<TaskMarket::Committed>(&logs)? {
             if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Committed;
                 seats[i].commitment = f.event.commitment;
                 seats[i].commit_block = f.block;
             }
         }
-        for f in self
-            .events_to::<TaskMarket::Revealed>(rec.id, None, rec.created_block, head)
-            .await?
-        {
+        for f in decode_all::<TaskMarket::Revealed>(&logs)? {
             if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Revealed;
                 seats[i].digest = f.event.resultDigest;
             }
         }
-        for f in self
-            .events_to::<TaskMarket::Declined>(rec.id, None, rec.created_block, head)
-            .await?
-        {
+        for f in decode_all::<TaskMarket::Declined>(&logs)? {
             if let Some(i) = index(f.event.operator, f.pos()) {
                 seats[i].seat = Seat::Declined;
             }

@@ -345,6 +345,46 @@ impl Settlement {
     }
 }
 
+impl Settlement {
+    /// Task `id`'s logs of any of the events `signatures`, in chain order, from `from_block`
+    /// up to `head`: one query per chunk for all of them instead of one per event type.
+    pub(crate) async fn logs_to(
+        &self,
+        id: TaskId,
+        signatures: Vec<B256>,
+        from_block: u64,
+        head: u64,
+    ) -> Result<Vec<Log>> {
+        let mut out = Vec::new();
+        let mut start = from_block;
+        while start <= head {
+            let end = head.min(start + LOG_CHUNK - 1);
+            let filter = Filter::new()
+                .address(self.deployment.market)
+                .event_signature(signatures.clone())
+                .topic1(B256::from(id))
+                .from_block(start)
+                .to_block(end);
+            out.extend(
+                self.provider
+                    .get_logs(&filter)
+                    .await
+                    .map_err(|e| Error::from_rpc("eth_getLogs", Address::ZERO, 1, e))?,
+            );
+            start = end + 1;
+        }
+        Ok(out)
+    }
+}
+
+/// The logs of event `E` among `logs`, decoded, in their order.
+pub(crate) fn decode_all<E: SolEvent>(logs: &[Log]) -> Result<Vec<Found<E>>> {
+    logs.iter()
+        .filter(|l| l.topic0() == Some(&E::SIGNATURE_HASH))
+        .map(decode::<E>)
+        .collect()
+}
+
 fn decode<E: SolEvent>(log: &Log) -> Result<Found<E>> {
     let inner: &PrimitiveLog = &log.inner;
     let event = E::decode_log(inner)
