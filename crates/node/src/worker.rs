@@ -135,7 +135,7 @@ impl<B: Blobs> Worker<B> {
     pub async fn tick(&self) -> Result<(), NodeError> {
         self.scan().await?;
         let mut rows = self.db.in_flight().await?;
-        if rows.iter().any(|r| self.waiting(r.task_id, u64::MAX)) {
+        if self.any_waiting() {
             let now = self.s.chain_time().await?;
             rows.retain(|r| !self.waiting(r.task_id, now));
         }
@@ -507,6 +507,15 @@ impl<B: Blobs> Worker<B> {
         self.db.set_phase(id, Phase::Delivered, None, None).await?;
         info!(target: "node::worker", task = %id, "revealed");
         Ok(())
+    }
+
+    /// Whether any optimistic task's challenge window was last seen open.
+    fn any_waiting(&self) -> bool {
+        !self
+            .window_closes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
     }
 
     /// Whether `id` is an optimistic task whose challenge window is still open at chain

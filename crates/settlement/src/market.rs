@@ -809,6 +809,7 @@ impl Settlement {
                     TaskMarket::Revealed::SIGNATURE_HASH,
                     TaskMarket::Declined::SIGNATURE_HASH,
                 ],
+                None,
                 rec.created_block,
                 head,
             )

@@ -318,40 +318,20 @@ impl Settlement {
         from_block: u64,
         head: u64,
     ) -> Result<Vec<Found<E>>> {
-        let mut out = Vec::new();
-        let mut start = from_block;
-        while start <= head {
-            let end = head.min(start + LOG_CHUNK - 1);
-            let mut filter = Filter::new()
-                .address(self.deployment.market)
-                .event_signature(E::SIGNATURE_HASH)
-                .topic1(B256::from(id))
-                .from_block(start)
-                .to_block(end);
-            if let Some(who) = who {
-                filter = filter.topic2(who.into_word());
-            }
-            let logs = self
-                .provider
-                .get_logs(&filter)
-                .await
-                .map_err(|e| Error::from_rpc("eth_getLogs", Address::ZERO, 1, e))?;
-            for log in logs {
-                out.push(decode::<E>(&log)?);
-            }
-            start = end + 1;
-        }
-        Ok(out)
+        let logs = self
+            .logs_to(id, vec![E::SIGNATURE_HASH], who, from_block, head)
+            .await?;
+        logs.iter().map(decode::<E>).collect()
     }
-}
 
-impl Settlement {
-    /// Task `id`'s logs of any of the events `signatures`, in chain order, from `from_block`
-    /// up to `head`: one query per chunk for all of them instead of one per event type.
+    /// Task `id`'s logs of any of the events `signatures` (and, if given, whose second indexed
+    /// topic is `who`), in chain order, from `from_block` up to `head`, searched in bounded
+    /// block ranges: one query per range for all the event types.
     pub(crate) async fn logs_to(
         &self,
         id: TaskId,
         signatures: Vec<B256>,
+        who: Option<Address>,
         from_block: u64,
         head: u64,
     ) -> Result<Vec<Log>> {
@@ -359,12 +339,15 @@ impl Settlement {
         let mut start = from_block;
         while start <= head {
             let end = head.min(start + LOG_CHUNK - 1);
-            let filter = Filter::new()
+            let mut filter = Filter::new()
                 .address(self.deployment.market)
                 .event_signature(signatures.clone())
                 .topic1(B256::from(id))
                 .from_block(start)
                 .to_block(end);
+            if let Some(who) = who {
+                filter = filter.topic2(who.into_word());
+            }
             out.extend(
                 self.provider
                     .get_logs(&filter)
