@@ -42,7 +42,7 @@ pub(crate) fn prevrandao(number: u64) -> B256 {
 }
 
 /// What revm needs to know about the block a transaction runs in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct BlockParams {
     pub(crate) number: u64,
     pub(crate) timestamp: u64,

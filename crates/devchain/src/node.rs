@@ -155,6 +155,7 @@ impl Node {
 
     fn with_account(&mut self, address: Address, f: impl FnOnce(&mut AccountInfo)) {
         self.state.dirty = true;
+        self.state.pending_cache.clear();
         let mut info = ChainState::account(&self.state.db, address);
         f(&mut info);
         self.state.db.insert_account_info(address, info);
@@ -182,6 +183,7 @@ impl Node {
     /// `hardhat_setStorageAt`.
     pub(crate) fn set_storage(&mut self, address: Address, slot: U256, value: U256) {
         self.state.dirty = true;
+        self.state.pending_cache.clear();
         // Loading first keeps the account's other slots.
         let _ = self.state.db.insert_account_storage(address, slot, value);
     }

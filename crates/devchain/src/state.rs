@@ -77,8 +77,8 @@ pub(crate) enum Target {
 #[derive(Debug)]
 pub(crate) enum StateView<'a> {
     Live(&'a StateDb),
-    Past(Arc<StateDb>),
-    Owned(Box<StateDb>),
+    /// A past block's state, or the pending block's.
+    Shared(Arc<StateDb>),
 }
 
 impl Deref for StateView<'_> {
@@ -86,8 +86,7 @@ impl Deref for StateView<'_> {
     fn deref(&self) -> &StateDb {
         match self {
             Self::Live(db) => db,
-            Self::Past(db) => db,
-            Self::Owned(db) => db,
+            Self::Shared(db) => db,
         }
     }
 }
@@ -124,6 +123,59 @@ pub(crate) struct ChainState {
     pub(crate) dirty: bool,
     /// A block may carry its parent's timestamp ([`crate::DevchainConfig::allow_same_timestamp`]).
     pub(crate) allow_same_timestamp: bool,
+    /// The pending block's state as last computed ([`ChainState::pending_state`]). Anything
+    /// that writes `db` directly must [`PendingCache::clear`] it; mining is caught by the
+    /// parent hash, a reordered pool by the applied hashes, a new second by the block env.
+    pub(crate) pending_cache: PendingCache,
+}
+
+/// The latest state with a prefix of the pending pool applied.
+#[derive(Debug)]
+pub(crate) struct CachedPending {
+    /// Hash of the block the pool was applied on.
+    pub(crate) parent: B256,
+    /// The env the pool ran in (its timestamp follows the clock).
+    pub(crate) params: BlockParams,
+    /// Hashes of the pool's transactions applied, in order.
+    pub(crate) applied: Vec<B256>,
+    pub(crate) db: Arc<StateDb>,
+}
+
+impl CachedPending {
+    /// Whether this state is still the pool's prefix on the same block and env.
+    pub(crate) fn reusable(&self, parent: B256, params: &BlockParams, pool: &[PendingTx]) -> bool {
+        self.parent == parent
+            && self.params == *params
+            && self.applied.len() <= pool.len()
+            && self.applied.iter().zip(pool).all(|(h, p)| *h == p.hash)
+    }
+}
+
+/// Holder of the [`CachedPending`] state. A clone (a snapshot) starts empty: the cache is
+/// derived data and is rebuilt on demand.
+#[derive(Debug, Default)]
+pub(crate) struct PendingCache(std::sync::Mutex<Option<CachedPending>>);
+
+impl Clone for PendingCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PendingCache {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Option<CachedPending>> {
+        // The cache is rebuilt from scratch if a panic left it half-updated.
+        self.0.lock().unwrap_or_else(|e| {
+            let mut guard = e.into_inner();
+            *guard = None;
+            guard
+        })
+    }
+
+    /// Forgets the cached state (after a direct write to the latest state).
+    pub(crate) fn clear(&self) {
+        *self.lock() = None;
+    }
 }
 
 impl ChainState {
@@ -240,7 +292,7 @@ impl ChainState {
                 .history
                 .iter()
                 .find(|(num, _)| *num == n)
-                .map(|(_, db)| StateView::Past(Arc::clone(db)))
+                .map(|(_, db)| StateView::Shared(Arc::clone(db)))
                 .ok_or_else(|| {
                     Error::NotFound(format!(
                         "state of block {n} is no longer available: the devchain keeps the \
@@ -248,7 +300,7 @@ impl ChainState {
                     ))
                 }),
             Target::Pending if self.pending.is_empty() => Ok(StateView::Live(&self.db)),
-            Target::Pending => Ok(StateView::Owned(Box::new(self.pending_state(chain_id)))),
+            Target::Pending => Ok(StateView::Shared(self.pending_state(chain_id))),
         }
     }
 

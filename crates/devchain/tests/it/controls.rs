@@ -388,3 +388,49 @@ async fn mining_many_blocks_keeps_blockhash_and_history_working() {
         .unwrap_err();
     assert!(err.to_string().contains("no longer available"), "{err}");
 }
+
+/// The pending block's state is cached between calls and extended as the pool grows: each
+/// read sees exactly the pool so far, a direct write under a non-empty pool is not hidden by
+/// the cache, and mining hands over to the mined state.
+#[tokio::test]
+async fn pending_state_follows_the_pool_and_direct_writes() {
+    let (handle, provider) = setup().await;
+    let to = handle.chain.accounts()[1].address;
+    let pending_balance = || async {
+        provider
+            .get_balance(to)
+            .block_id(BlockNumberOrTag::Pending.into())
+            .await
+            .unwrap()
+    };
+    provider.anvil_set_auto_mine(false).await.unwrap();
+    let start = provider.get_balance(to).await.unwrap();
+    let pay = |wei: u64| {
+        TransactionRequest::default()
+            .with_to(to)
+            .with_value(U256::from(wei))
+    };
+
+    let first = provider.send_transaction(pay(1)).await.unwrap();
+    assert_eq!(pending_balance().await, start + U256::from(1u64));
+    // Read twice: the cached state is not applied twice.
+    assert_eq!(pending_balance().await, start + U256::from(1u64));
+    let _second = provider.send_transaction(pay(10)).await.unwrap();
+    assert_eq!(pending_balance().await, start + U256::from(11u64));
+    assert_eq!(provider.get_balance(to).await.unwrap(), start);
+
+    // A direct write to the latest state shows through the pool.
+    let set = U256::from(1_000_000u64);
+    provider.anvil_set_balance(to, set).await.unwrap();
+    assert_eq!(pending_balance().await, set + U256::from(11u64));
+
+    provider.evm_mine(None).await.unwrap();
+    first.get_receipt().await.unwrap();
+    assert_eq!(handle.chain.pending_count(), 0);
+    assert_eq!(
+        provider.get_balance(to).await.unwrap(),
+        set + U256::from(11u64)
+    );
+    let _third = provider.send_transaction(pay(100)).await.unwrap();
+    assert_eq!(pending_balance().await, set + U256::from(111u64));
+}
