@@ -54,6 +54,9 @@ pub struct Worker<B> {
     /// closes: until then nothing is ours to do (a challenge is the committee's business), so
     /// they are not stepped, which saves a full task read per task per tick.
     window_closes: std::sync::Mutex<HashMap<U256, u64>>,
+    /// A task settled since the last withdrawal: the round ends with one `withdraw` for all
+    /// of them instead of one per task.
+    owed: std::sync::atomic::AtomicBool,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -80,6 +83,7 @@ impl<B: Blobs> Worker<B> {
             concurrency: 1,
             prover: None,
             window_closes: std::sync::Mutex::default(),
+            owed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -131,18 +135,25 @@ impl<B: Blobs> Worker<B> {
         Ok(())
     }
 
-    /// One round: scan for new assignments, then step each in-flight task once.
+    /// One round: scan for new assignments, step each in-flight task once, then withdraw
+    /// what the settled ones paid.
     pub async fn tick(&self) -> Result<(), NodeError> {
         self.scan().await?;
         let mut rows = self.db.in_flight().await?;
+        let mut now = None;
         if self.any_waiting() {
-            let now = self.s.chain_time().await?;
-            rows.retain(|r| !self.waiting(r.task_id, now));
+            let t = self.s.chain_time().await?;
+            rows.retain(|r| !self.waiting(r.task_id, t));
+            now = Some(t);
         }
         let mut steps = futures_util::stream::iter(rows)
             .map(|row| async move {
                 let id = row.task_id;
-                (id, self.step(row).await)
+                let outcome = match now {
+                    Some(now) if self.window_closed(id, now) => self.finalize_closed(id).await,
+                    _ => self.step(row).await,
+                };
+                (id, outcome)
             })
             .buffer_unordered(self.concurrency);
         while let Some((id, outcome)) = steps.next().await {
@@ -154,7 +165,15 @@ impl<B: Blobs> Worker<B> {
             }
         }
         drop(steps);
-        self.committee_duties().await
+        let duties = self.committee_duties().await;
+        if self.owed.swap(false, std::sync::atomic::Ordering::AcqRel)
+            && let Err(e) = self.withdraw().await
+        {
+            // Retried next round.
+            self.owed.store(true, std::sync::atomic::Ordering::Release);
+            return Err(e);
+        }
+        duties
     }
 
     async fn scan(&self) -> Result<(), NodeError> {
@@ -525,6 +544,41 @@ impl<B: Blobs> Worker<B> {
         closes.get(&id).is_some_and(|c| now <= *c)
     }
 
+    /// Whether `id` is an optimistic task whose result we posted and whose challenge window
+    /// was open when last read and has closed by chain second `now`.
+    fn window_closed(&self, id: U256, now: u64) -> bool {
+        let closes = self.window_closes.lock().unwrap_or_else(|e| e.into_inner());
+        closes.get(&id).is_some_and(|c| now > *c)
+    }
+
+    /// Finalizes an optimistic task whose window has closed without reading it first: if it
+    /// is still `Submitted` the finalize succeeds and pays us (the only outcome the market
+    /// has for it); anything else (challenged, or settled by someone else) reverts, and the
+    /// task is then read and stepped as usual.
+    async fn finalize_closed(&self, id: U256) -> Result<(), NodeError> {
+        match self.s.finalize(self.me, id).await {
+            Ok(_) => {
+                self.window_closes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                self.metrics.outcome("paid");
+                self.db.set_phase(id, Phase::Done, None, None).await?;
+                info!(target: "node::worker", task = %id, status = %Status::Finalized, paid = true, "settled");
+                self.owed.store(true, std::sync::atomic::Ordering::Release);
+                Ok(())
+            }
+            Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {
+                let row = self.db.get(id).await?.ok_or(NodeError::Missing {
+                    task: id,
+                    what: "task row",
+                })?;
+                self.step(row).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn try_finalize(&self, id: U256, task: &TaskInfo) -> Result<(), NodeError> {
         let now = self.s.chain_time().await?;
         {
@@ -552,7 +606,16 @@ impl<B: Blobs> Worker<B> {
             Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {}
             Err(e) => return Err(e.into()),
         }
-        let task = self.s.task(id).await?;
+        // An optimistic finalize has one outcome (`Finalized`, the operator paid); a
+        // replicated one is read back to learn the majority.
+        let task = if task.mode == Mode::Optimistic {
+            TaskInfo {
+                status: Status::Finalized,
+                ..task.clone()
+            }
+        } else {
+            self.s.task(id).await?
+        };
         if task.status.is_terminal() {
             self.settled(id, &task).await?;
         }
@@ -568,28 +631,26 @@ impl<B: Blobs> Worker<B> {
         if row.as_ref().is_some_and(|r| r.phase.is_final()) {
             return Ok(());
         }
-        let seat = self.s.seat(id, self.me).await?;
         let paid = task.status == Status::Finalized
             && match task.mode {
-                Mode::Replicated => seat.seat == Seat::Revealed && seat.digest == task.result,
+                Mode::Replicated => {
+                    let seat = self.s.seat(id, self.me).await?;
+                    seat.seat == Seat::Revealed && seat.digest == task.result
+                }
                 _ => true,
             };
         self.metrics.outcome(if paid { "paid" } else { "unpaid" });
         self.db.set_phase(id, Phase::Done, None, None).await?;
         info!(target: "node::worker", task = %id, status = %task.status, paid, "settled");
-        self.withdraw().await
+        self.owed.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
     }
 
     async fn withdraw(&self) -> Result<(), NodeError> {
         if self.s.market_balance(self.me).await?.is_zero() {
             return Ok(());
         }
-        let amount = match self.s.withdraw(self.me).await {
-            Ok(amount) => amount,
-            // Another task's step (they run concurrently) withdrew it first.
-            Err(_) if self.s.market_balance(self.me).await?.is_zero() => return Ok(()),
-            Err(e) => return Err(e.into()),
-        };
+        let amount = self.s.withdraw(self.me).await?;
         let tokens = f64::from(amount) / 1e18;
         self.metrics.earnings_tokens.inc_by(tokens);
         info!(target: "node::worker", %amount, "withdrew earnings");
