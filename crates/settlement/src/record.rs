@@ -150,11 +150,11 @@ impl<E> Found<E> {
     }
 }
 
-/// A cached record and how far its `Reassigned` events have been applied.
+/// A cached record and how far its events have been applied.
 #[derive(Debug, Clone)]
 pub(crate) struct Cached {
     rec: TaskRecord,
-    /// The first block whose `Reassigned` events may not be applied yet.
+    /// The first block whose events may not be applied yet.
     scan_from: u64,
     /// The operators can no longer change (past the commit deadline, or result posted).
     settled_ops: bool,
@@ -175,9 +175,9 @@ async fn head(s: &Settlement) -> Result<(u64, u64)> {
 }
 
 impl Settlement {
-    /// The `Task` the market holds the hash of for `id`, rebuilt from its events (cached, and
-    /// brought up to date with `Reassigned` while the operators can still change). An id no
-    /// event names gives [`TaskRecord::unknown`].
+    /// The `Task` the market holds the hash of for `id`, rebuilt from its events with one
+    /// `eth_getLogs` (cached, and brought up to date with the events of the blocks since while
+    /// the operators can still change). An id no event names gives [`TaskRecord::unknown`].
     pub async fn task_record(&self, id: TaskId) -> Result<TaskRecord> {
         let cached = self.cached(id);
         if let Some(c) = &cached
@@ -186,58 +186,52 @@ impl Settlement {
             return Ok(c.rec.clone());
         }
         let (head_block, head_time) = head(self).await?;
-        let (mut rec, mut scan_from) = match cached {
-            Some(c) => (c.rec, c.scan_from),
-            None => match self
-                .events_to::<TaskMarket::TaskCreated>(
-                    id,
-                    None,
-                    self.deployment.deployed_block,
-                    head_block,
-                )
-                .await?
+        let (known, scan_from) = match cached {
+            Some(c) => (Some(c.rec), c.scan_from),
+            None => (None, self.deployment.deployed_block),
+        };
+        // Every event that shapes the record, in one query over the blocks not yet applied.
+        let logs = self
+            .logs_to(
+                id,
+                vec![
+                    TaskMarket::TaskCreated::SIGNATURE_HASH,
+                    TaskMarket::TaskAssigned::SIGNATURE_HASH,
+                    TaskMarket::Reassigned::SIGNATURE_HASH,
+                    TaskMarket::ResultSubmitted::SIGNATURE_HASH,
+                ],
+                None,
+                scan_from,
+                head_block,
+            )
+            .await?;
+        let mut rec = match known {
+            Some(rec) => rec,
+            None => match decode_all::<TaskMarket::TaskCreated>(&logs)?
                 .into_iter()
                 .next()
             {
-                Some(f) => (TaskRecord::from_created(&f.event, f.block), f.block),
+                Some(f) => TaskRecord::from_created(&f.event, f.block),
                 None => return Ok(TaskRecord::unknown(id)),
             },
         };
-        if !rec.is_assigned()
-            && let Some(f) = self
-                .events_to::<TaskMarket::TaskAssigned>(id, None, rec.created_block, head_block)
-                .await?
-                .into_iter()
-                .next()
-        {
-            rec.apply_assigned(&f.event);
-            scan_from = f.block;
-        }
-        if rec.is_assigned() && scan_from <= head_block {
-            for f in self
-                .events_to::<TaskMarket::Reassigned>(id, None, scan_from, head_block)
-                .await?
-            {
-                rec.apply_reassigned(&f.event);
+        // In chain order; a receipt's record may already hold some of these (see `remember`),
+        // and each application is idempotent in order.
+        for log in &logs {
+            let topic = log.topic0();
+            if topic == Some(&TaskMarket::TaskAssigned::SIGNATURE_HASH) && !rec.is_assigned() {
+                rec.apply_assigned(&decode::<TaskMarket::TaskAssigned>(log)?.event);
+            } else if topic == Some(&TaskMarket::Reassigned::SIGNATURE_HASH) && rec.is_assigned() {
+                rec.apply_reassigned(&decode::<TaskMarket::Reassigned>(log)?.event);
+            } else if topic == Some(&TaskMarket::ResultSubmitted::SIGNATURE_HASH) {
+                rec.apply_submitted(&decode::<TaskMarket::ResultSubmitted>(log)?.event);
             }
-            scan_from = head_block + 1;
-        }
-        if rec.is_assigned()
-            && !rec.is_submitted()
-            && rec.mode() == Some(Mode::Optimistic)
-            && let Some(f) = self
-                .events_to::<TaskMarket::ResultSubmitted>(id, None, rec.created_block, head_block)
-                .await?
-                .into_iter()
-                .next()
-        {
-            rec.apply_submitted(&f.event);
         }
         let settled_ops = rec.is_assigned()
             && (rec.is_submitted() || head_time > u64::from(rec.task.request.commitDeadline));
         self.store(Cached {
             rec: rec.clone(),
-            scan_from,
+            scan_from: head_block + 1,
             settled_ops,
         });
         Ok(rec)
@@ -263,6 +257,13 @@ impl Settlement {
             cache.clear();
         }
         cache.insert(c.rec.id, c);
+    }
+
+    /// The record of `id` as last read or produced by a receipt, without asking the chain. It
+    /// may be behind (a seat reassigned since): a call made with a stale record reverts with
+    /// `TaskMismatch`, and [`Settlement::task_record`] then gives the current one.
+    pub fn known_record(&self, id: TaskId) -> Option<TaskRecord> {
+        self.cached(id).map(|c| c.rec)
     }
 
     fn cached(&self, id: TaskId) -> Option<Cached> {
