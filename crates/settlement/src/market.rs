@@ -718,7 +718,14 @@ impl Settlement {
         let rec = self.task_record(task).await?;
         let t = &rec.task;
         let r = &t.request;
-        let seats = self.seat_events(&rec).await?;
+        let mode = Mode::try_from(r.mode).map_err(|e| Error::variant("task", e))?;
+        // Outside replication a seat only commits or reveals never, and a decline refunds the
+        // task at once: a live optimistic or zk task has no seat events to count.
+        let seats = if mode != Mode::Replicated && !status.is_terminal() {
+            Vec::new()
+        } else {
+            self.seat_events(&rec).await?
+        };
         let result = if status == Status::Finalized {
             self.events::<TaskMarket::TaskFinalized>(task, None, rec.created_block)
                 .await?
@@ -729,7 +736,7 @@ impl Settlement {
         };
         Ok(TaskInfo {
             client: t.client,
-            mode: Mode::try_from(r.mode).map_err(|e| Error::variant("task", e))?,
+            mode,
             status,
             replication: r.replication,
             quorum: r.quorum,
