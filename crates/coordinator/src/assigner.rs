@@ -558,6 +558,20 @@ impl Assigner {
         }
     }
 
+    async fn liveness_cached(
+        &self,
+        lives: &mut HashMap<Address, Liveness>,
+        op: Address,
+        now: u64,
+    ) -> Result<Liveness, AssignerError> {
+        if let Some(l) = lives.get(&op) {
+            return Ok(*l);
+        }
+        let l = self.view.liveness_of(self.store.as_ref(), op, now).await?;
+        lives.insert(op, l);
+        Ok(l)
+    }
+
     async fn fail_over(
         &mut self,
         chain_now: u64,
@@ -571,28 +585,34 @@ impl Assigner {
         let now = self.clock.now();
         let mut blocked: i64 = 0;
         let mut tasks: HashMap<U256, Option<TaskRecord>> = HashMap::new();
+        // One heartbeat read per operator per pass, however many seats it holds.
+        let mut lives: HashMap<Address, Liveness> = HashMap::new();
         for seat in seats {
-            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(seat.task_id) {
-                e.insert(self.store.task(seat.task_id).await?);
+            let holder = self.liveness_cached(&mut lives, seat.operator, now).await?;
+            // Whether the seat needs a failover depends on the seat and its holder only:
+            // most seats need none, and their task and backup are not read.
+            let mut facts = SeatFacts {
+                seat,
+                deadline: 0,
+                holder,
+                backup: None,
+            };
+            if failover_reason(&facts, chain_now, &self.cfg.failover).is_none() {
+                continue;
             }
-            let Some(Some(task)) = tasks.get(&seat.task_id) else {
+            let task_id = facts.seat.task_id;
+            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(task_id) {
+                e.insert(self.store.task(task_id).await?);
+            }
+            let Some(Some(task)) = tasks.get(&task_id) else {
                 continue;
             };
-            let deadline = request_u64(task, "commitDeadline");
-            let holder = self
-                .view
-                .liveness_of(self.store.as_ref(), seat.operator, now)
-                .await?;
-            let backup = match seat.backup {
-                Some(b) => Some(self.view.liveness_of(self.store.as_ref(), b, now).await?),
+            facts.deadline = request_u64(task, "commitDeadline");
+            facts.backup = match facts.seat.backup {
+                Some(b) => Some(self.liveness_cached(&mut lives, b, now).await?),
                 None => None,
             };
-            let facts = SeatFacts {
-                seat,
-                deadline,
-                holder,
-                backup,
-            };
+            let deadline = facts.deadline;
             let Some(f) = decide_failover(&facts, chain_now, &self.cfg.failover) else {
                 if let Some(reason) = failover_reason(&facts, chain_now, &self.cfg.failover) {
                     blocked += 1;
