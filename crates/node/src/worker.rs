@@ -254,6 +254,13 @@ impl<B: Blobs> Worker<B> {
 
     pub async fn step(&self, row: TaskRow) -> Result<(), NodeError> {
         let id = row.task_id;
+        if row.phase == Phase::Executed
+            && self.fault != Behaviour::Silent
+            && let Some(result) = row.result
+            && self.submit_known(id, result).await?
+        {
+            return Ok(());
+        }
         let task = self.s.task(id).await?;
         if task.status.is_terminal() {
             return self.settled(id, &task).await;
@@ -469,11 +476,12 @@ impl<B: Blobs> Worker<B> {
             }
             Mode::Optimistic => {
                 if task.status == Status::Assigned {
-                    self.s
+                    let receipt = self
+                        .s
                         .before(task.commit_deadline + 1)
                         .submit_result(self.me, id, result)
                         .await?;
-                    info!(target: "node::worker", task = %id, "submitted");
+                    self.submitted(id, &receipt);
                 }
                 self.db.set_phase(id, Phase::Delivered, None, None).await?;
             }
@@ -482,6 +490,53 @@ impl<B: Blobs> Worker<B> {
             Mode::ZkProof => self.db.set_phase(id, Phase::Assigned, None, None).await?,
         }
         Ok(())
+    }
+
+    /// Optimistic: submits `result` with the task's record as this client last saw it,
+    /// without reading the task first. `false` (nothing sent) when no usable record is known
+    /// or the market refused it (a stale record after a reassignment, the status moved on):
+    /// the caller then reads the task and steps it as usual.
+    async fn submit_known(&self, id: U256, result: B256) -> Result<bool, NodeError> {
+        let Some(rec) = self.s.known_record(id) else {
+            return Ok(false);
+        };
+        if rec.mode() != Some(Mode::Optimistic)
+            || rec.is_submitted()
+            || rec.task.operators.first() != Some(&self.me)
+        {
+            return Ok(false);
+        }
+        let deadline = u64::from(rec.task.request.commitDeadline);
+        match self
+            .s
+            .before(deadline + 1)
+            .submit_result_with(self.me, &rec, result)
+            .await
+        {
+            Ok(receipt) => {
+                self.submitted(id, &receipt);
+                self.db.set_phase(id, Phase::Delivered, None, None).await?;
+                Ok(true)
+            }
+            Err(e) if e.revert_name().is_some() => {
+                debug!(target: "node::worker", task = %id, error = %e, "submit with the known record refused; reading the task");
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Our optimistic result is on chain: its challenge window's end comes with the receipt,
+    /// so the task is left alone until then (no read per round).
+    fn submitted(&self, id: U256, receipt: &alloy::rpc::types::TransactionReceipt) {
+        if let Some(ev) = receipt.decoded_log::<TaskMarket::ResultSubmitted>() {
+            let ends: u64 = ev.data.challengeEnds.saturating_to();
+            self.window_closes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id, ends);
+        }
+        info!(target: "node::worker", task = %id, "submitted");
     }
 
     async fn reveal(
