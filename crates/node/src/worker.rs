@@ -493,9 +493,9 @@ impl<B: Blobs> Worker<B> {
     }
 
     /// Optimistic: submits `result` with the task's record as this client last saw it,
-    /// without reading the task first. `false` (nothing sent) when no usable record is known
-    /// or the market refused it (a stale record after a reassignment, the status moved on):
-    /// the caller then reads the task and steps it as usual.
+    /// without reading the task first. `false` when no usable record is known or the submit
+    /// failed (a stale record after a reassignment, the status moved on, the deadline
+    /// passed): the caller then reads the task and steps it as usual.
     async fn submit_known(&self, id: U256, result: B256) -> Result<bool, NodeError> {
         let Some(rec) = self.s.known_record(id) else {
             return Ok(false);
@@ -518,11 +518,12 @@ impl<B: Blobs> Worker<B> {
                 self.db.set_phase(id, Phase::Delivered, None, None).await?;
                 Ok(true)
             }
-            Err(e) if e.revert_name().is_some() => {
-                debug!(target: "node::worker", task = %id, error = %e, "submit with the known record refused; reading the task");
+            // Refused (a revert, the deadline passed) or not known to have landed: the
+            // task's state decides what comes next, so read it.
+            Err(e) => {
+                debug!(target: "node::worker", task = %id, error = %e, "submit with the known record failed; reading the task");
                 Ok(false)
             }
-            Err(e) => Err(e.into()),
         }
     }
 
@@ -623,7 +624,8 @@ impl<B: Blobs> Worker<B> {
                 self.owed.store(true, std::sync::atomic::Ordering::Release);
                 Ok(())
             }
-            Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {
+            // Challenged, settled by someone else, or a second early: read and step.
+            Err(e) if e.revert_name().is_some() => {
                 let row = self.db.get(id).await?.ok_or(NodeError::Missing {
                     task: id,
                     what: "task row",

@@ -412,3 +412,39 @@ async fn a_seat_handed_over_by_failover_is_worked_by_the_new_holder_and_dropped_
         (U256::ZERO, 1, 0)
     );
 }
+
+/// An optimistic result executed but never posted before the commit deadline, and the task
+/// reclaimed by its client: the node's next round records it as settled (unpaid) instead of
+/// retrying a submit the market can no longer take.
+#[tokio::test]
+async fn an_executed_result_past_its_deadline_is_settled_not_retried() {
+    let net = Net::new().await;
+    let op = net.ops[0];
+    let db = TaskDb::in_memory().await.unwrap();
+    let worker = net.worker(op, db.clone());
+    let req = net.request(Mode::Optimistic, 1).await;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    net.s.assign(net.owner, id, &[op]).await.unwrap();
+    worker.tick().await.unwrap();
+    assert_eq!(
+        db.get(id).await.unwrap().map(|r| r.phase),
+        Some(Phase::Executed),
+        "one round executes the task"
+    );
+
+    net.advance(201).await;
+    let client0 = net.wallet(net.client).await;
+    net.s.claim_timeout(net.client, id).await.unwrap();
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
+    worker.tick().await.unwrap();
+    assert_eq!(
+        db.get(id).await.unwrap().map(|r| r.phase),
+        Some(Phase::Done)
+    );
+    assert_eq!(
+        net.s.market_balance(net.client).await.unwrap() + net.wallet(net.client).await,
+        client0 + req.bounty,
+        "the client got its bounty back"
+    );
+    assert_eq!(net.s.operator(op).await.unwrap().times_slashed, 1);
+}
