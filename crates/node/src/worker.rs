@@ -83,7 +83,9 @@ impl<B: Blobs> Worker<B> {
             concurrency: 1,
             prover: None,
             window_closes: std::sync::Mutex::default(),
-            owed: std::sync::atomic::AtomicBool::new(false),
+            // A balance an earlier run left (stopped between a settlement and its
+            // withdrawal) goes out in the first round.
+            owed: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
@@ -657,15 +659,17 @@ impl<B: Blobs> Worker<B> {
         if !due {
             return Ok(());
         }
-        match self.s.finalize(self.me, id).await {
-            Ok(_) => {}
+        let finalized = match self.s.finalize(self.me, id).await {
+            Ok(_) => true,
             // Someone settled first, or the chain is a second behind our reading: both fine.
-            Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {}
+            Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {
+                false
+            }
             Err(e) => return Err(e.into()),
-        }
-        // An optimistic finalize has one outcome (`Finalized`, the operator paid); a
-        // replicated one is read back to learn the majority.
-        let task = if task.mode == Mode::Optimistic {
+        };
+        // An optimistic finalize that went through has one outcome (`Finalized`, the operator
+        // paid); anything else is read back (a replicated task's majority, a refused call).
+        let task = if finalized && task.mode == Mode::Optimistic {
             TaskInfo {
                 status: Status::Finalized,
                 ..task.clone()
