@@ -360,10 +360,13 @@ async fn child(n: usize, peer_input: Option<PathBuf>, baseline: bool) -> BoxResu
     let cached = root().join(format!("target/zk-keys/sensor-n{n}-d{DEPTH}.pk"));
     let keys = if cached.exists() {
         let t = Instant::now();
-        let bytes = std::fs::read(&cached)?;
-        let pk = ark_groth16::ProvingKey::<Bn254>::deserialize_compressed_unchecked(&bytes[..])?;
+        // The file's bytes are dropped before proving (they were held through it before).
+        let pk = ark_groth16::ProvingKey::<Bn254>::deserialize_compressed_unchecked(
+            &std::fs::read(&cached)?[..],
+        )?;
         println!("pk_load_ms={}", t.elapsed().as_millis());
-        verity_zk::keys::Keys::new(shape, pk.clone(), pk.vk)
+        let vk = pk.vk.clone();
+        verity_zk::keys::Keys::new(shape, pk, vk)
     } else {
         let t = Instant::now();
         let keys = setup_deterministic(shape, DEVNET_SEED)?;
