@@ -67,12 +67,10 @@ impl R1cs {
             .map_err(synthesis("setup"))?;
         cs.finalize();
         let mut all = cs.to_matrices().map_err(synthesis("setup"))?;
-        let matrices = all
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or_else(|| Error::Synthesis {
-                stage: "setup",
-                source: SynthesisError::PredicateNotFound,
-            })?;
+        let matrices = all.remove(R1CS_PREDICATE_LABEL).ok_or(Error::Synthesis {
+            stage: "setup",
+            source: SynthesisError::PredicateNotFound,
+        })?;
         if matrices.len() != 3 {
             return Err(Error::Synthesis {
                 stage: "setup",
@@ -146,7 +144,7 @@ pub fn assignment(circuit: SensorCircuit) -> Result<Vec<Fr>> {
     circuit
         .generate_constraints(cs.clone())
         .map_err(synthesis("prove"))?;
-    let inner = cs.borrow().ok_or_else(|| Error::Synthesis {
+    let inner = cs.borrow().ok_or(Error::Synthesis {
         stage: "prove",
         source: SynthesisError::MissingCS,
     })?;
