@@ -4,12 +4,19 @@
 //! by side with the same circuit in circom/circomlib proved with snarkjs (bench/zk-peer).
 //!
 //! ```text
-//! cargo run --release -p verity-zk --example bench -- [--sizes 16,64,256] [--peer 16,64]
+//! cargo run --release -p verity-zk --example bench -- [--sizes 16,64,256] [--peer 16,64] [--baseline]
 //! ```
+//!
+//! `prove_ms` is what `Keys::prove` does before its self-verification: witness values, the
+//! witness check over the shape's cached constraint matrices, QAP and MSMs (`witness_ms` and
+//! `check_ms` are its first two parts). The matrices are built once per key (`matrices_ms`,
+//! not in `prove_ms`). `--baseline` also times the earlier path (the named check, then
+//! `Groth16::prove`, which synthesizes and builds the matrices again) and requires the very same
+//! proof from the same RNG seed.
 //!
 //! Each size runs in a child process (`--child N`) so that its peak RSS is its own; the child
 //! resets its high-water mark (`/proc/self/clear_refs`) after the setup, so the figure is the
-//! proving peak with the proving key loaded. The peer gets the very readings our device
+//! proving peak with the proving key and the constraint matrices loaded. The peer gets the very readings our device
 //! simulator signed (an input JSON), so it also cross-checks circomlib compatibility.
 
 use std::collections::BTreeMap;
@@ -31,6 +38,7 @@ use verity_devchain::{DevchainConfig, spawn};
 use verity_settlement::{DeployConfig, Mode, OperatorProfile, Settlement, TaskRequest, TxOptions};
 use verity_zk::device::Device;
 use verity_zk::keys::{DEVNET_SEED, setup_deterministic, sha256_hex};
+use verity_zk::prover;
 use verity_zk::registry::Registry;
 use verity_zk::solidity::encode_proof;
 use verity_zk::statement::{Query, SignedReading, field_to_word};
@@ -65,10 +73,16 @@ fn main() -> BoxResult<()> {
     };
     if let Some(n) = flag("--child") {
         let rt = tokio::runtime::Runtime::new()?;
-        return rt.block_on(child(n.parse()?, flag("--peer-input").map(PathBuf::from)));
+        let baseline = args.iter().any(|a| a == "--baseline");
+        return rt.block_on(child(
+            n.parse()?,
+            flag("--peer-input").map(PathBuf::from),
+            baseline,
+        ));
     }
     let sizes = parse_sizes(&flag("--sizes").unwrap_or_else(|| "16,64,256".into()))?;
     let peer = parse_sizes(&flag("--peer").unwrap_or_default())?;
+    let baseline = args.iter().any(|a| a == "--baseline");
     let work = root().join("target/zk-bench");
     std::fs::create_dir_all(&work)?;
     let exe = std::env::current_exe()?;
@@ -76,10 +90,13 @@ fn main() -> BoxResult<()> {
     for n in sizes.iter().copied() {
         let input = work.join(format!("peer-input-n{n}.json"));
         eprintln!("== verity-zk N={n}");
-        let out = Command::new(&exe)
-            .args(["--child", &n.to_string(), "--peer-input"])
-            .arg(&input)
-            .output()?;
+        let mut cmd = Command::new(&exe);
+        cmd.args(["--child", &n.to_string(), "--peer-input"])
+            .arg(&input);
+        if baseline {
+            cmd.arg("--baseline");
+        }
+        let out = cmd.output()?;
         if !out.status.success() {
             return Err(format!(
                 "child N={n} failed: {}",
@@ -149,7 +166,7 @@ fn table(rows: &[(usize, BTreeMap<String, String>)]) -> String {
     let num =
         |kv: &BTreeMap<String, String>, k: &str| kv.get(k).and_then(|v| v.parse::<f64>().ok());
     let mut t = String::from(
-        "| N | constraints (ours / circom) | setup s (ours / snarkjs) | witness+prove s (ours / snarkjs) | speed-up | peak proving RSS MiB (ours / snarkjs) | native verify ms (ours / snarkjs) | verifyProof gas | submitProof gas |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| N | constraints (ours / circom) | setup s (ours / snarkjs) | witness+prove s (ours / snarkjs) | speed-up | CPU s (ours / snarkjs) | CPU ratio | peak proving RSS MiB (ours / snarkjs) | native verify ms (ours / snarkjs) | verifyProof gas | submitProof gas |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (n, kv) in rows {
         let ours_prove = num(kv, "prove_ms").map(|x| x / 1e3);
@@ -158,6 +175,14 @@ fn table(rows: &[(usize, BTreeMap<String, String>)]) -> String {
             .map(|(a, b)| (a + b) / 1e3);
         let ratio = ours_prove
             .zip(peer_prove)
+            .map(|(o, p)| format!("{:.1}x", p / o))
+            .unwrap_or("–".into());
+        let ours_cpu = num(kv, "prove_cpu_ms").map(|x| x / 1e3);
+        let peer_cpu = num(kv, "peer_witness_cpu_ms")
+            .zip(num(kv, "peer_prove_cpu_ms"))
+            .map(|(a, b)| (a + b) / 1e3);
+        let cpu_ratio = ours_cpu
+            .zip(peer_cpu)
             .map(|(o, p)| format!("{:.1}x", p / o))
             .unwrap_or("–".into());
         let mib = |k: &str| {
@@ -174,13 +199,15 @@ fn table(rows: &[(usize, BTreeMap<String, String>)]) -> String {
             .map(|x| format!("{:.1}", x / 1e3))
             .unwrap_or("–".into());
         t.push_str(&format!(
-            "| {n} | {} / {} | {} / {} | {} / {} | {ratio} | {} / {} | {} / {} | {} | {} |\n",
+            "| {n} | {} / {} | {} / {} | {} / {} | {ratio} | {} / {} | {cpu_ratio} | {} / {} | {} / {} | {} | {} |\n",
             get(kv, "constraints"),
             get(kv, "peer_constraints"),
             secs("setup_ms"),
             peer_setup,
             ours_prove.map(|x| format!("{x:.2}")).unwrap_or("–".into()),
             peer_prove.map(|x| format!("{x:.2}")).unwrap_or("–".into()),
+            ours_cpu.map(|x| format!("{x:.2}")).unwrap_or("–".into()),
+            peer_cpu.map(|x| format!("{x:.2}")).unwrap_or("–".into()),
             mib("prove_peak_kb"),
             mib("peer_prove_peak_kb"),
             get(kv, "verify_ms"),
@@ -190,6 +217,19 @@ fn table(rows: &[(usize, BTreeMap<String, String>)]) -> String {
         ));
     }
     t
+}
+
+/// CPU time (user + system, all threads) of this process so far, in ms: on a shared machine
+/// wall time moves with the load, CPU time much less.
+fn cpu_ms() -> BoxResult<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesised command: state is field 3, utime 14 and stime 15.
+    let rest = stat.rsplit_once(')').ok_or("malformed /proc/self/stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11).ok_or("no utime")?.parse::<f64>()?
+        + fields.get(12).ok_or("no stime")?.parse::<f64>()?;
+    // USER_HZ is 100 on Linux.
+    Ok(ticks * 10.0)
 }
 
 /// VmHWM or VmRSS of this process in KiB.
@@ -310,7 +350,7 @@ fn circom_input(c: &SensorCircuit) -> String {
 }
 
 /// One size, in its own process: prints key=value lines.
-async fn child(n: usize, peer_input: Option<PathBuf>) -> BoxResult<()> {
+async fn child(n: usize, peer_input: Option<PathBuf>, baseline: bool) -> BoxResult<()> {
     let shape = Shape {
         slots: n,
         depth: DEPTH,
@@ -320,14 +360,13 @@ async fn child(n: usize, peer_input: Option<PathBuf>) -> BoxResult<()> {
     let cached = root().join(format!("target/zk-keys/sensor-n{n}-d{DEPTH}.pk"));
     let keys = if cached.exists() {
         let t = Instant::now();
-        let bytes = std::fs::read(&cached)?;
-        let pk = ark_groth16::ProvingKey::<Bn254>::deserialize_compressed_unchecked(&bytes[..])?;
+        // The file's bytes are dropped before proving (they were held through it before).
+        let pk = ark_groth16::ProvingKey::<Bn254>::deserialize_compressed_unchecked(
+            &std::fs::read(&cached)?[..],
+        )?;
         println!("pk_load_ms={}", t.elapsed().as_millis());
-        verity_zk::keys::Keys {
-            shape,
-            vk: pk.vk.clone(),
-            pk,
-        }
+        let vk = pk.vk.clone();
+        verity_zk::keys::Keys::new(shape, pk, vk)
     } else {
         let t = Instant::now();
         let keys = setup_deterministic(shape, DEVNET_SEED)?;
@@ -364,18 +403,51 @@ async fn child(n: usize, peer_input: Option<PathBuf>) -> BoxResult<()> {
         dec(public.result_digest),
         dec(public.binding)
     );
+    // The shape's constraint matrices: built once per key (like the key itself), not per proof.
     let t = Instant::now();
-    circuit.check()?;
-    println!("check_ms={}", t.elapsed().as_millis());
+    let r1cs = keys.r1cs()?;
+    println!("matrices_ms={}", t.elapsed().as_millis());
+    println!("matrix_nonzero={}", r1cs.nonzero());
+    println!("variables={}", r1cs.num_variables());
 
-    // Peak proving memory: reset the high-water mark to the current RSS (keys loaded).
+    // Peak proving memory: reset the high-water mark to the current RSS (keys and matrices
+    // loaded).
     std::fs::write("/proc/self/clear_refs", "5")?;
     println!("rss_before_prove_kb={}", status_kb("VmRSS:")?);
+    // Proving as `Keys::prove` does it (minus its final self-verification, timed below):
+    // witness values, the witness check, then QAP and MSMs.
     let mut rng = StdRng::seed_from_u64(1);
+    let cpu = cpu_ms()?;
     let t = Instant::now();
-    let proof = Groth16::<Bn254>::prove(&keys.pk, circuit, &mut rng)?;
+    let z = prover::assignment(circuit.clone())?;
+    let witness_ms = t.elapsed().as_secs_f64() * 1e3;
+    r1cs.check(&z)?;
+    let check_ms = t.elapsed().as_secs_f64() * 1e3 - witness_ms;
+    let proof = prover::prove(&keys.pk, &r1cs, &z, &mut rng)?;
     println!("prove_ms={}", t.elapsed().as_millis());
+    println!("prove_cpu_ms={:.0}", cpu_ms()? - cpu);
     println!("prove_peak_kb={}", status_kb("VmHWM:")?);
+    println!("witness_ms={witness_ms:.0}");
+    println!("check_ms={check_ms:.0}");
+    drop(z);
+
+    if baseline {
+        // The previous path: the named check (a full synthesis with every constraint) and
+        // `Groth16::prove` (synthesis, matrices, QAP, MSMs); same seed, so the same proof.
+        let (t, cpu) = (Instant::now(), cpu_ms()?);
+        circuit.check()?;
+        println!("baseline_check_ms={}", t.elapsed().as_millis());
+        println!("baseline_check_cpu_ms={:.0}", cpu_ms()? - cpu);
+        let mut rng = StdRng::seed_from_u64(1);
+        let (t, cpu) = (Instant::now(), cpu_ms()?);
+        let old = Groth16::<Bn254>::prove(&keys.pk, circuit, &mut rng)?;
+        println!("baseline_prove_ms={}", t.elapsed().as_millis());
+        println!("baseline_prove_cpu_ms={:.0}", cpu_ms()? - cpu);
+        println!("baseline_same_proof={}", old == proof);
+        if old != proof {
+            return Err("cached-matrix proof differs from Groth16::prove's".into());
+        }
+    }
 
     let pvk = ark_groth16::prepare_verifying_key(&keys.vk);
     let inputs = public.to_vec();

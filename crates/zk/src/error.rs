@@ -59,6 +59,19 @@ pub enum Error {
     /// The witness does not satisfy the circuit (bad signature, unregistered device, ...).
     #[error("witness does not satisfy the circuit (first failing constraint: {0})")]
     Unsatisfied(String),
+    /// A witness, or keys, made for another circuit shape than the constraint matrices.
+    #[error(
+        "assignment of {assignment} variables (or a proving key) does not fit the shape {keys:?} \
+         ({variables} variables)"
+    )]
+    WrongShape {
+        /// The shape of the matrices.
+        keys: crate::circuit::Shape,
+        /// Variables of that shape.
+        variables: usize,
+        /// Variables of the assignment given.
+        assignment: usize,
+    },
     /// Key or proof bytes that do not deserialize.
     #[error("malformed {what}: {source}")]
     Serialization {

@@ -12,9 +12,11 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use ark_std::rand::{SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, OnceLock};
 
 use crate::circuit::{SensorCircuit, Shape};
 use crate::error::{Error, Result};
+use crate::prover::{self, R1cs};
 use crate::statement::PublicInputs;
 
 /// The seed of the devnet keys (public, hence insecure).
@@ -29,6 +31,8 @@ pub struct Keys {
     pub pk: ProvingKey<Bn254>,
     /// Groth16 verifying key.
     pub vk: VerifyingKey<Bn254>,
+    /// The shape's constraint matrices, built on first use (see [`Keys::r1cs`]).
+    r1cs: OnceLock<Arc<R1cs>>,
 }
 
 fn ser<T: CanonicalSerialize>(what: &'static str, t: &T) -> Result<Vec<u8>> {
@@ -55,10 +59,34 @@ pub fn setup_deterministic(shape: Shape, seed: u64) -> Result<Keys> {
             source,
         })?;
     tracing::info!(target: "zk::keys", slots = shape.slots, depth = shape.depth, "groth16 setup done");
-    Ok(Keys { shape, pk, vk })
+    Ok(Keys::new(shape, pk, vk))
 }
 
 impl Keys {
+    /// Keys for `shape` (the proving key must have been made for it).
+    pub fn new(shape: Shape, pk: ProvingKey<Bn254>, vk: VerifyingKey<Bn254>) -> Self {
+        Self {
+            shape,
+            pk,
+            vk,
+            r1cs: OnceLock::new(),
+        }
+    }
+
+    /// The constraint matrices of this shape, built once (a setup-mode synthesis; seconds at
+    /// N = 64) and reused by every [`Keys::prove`].
+    pub fn r1cs(&self) -> Result<Arc<R1cs>> {
+        if let Some(cached) = self.r1cs.get() {
+            if cached.shape() == self.shape {
+                return Ok(cached.clone());
+            }
+            // `shape` was changed after the first proof: fresh matrices, not cached.
+            return Ok(Arc::new(R1cs::of(self.shape)?));
+        }
+        let built = Arc::new(R1cs::of(self.shape)?);
+        Ok(self.r1cs.get_or_init(|| built).clone())
+    }
+
     /// Serialized (compressed) proving key.
     pub fn proving_key_bytes(&self) -> Result<Vec<u8>> {
         ser("proving key", &self.pk)
@@ -80,23 +108,20 @@ impl Keys {
                 what: "verifying key",
                 source,
             })?;
-        Ok(Self { shape, pk, vk })
+        Ok(Self::new(shape, pk, vk))
     }
 
-    /// Proves a witness. The proof is checked before it is returned, so an unsatisfied witness
-    /// (bad signature, unregistered device, wrong aggregate) is an error, never a bad proof.
+    /// Proves a witness. The witness is checked against the shape's constraint matrices first
+    /// and the proof is verified before it is returned, so an unsatisfied witness (bad
+    /// signature, unregistered device, wrong aggregate) is an error, never a bad proof.
     pub fn prove(&self, circuit: SensorCircuit) -> Result<Proof<Bn254>> {
-        // arkworks does not report an unsatisfied witness (it debug-asserts or emits a proof
-        // that fails to verify), so check first and name the failing constraint.
-        circuit.check()?;
+        let r1cs = self.r1cs()?;
         let public = circuit.public_inputs();
-        let mut rng = StdRng::from_entropy();
-        let proof = Groth16::<Bn254>::prove(&self.pk, circuit, &mut rng).map_err(|source| {
-            Error::Synthesis {
-                stage: "prove",
-                source,
-            }
-        })?;
+        let z = prover::assignment(circuit)?;
+        // arkworks does not report an unsatisfied witness (it emits a proof that fails to
+        // verify), so check first and name the failing constraint.
+        r1cs.check(&z)?;
+        let proof = prover::prove(&self.pk, &r1cs, &z, &mut StdRng::from_entropy())?;
         if !verify(&self.vk, &public, &proof)? {
             return Err(Error::Unsatisfied(
                 "proof of this witness does not verify".into(),

@@ -16,4 +16,5 @@ pub use circuit::{SensorCircuit, Shape};
 pub use error::{Error, Result};
 pub mod keys;
 pub mod market;
+pub mod prover;
 pub mod solidity;

@@ -75,24 +75,37 @@ impl Expr {
 /// The constraint system plus helpers that allocate and constrain.
 pub(crate) struct Builder {
     cs: ConstraintSystemRef<Fr>,
+    /// Whether constraints are recorded. When not (witness generation, see
+    /// `crate::prover::assignment`), variables carry no linear combination: only values matter
+    /// and `enforce` is a no-op, so building linear combinations would be wasted work.
+    symbolic: bool,
 }
 
 pub(crate) type Result<T> = std::result::Result<T, SynthesisError>;
 
 impl Builder {
     pub(crate) fn new(cs: ConstraintSystemRef<Fr>) -> Self {
-        Self { cs }
+        let symbolic = cs.should_construct_matrices();
+        Self { cs, symbolic }
+    }
+
+    fn var(&self, v: Variable, val: Fr) -> Expr {
+        if self.symbolic {
+            Expr::from_var(v, val)
+        } else {
+            Expr {
+                lc: LinearCombination::new(),
+                val,
+            }
+        }
     }
 
     pub(crate) fn witness(&self, val: Fr) -> Result<Expr> {
-        Ok(Expr::from_var(
-            self.cs.new_witness_variable(|| Ok(val))?,
-            val,
-        ))
+        Ok(self.var(self.cs.new_witness_variable(|| Ok(val))?, val))
     }
 
     pub(crate) fn input(&self, val: Fr) -> Result<Expr> {
-        Ok(Expr::from_var(self.cs.new_input_variable(|| Ok(val))?, val))
+        Ok(self.var(self.cs.new_input_variable(|| Ok(val))?, val))
     }
 
     /// Enforces `a · b = c`.
