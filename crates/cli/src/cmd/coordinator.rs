@@ -7,7 +7,7 @@ use eyre::WrapErr;
 use tokio_util::sync::CancellationToken;
 use verity_coordinator::CoordinatorConfig;
 
-use super::devnet::wait_for_shutdown;
+use super::shutdown::run_until_shutdown;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum CoordinatorCommand {
@@ -84,16 +84,7 @@ pub(crate) async fn run(cmd: CoordinatorCommand) -> eyre::Result<()> {
             // The address on stderr for people and on stdout for scripts (port 0 picks one).
             tracing::info!(target: "coordinator", api = %running.api_addr, "listening");
             println!("{}", running.api_addr);
-            let mut service = tokio::spawn(running.wait());
-            tokio::select! {
-                done = &mut service => done.wrap_err("coordinator task")??,
-                () = wait_for_shutdown() => {
-                    tracing::info!(target: "coordinator", "shutting down");
-                    cancel.cancel();
-                    service.await.wrap_err("coordinator task")??;
-                }
-            }
-            Ok(())
+            run_until_shutdown("coordinator", cancel, running.wait()).await
         }
     }
 }

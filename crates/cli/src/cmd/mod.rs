@@ -7,6 +7,7 @@ mod device;
 mod devnet;
 mod keys;
 mod node;
+mod shutdown;
 mod task;
 mod watchtower;
 

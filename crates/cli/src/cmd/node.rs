@@ -3,11 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use eyre::WrapErr;
 use tokio_util::sync::CancellationToken;
 use verity_node::config::NodeConfig;
 
-use super::{OutputArgs, devnet::wait_for_shutdown};
+use super::{OutputArgs, shutdown::run_until_shutdown};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum NodeCommand {
@@ -119,16 +118,8 @@ pub(crate) async fn run(cmd: NodeCommand) -> eyre::Result<()> {
         NodeCommand::Run(args) => {
             let cfg = args.load()?;
             let cancel = CancellationToken::new();
-            let mut daemon = tokio::spawn(verity_node::daemon::run(cfg, cancel.clone()));
-            tokio::select! {
-                done = &mut daemon => done.wrap_err("node task")??,
-                _ = wait_for_shutdown() => {
-                    tracing::info!(target: "node", "shutting down: finishing the current step");
-                    cancel.cancel();
-                    daemon.await.wrap_err("node task")??;
-                }
-            }
-            Ok(())
+            let daemon = verity_node::daemon::run(cfg, cancel.clone());
+            run_until_shutdown("node", cancel, daemon).await
         }
         NodeCommand::Register(args) => {
             let cfg = args.node.load()?;

@@ -4,11 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use eyre::WrapErr;
 use tokio_util::sync::CancellationToken;
 use verity_node::config::NodeConfig;
 
-use super::devnet::wait_for_shutdown;
+use super::shutdown::run_until_shutdown;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum WatchtowerCommand {
@@ -91,16 +90,8 @@ pub(crate) async fn run(cmd: WatchtowerCommand) -> eyre::Result<()> {
         WatchtowerCommand::Run(args) => {
             let cfg = args.load()?;
             let cancel = CancellationToken::new();
-            let mut tower = tokio::spawn(verity_node::watchtower::run(cfg, cancel.clone()));
-            tokio::select! {
-                done = &mut tower => done.wrap_err("watchtower task")??,
-                _ = wait_for_shutdown() => {
-                    tracing::info!(target: "watchtower", "shutting down");
-                    cancel.cancel();
-                    tower.await.wrap_err("watchtower task")??;
-                }
-            }
-            Ok(())
+            let tower = verity_node::watchtower::run(cfg, cancel.clone());
+            run_until_shutdown("watchtower", cancel, tower).await
         }
     }
 }

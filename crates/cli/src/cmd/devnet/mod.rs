@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use verity_devchain::{Devchain, DevchainConfig};
 use verity_settlement::{DeployConfig, Deployment, Settlement, TxOptions, deploy};
 
-use super::OutputArgs;
+use super::{OutputArgs, shutdown::wait_for_shutdown};
 
 /// Start a local Verity network.
 ///
@@ -295,27 +295,4 @@ fn print_summary(s: &Summary, json: bool) -> eyre::Result<()> {
         );
     }
     Ok(())
-}
-
-pub(super) async fn wait_for_shutdown() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }

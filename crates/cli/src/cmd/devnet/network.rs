@@ -17,8 +17,9 @@ use verity_store::{BlobStore, DiskStore, GatewayClient, Limits};
 
 use super::{
     procs::{self, Proc},
-    report, wait_for_shutdown, workload,
+    report, workload,
 };
+use crate::cmd::shutdown::wait_for_shutdown;
 
 /// How the network is laid out.
 #[derive(Debug, Clone)]
