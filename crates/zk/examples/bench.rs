@@ -29,7 +29,7 @@ use alloy::primitives::{B256, Bytes, U256, keccak256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::sol;
 use ark_bn254::{Bn254, Fr};
-use ark_ff::PrimeField;
+use ark_ff::{PrimeField, UniformRand};
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
@@ -423,9 +423,12 @@ async fn child(n: usize, peer_input: Option<PathBuf>, baseline: bool) -> BoxResu
     let witness_ms = t.elapsed().as_secs_f64() * 1e3;
     r1cs.check(&z)?;
     let check_ms = t.elapsed().as_secs_f64() * 1e3 - witness_ms;
+    let (t_assembly, cpu_assembly) = (Instant::now(), cpu_ms()?);
     let proof = prover::prove(&keys.pk, &r1cs, &z, &mut rng)?;
     println!("prove_ms={}", t.elapsed().as_millis());
     println!("prove_cpu_ms={:.0}", cpu_ms()? - cpu);
+    println!("assembly_ms={}", t_assembly.elapsed().as_millis());
+    println!("assembly_cpu_ms={:.0}", cpu_ms()? - cpu_assembly);
     println!("prove_peak_kb={}", status_kb("VmHWM:")?);
     println!("witness_ms={witness_ms:.0}");
     println!("check_ms={check_ms:.0}");
@@ -434,6 +437,28 @@ async fn child(n: usize, peer_input: Option<PathBuf>, baseline: bool) -> BoxResu
     if baseline {
         // The previous path: the named check (a full synthesis with every constraint) and
         // `Groth16::prove` (synthesis, matrices, QAP, MSMs); same seed, so the same proof.
+        // ark-groth16's own proof assembly over the same cached matrices (ours leaves the
+        // identity points out of the A and B MSMs, `prover::assemble`).
+        let z = prover::assignment(circuit.clone())?;
+        let mut rng = StdRng::seed_from_u64(1);
+        let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+        let (t, cpu) = (Instant::now(), cpu_ms()?);
+        let lib = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+            &keys.pk,
+            r,
+            s,
+            r1cs.matrices(),
+            r1cs.num_instance(),
+            r1cs.num_constraints(),
+            &z,
+        )?;
+        println!("baseline_assembly_ms={}", t.elapsed().as_millis());
+        println!("baseline_assembly_cpu_ms={:.0}", cpu_ms()? - cpu);
+        println!("baseline_assembly_same_proof={}", lib == proof);
+        if lib != proof {
+            return Err("our proof assembly differs from ark-groth16's".into());
+        }
+        drop(z);
         let (t, cpu) = (Instant::now(), cpu_ms()?);
         circuit.check()?;
         println!("baseline_check_ms={}", t.elapsed().as_millis());

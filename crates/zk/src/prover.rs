@@ -12,13 +12,17 @@
 //! 2. a sparse check `A·z ∘ B·z = C·z` over the cached matrices ([`R1cs::check`]), which names
 //!    the first failing row exactly as `ConstraintSystem::which_is_unsatisfied` does without a
 //!    tracing `ConstraintLayer` (`R1CS - <row>`);
-//! 3. the QAP witness map and the MSMs ([`prove`], which is
-//!    `Groth16::create_proof_with_reduction_and_matrices` with `r` and `s` drawn as
-//!    `Groth16::prove` draws them, so a seeded RNG gives the very same proof).
+//! 3. the QAP witness map and the MSMs ([`prove`]: what
+//!    `Groth16::create_proof_with_reduction_and_matrices` computes, with `r` and `s` drawn as
+//!    `Groth16::prove` draws them, so a seeded RNG gives the very same proof, but with the
+//!    identity points of the A and B queries left out of their MSMs, see [`assemble`]).
 
-use ark_bn254::{Bn254, Fr};
-use ark_ff::{One, UniformRand};
-use ark_groth16::{Groth16, Proof, ProvingKey};
+use ark_bn254::{Bn254, Fr, G1Projective};
+use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ff::{BigInt, One, PrimeField, UniformRand, Zero};
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_groth16::{Proof, ProvingKey};
+use ark_poly::GeneralEvaluationDomain;
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
     SynthesisError, SynthesisMode,
@@ -102,6 +106,17 @@ impl R1cs {
         self.num_instance + self.num_witness
     }
 
+    /// Number of instance variables (the constant one and the public inputs).
+    pub fn num_instance(&self) -> usize {
+        self.num_instance
+    }
+
+    /// `[A, B, C]`, one row per constraint, each row `(coefficient, variable index)` over
+    /// `z = [1, public inputs, witness]`.
+    pub fn matrices(&self) -> &[Matrix<Fr>] {
+        &self.matrices
+    }
+
     /// Non-zero entries of A, B and C together.
     pub fn nonzero(&self) -> usize {
         self.matrices.iter().flatten().map(Vec::len).sum()
@@ -174,16 +189,72 @@ pub fn prove<R: Rng>(
     }
     let r = Fr::rand(rng);
     let s = Fr::rand(rng);
-    Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
-        pk,
-        r,
-        s,
+    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
         &r1cs.matrices,
         r1cs.num_instance,
         r1cs.num_constraints(),
         z,
     )
-    .map_err(synthesis("prove"))
+    .map_err(synthesis("prove"))?;
+    Ok(assemble(pk, r, s, &h, z, r1cs.num_instance))
+}
+
+/// The proof from the QAP quotient `h` and the assignment, computed as
+/// `Groth16::create_proof_with_reduction_and_matrices` computes it, except that the A and B
+/// sums leave out the variables whose query point is the identity (those that occur in no row
+/// of A, resp. B: a third of the full-width witness values are absent from B in this circuit).
+/// ark-ec's MSM already skips zero and small scalars, but not zero bases; dropping those terms
+/// leaves every sum, and so the proof, unchanged.
+fn assemble(
+    pk: &ProvingKey<Bn254>,
+    r: Fr,
+    s: Fr,
+    h: &[Fr],
+    z: &[Fr],
+    num_instance: usize,
+) -> Proof<Bn254> {
+    let bigints = |v: &[Fr]| -> Vec<BigInt<4>> { v.iter().map(|x| x.into_bigint()).collect() };
+    let h_acc = G1Projective::msm_bigint(&pk.h_query, &bigints(h));
+    let l_acc = G1Projective::msm_bigint(&pk.l_query, &bigints(&z[num_instance..]));
+    // z[0] is the constant one, whose query point is added as is.
+    let rest = bigints(&z[1..]);
+    let g_a = pk.delta_g1 * r
+        + pk.a_query[0]
+        + msm_nonzero_bases(&pk.a_query[1..], &rest)
+        + pk.vk.alpha_g1;
+    let g1_b = if r.is_zero() {
+        G1Projective::zero()
+    } else {
+        pk.delta_g1 * s
+            + pk.b_g1_query[0]
+            + msm_nonzero_bases(&pk.b_g1_query[1..], &rest)
+            + pk.beta_g1
+    };
+    let g2_b = pk.vk.delta_g2 * s
+        + pk.b_g2_query[0]
+        + msm_nonzero_bases(&pk.b_g2_query[1..], &rest)
+        + pk.vk.beta_g2;
+    let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
+    Proof {
+        a: g_a.into_affine(),
+        b: g2_b.into_affine(),
+        c: g_c.into_affine(),
+    }
+}
+
+/// `Σ scalars[i]·bases[i]` over the bases that are not the identity.
+fn msm_nonzero_bases<G>(bases: &[G], scalars: &[BigInt<4>]) -> G::Group
+where
+    G: AffineRepr<ScalarField = Fr>,
+    G::Group: VariableBaseMSM<MulBase = G>,
+{
+    let (kept, picked): (Vec<G>, Vec<BigInt<4>>) = bases
+        .iter()
+        .zip(scalars)
+        .filter(|(b, _)| !b.is_zero())
+        .map(|(b, x)| (*b, *x))
+        .unzip();
+    G::Group::msm_bigint(&kept, &picked)
 }
 
 #[cfg(test)]
@@ -193,7 +264,7 @@ mod tests {
     use crate::keys::{DEVNET_SEED, setup_deterministic, verify};
     use crate::registry::Registry;
     use crate::statement::{Aggregate, Query};
-    use ark_ff::PrimeField;
+    use ark_groth16::Groth16;
     use ark_std::rand::{SeedableRng, rngs::StdRng};
 
     const SHAPE: Shape = Shape { slots: 3, depth: 3 };
