@@ -16,5 +16,6 @@ pub use circuit::{SensorCircuit, Shape};
 pub use error::{Error, Result};
 pub mod keys;
 pub mod market;
+pub mod msm;
 pub mod prover;
 pub mod solidity;

@@ -14,11 +14,11 @@
 //!    tracing `ConstraintLayer` (`R1CS - <row>`);
 //! 3. the QAP witness map and the MSMs ([`prove`]: what
 //!    `Groth16::create_proof_with_reduction_and_matrices` computes, with `r` and `s` drawn as
-//!    `Groth16::prove` draws them, so a seeded RNG gives the very same proof, but with the
-//!    identity points of the A and B queries left out of their MSMs, see [`assemble`]).
+//!    `Groth16::prove` draws them, so a seeded RNG gives the very same proof, but with our own
+//!    MSM, see [`assemble`]).
 
 use ark_bn254::{Bn254, Fr, G1Projective};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::CurveGroup;
 use ark_ff::{BigInt, One, PrimeField, UniformRand, Zero};
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
@@ -31,6 +31,7 @@ use ark_std::rand::Rng;
 
 use crate::circuit::{SensorCircuit, Shape};
 use crate::error::{Error, Result};
+use crate::msm::msm;
 
 /// The R1CS matrices of one shape, and its variable counts.
 #[derive(Clone)]
@@ -199,12 +200,11 @@ pub fn prove<R: Rng>(
     Ok(assemble(pk, r, s, &h, z, r1cs.num_instance))
 }
 
-/// The proof from the QAP quotient `h` and the assignment, computed as
-/// `Groth16::create_proof_with_reduction_and_matrices` computes it, except that the A and B
-/// sums leave out the variables whose query point is the identity (those that occur in no row
-/// of A, resp. B: a third of the full-width witness values are absent from B in this circuit).
-/// ark-ec's MSM already skips zero and small scalars, but not zero bases; dropping those terms
-/// leaves every sum, and so the proof, unchanged.
+/// The proof from the QAP quotient `h` and the assignment: the sums
+/// `Groth16::create_proof_with_reduction_and_matrices` computes, with [`crate::msm::msm`]
+/// (affine batch accumulation) for its five MSMs. That MSM also leaves out identity bases,
+/// which ark-ec's does not: a third of the full-width witness values occur in no row of B, so
+/// their B query points are the identity. Every sum, and so the proof, is unchanged.
 fn assemble(
     pk: &ProvingKey<Bn254>,
     r: Fr,
@@ -214,47 +214,24 @@ fn assemble(
     num_instance: usize,
 ) -> Proof<Bn254> {
     let bigints = |v: &[Fr]| -> Vec<BigInt<4>> { v.iter().map(|x| x.into_bigint()).collect() };
-    let h_acc = G1Projective::msm_bigint(&pk.h_query, &bigints(h));
-    let l_acc = G1Projective::msm_bigint(&pk.l_query, &bigints(&z[num_instance..]));
+    let h_acc = msm(&pk.h_query, &bigints(h));
+    let l_acc = msm(&pk.l_query, &bigints(&z[num_instance..]));
     // z[0] is the constant one, whose query point is added as is.
     let rest = bigints(&z[1..]);
-    let g_a = pk.delta_g1 * r
-        + pk.a_query[0]
-        + msm_nonzero_bases(&pk.a_query[1..], &rest)
-        + pk.vk.alpha_g1;
+    let g_a = pk.delta_g1 * r + pk.a_query[0] + msm(&pk.a_query[1..], &rest) + pk.vk.alpha_g1;
     let g1_b = if r.is_zero() {
         G1Projective::zero()
     } else {
-        pk.delta_g1 * s
-            + pk.b_g1_query[0]
-            + msm_nonzero_bases(&pk.b_g1_query[1..], &rest)
-            + pk.beta_g1
+        pk.delta_g1 * s + pk.b_g1_query[0] + msm(&pk.b_g1_query[1..], &rest) + pk.beta_g1
     };
-    let g2_b = pk.vk.delta_g2 * s
-        + pk.b_g2_query[0]
-        + msm_nonzero_bases(&pk.b_g2_query[1..], &rest)
-        + pk.vk.beta_g2;
+    let g2_b =
+        pk.vk.delta_g2 * s + pk.b_g2_query[0] + msm(&pk.b_g2_query[1..], &rest) + pk.vk.beta_g2;
     let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_acc + h_acc;
     Proof {
         a: g_a.into_affine(),
         b: g2_b.into_affine(),
         c: g_c.into_affine(),
     }
-}
-
-/// `Σ scalars[i]·bases[i]` over the bases that are not the identity.
-fn msm_nonzero_bases<G>(bases: &[G], scalars: &[BigInt<4>]) -> G::Group
-where
-    G: AffineRepr<ScalarField = Fr>,
-    G::Group: VariableBaseMSM<MulBase = G>,
-{
-    let (kept, picked): (Vec<G>, Vec<BigInt<4>>) = bases
-        .iter()
-        .zip(scalars)
-        .filter(|(b, _)| !b.is_zero())
-        .map(|(b, x)| (*b, *x))
-        .unzip();
-    G::Group::msm_bigint(&kept, &picked)
 }
 
 #[cfg(test)]
