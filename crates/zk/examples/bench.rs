@@ -10,9 +10,11 @@
 //! `prove_ms` is what `Keys::prove` does before its self-verification: witness values, the
 //! witness check over the shape's cached constraint matrices, QAP and MSMs (`witness_ms` and
 //! `check_ms` are its first two parts). The matrices are built once per key (`matrices_ms`,
-//! not in `prove_ms`). `--baseline` also times the earlier path (the named check, then
-//! `Groth16::prove`, which synthesizes and builds the matrices again) and requires the very same
-//! proof from the same RNG seed.
+//! not in `prove_ms`; `assembly_ms` is its QAP and MSM part). `--baseline` also times
+//! ark-groth16's own assembly over the same matrices (`baseline_assembly_ms`, ark-ec's MSM instead
+//! of `verity_zk::msm`) and the earlier path (the named check, then `Groth16::prove`, which
+//! synthesizes and builds the matrices again), and requires the very same proof from the same RNG
+//! seed from both.
 //!
 //! Each size runs in a child process (`--child N`) so that its peak RSS is its own; the child
 //! resets its high-water mark (`/proc/self/clear_refs`) after the setup, so the figure is the
