@@ -38,7 +38,7 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Pr
         s.num_bits() <= 64 || neg.num_bits() <= 64
     };
     let (mut small_bases, mut small_scalars) = (Vec::new(), Vec::new());
-    let mut pairs: Vec<(Affine<P>, BigIntOf<P>)> = Vec::new();
+    let (mut big_bases, mut big_scalars) = (Vec::new(), Vec::new());
     for (b, s) in bases.iter().zip(scalars) {
         if b.is_zero() || s.is_zero() {
             continue;
@@ -47,18 +47,20 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Pr
             small_bases.push(*b);
             small_scalars.push(*s);
         } else {
-            pairs.push((*b, *s));
+            big_bases.push(*b);
+            big_scalars.push(*s);
         }
     }
     let small = <Projective<P> as VariableBaseMSM>::msm_bigint(&small_bases, &small_scalars);
-    if pairs.is_empty() {
+    if big_bases.is_empty() {
         return small;
     }
-    let c = window_bits(pairs.len());
-    let digits = Digits::of::<P>(&pairs, c);
+    let c = window_bits(big_bases.len());
+    let digits = Digits::of::<P>(&big_scalars, c);
+    drop(big_scalars);
     let windows: Vec<Projective<P>> = (0..digits.windows)
         .into_par_iter()
-        .map(|w| window_sum(&pairs, digits.column(w), c))
+        .map(|w| window_sum(&big_bases, digits.column(w), c))
         .collect();
     let big = windows.iter().rev().fold(Projective::zero(), |acc, w| {
         let mut acc = acc;
@@ -89,18 +91,18 @@ struct Digits {
 }
 
 impl Digits {
-    fn of<P: SWCurveConfig>(pairs: &[(Affine<P>, BigIntOf<P>)], c: usize) -> Self {
+    fn of<P: SWCurveConfig>(scalars: &[BigIntOf<P>], c: usize) -> Self {
         let modulus = <P::ScalarField as PrimeField>::MODULUS;
         let half = <P::ScalarField as PrimeField>::MODULUS_MINUS_ONE_DIV_TWO;
         let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
         // The magnitude is below 2^(bits − 1); one more window than that needs absorbs the
         // last carry (the top window's raw value stays below 2^(c − 2)).
         let windows = (bits + 1).div_ceil(c);
-        let n = pairs.len();
+        let n = scalars.len();
         let mut d = vec![0i32; windows * n];
         let full = 1i64 << c;
         let half_window = 1i64 << (c - 1);
-        for (i, (_, s)) in pairs.iter().enumerate() {
+        for (i, s) in scalars.iter().enumerate() {
             let (mag, negative) = if *s > half {
                 let mut m = modulus;
                 m.sub_with_borrow(s);
@@ -145,13 +147,9 @@ fn window_value<B: BigInteger>(x: &B, from: usize, c: usize) -> u64 {
 
 /// `Σ dᵢ·Pᵢ` for one window: signed digits into `2^(c−1)` affine buckets, then the running
 /// sum `Σ k·bucket[k]`.
-fn window_sum<P: SWCurveConfig>(
-    pairs: &[(Affine<P>, BigIntOf<P>)],
-    digits: &[i32],
-    c: usize,
-) -> Projective<P> {
+fn window_sum<P: SWCurveConfig>(bases: &[Affine<P>], digits: &[i32], c: usize) -> Projective<P> {
     let mut acc = Buckets::<P>::new(1 << (c - 1));
-    for ((base, _), &d) in pairs.iter().zip(digits) {
+    for (base, &d) in bases.iter().zip(digits) {
         if d == 0 {
             continue;
         }
