@@ -26,7 +26,7 @@ const MAX_BATCH: usize = 2048;
 /// `Σ scalars[i]·bases[i]` (the shorter slice sets the length).
 ///
 /// Scalars of at most 64 bits, or within 2^64 below the modulus (bits, counters, small
-/// negatives: half the witness values of the sensor circuit), go to ark-ec's MSM, which sums
+/// negatives: a fifth of the sensor circuit's witness values), go to ark-ec's MSM, which sums
 /// them by size class; they would all fall into a few buckets of one window here and make every
 /// addition wait for the previous one. The full-width rest, spread evenly over the buckets, goes
 /// through the affine buckets.
@@ -55,7 +55,8 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Pr
     if big_bases.is_empty() {
         return small;
     }
-    let c = window_bits(big_bases.len());
+    let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize + 1;
+    let c = window_bits(big_bases.len(), bits);
     let digits = Digits::of::<P>(&big_scalars, c);
     drop(big_scalars);
     let windows: Vec<Projective<P>> = (0..digits.windows)
@@ -72,10 +73,10 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Pr
     big + small
 }
 
-/// The window width minimising `windows·(points + 3·buckets)`: each point is one affine
-/// addition per window, each bucket about three in the running-sum reduction.
-fn window_bits(n: usize) -> usize {
-    let bits = 255usize;
+/// The window width minimising `windows·(points + 3·buckets)` for `bits`-bit signed digits:
+/// each point is one affine addition per window, each bucket about three in the running-sum
+/// reduction.
+fn window_bits(n: usize, bits: usize) -> usize {
     (2..=20usize)
         .min_by_key(|&c| bits.div_ceil(c) * (n + 3 * (1usize << (c - 1))))
         .expect("non-empty range")
