@@ -55,9 +55,10 @@ pub fn msm<P: SWCurveConfig>(bases: &[Affine<P>], scalars: &[BigIntOf<P>]) -> Pr
     if big_bases.is_empty() {
         return small;
     }
+    // Signed digits of magnitudes up to (p − 1)/2, plus one bit for the last carry.
     let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize + 1;
     let c = window_bits(big_bases.len(), bits);
-    let digits = Digits::of::<P>(&big_scalars, c);
+    let digits = Digits::of::<P>(&big_scalars, c, bits);
     drop(big_scalars);
     let windows: Vec<Projective<P>> = (0..digits.windows)
         .into_par_iter()
@@ -92,13 +93,12 @@ struct Digits {
 }
 
 impl Digits {
-    fn of<P: SWCurveConfig>(scalars: &[BigIntOf<P>], c: usize) -> Self {
+    /// `bits` is one more than the field's bit size: the magnitude is below 2^(bits − 2), and
+    /// the extra bit absorbs the last carry (the top window's raw value stays below 2^(c − 2)).
+    fn of<P: SWCurveConfig>(scalars: &[BigIntOf<P>], c: usize, bits: usize) -> Self {
         let modulus = <P::ScalarField as PrimeField>::MODULUS;
         let half = <P::ScalarField as PrimeField>::MODULUS_MINUS_ONE_DIV_TWO;
-        let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
-        // The magnitude is below 2^(bits − 1); one more window than that needs absorbs the
-        // last carry (the top window's raw value stays below 2^(c − 2)).
-        let windows = (bits + 1).div_ceil(c);
+        let windows = bits.div_ceil(c);
         let n = scalars.len();
         let mut d = vec![0i32; windows * n];
         let full = 1i64 << c;
