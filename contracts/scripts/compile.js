@@ -43,7 +43,7 @@ function compile() {
     settings: {
       optimizer: { enabled: true, runs: 1000 },
       evmVersion: 'cancun',
-      viaIR: false,
+      viaIR: true,
       metadata: { bytecodeHash: 'none' },
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },

@@ -20,12 +20,25 @@ import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
 /// `unbondingDelay`, withdrawn. Unbonding stake is never locked, so nothing that may still be
 /// slashed can ever be withdrawn. The token balance of this contract always equals the sum of
 /// all `stake + unbonding`.
+///
+/// Eligible set: the operators that are registered, not jailed and staked at least `minStake`,
+/// kept as a list with constant-time insertion and swap-and-pop removal. Committee and seat draws
+/// walk this list, never the list of all registrations, so free registrations cost the draws
+/// nothing. Membership follows every call that changes it (`stake`, `requestUnstake`, `slash`);
+/// what changes with time or governance alone (a jail ending, `minStake` changing) is applied by
+/// `syncEligibility`, which anyone may call. Draws re-check `isEligible` for every candidate, so a
+/// stale member is skipped, never chosen. Each member's `eligibleSince` block lets a draw ignore
+/// operators that joined after the draw's snapshot.
 contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     uint256 public constant MAX_METADATA_CID_BYTES = 96;
     uint256 public constant MAX_UNBONDING_DELAY = 30 days;
     uint256 public constant MAX_JAIL_DURATION = 30 days;
+    /// @notice `drawEligible` weights candidates by stake up to this many times `minStake`
+    ///         (acceptance probability min(stake, cap) / cap), so splitting a stake across
+    ///         identities buys no extra draws.
+    uint256 public constant STAKE_WEIGHT_CAP_MULTIPLE = 10;
 
     struct Operator {
         // slot 0
@@ -69,6 +82,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     error UnbondingNotReady(address operator, uint256 readyAt);
     error ParameterOutOfRange(uint256 value, uint256 max);
     error CollateralUnderflow(address operator, uint256 locked, uint256 amount);
+    error FeeAboveAmount(uint256 fee, uint256 amount);
 
     event MarketSet(address indexed market);
     event MinStakeSet(uint256 minStake);
@@ -96,6 +110,8 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     event CollateralLocked(address indexed operator, uint256 amount, uint256 locked);
     event CollateralReleased(address indexed operator, uint256 amount, bool completed);
     event Slashed(address indexed operator, uint256 amount, uint256 jailedUntil);
+    event Forfeited(address indexed operator, uint256 amount);
+    event EligibilityChanged(address indexed operator, bool eligible);
 
     IERC20 public immutable token;
     // `market` and `minStake` share a slot: a collateral lock reads both with one access.
@@ -105,8 +121,14 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     uint256 public jailDuration;
 
     mapping(address => Operator) private operators;
-    /// @notice Every operator that ever registered, in registration order (for committee draws).
+    /// @notice Every operator that ever registered, in registration order (for listings; no
+    ///         on-chain code iterates it).
     address[] public operatorList;
+    /// @dev The eligible set (see the contract doc), and each member's 1-based slot in it.
+    address[] private eligible;
+    mapping(address => uint256) private eligibleSlot;
+    /// @notice The block in which an operator last entered the eligible set (0 if never).
+    mapping(address => uint256) public eligibleSince;
 
     modifier onlyMarket() {
         if (msg.sender != market) revert NotMarket(msg.sender);
@@ -196,6 +218,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         if (amount > type(uint96).max - op.stake) revert AmountTooLarge(amount);
         uint256 newStake = uint256(op.stake) + amount;
         op.stake = uint96(newStake);
+        _sync(msg.sender, op);
         token.safeTransferFrom(msg.sender, address(this), amount);
         emit Staked(msg.sender, amount, newStake);
     }
@@ -212,7 +235,14 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         op.unbonding += uint96(amount);
         uint256 readyAt = block.timestamp + unbondingDelay;
         op.unbondingReadyAt = uint40(readyAt);
+        _sync(msg.sender, op);
         emit UnstakeRequested(msg.sender, amount, op.unbonding, readyAt);
+    }
+
+    /// @notice Brings `operator`'s membership of the eligible set up to date (after its jail
+    ///         ended, or `minStake` changed). Anyone may call it; it changes nothing else.
+    function syncEligibility(address operator) external {
+        _sync(operator, operators[operator]);
     }
 
     function withdrawUnbonded() external nonReentrant {
@@ -267,6 +297,27 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         emit CollateralReleased(operator, amount, completed);
     }
 
+    /// @notice Releases `amount` of locked collateral of which `fee` is forfeited: taken from
+    ///         the stake and sent to the market, without a jail or a slash count (a decline's
+    ///         fee). Counts a failed task.
+    function releaseWithFee(address operator, uint256 amount, uint256 fee) external onlyMarket nonReentrant {
+        if (fee > amount) revert FeeAboveAmount(fee, amount);
+        Operator storage op = operators[operator];
+        uint256 lockedNow = _lockedNow(operator, op);
+        if (amount > lockedNow) revert CollateralUnderflow(operator, lockedNow, amount);
+        unchecked {
+            op.locked -= uint96(amount);
+        }
+        op.stake -= uint96(fee);
+        op.tasksFailed += 1;
+        emit CollateralReleased(operator, amount - fee, false);
+        if (fee != 0) {
+            _sync(operator, op);
+            token.safeTransfer(msg.sender, fee);
+            emit Forfeited(operator, fee);
+        }
+    }
+
     /// @notice Takes `amount` of locked collateral, sends it to the market and jails the operator.
     function slash(address operator, uint256 amount) external onlyMarket nonReentrant {
         Operator storage op = operators[operator];
@@ -280,6 +331,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         op.timesSlashed += 1;
         uint256 until = block.timestamp + jailDuration;
         if (until > op.jailedUntil) op.jailedUntil = uint40(until);
+        _sync(operator, op);
         token.safeTransfer(msg.sender, amount);
         emit Slashed(operator, amount, op.jailedUntil);
     }
@@ -308,11 +360,86 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Registered, not jailed, and at or above the minimum stake.
     function isEligible(address operator) public view returns (bool) {
+        return _isEligible(operators[operator]);
+    }
+
+    /// @notice Members of the eligible set (some may have turned ineligible since their last sync).
+    function eligibleCount() external view returns (uint256) {
+        return eligible.length;
+    }
+
+    /// @notice What a draw needs of the set's member at `index` in one call: its address, stake,
+    ///         the block it joined, and whether it is eligible now. `index` past the end returns
+    ///         zeros (a draw whose snapshot was larger than the set is now skips it).
+    function eligibleAt(uint256 index)
+        external
+        view
+        returns (address operator, uint256 stake_, uint256 since, bool eligibleNow)
+    {
+        if (index >= eligible.length) return (address(0), 0, 0, false);
+        operator = eligible[index];
         Operator storage op = operators[operator];
-        return op.registered && op.jailedUntil <= block.timestamp && op.stake >= minStake;
+        return (operator, op.stake, eligibleSince[operator], _isEligible(op));
+    }
+
+    /// @notice Draws up to `want` distinct operators for a committee or a seat: `tries`
+    ///         candidates at slots `keccak256(seed, i) % pool` of the eligible set, each taken if
+    ///         it is eligible now, entered the set before block `joinedBefore`, is not in
+    ///         `exclude` or already picked, and passes the stake weight (min(stake, cap) / cap
+    ///         with cap = `STAKE_WEIGHT_CAP_MULTIPLE` x `minStake`). `pool` is the set's size at
+    ///         the caller's snapshot: slots past today's end are skipped. A view: the caller
+    ///         supplies unpredictable `seed` and records the result.
+    function drawEligible(
+        bytes32 seed,
+        uint256 pool,
+        uint256 joinedBefore,
+        uint256 want,
+        uint256 tries,
+        address[] calldata exclude
+    ) external view returns (address[] memory picked) {
+        picked = new address[](want);
+        uint256 n;
+        uint256 len = eligible.length;
+        if (pool == 0 || want == 0) return _truncate(picked, 0);
+        uint256 cap = uint256(minStake) * STAKE_WEIGHT_CAP_MULTIPLE;
+        if (cap == 0) cap = 1;
+        for (uint256 i = 0; i < tries && n < want; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 slot = r % pool;
+            if (slot >= len) continue;
+            address c = eligible[slot];
+            Operator storage op = operators[c];
+            if (!_isEligible(op) || eligibleSince[c] >= joinedBefore) continue;
+            uint256 weight = op.stake < cap ? op.stake : cap;
+            if ((r >> 128) % cap >= weight) continue;
+            if (_contains(exclude, c) || _containsPrefix(picked, n, c)) continue;
+            picked[n++] = c;
+        }
+        return _truncate(picked, n);
     }
 
     // ---------------------------------------------------------------- internals
+
+    function _contains(address[] calldata list, address who) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i] == who) return true;
+        }
+        return false;
+    }
+
+    function _containsPrefix(address[] memory list, uint256 n, address who) private pure returns (bool) {
+        for (uint256 i = 0; i < n; ++i) {
+            if (list[i] == who) return true;
+        }
+        return false;
+    }
+
+    function _truncate(address[] memory list, uint256 n) private pure returns (address[] memory) {
+        assembly ("memory-safe") {
+            mstore(list, n)
+        }
+        return list;
+    }
 
     /// @dev Collateral still locked: the stored value less the market's count of released
     ///      collateral, modulo 2^96 (the true value is below 2^96: it is at most the stake).
@@ -329,6 +456,33 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         address m = market;
         if (m == address(0)) return (0, 0);
         (released, paid) = ICollateralLedger(m).collateralOf(operator);
+    }
+
+    function _isEligible(Operator storage op) private view returns (bool) {
+        return op.registered && op.jailedUntil <= block.timestamp && op.stake >= minStake;
+    }
+
+    /// @dev Adds or removes `operator` from the eligible set so that membership equals
+    ///      `_isEligible` now. Constant time: append, or move the last member into the slot.
+    function _sync(address operator, Operator storage op) private {
+        bool should = _isEligible(op);
+        uint256 slot = eligibleSlot[operator];
+        if (should == (slot != 0)) return;
+        if (should) {
+            eligible.push(operator);
+            eligibleSlot[operator] = eligible.length;
+            eligibleSince[operator] = block.number;
+        } else {
+            uint256 last = eligible.length;
+            if (slot != last) {
+                address moved = eligible[last - 1];
+                eligible[slot - 1] = moved;
+                eligibleSlot[moved] = slot;
+            }
+            eligible.pop();
+            delete eligibleSlot[operator];
+        }
+        emit EligibilityChanged(operator, should);
     }
 
     function _registered(address operator) private view returns (Operator storage op) {

@@ -66,7 +66,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         NotAssigned,
         NoSubmission,
         NoMajority,
-        ChallengeUpheld
+        ChallengeUpheld,
+        NoCommittee // a dispute no committee could be drawn for: nobody slashed, bond returned
     }
 
     enum SlashReason {
@@ -116,11 +117,14 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     struct Dispute {
         address challenger;
-        uint64 challengeBlock;
-        uint32 voteDeadline;
+        uint64 challengeBlock; // the snapshot: operators that joined the eligible set later are skipped
+        uint32 voteDeadline; // draw rounds run until here; reset to a full window once drawn
         uint8 agree;
         uint8 disagree;
-        bool drawn;
+        bool drawn; // the committee is complete (full, or MAX_DRAW_ROUNDS rounds done)
+        uint8 rounds; // draw rounds done
+        uint32 poolSize; // eligible-set size at the challenge: draws index below it
+        uint64 seedBlock; // the next round's seed is this block's hash (re-armed when it expires)
         address[] committee;
     }
 
@@ -174,6 +178,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     error EmptyBatch();
     error BatchLengthMismatch(uint256 taskIds, uint256 tasks, uint256 operators);
     error BatchTooLarge(uint256 length, uint256 max);
+    error WindowTooShort(uint256 window, uint256 minimum);
+    error ResponseWindowTooShort(uint256 taskId, uint256 left, uint256 minimum);
+    error NotSelf(address caller);
 
     // ---------------------------------------------------------------- events
 
@@ -194,6 +201,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     event ResultSubmitted(uint256 indexed taskId, address indexed operator, bytes32 resultDigest, uint256 challengeEnds);
     event Challenged(uint256 indexed taskId, address indexed challenger, uint256 bond, uint256 voteDeadline);
     event CommitteeDrawn(uint256 indexed taskId, bytes32 seed, address[] committee);
+    event CommitteeSeedArmed(uint256 indexed taskId, uint256 seedBlock, uint256 membersSoFar);
+    event AssignSkipped(uint256 indexed taskId, bytes reason);
     event Voted(uint256 indexed taskId, address indexed member, bytes32 resultDigest, bool agrees);
     event DisputeResolved(uint256 indexed taskId, bool operatorUpheld, uint8 agree, uint8 disagree);
     event OperatorSlashed(uint256 indexed taskId, address indexed operator, uint256 amount, SlashReason reason);
@@ -221,6 +230,19 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     /// @notice Most tasks one `assignBatch` assigns (bounds its gas: 32 tasks of 16 seats each
     ///         stay well under a 30M block).
     uint256 public constant MAX_ASSIGN_BATCH = 32;
+    /// @notice A committee that is not full after a round is drawn again (more members, from a
+    ///         later block's hash) up to this many rounds; then it votes as it is.
+    uint8 public constant MAX_DRAW_ROUNDS = 4;
+    /// @notice A challenger that overturns a result gets its bond back plus this share of the
+    ///         slashed collateral; the rest goes to the treasury. Below 100 % so that challenging
+    ///         one's own wrong result from a second address always loses money (docs/protocol.md).
+    uint16 public constant CHALLENGE_REWARD_BPS = 2_000;
+    /// @notice Share of the collateral a seat forfeits to the treasury when it declines, so
+    ///         holding seats and declining them is not a free delay.
+    uint16 public constant DECLINE_FEE_BPS = 200;
+    /// @notice Bounds of the window minimums fixed at deployment.
+    uint32 public constant MIN_WINDOW_FLOOR = 2;
+    uint32 public constant MAX_WINDOW_MINIMUM = 1 days;
 
     /// @dev Seat words: 0 = assigned, nothing posted; DECLINED; a committed word (bit 255 clear,
     ///      bit 1 set); a revealed word (bit 255 set).
@@ -238,6 +260,14 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     IERC20 public immutable token;
     NodeRegistry public immutable registry;
     VerifierRegistry public immutable verifiers;
+    /// @notice Least time an operator is given between being seated (`assign`, `reassign`)
+    ///         and its commit or submit deadline. `createTask` requires
+    ///         `commitDeadline - assignDeadline` to be at least this, and `reassign` refuses a
+    ///         seat with less left: nobody can be seated too late to answer and then slashed.
+    uint32 public immutable minResponseWindow;
+    /// @notice Least `revealDeadline - commitDeadline` of a replicated task, so committed seats
+    ///         always have blocks to reveal in.
+    uint32 public immutable minRevealWindow;
 
     address public treasury;
     uint16 public protocolFeeBps;
@@ -273,12 +303,22 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         uint16 protocolFeeBps_,
         uint16 schedulerFeeBps_,
         uint8 committeeSize_,
-        uint32 disputeWindow_
+        uint32 disputeWindow_,
+        uint32 minResponseWindow_,
+        uint32 minRevealWindow_
     ) Ownable(owner_) {
         if (
             address(token_) == address(0) || address(registry_) == address(0)
                 || address(verifiers_) == address(0)
         ) revert ZeroAddress();
+        if (minResponseWindow_ < MIN_WINDOW_FLOOR || minResponseWindow_ > MAX_WINDOW_MINIMUM) {
+            revert ParameterOutOfRange(minResponseWindow_, MIN_WINDOW_FLOOR, MAX_WINDOW_MINIMUM);
+        }
+        if (minRevealWindow_ < MIN_WINDOW_FLOOR || minRevealWindow_ > MAX_WINDOW_MINIMUM) {
+            revert ParameterOutOfRange(minRevealWindow_, MIN_WINDOW_FLOOR, MAX_WINDOW_MINIMUM);
+        }
+        minResponseWindow = minResponseWindow_;
+        minRevealWindow = minRevealWindow_;
         token = token_;
         registry = registry_;
         verifiers = verifiers_;
@@ -360,14 +400,14 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     /// @notice Assigns `operators` (exactly `replication` distinct addresses) and locks each
     ///         one's collateral in the registry.
     function assign(uint256 taskId, Task calldata t, address[] calldata operators) external onlyCoordinator {
-        _assign(taskId, t, operators);
+        _assign(msg.sender, taskId, t, operators);
     }
 
     /// @notice `assign` for up to `MAX_ASSIGN_BATCH` tasks in one transaction: task `i` is
     ///         `taskIds[i]` with `ts[i]`, assigned `operators[i]`, each checked exactly as
-    ///         `assign` checks it. Atomic: one task that cannot be assigned reverts the whole
-    ///         batch with that task's error (which names it), so the coordinator drops it and
-    ///         resends the rest.
+    ///         `assign` checks it. An entry that cannot be assigned is skipped with
+    ///         `AssignSkipped(taskId, revert data)` and the others still are, so one stale or
+    ///         hostile entry cannot hold a whole batch up.
     function assignBatch(uint256[] calldata taskIds, Task[] calldata ts, address[][] calldata operators)
         external
         onlyCoordinator
@@ -377,8 +417,20 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (ts.length != n || operators.length != n) revert BatchLengthMismatch(n, ts.length, operators.length);
         if (n > MAX_ASSIGN_BATCH) revert BatchTooLarge(n, MAX_ASSIGN_BATCH);
         for (uint256 i = 0; i < n; ++i) {
-            _assign(taskIds[i], ts[i], operators[i]);
+            try this.assignFromBatch(msg.sender, taskIds[i], ts[i], operators[i]) {}
+            catch (bytes memory reason) {
+                emit AssignSkipped(taskIds[i], reason);
+            }
         }
+    }
+
+    /// @notice One entry of `assignBatch`, called by the market itself so that a failing entry
+    ///         reverts alone. Nobody else may call it.
+    function assignFromBatch(address assigner, uint256 taskId, Task calldata t, address[] calldata operators)
+        external
+    {
+        if (msg.sender != address(this)) revert NotSelf(msg.sender);
+        _assign(assigner, taskId, t, operators);
     }
 
     /// @notice Failover: gives seat `seat` of an assigned task to `replacement` before anything
@@ -394,6 +446,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         uint256 n = t.operators.length;
         if (seat >= n) revert SeatOutOfRange(taskId, seat, n);
         if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
+        uint256 left = uint256(t.request.commitDeadline) - block.timestamp;
+        if (left < minResponseWindow) revert ResponseWindowTooShort(taskId, left, minResponseWindow);
         if (replacement == address(0)) revert ZeroAddress();
         (bool seated,) = _findSeat(t, replacement);
         if (seated) revert DuplicateOperator(replacement);
@@ -461,22 +515,26 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     /// @notice An assigned operator that cannot do the work (for example, the input is not
     ///         available) gives its seat back before committing or submitting. Its collateral is
-    ///         released, the registry counts a failure, and nobody is slashed. If no seat is left
-    ///         the client is refunded.
+    ///         released less `DECLINE_FEE_BPS` of it, which goes to the treasury (not to any
+    ///         party of the task, so nobody gains from provoking a decline); the registry counts
+    ///         a failure, and nobody is slashed or jailed. If no seat is left the client is
+    ///         refunded.
     function decline(uint256 taskId, Task calldata t) external {
         _expectStatus(taskId, _load(taskId, t), Status.Assigned);
         uint256 i = _seatOf(taskId, t, msg.sender);
         uint256 n = t.operators.length;
         if (t.request.mode == Mode.Replicated && seats[taskId][i] != 0) revert NotAssigned(taskId, msg.sender);
         if (block.timestamp > t.request.commitDeadline) revert CommitDeadlinePassed(taskId, t.request.commitDeadline);
-        registry.releaseCollateral(msg.sender, t.request.collateral, false);
+        uint256 fee = uint256(t.request.collateral) * DECLINE_FEE_BPS / 10_000;
+        registry.releaseWithFee(msg.sender, t.request.collateral, fee);
         emit Declined(taskId, msg.sender);
         if (t.request.mode != Mode.Replicated) {
-            _refund(taskId, t, RefundReason.NoSubmission, 0);
+            _refund(taskId, t, RefundReason.NoSubmission, fee);
             return;
         }
         seats[taskId][i] = DECLINED;
         tasks[taskId] += POSTED_ONE;
+        _settleBooks(0, fee);
         for (uint256 j = 0; j < n; ++j) {
             if (seats[taskId][j] != DECLINED) return;
         }
@@ -568,6 +626,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         Dispute storage d = disputes[taskId];
         d.challenger = msg.sender;
         d.challengeBlock = uint64(block.number);
+        d.seedBlock = uint64(block.number + 1);
+        d.poolSize = uint32(registry.eligibleCount());
         uint256 deadline = block.timestamp + disputeWindow;
         d.voteDeadline = uint32(deadline);
         uint256 bond = t.request.collateral;
@@ -576,33 +636,38 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         emit Challenged(taskId, msg.sender, bond, deadline);
     }
 
-    /// @notice Draws the re-execution committee from the registry. The seed is the hash of the
-    ///         block right after the challenge, which neither party knows when the challenge is
-    ///         made (see docs/protocol.md for the assumption this rests on). Anyone may call it
-    ///         from the second block after the challenge until the vote deadline.
+    /// @notice Draws the re-execution committee, in rounds, from the registry's eligible set as
+    ///         it was at the challenge (`poolSize` members; later joiners are skipped), weighted
+    ///         by stake (capped at `STAKE_WEIGHT_CAP_MULTIPLE` x `minStake`), never the operator,
+    ///         the challenger or the client. A round's seed is the hash of `seedBlock`, a block
+    ///         mined after the call that armed it, so nobody knows it when acting on the dispute
+    ///         (docs/protocol.md states the assumption). If that hash has left the 256-block
+    ///         horizon the call re-arms on the next block instead of falling back to a hash the
+    ///         caller could time. A round that leaves the committee short arms another round on
+    ///         the next block; after `MAX_DRAW_ROUNDS` rounds the committee is what it is. The
+    ///         vote window starts when the committee is complete. Anyone may call, until the vote
+    ///         deadline.
     function drawCommittee(uint256 taskId, Task calldata t) external {
         _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         Dispute storage d = disputes[taskId];
         if (d.drawn) revert CommitteeAlreadyDrawn(taskId);
         if (block.timestamp > d.voteDeadline) revert VotingClosed(taskId, d.voteDeadline);
-        uint256 seedBlock = uint256(d.challengeBlock) + 1;
+        uint256 seedBlock = d.seedBlock;
         if (block.number <= seedBlock) revert SeedNotReady(taskId, seedBlock);
         bytes32 blockSeed = blockhash(seedBlock);
-        // Past the 256-block horizon the seed block's hash is gone; fall back to the previous
-        // block, which is weaker (the caller picks the moment) and documented as such.
-        if (blockSeed == bytes32(0)) blockSeed = blockhash(block.number - 1);
-        bytes32 seed = keccak256(abi.encode(blockSeed, taskId));
-        d.drawn = true;
-        address operator = t.operators[0];
-        uint256 n = registry.operatorCount();
-        uint256 size = committeeSize;
-        uint256 tries = size * DRAW_TRIES_PER_SEAT;
-        for (uint256 i = 0; i < tries && d.committee.length < size && n > 0; ++i) {
-            address candidate = registry.operatorList(uint256(keccak256(abi.encode(seed, i))) % n);
-            if (candidate == operator || candidate == d.challenger || candidate == t.client) continue;
-            if (!registry.isEligible(candidate) || _inCommittee(d, candidate)) continue;
-            d.committee.push(candidate);
+        if (blockSeed == bytes32(0)) {
+            _armSeed(taskId, d);
+            return;
         }
+        bytes32 seed = keccak256(abi.encode(blockSeed, taskId, d.rounds));
+        _drawRound(d, t, seed);
+        d.rounds += 1;
+        if (d.committee.length < committeeSize && d.rounds < MAX_DRAW_ROUNDS) {
+            _armSeed(taskId, d);
+            return;
+        }
+        d.drawn = true;
+        d.voteDeadline = uint32(block.timestamp + disputeWindow);
         emit CommitteeDrawn(taskId, seed, d.committee);
     }
 
@@ -622,10 +687,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     /// @notice Settles a dispute once every member voted or the vote deadline passed.
     ///         A strict majority of the drawn committee against the result overturns it: the
-    ///         operator's collateral and the bond go to the challenger, the client is refunded.
-    ///         Otherwise the result stands (optimistic default): the operator is paid and also
-    ///         receives the challenger's bond if a strict majority confirmed the result; with no
-    ///         majority either way the bond is returned.
+    ///         operator is slashed, the challenger gets its bond back plus
+    ///         `CHALLENGE_REWARD_BPS` of the slashed collateral, the rest of it goes to the
+    ///         treasury, and the client is refunded. With no committee at all (none could be
+    ///         drawn) nobody is slashed: the operator's collateral is released, the bond is
+    ///         returned, and the client is refunded. Otherwise the result stands (optimistic
+    ///         default): the operator is paid and also receives the challenger's bond if a strict
+    ///         majority confirmed the result; with no majority either way the bond is returned.
     function resolveDispute(uint256 taskId, Task calldata t) external {
         _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         Dispute storage d = disputes[taskId];
@@ -637,10 +705,15 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         bonded -= bond;
         bool overturned = size > 0 && uint256(d.disagree) * 2 > size;
         emit DisputeResolved(taskId, !overturned, d.agree, d.disagree);
-        if (overturned) {
+        if (size == 0) {
+            registry.releaseCollateral(operator, t.request.collateral, false);
+            _credit(d.challenger, bond);
+            _refund(taskId, t, RefundReason.NoCommittee, 0);
+        } else if (overturned) {
             uint256 slashed = _slash(taskId, t, operator, SlashReason.WrongResult);
-            _credit(d.challenger, slashed + bond);
-            _refund(taskId, t, RefundReason.ChallengeUpheld, 0);
+            uint256 reward = slashed * CHALLENGE_REWARD_BPS / 10_000;
+            _credit(d.challenger, bond + reward);
+            _refund(taskId, t, RefundReason.ChallengeUpheld, slashed - reward);
         } else {
             bool confirmed = size > 0 && uint256(d.agree) * 2 > size;
             _credit(confirmed ? operator : d.challenger, bond);
@@ -737,7 +810,35 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     // ---------------------------------------------------------------- internals
 
-    function _assign(uint256 taskId, Task calldata t, address[] calldata operators) private {
+    /// @dev Arms the next draw round (or re-arms an expired seed) on the block after this one.
+    function _armSeed(uint256 taskId, Dispute storage d) private {
+        uint256 next = block.number + 1;
+        d.seedBlock = uint64(next);
+        emit CommitteeSeedArmed(taskId, next, d.committee.length);
+    }
+
+    /// @dev One draw round: the registry picks up to the missing members, stake-weighted, from
+    ///      its eligible set as it was at the challenge, never a party of the task or a member.
+    function _drawRound(Dispute storage d, Task calldata t, bytes32 seed) private {
+        uint256 have = d.committee.length;
+        uint256 want = committeeSize;
+        if (have >= want) return;
+        address[] memory exclude = new address[](have + 3);
+        exclude[0] = t.operators[0];
+        exclude[1] = d.challenger;
+        exclude[2] = t.client;
+        for (uint256 i = 0; i < have; ++i) {
+            exclude[i + 3] = d.committee[i];
+        }
+        address[] memory picked = registry.drawEligible(
+            seed, d.poolSize, d.challengeBlock, want - have, (want - have) * DRAW_TRIES_PER_SEAT, exclude
+        );
+        for (uint256 i = 0; i < picked.length; ++i) {
+            d.committee.push(picked[i]);
+        }
+    }
+
+    function _assign(address assigner, uint256 taskId, Task calldata t, address[] calldata operators) private {
         _expectStatus(taskId, _load(taskId, t), Status.Open);
         TaskRequest calldata r = t.request;
         if (block.timestamp > r.assignDeadline) revert AssignDeadlinePassed(taskId, r.assignDeadline);
@@ -750,8 +851,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             }
             registry.lockCollateral(op, r.collateral, _releasedOf(op));
         }
-        tasks[taskId] = _word(Status.Assigned, _hashWith(t, msg.sender, operators, 0, bytes32(0)));
-        emit TaskAssigned(taskId, msg.sender, operators);
+        tasks[taskId] = _word(Status.Assigned, _hashWith(t, assigner, operators, 0, bytes32(0)));
+        emit TaskAssigned(taskId, assigner, operators);
     }
 
     function _validate(TaskRequest calldata r) private view returns (address verifier) {
@@ -767,9 +868,15 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         }
         if (r.assignDeadline <= block.timestamp) revert DeadlineInPast(r.assignDeadline, block.timestamp);
         if (r.commitDeadline <= r.assignDeadline) revert DeadlinesOutOfOrder();
+        if (r.commitDeadline - r.assignDeadline < minResponseWindow) {
+            revert WindowTooShort(r.commitDeadline - r.assignDeadline, minResponseWindow);
+        }
         uint256 last = r.commitDeadline;
         if (r.mode == Mode.Replicated) {
             if (r.revealDeadline <= r.commitDeadline) revert DeadlinesOutOfOrder();
+            if (r.revealDeadline - r.commitDeadline < minRevealWindow) {
+                revert WindowTooShort(r.revealDeadline - r.commitDeadline, minRevealWindow);
+            }
             last = r.revealDeadline;
         } else if (r.revealDeadline != 0) {
             revert DeadlinesOutOfOrder();

@@ -461,12 +461,29 @@ impl Assigner {
             for (chunk, (ids, sent)) in batches.iter().zip(results) {
                 match sent {
                     Ok(receipt) => {
+                        // The market skips an entry it cannot assign and assigns the rest;
+                        // a skipped one goes one by one below, where its error is handled.
+                        let skipped: Vec<U256> = verity_settlement::skipped_assignments(&receipt)
+                            .into_iter()
+                            .map(|(id, why)| {
+                                tracing::info!(
+                                    target: "coordinator::assigner",
+                                    task = %id, error = %why, "skipped in its batch; retrying alone"
+                                );
+                                id
+                            })
+                            .collect();
                         tracing::info!(
                             target: "coordinator::assigner",
-                            tasks = ?ids, tx = %receipt.transaction_hash, "assigned (batch)"
+                            tasks = ?ids, skipped = skipped.len(), tx = %receipt.transaction_hash,
+                            "assigned (batch)"
                         );
                         for r in *chunk {
-                            self.assigned(r.id, r.alloc, report);
+                            if skipped.contains(&r.id) {
+                                single.push(r.clone());
+                            } else {
+                                self.assigned(r.id, r.alloc, report);
+                            }
                         }
                     }
                     Err(e) => {

@@ -389,9 +389,12 @@ impl<B: Blobs> Watchtower<B> {
         let status = self.s.status(id).await?;
         if status == Status::Challenged {
             let d = self.s.dispute(id).await?;
-            if !d.drawn && self.s.block_number().await? > d.challenge_block + 1 {
+            // A draw runs in rounds, each seeded by a block mined after the previous call.
+            if !d.drawn && self.s.block_number().await? > d.seed_block {
                 match self.s.draw_committee(self.me, id).await {
-                    Ok(_) => info!(target: "node::watchtower", task = %id, "committee drawn"),
+                    Ok(_) => {
+                        info!(target: "node::watchtower", task = %id, round = d.rounds + 1, "committee draw round")
+                    }
                     Err(e)
                         if matches!(
                             e.revert_name().as_deref(),
@@ -406,7 +409,8 @@ impl<B: Blobs> Watchtower<B> {
         }
         let status = self.s.status(id).await?;
         match status {
-            // Overturned: the client was refunded and we were credited bond + collateral.
+            // Overturned: the client was refunded and we were credited the bond plus a fifth of
+            // the slashed collateral (or, with no committee, the bond alone).
             Status::Refunded => {
                 self.metrics.won.inc();
                 info!(target: "node::watchtower", task = %id, "dispute won");

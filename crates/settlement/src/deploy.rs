@@ -52,9 +52,21 @@ pub struct DeployConfig {
     pub committee_size: u8,
     /// Seconds a dispute's committee has to vote.
     pub dispute_window: u32,
+    /// Least seconds an operator gets between being seated and its commit or submit deadline
+    /// (fixed at deployment; the market refuses tasks and reassignments that give less).
+    pub min_response_window: u32,
+    /// Least seconds between a replicated task's commit and reveal deadlines (fixed at
+    /// deployment).
+    pub min_reveal_window: u32,
     /// Accounts allowed to assign tasks.
     pub coordinators: Vec<Address>,
 }
+
+/// `min_response_window` for a production chain: an L2 with 2-second blocks and a node that
+/// needs a few blocks to see its seat, fetch the input, run and commit (docs/protocol.md).
+pub const PRODUCTION_MIN_RESPONSE_WINDOW: u32 = 120;
+/// `min_reveal_window` for a production chain (docs/protocol.md).
+pub const PRODUCTION_MIN_REVEAL_WINDOW: u32 = 60;
 
 impl DeployConfig {
     /// Devnet defaults with `owner` as owner, treasury and only coordinator.
@@ -70,6 +82,9 @@ impl DeployConfig {
             scheduler_fee_bps: 50,
             committee_size: 3,
             dispute_window: 600,
+            // The devnet mines every 100 ms and its nodes answer within a second.
+            min_response_window: 10,
+            min_reveal_window: 10,
             coordinators: vec![owner],
         }
     }
@@ -127,6 +142,8 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         cfg.scheduler_fee_bps,
         cfg.committee_size,
         cfg.dispute_window,
+        cfg.min_response_window,
+        cfg.min_reveal_window,
     )
     .calldata()
     .clone();

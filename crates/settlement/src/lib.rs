@@ -8,9 +8,11 @@ mod registry;
 mod sender;
 mod token;
 
-pub use deploy::{DeployConfig, Deployment, deploy};
+pub use deploy::{
+    DeployConfig, Deployment, PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
+};
 pub use error::{Error, Result};
-pub use market::{DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals};
+pub use market::{DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments};
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};

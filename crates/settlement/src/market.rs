@@ -169,9 +169,15 @@ pub struct DisputeInfo {
     pub agree: u8,
     /// Votes against it.
     pub disagree: u8,
-    /// Whether the committee was drawn.
+    /// Whether the committee is complete (full, or its draw rounds are used up).
     pub drawn: bool,
-    /// The committee.
+    /// Draw rounds done.
+    pub rounds: u8,
+    /// Size of the eligible set at the challenge (draws pick among its first `pool_size` slots).
+    pub pool_size: u32,
+    /// The block whose hash seeds the next draw round.
+    pub seed_block: u64,
+    /// The committee (so far).
     pub committee: Vec<Address>,
 }
 
@@ -286,9 +292,10 @@ impl Settlement {
     }
 
     /// A coordinator assigns several tasks in one transaction (`assignBatch`): task `tasks[i]`
-    /// gets `operators[i]`. Atomic: if one task cannot be assigned, nothing is, and the error
-    /// names that task. The market refuses an empty batch, one longer than
-    /// `MAX_ASSIGN_BATCH`, and lists of different lengths.
+    /// gets `operators[i]`. An entry that cannot be assigned is skipped and the others are
+    /// assigned; [`skipped_assignments`] reads the skipped ones, with their errors, from the
+    /// receipt. The market refuses an empty batch, one longer than `MAX_ASSIGN_BATCH`, and
+    /// lists of different lengths.
     pub async fn assign_batch(
         &self,
         from: Address,
@@ -874,6 +881,9 @@ impl Settlement {
             agree: d.agree,
             disagree: d.disagree,
             drawn: d.drawn,
+            rounds: d.rounds,
+            pool_size: d.poolSize,
+            seed_block: d.seedBlock,
             committee: d.committee,
         })
     }
@@ -906,4 +916,24 @@ impl Settlement {
             .await
             .map_err(|e| Error::from_contract("taskCount", Address::ZERO, e))
     }
+}
+
+/// The entries of an `assignBatch` that the market skipped (`AssignSkipped`), each with the
+/// decoded reason it could not be assigned, in batch order.
+pub fn skipped_assignments(
+    receipt: &TransactionReceipt,
+) -> Vec<(TaskId, verity_contracts::ContractError)> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter_map(|log| log.log_decode::<TaskMarket::AssignSkipped>().ok())
+        .map(|ev| {
+            let ev = ev.inner.data;
+            (
+                ev.taskId,
+                verity_contracts::ContractError::decode(&ev.reason),
+            )
+        })
+        .collect()
 }

@@ -208,6 +208,34 @@ impl Settlement {
             .map_err(|e| Error::from_contract("isEligible", Address::ZERO, e))
     }
 
+    /// The eligible set in slot order, each member with the block it joined in (draws pick
+    /// among these; see `NodeRegistry.drawEligible`).
+    pub async fn eligible_set(&self) -> Result<Vec<(Address, u64)>> {
+        let r = self.registry();
+        let f = |e| Error::from_contract("eligibleAt", Address::ZERO, e);
+        let n: U256 = r.eligibleCount().call().await.map_err(f)?;
+        let mut out = Vec::new();
+        for i in 0..n.to::<u64>() {
+            let m = r.eligibleAt(U256::from(i)).call().await.map_err(f)?;
+            out.push((m.operator, m.since.to::<u64>()));
+        }
+        Ok(out)
+    }
+
+    /// Anyone: brings `who`'s membership of the eligible set up to date (after a jail ended or
+    /// the minimum stake changed).
+    pub async fn sync_eligibility(
+        &self,
+        from: Address,
+        who: Address,
+    ) -> Result<TransactionReceipt> {
+        let tx = self
+            .registry()
+            .syncEligibility(who)
+            .into_transaction_request();
+        self.send("syncEligibility", from, tx).await
+    }
+
     /// Every operator ever registered, in order.
     pub async fn operators(&self) -> Result<Vec<Address>> {
         let r = self.registry();

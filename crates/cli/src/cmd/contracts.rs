@@ -47,6 +47,13 @@ pub(crate) struct DeployArgs {
     /// Scheduler fee, basis points (at most 1000).
     #[arg(long, default_value_t = 50)]
     scheduler_fee_bps: u16,
+    /// Least seconds an operator gets between being seated and its commit or submit deadline
+    /// (fixed for the deployment's lifetime; the default suits an L2 with 2-second blocks).
+    #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_RESPONSE_WINDOW)]
+    min_response_window: u32,
+    /// Least seconds between a replicated task's commit and reveal deadlines.
+    #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_REVEAL_WINDOW)]
+    min_reveal_window: u32,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -71,6 +78,8 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
     cfg.min_stake = U256::from(args.min_stake) * U256::from(10u64).pow(U256::from(18u64));
     cfg.protocol_fee_bps = args.protocol_fee_bps;
     cfg.scheduler_fee_bps = args.scheduler_fee_bps;
+    cfg.min_response_window = args.min_response_window;
+    cfg.min_reveal_window = args.min_reveal_window;
     let d = deploy(provider, &cfg).await.wrap_err("deploying")?;
     if args.output.json {
         println!("{}", serde_json::to_string(&d)?);

@@ -43,7 +43,7 @@ pub struct Net {
     _devchain: Option<DevchainHandle>,
 }
 
-fn signers() -> Vec<PrivateKeySigner> {
+pub fn signers() -> Vec<PrivateKeySigner> {
     (0..ACCOUNTS)
         .map(|i| {
             MnemonicBuilder::<English>::default()
@@ -141,6 +141,31 @@ impl Net {
         ];
         v.extend(&self.operators);
         v
+    }
+
+    /// Dev accounts no actor uses (`ACCOUNTS` - 14 of them): fresh identities an attacker
+    /// can register, funded with 10 000 tokens and approvals like the actors.
+    pub async fn fresh_identities(&self) -> Vec<Address> {
+        let fresh: Vec<Address> = signers()[14..].iter().map(|k| k.address()).collect();
+        for who in &fresh {
+            self.s.mint(*who, *who, tokens(10_000)).await.expect("mint");
+            self.s
+                .approve_registry(*who, U256::MAX)
+                .await
+                .expect("approve registry");
+            self.s
+                .approve_market(*who, U256::MAX)
+                .await
+                .expect("approve market");
+        }
+        fresh
+    }
+
+    /// Mines `n` empty blocks.
+    pub async fn mine_blocks(&self, n: u64) {
+        for _ in 0..n {
+            self.mine().await;
+        }
     }
 
     pub fn op(&self, i: usize) -> Address {

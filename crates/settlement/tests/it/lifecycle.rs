@@ -344,7 +344,9 @@ async fn optimistic_challenge_upheld_by_committee_pays_challenger() {
         &l2,
         &[
             (op, slashed(t(50))),
-            (net.challenger, market(t(100))),
+            // Bond back plus a fifth of the slashed collateral; the rest to the treasury.
+            (net.challenger, market(t(50) + t(10))),
+            (net.treasury, market(t(40))),
             (net.client, market(t(100))),
         ],
     );
@@ -437,7 +439,16 @@ async fn client_cancels_open_task_and_declined_seat_refunds() {
     l1.assert_deltas(&l2, &[(net.client, market(-t(100))), (op, locked(t(50)))]);
     net.s.decline(op, declined).await.unwrap();
     let l3 = net.ledger().await;
-    l2.assert_deltas(&l3, &[(net.client, market(t(100))), (op, locked(-t(50)))]);
+    // Declining forfeits 2 % of the collateral to the treasury.
+    l2.assert_deltas(
+        &l3,
+        &[
+            (net.client, market(t(100))),
+            (op, locked(-t(50))),
+            (op, stake(-t(1))),
+            (net.treasury, market(t(1))),
+        ],
+    );
     let o = net.s.operator(op).await.unwrap();
     assert_eq!((o.tasks_failed, o.times_slashed), (1, 0));
 }

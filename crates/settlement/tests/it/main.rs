@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod attacks;
 mod client;
 mod deposits;
 mod lifecycle;

@@ -4,7 +4,10 @@
 
 use alloy::primitives::{Address, U256};
 use verity_contracts::TaskMarket;
-use verity_settlement::{Mode, Seat, Settlement, Status, TaskId, TaskRecord, TxOptions};
+use verity_settlement::{
+    DeployConfig, Mode, Seat, Settlement, Status, TaskId, TaskRecord, TxOptions,
+    skipped_assignments,
+};
 
 use crate::{
     harness::*,
@@ -200,7 +203,9 @@ async fn replicated_reassign_of_a_silent_and_a_declined_seat() {
             (ops[0], market(each)),
             (r1, market(each)),
             (r2, market(each)),
-            (net.treasury, market(p + rest - each * 3)),
+            // The decline forfeited 2 % of the collateral to the treasury.
+            (ops[1], stake(-t(1))),
+            (net.treasury, market(p + rest - each * 3 + t(1))),
             (net.coordinator, market(s)),
         ],
     );
@@ -396,13 +401,20 @@ async fn reassign_reverts() {
     expect_revert(net.s.reassign(co, o, 0, d).await, "WrongStatus");
     f.check(&net).await;
 
-    // The commit deadline: allowed at it, refused one second after.
+    // The minimum response window: allowed with exactly that much left before the commit
+    // deadline, refused with a second less (the seat stays where it was), and after the
+    // deadline `CommitDeadlinePassed`.
+    let min = u64::from(DeployConfig::devnet(net.owner).min_response_window);
     let opt = net.request(Mode::Optimistic, 100).await;
     let t1 = net.open_and_assign(&opt, &[b]).await;
     let t2 = net.open_and_assign(&opt, &[c]).await;
-    net.next_block_at(opt.commit_deadline).await;
+    net.next_block_at(opt.commit_deadline - min).await;
     net.s.reassign(co, t1, 0, a).await.unwrap();
-    assert_eq!(net.now().await, opt.commit_deadline);
+    assert_eq!(net.now().await, opt.commit_deadline - min);
+    warp(&net, opt.commit_deadline - min + 1).await;
+    let f = Frozen::take(&net).await;
+    expect_revert(net.s.reassign(co, t2, 0, a).await, "ResponseWindowTooShort");
+    f.check(&net).await;
     warp(&net, opt.commit_deadline + 1).await;
     let f = Frozen::take(&net).await;
     expect_revert(net.s.reassign(co, t2, 0, a).await, "CommitDeadlinePassed");
@@ -533,7 +545,7 @@ async fn assign_batch_assigns_every_task() {
     );
 }
 
-/// Every refusal of `assignBatch`; one bad task reverts the whole batch (atomic).
+/// Every refusal of `assignBatch`; a bad entry is skipped with its error, the rest assigned.
 #[tokio::test]
 async fn assign_batch_reverts() {
     let net = Net::new().await;
@@ -579,55 +591,68 @@ async fn assign_batch_reverts() {
         net.s.assign_batch_with(co, &recs, &ops).await,
         "BatchTooLarge",
     );
-    // One bad task reverts the batch, with that task's error: already assigned, a wrong
-    // operator count, the same task twice (its second entry no longer matches), unknown.
-    expect_revert(
-        net.s
-            .assign_batch(co, &[o1, done], &[one.clone(), two.clone()])
-            .await,
-        "WrongStatus",
-    );
-    expect_revert(
-        net.s
-            .assign_batch(co, &[o1, r1], &[one.clone(), two.clone()])
-            .await,
-        "WrongOperatorCount",
-    );
-    expect_revert(
-        net.s
-            .assign_batch_with(co, &[ro1.clone(), ro1.clone()], &[one.clone(), two.clone()])
-            .await,
-        "TaskMismatch",
-    );
-    expect_revert(
-        net.s
-            .assign_batch(co, &[o1, unknown_task()], &[one.clone(), two.clone()])
-            .await,
-        "UnknownTask",
-    );
-    // An operator that cannot take its seat in the last task.
-    expect_revert(
-        net.s
-            .assign_batch(co, &[o1, o2], &[one.clone(), vec![outsider(0)]])
-            .await,
-        "NotRegistered",
-    );
+    f.check(&net).await;
+    let before = net.ledger().await;
+    // A bad entry is skipped with its error (`AssignSkipped`) and moves nothing: already
+    // assigned, a wrong operator count, unknown, an operator that cannot take its seat, a
+    // tampered task.
+    let rec_done = rec(done).await;
+    let rec_r1 = rec(r1).await;
     let mut tampered = ro2.clone();
     tampered.task.client = net.client2;
-    expect_revert(
-        net.s
-            .assign_batch_with(co, &[ro1.clone(), tampered], &[one.clone(), two.clone()])
-            .await,
-        "TaskMismatch",
+    let cases: Vec<(TaskRecord, Vec<Address>, &str)> = vec![
+        (rec_done, two.clone(), "WrongStatus"),
+        (rec_r1, two.clone(), "WrongOperatorCount"),
+        (ro2.clone(), vec![outsider(0)], "NotRegistered"),
+        (tampered, two.clone(), "TaskMismatch"),
+    ];
+    for (record, ops, want) in cases {
+        let receipt = net
+            .s
+            .assign_batch_with(co, std::slice::from_ref(&record), &[ops])
+            .await
+            .unwrap();
+        let skipped = skipped_assignments(&receipt);
+        assert_eq!(skipped.len(), 1, "{want}");
+        assert_eq!(
+            (skipped[0].0, skipped[0].1.name()),
+            (record.id, want.to_string())
+        );
+    }
+    let receipt = net
+        .s
+        .assign_batch(co, &[unknown_task()], std::slice::from_ref(&two))
+        .await
+        .unwrap();
+    let skipped = skipped_assignments(&receipt);
+    assert_eq!(
+        (skipped[0].0, skipped[0].1.name()),
+        (unknown_task(), "UnknownTask".to_string())
     );
-    f.check(&net).await;
+    before.assert_deltas(&net.ledger().await, &[]);
     for id in [o1, o2, r1] {
         assert_eq!(net.s.status(id).await.unwrap(), Status::Open);
     }
-    // The good part of the batch goes through on its own.
-    net.s
-        .assign_batch(co, &[o1, o2], &[one.clone(), two.clone()])
+    // The same task twice: the second entry carries the task from before the first, so it no
+    // longer matches and is skipped; the first is assigned.
+    let receipt = net
+        .s
+        .assign_batch_with(co, &[ro1.clone(), ro1.clone()], &[one.clone(), two.clone()])
         .await
         .unwrap();
+    let skipped = skipped_assignments(&receipt);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        (skipped[0].0, skipped[0].1.name()),
+        (o1, "TaskMismatch".to_string())
+    );
+    assert_eq!(net.s.operators_of(o1).await.unwrap(), one);
+    // A good entry beside a bad one is assigned.
+    let receipt = net
+        .s
+        .assign_batch(co, &[o2, done], &[two.clone(), one.clone()])
+        .await
+        .unwrap();
+    assert_eq!(skipped_assignments(&receipt).len(), 1);
     assert_eq!(net.s.operators_of(o2).await.unwrap(), two);
 }

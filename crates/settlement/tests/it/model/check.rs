@@ -184,6 +184,9 @@ impl Checker {
             agree: d.agree,
             disagree: d.disagree,
             drawn: d.drawn,
+            rounds: d.rounds,
+            pool_size: d.pool_size,
+            seed_block: d.seed_block,
             committee: d.committee.clone(),
         };
         assert_eq!(got, want, "task {id}: dispute differs from the model");

@@ -288,6 +288,8 @@ impl Runner {
             .expect("head");
         let totals = s.market_totals().await.expect("totals");
         let total_credited = accounts.values().map(|a| a.market).sum();
+        let eligible = s.eligible_set().await.expect("eligible set");
+        let d_cfg = verity_settlement::DeployConfig::devnet(net.owner);
         let model = Model {
             chain_id: s.chain_id(),
             owner: net.owner,
@@ -303,6 +305,10 @@ impl Runner {
             jail_duration: MODEL_JAIL,
             verifiers: BTreeMap::from([(VERIFIER_ID, verifier)]),
             operator_list: s.operators().await.expect("operator list"),
+            eligible_list: eligible.iter().map(|(a, _)| *a).collect(),
+            eligible_since: eligible.iter().copied().collect(),
+            min_response_window: u64::from(d_cfg.min_response_window),
+            min_reveal_window: u64::from(d_cfg.min_reveal_window),
             accounts,
             tasks: Vec::new(),
             escrowed: totals.escrowed,

@@ -132,6 +132,9 @@ pub struct DisputeM {
     pub agree: u8,
     pub disagree: u8,
     pub drawn: bool,
+    pub rounds: u8,
+    pub pool_size: u32,
+    pub seed_block: u64,
     pub committee: Vec<Address>,
     pub voted: BTreeSet<Address>,
 }
@@ -234,6 +237,10 @@ pub const MAX_REGISTRY_DURATION: u64 = 30 * 86_400;
 pub const MAX_TASK_DURATION: u64 = 30 * 86_400;
 pub const MAX_CHALLENGE_WINDOW: u64 = 7 * 86_400;
 pub const DRAW_TRIES_PER_SEAT: usize = 8;
+pub const MAX_DRAW_ROUNDS: u8 = 4;
+pub const CHALLENGE_REWARD_BPS: u64 = 2_000;
+pub const DECLINE_FEE_BPS: u64 = 200;
+pub const STAKE_WEIGHT_CAP_MULTIPLE: u64 = 10;
 pub const MAX_ASSIGN_BATCH: usize = 32;
 
 #[derive(Debug, Clone)]
@@ -254,6 +261,12 @@ pub struct Model {
     pub verifiers: BTreeMap<B256, Address>,
     /// The registry's `operatorList`, in registration order.
     pub operator_list: Vec<Address>,
+    /// The registry's eligible set in slot order (swap-and-pop), and when each member joined.
+    pub eligible_list: Vec<Address>,
+    pub eligible_since: BTreeMap<Address, u64>,
+    /// The market's window minimums (immutable).
+    pub min_response_window: u64,
+    pub min_reveal_window: u64,
     pub accounts: BTreeMap<Address, Account>,
     pub tasks: Vec<TaskM>,
     pub escrowed: U256,
@@ -322,6 +335,22 @@ impl Model {
         o.registered && o.jailed_until <= ts && o.stake >= self.min_stake
     }
 
+    /// `NodeRegistry._sync`: membership of the eligible set follows `eligible` now.
+    fn sync(&mut self, who: Address, ts: u64, block: u64) {
+        let should = self.eligible(who, ts);
+        let slot = self.eligible_list.iter().position(|a| *a == who);
+        match (should, slot) {
+            (true, None) => {
+                self.eligible_list.push(who);
+                self.eligible_since.insert(who, block);
+            }
+            (false, Some(i)) => {
+                self.eligible_list.swap_remove(i);
+            }
+            _ => {}
+        }
+    }
+
     pub fn free_stake(&self, who: Address) -> U256 {
         let o = &self.account(who).op;
         o.stake - o.locked
@@ -342,17 +371,13 @@ impl Model {
         if t.status != Status::Challenged || t.dispute.drawn {
             return None;
         }
-        let seed_block = t.dispute.challenge_block + 1;
+        let seed_block = t.dispute.seed_block;
         if block <= seed_block {
             return None;
         }
-        // BLOCKHASH answers for the 256 most recent blocks only; else the market falls back
-        // to the previous block.
-        Some(if block - seed_block <= 256 {
-            seed_block
-        } else {
-            block - 1
-        })
+        // BLOCKHASH answers for the 256 most recent blocks only; past that the market re-arms
+        // instead of reading a hash.
+        (block - seed_block <= 256).then_some(seed_block)
     }
 
     /// Applies `call` from `from` in the block `env`: the effect, or the revert (and then the
@@ -361,9 +386,10 @@ impl Model {
         let mut next = self.clone();
         next.touched.clear();
         next.touched.insert(from);
-        let effect = next.exec(from, call, env)?;
+        // The block the call lands in (the registry's `eligibleSince` reads it).
         next.ts = env.ts;
         next.block = env.block;
+        let effect = next.exec(from, call, env)?;
         *self = next;
         Ok(effect)
     }
@@ -393,13 +419,19 @@ impl Model {
                     return Err("BatchTooLarge");
                 }
                 // Each entry carries the Task as it was before the batch: a task already
-                // assigned earlier in the same batch no longer matches its stored hash.
+                // assigned earlier in the same batch no longer matches its stored hash. An entry
+                // that fails is skipped (`AssignSkipped`); the others stand.
                 let mut seen = BTreeSet::new();
                 for (id, ops) in batch {
                     if !seen.insert(*id) && self.task(*id).is_ok() {
-                        return Err("TaskMismatch");
+                        self.event("assignBatch: entry skipped");
+                        continue;
                     }
-                    self.assign(from, *id, ops, ts)?;
+                    let mut next = self.clone();
+                    match next.assign(from, *id, ops, ts) {
+                        Ok(()) => *self = next,
+                        Err(_) => self.event("assignBatch: entry skipped"),
+                    }
                 }
                 Ok(Effect::None)
             }
@@ -479,11 +511,20 @@ impl Model {
                     return Err("CommitDeadlinePassed");
                 }
                 let collateral = t.collateral;
+                let fee = collateral * U256::from(DECLINE_FEE_BPS) / U256::from(10_000);
                 let t = self.task_mut(*id);
                 t.seats.get_mut(&from).expect("seated").seat = Seat::Declined;
                 t.declined += 1;
                 let all = t.declined == t.replication;
                 self.release(from, collateral, false)?;
+                if !fee.is_zero() {
+                    self.acct(from).op.stake -= fee;
+                    self.registry_tokens -= fee;
+                    self.market_tokens += fee;
+                    let treasury = self.treasury;
+                    self.credit(*id, treasury, fee);
+                    self.sync(from, ts, env.block);
+                }
                 if all {
                     self.refund(*id);
                 }
@@ -613,7 +654,11 @@ impl Model {
                 t.status = Status::Challenged;
                 t.dispute.challenger = from;
                 t.dispute.challenge_block = env.block;
+                t.dispute.seed_block = env.block + 1;
                 t.dispute.vote_deadline = ts + window;
+                let pool = self.eligible_list.len() as u32;
+                let t = self.task_mut(*id);
+                t.dispute.pool_size = pool;
                 self.bonded += bond;
                 self.acct(from).wallet -= bond;
                 self.market_tokens += bond;
@@ -630,34 +675,60 @@ impl Model {
                 if ts > d.vote_deadline {
                     return Err("VotingClosed");
                 }
-                if env.block <= d.challenge_block + 1 {
+                if env.block <= d.seed_block {
                     return Err("SeedNotReady");
+                }
+                if env.block - d.seed_block > 256 {
+                    self.event("drawCommittee: seed expired, re-armed");
+                    self.task_mut(*id).dispute.seed_block = env.block + 1;
+                    return Ok(Effect::None);
                 }
                 let block_seed = env
                     .seed_hash
                     .expect("the driver fetches the seed block's hash");
-                let seed = keccak256((block_seed, U256::from(*id)).abi_encode());
-                let (operator, challenger, client) = (t.operators[0], d.challenger, t.client);
-                let n = self.operator_list.len();
+                let seed =
+                    keccak256((block_seed, U256::from(*id), U256::from(d.rounds)).abi_encode());
+                let exclude = [t.operators[0], d.challenger, t.client];
                 let size = usize::from(self.committee_size);
-                let mut committee: Vec<Address> = Vec::new();
-                for i in 0..size * DRAW_TRIES_PER_SEAT {
-                    if committee.len() >= size || n == 0 {
+                let mut committee = d.committee.clone();
+                let want = size.saturating_sub(committee.len());
+                let pool = d.pool_size as usize;
+                let snapshot = d.challenge_block;
+                let cap =
+                    (self.min_stake * U256::from(STAKE_WEIGHT_CAP_MULTIPLE)).max(U256::from(1));
+                let mut picked = 0;
+                for i in 0..want * DRAW_TRIES_PER_SEAT {
+                    if picked >= want || pool == 0 {
                         break;
                     }
                     let r = U256::from_be_bytes(keccak256((seed, U256::from(i)).abi_encode()).0);
-                    let candidate = self.operator_list[(r % U256::from(n)).to::<usize>()];
-                    if candidate == operator || candidate == challenger || candidate == client {
+                    let slot = (r % U256::from(pool)).to::<usize>();
+                    let Some(&c) = self.eligible_list.get(slot) else {
+                        continue;
+                    };
+                    if !self.eligible(c, ts) || self.eligible_since[&c] >= snapshot {
                         continue;
                     }
-                    if !self.eligible(candidate, ts) || committee.contains(&candidate) {
+                    let weight = self.account(c).op.stake.min(cap);
+                    if (r >> 128) % cap >= weight {
                         continue;
                     }
-                    committee.push(candidate);
+                    if exclude.contains(&c) || committee.contains(&c) {
+                        continue;
+                    }
+                    committee.push(c);
+                    picked += 1;
                 }
+                let window = self.dispute_window;
                 let d = &mut self.task_mut(*id).dispute;
-                d.drawn = true;
                 d.committee = committee;
+                d.rounds += 1;
+                if d.committee.len() < size && d.rounds < MAX_DRAW_ROUNDS {
+                    d.seed_block = env.block + 1;
+                } else {
+                    d.drawn = true;
+                    d.vote_deadline = ts + window;
+                }
                 Ok(Effect::None)
             }
             Call::Vote(id, digest) => {
@@ -707,9 +778,20 @@ impl Model {
                 } else {
                     "dispute: undecided (bond returned)"
                 });
-                if overturned {
-                    self.slash_to(*id, operator, challenger, ts)?;
+                if size == 0 {
+                    self.event("dispute: no committee (nobody slashed)");
+                    self.release(operator, bond, false)?;
                     self.credit(*id, challenger, bond);
+                    self.refund(*id);
+                } else if overturned {
+                    let treasury = self.treasury;
+                    self.slash_to(*id, operator, treasury, ts)?;
+                    // The challenger's share moves from the treasury's accrual to it.
+                    let reward = bond * U256::from(CHALLENGE_REWARD_BPS) / U256::from(10_000);
+                    self.acct(treasury).market -= reward;
+                    *self.task_mut(*id).credited.entry(treasury).or_default() -= reward;
+                    self.total_credited -= reward;
+                    self.credit(*id, challenger, bond + reward);
                     self.refund(*id);
                 } else {
                     self.credit(*id, if confirmed { operator } else { challenger }, bond);
@@ -761,6 +843,7 @@ impl Model {
                 a.op.stake += *amount;
                 a.wallet -= *amount;
                 self.registry_tokens += *amount;
+                self.sync(from, ts, env.block);
                 Ok(Effect::None)
             }
             Call::RequestUnstake(amount) => {
@@ -782,6 +865,7 @@ impl Model {
                 o.stake -= *amount;
                 o.unbonding += *amount;
                 o.unbonding_ready_at = ts + delay;
+                self.sync(from, ts, env.block);
                 Ok(Effect::None)
             }
             Call::WithdrawUnbonded => {
@@ -898,10 +982,16 @@ impl Model {
         if r.commit_deadline <= r.assign_deadline {
             return Err("DeadlinesOutOfOrder");
         }
+        if r.commit_deadline - r.assign_deadline < self.min_response_window {
+            return Err("WindowTooShort");
+        }
         let mut last = r.commit_deadline;
         if r.mode == Mode::Replicated {
             if r.reveal_deadline <= r.commit_deadline {
                 return Err("DeadlinesOutOfOrder");
+            }
+            if r.reveal_deadline - r.commit_deadline < self.min_reveal_window {
+                return Err("WindowTooShort");
             }
             last = r.reveal_deadline;
         } else if r.reveal_deadline != 0 {
@@ -1072,6 +1162,14 @@ impl Model {
         if ts > t.commit_deadline {
             return Err("CommitDeadlinePassed");
         }
+        self.edge(
+            "reassign: minimum response window",
+            ts + self.min_response_window,
+            t.commit_deadline,
+        );
+        if t.commit_deadline - ts < self.min_response_window {
+            return Err("ResponseWindowTooShort");
+        }
         if to.is_zero() {
             return Err("ZeroAddress");
         }
@@ -1229,6 +1327,8 @@ impl Model {
         self.registry_tokens -= amount;
         self.market_tokens += amount;
         self.credit(id, to, amount);
+        let block = self.block;
+        self.sync(op, ts, block);
         Ok(())
     }
 
