@@ -12,6 +12,7 @@ use alloy::{
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use verity_executor::{Executor, ExecutorConfig};
+use verity_primitives::capability;
 use verity_settlement::{Deployment, OperatorProfile, Settlement, TxOptions};
 use verity_store::{DiskStore, FetchingStore, GatewayClient, GatewayOptions, Limits};
 
@@ -22,7 +23,7 @@ use crate::{
     heartbeat::{self, Heartbeat},
     keys,
     metrics::{self, Metrics},
-    prover::{self, Prover},
+    prover::Prover,
     store_blobs::StoreBlobs,
     worker::Worker,
 };
@@ -161,7 +162,7 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     .with_confirmations(cfg.chain.confirmations)
     .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
     .with_fault(cfg.fault.behaviour);
-    let worker = if cfg.operator.capabilities & prover::CAP_ZK_PROVE != 0 {
+    let worker = if capability::has(cfg.operator.capabilities, capability::ZK_PROVE) {
         info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
         worker.with_prover(Arc::new(Prover::new()))
     } else {
