@@ -1,10 +1,11 @@
 //! Every stable error code is defined once in the whole workspace.
 //!
-//! A definition is where a code is given to an error: the start of a thiserror message
-//! (`#[error("[V-XXX-NNN] ...")]`), a `coded_error!` transparent variant's
-//! `#[code("V-XXX-NNN")]`, or a named constant (`const NAME: &str = "V-XXX-NNN";`, as the API's
-//! code list). Everything else that mentions a code (a test matching it, a `match` arm, a doc)
-//! is a use. Comments are skipped, so doc examples do not count.
+//! A definition is where a code is given to an error: a message that starts with it (a string
+//! literal `"[V-XXX-NNN] ..."`, as in `#[error("[V-XXX-NNN] ...")]` or a message built by hand
+//! for an HTTP answer), a `coded_error!` transparent variant's `#[code("V-XXX-NNN")]`, or a
+//! named constant (`const NAME: &str = "V-XXX-NNN";`, as the API's code list). Everything else
+//! that mentions a code (a test matching a prefix `"[V-XXX-NNN]"`, a `match` arm, a doc) is a
+//! use. Comment lines are skipped, so doc examples do not count.
 
 use std::{
     collections::BTreeMap,
@@ -79,9 +80,13 @@ fn definitions(source: &str) -> Vec<(String, usize, String)> {
         .join("\n");
     let line_of = |at: usize| code[..at].matches('\n').count() + 1;
     let mut found = Vec::new();
-    for (at, _) in code.match_indices("#[error(") {
-        let rest = code[at + "#[error(".len()..].trim_start();
-        if let Some(c) = rest.strip_prefix('"').and_then(|r| leading_code(r, true)) {
+    for (at, _) in code.match_indices("\"[") {
+        let rest = &code[at + 1..];
+        // A message: the code, then a space and the text. `"[V-XXX-NNN]"` alone is a prefix
+        // a test matches.
+        if let Some(c) = leading_code(rest, true)
+            && rest[c.len() + 2..].starts_with(' ')
+        {
             let text = rest.lines().next().unwrap_or_default().to_owned();
             found.push((c.to_owned(), line_of(at), text));
         }
@@ -174,19 +179,23 @@ fn the_scan_tells_definitions_from_uses() {
         assert_eq!(e.code(), "V-TST-001");
         Self::A(_) => "V-TST-001",
         const N: u64 = 7;
+        ApiError::new(status, "V-TST-007", format!("[V-TST-007] no such endpoint: {path}"));
+        assert!(e.to_string().starts_with("[V-TST-001]"), "{e}");
     "#;
-    let codes: Vec<_> = definitions(source)
+    let mut codes: Vec<_> = definitions(source)
         .into_iter()
         .map(|(c, line, _)| (c, line))
         .collect();
+    codes.sort();
     assert_eq!(
         codes,
         [
             ("V-TST-001".to_owned(), 2),
-            ("V-TST-002".to_owned(), 4),
+            ("V-TST-002".to_owned(), 5),
             ("V-TST-003".to_owned(), 9),
             ("V-TST-004".to_owned(), 11),
             ("V-TST-005".to_owned(), 12),
+            ("V-TST-007".to_owned(), 17),
         ]
     );
 }
