@@ -112,12 +112,14 @@ pub struct ChainConfig {
     pub registry: Address,
     /// JSON-RPC endpoint of the chain.
     pub rpc_url: String,
-    /// Deployment JSON (as `verity devnet` writes it). Empty: no indexer or assigner, only
-    /// the API over what the database holds. When set, its chain id and registry replace the
-    /// two keys above.
+    /// Deployment JSON (bare, as `verity contracts deploy --json` prints it, or the
+    /// `verity devnet --json` summary holding one; read by `verity_config_files::deployment`).
+    /// Empty: no indexer or assigner, only the API over what the database holds. When set, its
+    /// chain id and registry replace the two keys above.
     pub deployment: String,
     /// Key file (hex private key) of the account that assigns tasks: an allowed coordinator
-    /// in the market. Empty: index and serve, never assign.
+    /// in the market. Like every key file it must not be readable by group or others (mode
+    /// 0600, as `verity keys new` creates it). Empty: index and serve, never assign.
     pub coordinator_key: String,
 }
 

@@ -21,95 +21,81 @@ use crate::{
     store::{HeartbeatRecord, Store, StoreError},
 };
 
-/// Why a heartbeat was rejected.
-#[derive(Debug, thiserror::Error)]
-pub enum IntakeError {
-    /// No node row for this operator.
-    #[error("[V-CH-001] unknown operator {0}: not registered on chain (or not indexed yet)")]
-    UnknownOperator(Address),
-    /// The operator deregistered.
-    #[error("[V-CH-002] operator {0} is no longer registered")]
-    NotRegistered(Address),
-    /// A field is out of range.
-    #[error("[V-CH-003] invalid heartbeat field {field}: {reason}")]
-    InvalidField {
-        /// Field.
-        field: &'static str,
-        /// Why.
-        reason: &'static str,
-    },
-    /// The signature is malformed.
-    #[error("[V-CH-004] malformed heartbeat signature: {0}")]
-    BadSignature(String),
-    /// Signed by a key other than the registered signer (or for another domain).
-    #[error(
-        "[V-CH-005] heartbeat for {operator} signed by {recovered}, but its registered signer is {expected}"
-    )]
-    WrongSigner {
-        /// Operator.
-        operator: Address,
-        /// Registered signer.
-        expected: Address,
-        /// Recovered signer.
-        recovered: Address,
-    },
-    /// `seq` not above the last accepted one.
-    #[error("[V-CH-006] replayed heartbeat from {operator}: seq {seq} <= last accepted {last}")]
-    Replayed {
-        /// Operator.
-        operator: Address,
-        /// This seq.
-        seq: u64,
-        /// The last accepted seq (or a concurrent newer one that won the race).
-        last: u64,
-    },
-    /// Older than `max_age_secs`.
-    #[error(
-        "[V-CH-007] stale heartbeat from {operator}: sent at {timestamp}, now {now}, max age {max_age}s"
-    )]
-    Stale {
-        /// Operator.
-        operator: Address,
-        /// Claimed send time.
-        timestamp: u64,
-        /// Coordinator clock.
-        now: u64,
-        /// Bound.
-        max_age: u64,
-    },
-    /// More than `max_future_secs` ahead.
-    #[error(
-        "[V-CH-008] heartbeat from {operator} is from the future: sent at {timestamp}, now {now}, max skew {max_skew}s"
-    )]
-    FromFuture {
-        /// Operator.
-        operator: Address,
-        /// Claimed send time.
-        timestamp: u64,
-        /// Coordinator clock.
-        now: u64,
-        /// Bound.
-        max_skew: u64,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl IntakeError {
-    /// The stable code (`V-CH-00n`) operators can search for.
-    pub fn code(&self) -> &'static str {
-        match self {
-            IntakeError::UnknownOperator(_) => "V-CH-001",
-            IntakeError::NotRegistered(_) => "V-CH-002",
-            IntakeError::InvalidField { .. } => "V-CH-003",
-            IntakeError::BadSignature(_) => "V-CH-004",
-            IntakeError::WrongSigner { .. } => "V-CH-005",
-            IntakeError::Replayed { .. } => "V-CH-006",
-            IntakeError::Stale { .. } => "V-CH-007",
-            IntakeError::FromFuture { .. } => "V-CH-008",
-            IntakeError::Store(_) => "V-CH-009",
-        }
+verity_primitives::coded_error! {
+    /// Why a heartbeat was rejected.
+    #[derive(Debug, thiserror::Error)]
+    pub enum IntakeError {
+        /// No node row for this operator.
+        #[error("[V-CH-001] unknown operator {0}: not registered on chain (or not indexed yet)")]
+        UnknownOperator(Address),
+        /// The operator deregistered.
+        #[error("[V-CH-002] operator {0} is no longer registered")]
+        NotRegistered(Address),
+        /// A field is out of range.
+        #[error("[V-CH-003] invalid heartbeat field {field}: {reason}")]
+        InvalidField {
+            /// Field.
+            field: &'static str,
+            /// Why.
+            reason: &'static str,
+        },
+        /// The signature is malformed.
+        #[error("[V-CH-004] malformed heartbeat signature: {0}")]
+        BadSignature(String),
+        /// Signed by a key other than the registered signer (or for another domain).
+        #[error(
+            "[V-CH-005] heartbeat for {operator} signed by {recovered}, but its registered signer is {expected}"
+        )]
+        WrongSigner {
+            /// Operator.
+            operator: Address,
+            /// Registered signer.
+            expected: Address,
+            /// Recovered signer.
+            recovered: Address,
+        },
+        /// `seq` not above the last accepted one.
+        #[error("[V-CH-006] replayed heartbeat from {operator}: seq {seq} <= last accepted {last}")]
+        Replayed {
+            /// Operator.
+            operator: Address,
+            /// This seq.
+            seq: u64,
+            /// The last accepted seq (or a concurrent newer one that won the race).
+            last: u64,
+        },
+        /// Older than `max_age_secs`.
+        #[error(
+            "[V-CH-007] stale heartbeat from {operator}: sent at {timestamp}, now {now}, max age {max_age}s"
+        )]
+        Stale {
+            /// Operator.
+            operator: Address,
+            /// Claimed send time.
+            timestamp: u64,
+            /// Coordinator clock.
+            now: u64,
+            /// Bound.
+            max_age: u64,
+        },
+        /// More than `max_future_secs` ahead.
+        #[error(
+            "[V-CH-008] heartbeat from {operator} is from the future: sent at {timestamp}, now {now}, max skew {max_skew}s"
+        )]
+        FromFuture {
+            /// Operator.
+            operator: Address,
+            /// Claimed send time.
+            timestamp: u64,
+            /// Coordinator clock.
+            now: u64,
+            /// Bound.
+            max_skew: u64,
+        },
+        /// The store failed.
+        #[error(transparent)]
+        #[code("V-CH-009")]
+        Store(StoreError),
     }
 }
 
@@ -249,5 +235,40 @@ impl HeartbeatIntake {
             seq: hb.seq,
             received_at: now,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rejection_answers_the_code_its_message_starts_with() {
+        let op = Address::repeat_byte(7);
+        for e in [
+            IntakeError::UnknownOperator(op),
+            IntakeError::NotRegistered(op),
+            IntakeError::InvalidField {
+                field: "region",
+                reason: "too large",
+            },
+            IntakeError::BadSignature("short".into()),
+            IntakeError::Replayed {
+                operator: op,
+                seq: 1,
+                last: 2,
+            },
+        ] {
+            assert!(
+                e.to_string().starts_with(&format!("[{}] ", e.code())),
+                "{e}"
+            );
+        }
+        let store = IntakeError::Store(StoreError::UnsupportedUrl {
+            url: "mysql://x".into(),
+        });
+        assert_eq!(store.code(), "V-CH-009");
+        // Transparent: the store's own message, with its own code.
+        assert!(store.to_string().starts_with("[V-CS-001]"), "{store}");
     }
 }

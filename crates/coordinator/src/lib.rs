@@ -2,7 +2,8 @@
 
 pub mod api;
 pub mod assigner;
-pub mod capability;
+/// Capability flags, defined once in `verity-primitives`.
+pub use verity_primitives::capability;
 pub mod clock;
 pub mod config;
 pub mod follow;

@@ -59,7 +59,7 @@ impl Default for ReputationPolicy {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyError {
     /// A weight is negative, infinite or NaN, or the prior is outside [0, 1].
-    #[error("[V-CR-001] reputation policy: {field} = {value} is out of range ({expected})")]
+    #[error("[V-REP-001] reputation policy: {field} = {value} is out of range ({expected})")]
     OutOfRange {
         /// Field.
         field: &'static str,

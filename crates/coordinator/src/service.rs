@@ -11,6 +11,7 @@ use alloy::{
 };
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use verity_config_files::{DeploymentFileError, KeyError, deployment, keys};
 use verity_settlement::{Deployment, Settlement, TxOptions};
 
 use crate::{
@@ -33,16 +34,13 @@ pub enum ServiceError {
     /// The database could not be opened.
     #[error("[V-CSV-001] store: {0}")]
     Store(#[from] StoreError),
-    /// A file named in the config could not be read or parsed.
-    #[error("[V-CSV-002] cannot use {what} {path}: {reason}")]
-    File {
-        /// Which file.
-        what: &'static str,
-        /// Path.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    /// The deployment file named in the config could not be read or parsed.
+    #[error("[V-CSV-002] cannot use chain.deployment: {0}")]
+    Deployment(#[from] DeploymentFileError),
+    /// The coordinator key file could not be read, is not a key, or is readable by group or
+    /// others (the same check every key file gets).
+    #[error("[V-CSV-008] cannot use chain.coordinator_key: {0}")]
+    Key(#[from] KeyError),
     /// The RPC URL is malformed.
     #[error("[V-CSV-003] invalid chain.rpc_url {0:?}")]
     RpcUrl(String),
@@ -66,28 +64,13 @@ pub enum ServiceError {
     Config(#[from] crate::config::ConfigError),
 }
 
-fn file_err(what: &'static str, path: &str, reason: impl ToString) -> ServiceError {
-    ServiceError::File {
-        what,
-        path: path.to_owned(),
-        reason: reason.to_string(),
+/// The key the assigner signs with: none when no key is configured or the assigner is off;
+/// otherwise the key file, loaded (and its permissions checked) like every key file.
+fn assigner_key(cfg: &CoordinatorConfig) -> Result<Option<PrivateKeySigner>, ServiceError> {
+    if cfg.chain.coordinator_key.is_empty() || !cfg.assigner.enabled {
+        return Ok(None);
     }
-}
-
-/// Reads a deployment JSON.
-pub fn load_deployment(path: &Path) -> Result<Deployment, ServiceError> {
-    let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| file_err("deployment", &p, e))?;
-    serde_json::from_str(&text).map_err(|e| file_err("deployment", &p, e))
-}
-
-/// Reads a hex private key file.
-pub fn load_key(path: &Path) -> Result<PrivateKeySigner, ServiceError> {
-    let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| file_err("key", &p, e))?;
-    text.trim()
-        .parse()
-        .map_err(|_| file_err("key", &p, "not a hex secp256k1 private key"))
+    Ok(Some(keys::load(Path::new(&cfg.chain.coordinator_key))?))
 }
 
 /// A started coordinator.
@@ -137,7 +120,7 @@ pub async fn start(
     let deployment = if cfg.chain.deployment.is_empty() {
         None
     } else {
-        let d = load_deployment(Path::new(&cfg.chain.deployment))?;
+        let d = deployment::load(Path::new(&cfg.chain.deployment))?;
         cfg.chain.chain_id = d.chain_id;
         cfg.chain.registry = d.registry;
         Some(d)
@@ -241,11 +224,7 @@ async fn start_chain_parts(
         .rpc_url
         .parse()
         .map_err(|_| ServiceError::RpcUrl(cfg.chain.rpc_url.clone()))?;
-    let key = if cfg.chain.coordinator_key.is_empty() || !cfg.assigner.enabled {
-        None
-    } else {
-        Some(load_key(Path::new(&cfg.chain.coordinator_key))?)
-    };
+    let key = assigner_key(cfg)?;
     let provider = match &key {
         Some(k) => ProviderBuilder::new()
             .wallet(EthereumWallet::from(k.clone()))
@@ -311,4 +290,64 @@ async fn start_chain_parts(
 /// the API finishes in-flight requests, the indexer and assigner stop between steps.
 pub async fn run(cfg: CoordinatorConfig, cancel: CancellationToken) -> Result<(), ServiceError> {
     start(cfg, cancel).await?.wait().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17: the coordinator read its key with its own loader, which skipped the check
+    /// every other key file gets.
+    #[cfg(unix)]
+    #[test]
+    fn the_assigner_key_must_be_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("coordinator.key");
+        let key = keys::create(&path).unwrap();
+        let mut cfg = CoordinatorConfig::default();
+        cfg.chain.coordinator_key = path.display().to_string();
+        cfg.assigner.enabled = true;
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = assigner_key(&cfg).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ServiceError::Key(KeyError::Permissions { mode: 0o644, .. })
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("[V-CSV-008]"), "{e}");
+        assert!(e.to_string().contains("[V-KEY-003]"), "{e}");
+
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let loaded = assigner_key(&cfg).unwrap().expect("a key");
+        assert_eq!(loaded.address(), key.address());
+
+        cfg.assigner.enabled = false;
+        assert!(assigner_key(&cfg).unwrap().is_none());
+    }
+
+    /// The coordinator refused the `verity devnet --json` summary that the node reads.
+    #[test]
+    fn the_deployment_file_may_be_a_devnet_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Deployment {
+            chain_id: 31337,
+            token: alloy::primitives::Address::repeat_byte(1),
+            registry: alloy::primitives::Address::repeat_byte(2),
+            market: alloy::primitives::Address::repeat_byte(3),
+            verifiers: alloy::primitives::Address::repeat_byte(4),
+            deployed_block: 1,
+        };
+        let path = dir.path().join("devnet.json");
+        std::fs::write(&path, serde_json::json!({ "deployment": d }).to_string()).unwrap();
+        assert_eq!(deployment::load(&path).unwrap(), d);
+        let missing = dir.path().join("absent.json");
+        let e = ServiceError::from(deployment::load(&missing).unwrap_err());
+        assert!(e.to_string().starts_with("[V-CSV-002]"), "{e}");
+        assert!(e.to_string().contains("absent.json"), "{e}");
+    }
 }

@@ -53,31 +53,7 @@ impl Default for ExecutorConfig {
     }
 }
 
-/// The limits a task sets for one execution. All of them are deterministic: the same program
-/// and input under the same limits end the same way everywhere, so they are part of the task
-/// and of the [`Receipt`](crate::Receipt).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TaskLimits {
-    /// Fuel for the whole execution: instantiation (including a start function), `run`, and
-    /// host calls. Most WebAssembly instructions cost 1; bulk memory operations and the ABI's
-    /// copies also cost 1 per byte.
-    pub fuel: u64,
-    /// Largest linear memory, in bytes (rounded down to 64 KiB pages by the engine).
-    pub max_memory_bytes: u64,
-    /// Largest number of elements in a table.
-    pub max_table_elements: u64,
-    /// Largest output, in bytes.
-    pub max_output_bytes: u64,
-}
-
-impl Default for TaskLimits {
-    fn default() -> Self {
-        Self {
-            fuel: 10_000_000_000,
-            max_memory_bytes: 256 << 20,
-            max_table_elements: 10_000,
-            max_output_bytes: 1 << 20,
-        }
-    }
-}
+/// The limits a task sets for one execution: the task's own type (it travels in the task's
+/// input envelope), defined once in `verity-primitives` and named here as the executor always
+/// named it.
+pub use verity_primitives::envelope::ExecLimits as TaskLimits;

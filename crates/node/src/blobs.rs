@@ -9,7 +9,6 @@ use std::{
 };
 
 use alloy::primitives::B256;
-use sha2::{Digest as _, Sha256};
 
 /// Blob access errors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,10 +34,7 @@ pub trait Blobs: Send + Sync + 'static {
     fn publish(&self, bytes: Vec<u8>) -> impl Future<Output = Result<B256, BlobError>> + Send;
 }
 
-/// sha2-256 of `bytes`.
-pub fn sha256(bytes: &[u8]) -> B256 {
-    B256::from_slice(&Sha256::digest(bytes))
-}
+pub use verity_primitives::digest::sha256;
 
 /// In-memory blobs.
 #[derive(Debug, Clone, Default)]

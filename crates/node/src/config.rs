@@ -154,7 +154,7 @@ pub struct OperatorConfig {
     /// ISO 3166-1 numeric region (0 = unspecified).
     pub region: u32,
     /// Capability flags, registered on chain and advertised in heartbeats: 1 = runs
-    /// WebAssembly tasks, 2 = proves ZkProof tasks (`verity_node::prover::CAP_*`; 3 = both).
+    /// WebAssembly tasks, 2 = proves ZkProof tasks (`verity_primitives::capability`; 3 = both).
     pub capabilities: u64,
     /// Tasks executed at once.
     pub max_concurrent_tasks: u32,

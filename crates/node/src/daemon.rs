@@ -1,7 +1,7 @@
 //! `verity node run`: set up from configuration, make sure the operator is registered and
 //! staked, then run the worker, the heartbeat sender and the metrics endpoint until cancelled.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use alloy::{
     network::EthereumWallet,
@@ -12,7 +12,8 @@ use alloy::{
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 use verity_executor::{Executor, ExecutorConfig};
-use verity_settlement::{Deployment, OperatorProfile, Settlement, TxOptions};
+use verity_primitives::capability;
+use verity_settlement::{OperatorProfile, Settlement, TxOptions};
 use verity_store::{DiskStore, FetchingStore, GatewayClient, GatewayOptions, Limits};
 
 use crate::{
@@ -22,7 +23,7 @@ use crate::{
     heartbeat::{self, Heartbeat},
     keys,
     metrics::{self, Metrics},
-    prover::{self, Prover},
+    prover::Prover,
     store_blobs::StoreBlobs,
     worker::Worker,
 };
@@ -31,20 +32,9 @@ fn setup(e: impl std::fmt::Display) -> NodeError {
     NodeError::Setup(e.to_string())
 }
 
-/// Reads a deployment file: either a bare `Deployment` or a devnet summary holding one under
-/// `deployment`.
-pub fn read_deployment(path: &Path) -> Result<Deployment, NodeError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| setup(format!("reading deployment {}: {e}", path.display())))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| setup(format!("parsing deployment {}: {e}", path.display())))?;
-    let inner = value.get("deployment").cloned().unwrap_or(value);
-    serde_json::from_value(inner).map_err(|e| setup(format!("deployment {}: {e}", path.display())))
-}
-
 /// A connected settlement client for the operator key.
 pub fn connect(cfg: &NodeConfig, operator: &PrivateKeySigner) -> Result<Settlement, NodeError> {
-    let deployment = read_deployment(&cfg.chain.deployment)?;
+    let deployment = verity_config_files::deployment::load(&cfg.chain.deployment).map_err(setup)?;
     let url = cfg
         .chain
         .rpc_url
@@ -161,7 +151,7 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     .with_confirmations(cfg.chain.confirmations)
     .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
     .with_fault(cfg.fault.behaviour);
-    let worker = if cfg.operator.capabilities & prover::CAP_ZK_PROVE != 0 {
+    let worker = if capability::has(cfg.operator.capabilities, capability::ZK_PROVE) {
         info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
         worker.with_prover(Arc::new(Prover::new()))
     } else {

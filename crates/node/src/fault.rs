@@ -5,7 +5,7 @@
 
 use alloy::primitives::B256;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
+use verity_primitives::digest::sha256;
 
 /// How a node misbehaves (`[fault] behaviour`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,7 +48,7 @@ pub fn corrupt(output: &[u8]) -> Vec<u8> {
 
 /// The digest a `wrong_result` node posts for `output`.
 pub fn corrupt_digest(output: &[u8]) -> B256 {
-    B256::from_slice(&Sha256::digest(corrupt(output)))
+    sha256(&corrupt(output))
 }
 
 /// The digest a `wrong_result` node posts when the honest result is itself a digest (a
@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn corrupted_digests_never_equal_the_honest_one() {
         for output in [&b""[..], b"x", b"sensor readings", &[0u8; 64]] {
-            let honest = B256::from_slice(&Sha256::digest(output));
+            let honest = sha256(output);
             assert_ne!(corrupt_digest(output), honest, "{output:?}");
             assert_ne!(corrupt(output), output);
         }

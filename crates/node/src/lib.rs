@@ -7,8 +7,9 @@ pub mod daemon;
 pub mod db;
 pub mod error;
 pub mod fault;
+/// Key files: the workspace's one loader (mode 0600, checked on load).
+pub use verity_config_files::keys;
 pub use verity_primitives::heartbeat;
-pub mod keys;
 pub mod metrics;
 pub mod prover;
 pub mod store_blobs;

@@ -28,18 +28,13 @@ use verity_contracts::TaskMarket;
 use verity_settlement::Settlement;
 use verity_zk::{
     Shape,
-    input::{TaskInput, input_digest_from_calldata},
+    input::{ProvingInput, input_digest_from_calldata},
     keys::{DEVNET_SEED, Keys, setup_deterministic},
     solidity::encode_proof,
     statement::field_to_word,
 };
 
 use crate::NodeError;
-
-/// Capability flag: runs WebAssembly tasks (Replicated, Optimistic).
-pub const CAP_EXECUTE: u64 = 1;
-/// Capability flag: proves ZkProof tasks (sensor aggregates, issue 6).
-pub const CAP_ZK_PROVE: u64 = 1 << 1;
 
 /// Why a task cannot be proved.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +98,7 @@ impl Prover {
     /// (blocking: run it on a blocking thread).
     pub fn prove(
         &self,
-        input: &TaskInput,
+        input: &ProvingInput,
         program: B256,
         input_digest: B256,
         binding: B256,

@@ -13,12 +13,11 @@ use alloy::{
     sol_types::SolEvent,
 };
 use futures_util::StreamExt as _;
-use sha2::{Digest as _, Sha256};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use verity_contracts::TaskMarket;
-use verity_executor::{ExecError, Executor, TaskLimits};
-use verity_primitives::envelope::TaskInput;
+use verity_executor::{ExecError, Executor};
+use verity_primitives::envelope::InputEnvelope;
 use verity_settlement::{Mode, Seat, Settlement, Status, TaskInfo};
 
 use crate::{
@@ -30,11 +29,9 @@ use crate::{
     prover::{self, ProveError, Prover},
 };
 
-/// The result digest of a program that fails deterministically (out of fuel, a trap, ...):
-/// every honest replica gets the same error, so they agree on this digest.
-pub fn error_digest(code: &str) -> B256 {
-    B256::from_slice(&Sha256::digest(format!("verity:error:{code}")))
-}
+/// Re-exported where the committee (and older callers) import it from; defined once in
+/// `verity_primitives::digest`.
+pub use verity_primitives::digest::error_digest;
 
 /// Runs assigned tasks for one operator.
 #[derive(Debug)]
@@ -320,19 +317,14 @@ impl<B: Blobs> Worker<B> {
             Ok(v) => v,
             Err(e) => return self.decline(id, task, &e.to_string()).await,
         };
-        let envelope = match TaskInput::decode(&input) {
+        let envelope = match InputEnvelope::decode(&input) {
             Ok(e) => e,
             Err(e) => return self.decline(id, task, &e.to_string()).await,
         };
         // The envelope's payload is a copy: free the fetched bytes before the guest's memory
         // and output are allocated, or the node holds the input twice at its peak.
         drop(input);
-        let limits = TaskLimits {
-            fuel: envelope.limits.fuel,
-            max_memory_bytes: envelope.limits.max_memory_bytes,
-            max_table_elements: envelope.limits.max_table_elements,
-            max_output_bytes: envelope.limits.max_output_bytes,
-        };
+        let limits = envelope.limits;
         let executor = self.executor.clone();
         let started = std::time::Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
@@ -386,7 +378,7 @@ impl<B: Blobs> Worker<B> {
             Ok(b) => b,
             Err(e) => return self.decline(id, task, &e.to_string()).await,
         };
-        let input = match verity_zk::input::TaskInput::from_bytes(&bytes) {
+        let input = match verity_zk::input::ProvingInput::from_bytes(&bytes) {
             Ok(i) => i,
             Err(e) => return self.decline(id, task, &e.to_string()).await,
         };

@@ -6,6 +6,8 @@
 //! `b"VRTI"` | version `1` (u8) | fuel (u64) | max memory bytes (u64) | max table elements (u64) |
 //! max output bytes (u64) | payload (the rest: what the guest reads as its input).
 
+use serde::{Deserialize, Serialize};
+
 /// Magic bytes at the start of every envelope.
 pub const MAGIC: &[u8; 4] = b"VRTI";
 /// The only version so far.
@@ -13,27 +15,53 @@ pub const VERSION: u8 = 1;
 /// Header length in bytes.
 pub const HEADER_LEN: usize = 4 + 1 + 4 * 8;
 
-/// Limits of one execution, as the task sets them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The limits a task sets for one execution. All of them are deterministic: the same program
+/// and input under the same limits end the same way everywhere, so they are part of the task
+/// (covered by its input digest through the envelope) and of the executor's receipt. This is
+/// the one definition: `verity_executor::TaskLimits` is this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ExecLimits {
-    /// Fuel for the whole execution.
+    /// Fuel for the whole execution: instantiation (including a start function), `run`, and
+    /// host calls. Most WebAssembly instructions cost 1; bulk memory operations and the ABI's
+    /// copies also cost 1 per byte.
     pub fuel: u64,
-    /// Largest linear memory, bytes.
+    /// Largest linear memory, in bytes (rounded down to 64 KiB pages by the engine).
     pub max_memory_bytes: u64,
-    /// Largest table, elements.
+    /// Largest number of elements in a table.
     pub max_table_elements: u64,
-    /// Largest output, bytes.
+    /// Largest output, in bytes.
     pub max_output_bytes: u64,
 }
 
-/// A decoded envelope.
+impl Default for ExecLimits {
+    /// The executor's defaults (what a run gets when nobody says otherwise); the SDK's task
+    /// builder starts from smaller ones.
+    fn default() -> Self {
+        Self {
+            fuel: 10_000_000_000,
+            max_memory_bytes: 256 << 20,
+            max_table_elements: 10_000,
+            max_output_bytes: 1 << 20,
+        }
+    }
+}
+
+/// A decoded envelope: the limits and the guest's input of a WASM task.
+///
+/// Not the input of a ZkProof task (`verity_zk::input::ProvingInput`), which is a JSON blob
+/// named by a calldata suffix, not by the task's `inputDigest`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskInput {
+pub struct InputEnvelope {
     /// The limits.
     pub limits: ExecLimits,
     /// What the guest reads.
     pub payload: Vec<u8>,
 }
+
+/// The envelope's former name, kept for callers not yet renamed (`crates/cli/tests`); new code
+/// says [`InputEnvelope`].
+pub type TaskInput = InputEnvelope;
 
 /// Why bytes are not an envelope.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,7 +77,7 @@ pub enum EnvelopeError {
     Version(u8),
 }
 
-impl TaskInput {
+impl InputEnvelope {
     /// Encodes the envelope.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_LEN + self.payload.len());
@@ -100,7 +128,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_rejects_what_is_not_an_envelope() {
-        let input = TaskInput {
+        let input = InputEnvelope {
             limits: ExecLimits {
                 fuel: 1 << 40,
                 max_memory_bytes: 64 << 20,
@@ -112,16 +140,16 @@ mod tests {
         let bytes = input.encode();
         assert_eq!(bytes.len(), HEADER_LEN + 8);
         assert_eq!(&bytes[5..13], &(1u64 << 40).to_be_bytes());
-        assert_eq!(TaskInput::decode(&bytes).unwrap(), input);
+        assert_eq!(InputEnvelope::decode(&bytes).unwrap(), input);
         assert_eq!(
-            TaskInput::decode(&bytes[..10]),
+            InputEnvelope::decode(&bytes[..10]),
             Err(EnvelopeError::Truncated(10))
         );
         let mut bad = bytes.clone();
         bad[0] = b'X';
-        assert_eq!(TaskInput::decode(&bad), Err(EnvelopeError::BadMagic));
+        assert_eq!(InputEnvelope::decode(&bad), Err(EnvelopeError::BadMagic));
         let mut bad = bytes;
         bad[4] = 2;
-        assert_eq!(TaskInput::decode(&bad), Err(EnvelopeError::Version(2)));
+        assert_eq!(InputEnvelope::decode(&bad), Err(EnvelopeError::Version(2)));
     }
 }

@@ -1,7 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+pub mod capability;
+pub mod digest;
 pub mod envelope;
+pub mod error_code;
 pub mod heartbeat;
+
+pub use digest::Sha256Digest;
+pub use envelope::{ExecLimits, InputEnvelope};
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},

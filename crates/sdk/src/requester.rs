@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, B256, Bytes};
-use verity_primitives::envelope::{ExecLimits, TaskInput};
+use verity_primitives::envelope::{ExecLimits, InputEnvelope};
 use verity_settlement::{Mode, Settlement, Status, TaskId, TaskInfo, TaskRequest};
 use verity_store::{Cid, GatewayClient};
 
@@ -96,7 +96,7 @@ impl Requester {
 
     /// Publishes an input with its execution limits (the envelope the task's digest names).
     pub async fn upload_input(&self, payload: &[u8], limits: ExecLimits) -> Result<Cid> {
-        let envelope = TaskInput {
+        let envelope = InputEnvelope {
             limits,
             payload: payload.to_vec(),
         }

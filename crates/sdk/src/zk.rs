@@ -6,7 +6,7 @@
 
 use alloy::primitives::{B256, Bytes, U256};
 use verity_settlement::{Mode, TaskRequest};
-use verity_zk::input::TaskInput;
+use verity_zk::input::ProvingInput;
 use verity_zk::statement::field_to_word;
 
 use crate::{Result, SdkError};
@@ -15,7 +15,7 @@ use crate::{Result, SdkError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZkTaskSpec {
     /// The statement's input: shape, query, registry, readings.
-    pub input: TaskInput,
+    pub input: ProvingInput,
     /// The circuit's verifying key bytes (published as the program).
     pub verifying_key: Bytes,
     /// The registered verifier of this circuit.
@@ -35,7 +35,7 @@ impl ZkTaskSpec {
     /// verifier id `verity_zk::market::verifier_id` gives; 10 tokens bounty, 5 collateral,
     /// 60 s to assign, 600 s to prove (proving N = 16 takes seconds to a minute on a loaded
     /// 2-core machine, plus the one-time key setup).
-    pub fn devnet(input: TaskInput) -> Result<Self> {
+    pub fn devnet(input: ProvingInput) -> Result<Self> {
         let vk = verity_zk::market::devnet_verifying_key(input.shape).ok_or_else(|| {
             SdkError::InvalidSpec {
                 field: "input.shape",

@@ -56,9 +56,11 @@ pub const VERSION: u64 = 1;
 /// Largest circuit size a task input may name (the benchmarked maximum).
 pub const MAX_SLOTS: usize = 256;
 
-/// Everything a prover needs for one ZkProof task.
+/// Everything a prover needs for one ZkProof task (the proving counterpart of a WASM task's
+/// `verity_primitives::envelope::InputEnvelope`; the two are different bytes with different
+/// digests).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskInput {
+pub struct ProvingInput {
     /// Circuit size N and registry depth (the keys and the registered verifier are per shape).
     pub shape: Shape,
     /// The client's query; its digest is the task's `inputDigest`.
@@ -68,6 +70,10 @@ pub struct TaskInput {
     /// The readings to aggregate (at most `shape.slots`).
     pub readings: Vec<SignedReading>,
 }
+
+/// The former name, kept for callers not yet renamed (`verity device`, the devnet's ZK
+/// workload and the CLI's tests); new code says [`ProvingInput`].
+pub type TaskInput = ProvingInput;
 
 fn bad(reason: impl Into<String>) -> Error {
     Error::BadInput(reason.into())
@@ -114,7 +120,7 @@ fn u32_field(v: &Value, key: &str, what: &str) -> Result<u32> {
         .ok_or_else(|| bad(format!("{what}: {key} must be an unsigned 32-bit integer")))
 }
 
-/// Parses a signed reading (the signature is not checked here: see [`TaskInput::check`]).
+/// Parses a signed reading (the signature is not checked here: see [`ProvingInput::check`]).
 pub fn reading_from_json(v: &Value, what: &str) -> Result<SignedReading> {
     let sig = v
         .get("signature")
@@ -155,7 +161,7 @@ fn pair(v: &Value, key: &str) -> Result<(u32, u32)> {
     Ok((n(&a[0])?, n(&a[1])?))
 }
 
-impl TaskInput {
+impl ProvingInput {
     /// The registry of `devices` (depth `shape.depth`); its root should be the query's.
     pub fn registry(&self) -> Result<Registry> {
         let mut registry = Registry::new(self.shape.depth)?;
@@ -184,7 +190,7 @@ impl TaskInput {
         v.to_string().into_bytes()
     }
 
-    /// Decodes [`TaskInput::to_bytes`]. Checks the form only; [`TaskInput::check`] checks the
+    /// Decodes [`ProvingInput::to_bytes`]. Checks the form only; [`ProvingInput::check`] checks the
     /// content.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let v: Value = serde_json::from_slice(bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
@@ -280,7 +286,7 @@ impl TaskInput {
         Ok(registry)
     }
 
-    /// The checked witness bound to the market's `binding` (see [`TaskInput::check`]).
+    /// The checked witness bound to the market's `binding` (see [`ProvingInput::check`]).
     pub fn witness(&self, binding: [u8; 32]) -> Result<SensorCircuit> {
         let registry = self.check()?;
         SensorCircuit::new(self.shape, &registry, self.query, &self.readings, binding)
@@ -292,13 +298,13 @@ mod tests {
     use super::*;
     use crate::device::Device;
 
-    fn sample() -> TaskInput {
+    fn sample() -> ProvingInput {
         let devices: Vec<Device> = (0..3).map(Device::from_seed).collect();
         let mut registry = Registry::new(4).expect("depth");
         for d in &devices {
             registry.register(d.public_key()).expect("register");
         }
-        TaskInput {
+        ProvingInput {
             shape: Shape { slots: 4, depth: 4 },
             query: Query::new(registry.root(), (100, 200), (0, 50)).expect("query"),
             devices: devices.iter().map(Device::public_key).collect(),
@@ -309,7 +315,7 @@ mod tests {
     #[test]
     fn round_trips_and_checks() {
         let input = sample();
-        let back = TaskInput::from_bytes(&input.to_bytes()).expect("decode");
+        let back = ProvingInput::from_bytes(&input.to_bytes()).expect("decode");
         assert_eq!(back, input);
         back.check().expect("valid");
         let w = back.witness([7; 32]).expect("witness");
@@ -348,15 +354,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_blobs() {
-        assert!(TaskInput::from_bytes(b"not json").is_err());
+        assert!(ProvingInput::from_bytes(b"not json").is_err());
         let mut v: Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
         v["version"] = json!(2);
-        assert!(TaskInput::from_bytes(v.to_string().as_bytes()).is_err());
+        assert!(ProvingInput::from_bytes(v.to_string().as_bytes()).is_err());
         let mut v: Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
         v["readings"][0]["device"]["x"] = json!("0x01");
-        assert!(TaskInput::from_bytes(v.to_string().as_bytes()).is_err());
+        assert!(ProvingInput::from_bytes(v.to_string().as_bytes()).is_err());
         let mut v: Value = serde_json::from_slice(&sample().to_bytes()).expect("json");
         v["shape"]["slots"] = json!(100_000);
-        assert!(TaskInput::from_bytes(v.to_string().as_bytes()).is_err());
+        assert!(ProvingInput::from_bytes(v.to_string().as_bytes()).is_err());
     }
 }

@@ -27,7 +27,7 @@ pub(crate) struct NewArgs {
 
 pub(crate) fn run(cmd: KeysCommand) -> eyre::Result<()> {
     let KeysCommand::New(args) = cmd;
-    let key = verity_node::keys::create(&args.out)?;
+    let key = verity_config_files::keys::create(&args.out)?;
     if args.output.json {
         println!(
             "{}",

@@ -151,7 +151,7 @@ pub(crate) async fn run(cmd: TaskCommand) -> eyre::Result<()> {
 fn requester(conn: &ConnArgs) -> eyre::Result<Requester> {
     let signer: PrivateKeySigner = match (&conn.private_key, &conn.key_file) {
         (Some(hex), _) => hex.trim().parse().wrap_err("parsing the private key")?,
-        (None, Some(path)) => verity_node::keys::load(path)
+        (None, Some(path)) => verity_config_files::keys::load(path)
             .wrap_err_with(|| format!("loading key {}", path.display()))?,
         (None, None) => {
             return Err(eyre!(
@@ -160,7 +160,7 @@ fn requester(conn: &ConnArgs) -> eyre::Result<Requester> {
         }
     };
     let account = signer.address();
-    let deployment = verity_node::daemon::read_deployment(&conn.deployment)?;
+    let deployment = verity_config_files::deployment::load(&conn.deployment)?;
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(conn.rpc_url.parse().wrap_err("parsing --rpc-url")?);

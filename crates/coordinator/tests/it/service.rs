@@ -93,7 +93,7 @@ async fn the_coordinator_assigns_and_indexes_an_optimistic_and_a_replicated_task
     )
     .unwrap();
     let key = dir.path().join("coordinator.key");
-    std::fs::write(&key, alloy::hex::encode(net.keys[1].to_bytes())).unwrap();
+    verity_config_files::keys::save(&key, &net.keys[1]).unwrap();
     let mut cfg = CoordinatorConfig::default();
     cfg.database.url = format!("sqlite://{}", dir.path().join("c.db").display());
     cfg.chain.rpc_url = net._chain.url.clone();

@@ -22,7 +22,7 @@ use verity_node::{
     watchtower::{Sampling, Watchtower, WatchtowerMetrics},
     worker::Worker,
 };
-use verity_primitives::envelope::{ExecLimits, TaskInput};
+use verity_primitives::envelope::{ExecLimits, InputEnvelope};
 use verity_settlement::{
     DeployConfig, Mode, OperatorProfile, Settlement, Status, TaskRequest, TxOptions, deploy,
 };
@@ -115,7 +115,7 @@ impl Net {
         }
         let blobs = MemoryBlobs::default();
         let program = blobs.insert(wat::parse_str(ECHO).unwrap());
-        let envelope = TaskInput {
+        let envelope = InputEnvelope {
             limits: ExecLimits {
                 fuel: 1_000_000,
                 max_memory_bytes: 1 << 20,

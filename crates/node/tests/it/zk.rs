@@ -18,16 +18,17 @@ use verity_node::{
     blobs::MemoryBlobs,
     db::{Phase, TaskDb},
     metrics::Metrics,
-    prover::{CAP_EXECUTE, CAP_ZK_PROVE, Prover},
+    prover::Prover,
     worker::Worker,
 };
+use verity_primitives::capability;
 use verity_settlement::{
     DeployConfig, Mode, OperatorProfile, Settlement, Status, TaskRequest, TxOptions, deploy,
 };
 use verity_zk::{
     Shape,
     device::Device,
-    input::{TaskInput, calldata_suffix},
+    input::{ProvingInput, calldata_suffix},
     market::{deploy_verifier, program_digest, verifier_id},
     registry::Registry,
     statement::{Aggregate, Query, SignedReading, field_to_word},
@@ -109,8 +110,8 @@ impl Net {
             s.approve_registry(who, U256::MAX).await.unwrap();
         }
         for (op, caps) in [
-            (prover_op, CAP_EXECUTE | CAP_ZK_PROVE),
-            (plain_op, CAP_EXECUTE),
+            (prover_op, capability::EXECUTE_WASM | capability::ZK_PROVE),
+            (plain_op, capability::EXECUTE_WASM),
         ] {
             let p = OperatorProfile {
                 signer: op,
@@ -174,8 +175,8 @@ impl Net {
             .collect()
     }
 
-    fn input(&self, readings: Vec<SignedReading>) -> TaskInput {
-        TaskInput {
+    fn input(&self, readings: Vec<SignedReading>) -> ProvingInput {
+        ProvingInput {
             shape: SHAPE,
             query: self.query,
             devices: self.devices.iter().map(Device::public_key).collect(),
@@ -200,7 +201,7 @@ impl Net {
     }
 
     /// Publishes `input`, creates the ZkProof task naming it, assigns `op`.
-    async fn open(&self, input: &TaskInput, op: Address) -> U256 {
+    async fn open(&self, input: &ProvingInput, op: Address) -> U256 {
         let cid = self.blobs.insert(input.to_bytes());
         let now = self.s.chain_time().await.unwrap();
         let req = TaskRequest {
@@ -305,8 +306,8 @@ async fn a_proving_node_proves_a_zk_task_at_n16_and_is_paid_exactly() {
             .unwrap()
             .profile
             .capabilities
-            & CAP_ZK_PROVE,
-        CAP_ZK_PROVE,
+            & capability::ZK_PROVE,
+        capability::ZK_PROVE,
         "the capability is registered on chain"
     );
 

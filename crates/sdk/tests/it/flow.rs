@@ -119,7 +119,7 @@ async fn an_optimistic_task_goes_from_submission_to_a_verified_result() {
     assert_eq!(info.input_digest, B256::from(task.input.digest()));
     assert_eq!(&n.gateway.fetch(&task.program).await.unwrap()[..], PROGRAM);
     let envelope = n.gateway.fetch(&task.input).await.unwrap();
-    let decoded = verity_primitives::envelope::TaskInput::decode(&envelope).unwrap();
+    let decoded = verity_primitives::envelope::InputEnvelope::decode(&envelope).unwrap();
     assert_eq!(
         (decoded.payload.as_slice(), decoded.limits),
         (&b"input"[..], spec.limits)

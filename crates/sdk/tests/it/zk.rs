@@ -12,7 +12,7 @@ use verity_sdk::{Outcome, Requester, SdkError, Status, WaitOptions, ZkTaskSpec, 
 use verity_zk::{
     Shape,
     device::Device,
-    input::{TaskInput, input_digest_from_calldata},
+    input::{ProvingInput, input_digest_from_calldata},
     keys::{DEVNET_SEED, setup_deterministic},
     market::{deploy_verifier, program_digest},
     registry::Registry,
@@ -28,7 +28,7 @@ const SHAPE: Shape = Shape {
 };
 
 /// Five registered devices, nine readings of which one is out of range and one out of window.
-fn input() -> TaskInput {
+fn input() -> ProvingInput {
     let devices: Vec<Device> = (0..5).map(Device::from_seed).collect();
     let mut registry = Registry::new(SHAPE.depth).unwrap();
     for d in &devices {
@@ -44,7 +44,7 @@ fn input() -> TaskInput {
             }
         })
         .collect();
-    TaskInput {
+    ProvingInput {
         shape: SHAPE,
         query: Query::new(registry.root(), (1000, 2000), (0, 100)).unwrap(),
         devices: devices.iter().map(Device::public_key).collect(),
@@ -94,7 +94,7 @@ async fn a_zk_task_from_signed_readings_is_opened_proved_and_finalized() {
         "the published key is the circuit's"
     );
     let blob = n.gateway.fetch(&task.input).await.unwrap();
-    assert_eq!(TaskInput::from_bytes(&blob).unwrap(), input);
+    assert_eq!(ProvingInput::from_bytes(&blob).unwrap(), input);
     let tx =
         n.s.provider()
             .get_transaction_by_hash(task.tx)
@@ -110,7 +110,7 @@ async fn a_zk_task_from_signed_readings_is_opened_proved_and_finalized() {
     n.s.assign(n.owner, task.id, &[n.operator]).await.unwrap();
     let d = n.s.deployment();
     let binding = verity_primitives::binding(d.chain_id, d.market, task.id, n.operator);
-    let fetched = TaskInput::from_bytes(&blob).unwrap();
+    let fetched = ProvingInput::from_bytes(&blob).unwrap();
     let circuit = fetched.witness(binding.0).unwrap();
     let expected = Aggregate::of(
         &input.query,

@@ -1,0 +1,3 @@
+//! Integration tests of verity-primitives.
+
+mod error_codes;
