@@ -14,7 +14,9 @@ const OUT = path.join(ROOT, 'out');
 // The contracts whose artifacts the Rust side uses.
 const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'VerifierRegistry', 'TestToken', 'MockResultVerifier',
   // issue 6: generated Groth16 verifier(s) and the IResultVerifier adapter (src/zk/).
-  'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorGroth16VerifierN256', 'SensorAggregateVerifier'];
+  'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorGroth16VerifierN256', 'SensorAggregateVerifier',
+  // issue 15: the timelock that owns every contract (OpenZeppelin's TimelockController).
+  'VerityTimelock'];
 
 function listSources(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -41,7 +43,7 @@ function compile() {
     language: 'Solidity',
     sources,
     settings: {
-      optimizer: { enabled: true, runs: 1000 },
+      optimizer: { enabled: true, runs: 500 },
       evmVersion: 'cancun',
       viaIR: true,
       metadata: { bytecodeHash: 'none' },

@@ -384,15 +384,17 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
 
     /// @notice Draws up to `want` distinct operators for a committee or a seat: `tries`
     ///         candidates at slots `keccak256(seed, i) % pool` of the eligible set, each taken if
-    ///         it is eligible now, entered the set before block `joinedBefore`, is not in
-    ///         `exclude` or already picked, and passes the stake weight (min(stake, cap) / cap
-    ///         with cap = `STAKE_WEIGHT_CAP_MULTIPLE` x `minStake`). `pool` is the set's size at
-    ///         the caller's snapshot: slots past today's end are skipped. A view: the caller
-    ///         supplies unpredictable `seed` and records the result.
+    ///         it is registered, unjailed and staked at least `minStake_` (the caller's snapshot of
+    ///         `minStake`), entered the set before block `joinedBefore`, is not in `exclude` or
+    ///         already picked, and passes the stake weight (min(stake, cap) / cap with cap =
+    ///         `STAKE_WEIGHT_CAP_MULTIPLE` x `minStake_`). `pool` is the set's size at the
+    ///         caller's snapshot: slots past today's end are skipped. A view: the caller supplies
+    ///         an unpredictable `seed` and records the result.
     function drawEligible(
         bytes32 seed,
         uint256 pool,
         uint256 joinedBefore,
+        uint256 minStake_,
         uint256 want,
         uint256 tries,
         address[] calldata exclude
@@ -401,7 +403,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         uint256 n;
         uint256 len = eligible.length;
         if (pool == 0 || want == 0) return _truncate(picked, 0);
-        uint256 cap = uint256(minStake) * STAKE_WEIGHT_CAP_MULTIPLE;
+        uint256 cap = minStake_ * STAKE_WEIGHT_CAP_MULTIPLE;
         if (cap == 0) cap = 1;
         for (uint256 i = 0; i < tries && n < want; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
@@ -409,7 +411,8 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
             if (slot >= len) continue;
             address c = eligible[slot];
             Operator storage op = operators[c];
-            if (!_isEligible(op) || eligibleSince[c] >= joinedBefore) continue;
+            if (!op.registered || op.jailedUntil > block.timestamp || op.stake < minStake_) continue;
+            if (eligibleSince[c] >= joinedBefore) continue;
             uint256 weight = op.stake < cap ? op.stake : cap;
             if ((r >> 128) % cap >= weight) continue;
             if (_contains(exclude, c) || _containsPrefix(picked, n, c)) continue;

@@ -124,7 +124,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         bool drawn; // the committee is complete (full, or MAX_DRAW_ROUNDS rounds done)
         uint8 rounds; // draw rounds done
         uint32 poolSize; // eligible-set size at the challenge: draws index below it
-        uint64 seedBlock; // the next round's seed is this block's hash (re-armed when it expires)
+        uint40 seedBlock; // the next round's seed is this block's hash (re-armed when it expires)
+        // Governance snapshots taken at the challenge, so no parameter changes under a dispute:
+        uint8 size; // committeeSize
+        uint32 window; // disputeWindow
+        uint96 minStake; // the registry's minStake (eligibility threshold and stake-weight cap)
         address[] committee;
     }
 
@@ -181,6 +185,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     error WindowTooShort(uint256 window, uint256 minimum);
     error ResponseWindowTooShort(uint256 taskId, uint256 left, uint256 minimum);
     error NotSelf(address caller);
+    error TermsChanged(uint256 protocolFeeBps, uint256 schedulerFeeBps, address verifier);
 
     // ---------------------------------------------------------------- events
 
@@ -366,9 +371,20 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     }
 
     /// @notice Opens a task. The bounty comes from the caller's balance if it covers it, else it
-    ///         is pulled with `transferFrom` (the market must be approved).
-    function createTask(TaskRequest calldata request) external nonReentrant returns (uint256 taskId) {
+    ///         is pulled with `transferFrom` (the market must be approved). The client states the
+    ///         terms it accepts: the highest fees, and the verifier it expects for a ZkProof task
+    ///         (zero otherwise); if governance changed them before the call landed, it reverts
+    ///         `TermsChanged` instead of locking the client into terms it never saw.
+    function createTask(
+        TaskRequest calldata request,
+        uint16 maxProtocolFeeBps,
+        uint16 maxSchedulerFeeBps,
+        address expectedVerifier
+    ) external nonReentrant returns (uint256 taskId) {
         address verifier = _validate(request);
+        if (protocolFeeBps > maxProtocolFeeBps || schedulerFeeBps > maxSchedulerFeeBps || verifier != expectedVerifier) {
+            revert TermsChanged(protocolFeeBps, schedulerFeeBps, verifier);
+        }
         Books memory b = books;
         uint256 bounty = request.bounty;
         if (bounty > type(uint112).max - b.escrowed) revert AmountTooLarge(bounty);
@@ -626,8 +642,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         Dispute storage d = disputes[taskId];
         d.challenger = msg.sender;
         d.challengeBlock = uint64(block.number);
-        d.seedBlock = uint64(block.number + 1);
+        d.seedBlock = uint40(block.number + 1);
         d.poolSize = uint32(registry.eligibleCount());
+        d.size = committeeSize;
+        d.window = disputeWindow;
+        d.minStake = registry.minStake();
         uint256 deadline = block.timestamp + disputeWindow;
         d.voteDeadline = uint32(deadline);
         uint256 bond = t.request.collateral;
@@ -662,12 +681,12 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         bytes32 seed = keccak256(abi.encode(blockSeed, taskId, d.rounds));
         _drawRound(d, t, seed);
         d.rounds += 1;
-        if (d.committee.length < committeeSize && d.rounds < MAX_DRAW_ROUNDS) {
+        if (d.committee.length < d.size && d.rounds < MAX_DRAW_ROUNDS) {
             _armSeed(taskId, d);
             return;
         }
         d.drawn = true;
-        d.voteDeadline = uint32(block.timestamp + disputeWindow);
+        d.voteDeadline = uint32(block.timestamp + d.window);
         emit CommitteeDrawn(taskId, seed, d.committee);
     }
 
@@ -813,7 +832,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     /// @dev Arms the next draw round (or re-arms an expired seed) on the block after this one.
     function _armSeed(uint256 taskId, Dispute storage d) private {
         uint256 next = block.number + 1;
-        d.seedBlock = uint64(next);
+        d.seedBlock = uint40(next);
         emit CommitteeSeedArmed(taskId, next, d.committee.length);
     }
 
@@ -821,7 +840,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     ///      its eligible set as it was at the challenge, never a party of the task or a member.
     function _drawRound(Dispute storage d, Task calldata t, bytes32 seed) private {
         uint256 have = d.committee.length;
-        uint256 want = committeeSize;
+        uint256 want = d.size;
         if (have >= want) return;
         address[] memory exclude = new address[](have + 3);
         exclude[0] = t.operators[0];
@@ -831,7 +850,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             exclude[i + 3] = d.committee[i];
         }
         address[] memory picked = registry.drawEligible(
-            seed, d.poolSize, d.challengeBlock, want - have, (want - have) * DRAW_TRIES_PER_SEAT, exclude
+            seed, d.poolSize, d.challengeBlock, d.minStake, want - have, (want - have) * DRAW_TRIES_PER_SEAT, exclude
         );
         for (uint256 i = 0; i < picked.length; ++i) {
             d.committee.push(picked[i]);

@@ -73,6 +73,7 @@ mod tests {
             market: Address::repeat_byte(3),
             verifiers: Address::repeat_byte(4),
             deployed_block: 7,
+            timelock: Address::ZERO,
         };
         let bare = dir.path().join("deployment.json");
         std::fs::write(&bare, serde_json::to_string(&d).unwrap()).unwrap();

@@ -30,6 +30,12 @@ sol!(
 
 sol!(
     #[sol(rpc, all_derives)]
+    VerityTimelock,
+    "../../contracts/out/VerityTimelock.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
     MockResultVerifier,
     "../../contracts/out/MockResultVerifier.json"
 );

@@ -2,7 +2,7 @@
 
 use alloy::{primitives::Bytes, sol_types::SolInterface};
 
-use crate::{NodeRegistry, TaskMarket, TestToken, VerifierRegistry};
+use crate::{NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
 
 /// A revert raised by one of Verity's contracts, decoded by its selector.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +16,10 @@ pub enum ContractError {
     /// A `VerifierRegistry` custom error.
     #[error("VerifierRegistry::{0:?}")]
     Verifiers(VerifierRegistry::VerifierRegistryErrors),
+    /// A `VerityTimelock` (OpenZeppelin `TimelockController`) error: an operation not ready,
+    /// not scheduled, or a caller without the role.
+    #[error("VerityTimelock::{0:?}")]
+    Timelock(VerityTimelock::VerityTimelockErrors),
     /// An ERC20 error from the token (OpenZeppelin's `IERC20Errors`).
     #[error("Token::{0:?}")]
     Token(TestToken::TestTokenErrors),
@@ -46,6 +50,9 @@ impl ContractError {
         if let Ok(e) = TestToken::TestTokenErrors::abi_decode(data) {
             return Self::Token(e);
         }
+        if let Ok(e) = VerityTimelock::VerityTimelockErrors::abi_decode(data) {
+            return Self::Timelock(e);
+        }
         if let Ok(r) = Revert::abi_decode(data) {
             return Self::Message(r.reason);
         }
@@ -62,6 +69,7 @@ impl ContractError {
             Self::Registry(e) => format!("{e:?}"),
             Self::Verifiers(e) => format!("{e:?}"),
             Self::Token(e) => format!("{e:?}"),
+            Self::Timelock(e) => format!("{e:?}"),
             Self::Message(_) => return "Error".into(),
             Self::Panic(_) => return "Panic".into(),
             Self::Unrecognized(_) => return "Unrecognized".into(),

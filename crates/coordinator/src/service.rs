@@ -341,6 +341,7 @@ mod tests {
             market: alloy::primitives::Address::repeat_byte(3),
             verifiers: alloy::primitives::Address::repeat_byte(4),
             deployed_block: 1,
+            timelock: alloy::primitives::Address::ZERO,
         };
         let path = dir.path().join("devnet.json");
         std::fs::write(&path, serde_json::json!({ "deployment": d }).to_string()).unwrap();

@@ -27,6 +27,10 @@ pub struct Deployment {
     pub verifiers: Address,
     /// The block of the first deployment transaction (where indexers start).
     pub deployed_block: u64,
+    /// The `VerityTimelock` that owns the governed contracts, or zero if an account owns them
+    /// (a deployment before [`crate::hand_to_timelock`]).
+    #[serde(default)]
+    pub timelock: Address,
 }
 
 /// Parameters of a new deployment. Defaults suit a devnet.
@@ -107,6 +111,7 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
             market: Address::ZERO,
             verifiers: Address::ZERO,
             deployed_block: 0,
+            timelock: Address::ZERO,
         },
         TxOptions::default(),
     );
@@ -155,6 +160,7 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         market,
         verifiers,
         deployed_block,
+        timelock: Address::ZERO,
     };
     s.set_market_in_registry(owner, market).await?;
     for c in &cfg.coordinators {

@@ -2,6 +2,7 @@
 
 mod deploy;
 mod error;
+mod governance;
 mod market;
 mod record;
 mod registry;
@@ -12,7 +13,10 @@ pub use deploy::{
     DeployConfig, Deployment, PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
 };
 pub use error::{Error, Result};
-pub use market::{DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments};
+pub use governance::{GovernanceCall, hand_to_timelock};
+pub use market::{
+    CreateTerms, DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments,
+};
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};

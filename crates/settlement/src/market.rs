@@ -156,6 +156,18 @@ fn count(seats: &[SeatInfo], f: impl Fn(&SeatInfo) -> bool) -> u8 {
     u8::try_from(seats.iter().filter(|s| f(s)).count()).unwrap_or(u8::MAX)
 }
 
+/// What a client accepts when it opens a task: `createTask` reverts `TermsChanged` if the
+/// market's fees are above these or the task's verifier is not this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateTerms {
+    /// Highest protocol fee, basis points.
+    pub max_protocol_fee_bps: u16,
+    /// Highest scheduler fee, basis points.
+    pub max_scheduler_fee_bps: u16,
+    /// The verifier a ZkProof task must get (zero for other modes).
+    pub verifier: Address,
+}
+
 /// An optimistic dispute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisputeInfo {
@@ -171,6 +183,12 @@ pub struct DisputeInfo {
     pub disagree: u8,
     /// Whether the committee is complete (full, or its draw rounds are used up).
     pub drawn: bool,
+    /// Committee size, vote window (seconds) and minimum stake, snapshotted at the challenge.
+    pub size: u8,
+    /// See `size`.
+    pub window: u32,
+    /// See `size`.
+    pub min_stake: U256,
     /// Draw rounds done.
     pub rounds: u8,
     /// Size of the eligible set at the challenge (draws pick among its first `pool_size` slots).
@@ -207,13 +225,39 @@ impl Settlement {
     }
 
     /// Opens a task. The bounty comes from `from`'s market balance if it covers it, else it is
-    /// pulled from the wallet (the market must be approved for it).
+    /// pulled from the wallet (the market must be approved for it). The client accepts the
+    /// terms in force when this call reads them ([`Settlement::current_terms`]); if governance
+    /// changes them before the transaction lands, the market refuses it (`TermsChanged`).
     pub async fn create_task(
         &self,
         from: Address,
         req: &TaskRequest,
     ) -> Result<(TaskId, TransactionReceipt)> {
         self.create_task_with_suffix(from, req, &[]).await
+    }
+
+    /// The fees and the verifier a task created now would get: what a client accepts by
+    /// default. For a ZkProof task whose verifier id is not registered the verifier is zero (the
+    /// market then refuses the task with `UnknownVerifier`).
+    pub async fn current_terms(&self, req: &TaskRequest) -> Result<CreateTerms> {
+        let m = self.market();
+        let f = |e| Error::from_contract("fees", Address::ZERO, e);
+        let max_protocol_fee_bps = m.protocolFeeBps().call().await.map_err(f)?;
+        let max_scheduler_fee_bps = m.schedulerFeeBps().call().await.map_err(f)?;
+        let verifier = if req.mode == Mode::ZkProof {
+            verity_contracts::VerifierRegistry::new(self.deployment().verifiers, self.provider())
+                .verifierOf(req.verifier_id)
+                .call()
+                .await
+                .unwrap_or(Address::ZERO)
+        } else {
+            Address::ZERO
+        };
+        Ok(CreateTerms {
+            max_protocol_fee_bps,
+            max_scheduler_fee_bps,
+            verifier,
+        })
     }
 
     /// [`Settlement::create_task`] with `suffix` appended to the calldata: the market's ABI
@@ -225,8 +269,26 @@ impl Settlement {
         req: &TaskRequest,
         suffix: &[u8],
     ) -> Result<(TaskId, TransactionReceipt)> {
+        let terms = self.current_terms(req).await?;
+        self.create_task_on_terms(from, req, &terms, suffix).await
+    }
+
+    /// [`Settlement::create_task_with_suffix`] on explicit terms: the highest fees and the
+    /// verifier the client accepts.
+    pub async fn create_task_on_terms(
+        &self,
+        from: Address,
+        req: &TaskRequest,
+        terms: &CreateTerms,
+        suffix: &[u8],
+    ) -> Result<(TaskId, TransactionReceipt)> {
         let market = self.market();
-        let call = market.createTask(req.to_sol()?);
+        let call = market.createTask(
+            req.to_sol()?,
+            terms.max_protocol_fee_bps,
+            terms.max_scheduler_fee_bps,
+            terms.verifier,
+        );
         let mut data = call.calldata().to_vec();
         data.extend_from_slice(suffix);
         let tx = call
@@ -881,9 +943,12 @@ impl Settlement {
             agree: d.agree,
             disagree: d.disagree,
             drawn: d.drawn,
+            size: d.size,
+            window: d.window,
+            min_stake: U256::from(d.minStake),
             rounds: d.rounds,
             pool_size: d.poolSize,
-            seed_block: d.seedBlock,
+            seed_block: d.seedBlock.to::<u64>(),
             committee: d.committee,
         })
     }

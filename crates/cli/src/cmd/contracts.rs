@@ -54,6 +54,10 @@ pub(crate) struct DeployArgs {
     /// Least seconds between a replicated task's commit and reveal deadlines.
     #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_REVEAL_WINDOW)]
     min_reveal_window: u32,
+    /// Seconds every governance change waits in the timelock that owns the contracts (the
+    /// deploying key is its only proposer and executor).
+    #[arg(long, default_value_t = 86_400)]
+    timelock_delay: u64,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -80,7 +84,11 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
     cfg.scheduler_fee_bps = args.scheduler_fee_bps;
     cfg.min_response_window = args.min_response_window;
     cfg.min_reveal_window = args.min_reveal_window;
-    let d = deploy(provider, &cfg).await.wrap_err("deploying")?;
+    let d = deploy(provider.clone(), &cfg).await.wrap_err("deploying")?;
+    let mut s = verity_settlement::Settlement::new(provider, d, Default::default());
+    let d = verity_settlement::hand_to_timelock(&mut s, owner, args.timelock_delay)
+        .await
+        .wrap_err("handing governance to the timelock")?;
     if args.output.json {
         println!("{}", serde_json::to_string(&d)?);
     } else {
@@ -89,6 +97,7 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
         println!("registry   {}", d.registry);
         println!("market     {}", d.market);
         println!("verifiers  {}", d.verifiers);
+        println!("timelock   {}", d.timelock);
         println!("from block {}", d.deployed_block);
     }
     Ok(())

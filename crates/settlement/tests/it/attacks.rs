@@ -288,3 +288,106 @@ async fn a_slashed_operator_leaves_the_eligible_set_until_synced_after_jail() {
     net.s.sync_eligibility(net.keeper, op).await.unwrap();
     assert!(members(net.s.eligible_set().await.unwrap()).contains(&op));
 }
+
+/// Attack 7a, owner front-running: the owner raised fees or swapped a verifier just before a
+/// client's `createTask` landed, and the task locked the new terms in. The client now states the
+/// terms it accepts, and a task on changed terms is refused with nothing moved.
+#[tokio::test]
+async fn a_fee_raise_or_verifier_swap_ahead_of_create_task_is_refused() {
+    let net = Net::new().await;
+    let req = net.request(Mode::Optimistic, 100).await;
+    let terms = net.s.current_terms(&req).await.unwrap();
+    assert_eq!(
+        (terms.max_protocol_fee_bps, terms.max_scheduler_fee_bps),
+        (PROTOCOL_BPS, SCHEDULER_BPS)
+    );
+    net.s.set_fees(net.owner, 1_000, 1_000).await.unwrap();
+    let l0 = net.ledger().await;
+    expect_revert(
+        net.s
+            .create_task_on_terms(net.client, &req, &terms, &[])
+            .await,
+        "TermsChanged",
+    );
+    l0.assert_deltas(&net.ledger().await, &[]);
+
+    // A ZkProof task names the verifier it expects; a swap under it is refused too.
+    let vid = crate::reverts::mock_verifier(&net).await;
+    let mut zk = net.request(Mode::ZkProof, 100).await;
+    zk.verifier_id = vid;
+    let zk_terms = net.s.current_terms(&zk).await.unwrap();
+    assert!(!zk_terms.verifier.is_zero());
+    net.s
+        .set_verifier(net.owner, vid, net.keeper)
+        .await
+        .unwrap();
+    expect_revert(
+        net.s
+            .create_task_on_terms(net.client, &zk, &zk_terms, &[])
+            .await,
+        "TermsChanged",
+    );
+    l0.assert_deltas(&net.ledger().await, &[]);
+}
+
+/// Attack 7b, owner powers: behind the timelock the owner account can no longer change anything
+/// directly; a scheduled change runs only after the delay, in public.
+#[tokio::test]
+async fn governance_through_the_timelock_waits_for_its_delay() {
+    let net = Net::new().await;
+    let mut s = net.s.clone();
+    let d = verity_settlement::hand_to_timelock(&mut s, net.owner, 3_600)
+        .await
+        .unwrap();
+    assert!(!d.timelock.is_zero());
+    assert_eq!(s.governance_delay().await.unwrap(), 3_600);
+    expect_revert(
+        s.set_fees(net.owner, 1_000, 1_000).await,
+        "OwnableUnauthorizedAccount",
+    );
+    let raise = verity_settlement::GovernanceCall::set_fees(&d, 1_000, 1_000, salt(1));
+    expect_revert(
+        s.schedule_governance(net.client, &raise).await,
+        "AccessControlUnauthorizedAccount",
+    );
+    s.schedule_governance(net.owner, &raise).await.unwrap();
+    expect_revert(
+        s.execute_governance(net.owner, &raise).await,
+        "TimelockUnexpectedOperationState",
+    );
+    let req = net.request(Mode::Optimistic, 100).await;
+    assert_eq!(
+        s.current_terms(&req).await.unwrap().max_protocol_fee_bps,
+        PROTOCOL_BPS,
+        "unchanged while the change waits"
+    );
+    net.advance(3_600).await;
+    s.execute_governance(net.owner, &raise).await.unwrap();
+    let terms = s.current_terms(&req).await.unwrap();
+    assert_eq!(
+        (terms.max_protocol_fee_bps, terms.max_scheduler_fee_bps),
+        (1_000, 1_000)
+    );
+}
+
+/// Attack 7c: the owner changed `committeeSize` or the dispute window under an open dispute.
+/// The dispute now keeps what was in force at its challenge.
+#[tokio::test]
+async fn dispute_parameters_changed_under_a_dispute_do_not_apply_to_it() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    net.s.submit_result(op, id, digest("out")).await.unwrap();
+    net.s.challenge(net.challenger, id).await.unwrap();
+    net.s.set_dispute_params(net.owner, 5, 60).await.unwrap();
+    let d = net.s.dispute(id).await.unwrap();
+    assert_eq!((d.size, d.window), (3, DISPUTE_WINDOW));
+    let committee = draw_until_complete(&net, id).await;
+    assert_eq!(committee.len(), 3);
+    let drawn_at = net.now().await;
+    assert_eq!(
+        net.s.dispute(id).await.unwrap().vote_deadline,
+        drawn_at + u64::from(DISPUTE_WINDOW)
+    );
+}

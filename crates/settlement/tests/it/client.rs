@@ -189,6 +189,7 @@ impl LateChain {
             market: alloy::primitives::Address::ZERO,
             verifiers: alloy::primitives::Address::ZERO,
             deployed_block: 0,
+            timelock: alloy::primitives::Address::ZERO,
         };
         Settlement::new(provider, d, opts)
     }

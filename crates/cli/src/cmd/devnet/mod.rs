@@ -32,6 +32,10 @@ use super::{OutputArgs, shutdown::wait_for_shutdown};
 ///   verity devnet --once --tasks 40       # run the workload, print the summary, exit
 ///   verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
 ///   verity devnet --port 0 --json         # any free port; JSON summaries on stdout
+/// Seconds a governance change waits in the devnet's timelock (production deployments use
+/// `verity contracts deploy --timelock-delay`, a day by default).
+const DEVNET_TIMELOCK_DELAY: u64 = 60;
+
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
     /// Address to serve JSON-RPC on (loopback by default).
@@ -200,7 +204,12 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner))
         .await
         .wrap_err("deploying the contracts")?;
-    let s = Settlement::new(provider, deployment, TxOptions::default());
+    let mut s = Settlement::new(provider, deployment, TxOptions::default());
+    // The one owner action the devnet needs, then governance goes behind the timelock.
+    zk::register_verifier(&s, owner).await?;
+    let deployment = verity_settlement::hand_to_timelock(&mut s, owner, DEVNET_TIMELOCK_DELAY)
+        .await
+        .wrap_err("handing governance to the timelock")?;
     let amount = U256::from(args.tokens_per_account) * U256::from(10u64).pow(U256::from(18u64));
     let mut accounts = Vec::new();
     for (i, k) in keys.iter().enumerate() {

@@ -385,9 +385,6 @@ async fn workload_and_summary(
     if opts.plan.tasks == 0 {
         return Ok(());
     }
-    if opts.plan.modes.contains(&"zk") {
-        super::zk::register_verifier(s, keys[0].address()).await?;
-    }
     let accounts = roles(opts, keys);
     let from_block = s.deployment().deployed_block;
     let mut before = Vec::new();

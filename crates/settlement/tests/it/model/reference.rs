@@ -135,6 +135,10 @@ pub struct DisputeM {
     pub rounds: u8,
     pub pool_size: u32,
     pub seed_block: u64,
+    /// Snapshots at the challenge.
+    pub size: u8,
+    pub window: u64,
+    pub min_stake: U256,
     pub committee: Vec<Address>,
     pub voted: BTreeSet<Address>,
 }
@@ -657,8 +661,12 @@ impl Model {
                 t.dispute.seed_block = env.block + 1;
                 t.dispute.vote_deadline = ts + window;
                 let pool = self.eligible_list.len() as u32;
+                let (size, min_stake) = (self.committee_size, self.min_stake);
                 let t = self.task_mut(*id);
                 t.dispute.pool_size = pool;
+                t.dispute.size = size;
+                t.dispute.window = window;
+                t.dispute.min_stake = min_stake;
                 self.bonded += bond;
                 self.acct(from).wallet -= bond;
                 self.market_tokens += bond;
@@ -689,13 +697,13 @@ impl Model {
                 let seed =
                     keccak256((block_seed, U256::from(*id), U256::from(d.rounds)).abi_encode());
                 let exclude = [t.operators[0], d.challenger, t.client];
-                let size = usize::from(self.committee_size);
+                let size = usize::from(d.size);
                 let mut committee = d.committee.clone();
                 let want = size.saturating_sub(committee.len());
                 let pool = d.pool_size as usize;
                 let snapshot = d.challenge_block;
-                let cap =
-                    (self.min_stake * U256::from(STAKE_WEIGHT_CAP_MULTIPLE)).max(U256::from(1));
+                let min_stake = d.min_stake;
+                let cap = (min_stake * U256::from(STAKE_WEIGHT_CAP_MULTIPLE)).max(U256::from(1));
                 let mut picked = 0;
                 for i in 0..want * DRAW_TRIES_PER_SEAT {
                     if picked >= want || pool == 0 {
@@ -706,7 +714,11 @@ impl Model {
                     let Some(&c) = self.eligible_list.get(slot) else {
                         continue;
                     };
-                    if !self.eligible(c, ts) || self.eligible_since[&c] >= snapshot {
+                    let o = &self.account(c).op;
+                    if !o.registered || o.jailed_until > ts || o.stake < min_stake {
+                        continue;
+                    }
+                    if self.eligible_since[&c] >= snapshot {
                         continue;
                     }
                     let weight = self.account(c).op.stake.min(cap);
@@ -719,8 +731,8 @@ impl Model {
                     committee.push(c);
                     picked += 1;
                 }
-                let window = self.dispute_window;
                 let d = &mut self.task_mut(*id).dispute;
+                let window = d.window;
                 d.committee = committee;
                 d.rounds += 1;
                 if d.committee.len() < size && d.rounds < MAX_DRAW_ROUNDS {
