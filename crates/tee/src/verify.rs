@@ -117,7 +117,7 @@ impl Measurements {
                 check_allowed("MRTD", &policy.mr_td, &mr_td.0)?;
                 const NAMES: [&str; 4] = ["RTMR0", "RTMR1", "RTMR2", "RTMR3"];
                 for ((name, list), value) in NAMES.iter().zip(&policy.rtmr).zip(rtmr) {
-                    check_allowed(*name, list, &value.0)?;
+                    check_allowed(name, list, &value.0)?;
                 }
                 Ok(())
             }
@@ -170,10 +170,11 @@ fn decode_quote_text(bytes: Vec<u8>) -> Vec<u8> {
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
     let digits = text.strip_prefix(b"0x").unwrap_or(&text);
-    if !digits.is_empty() && digits.iter().all(u8::is_ascii_hexdigit) {
-        if let Ok(decoded) = hex::decode(digits) {
-            return decoded;
-        }
+    if !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_hexdigit)
+        && let Ok(decoded) = hex::decode(digits)
+    {
+        return decoded;
     }
     bytes
 }
