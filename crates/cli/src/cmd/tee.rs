@@ -150,3 +150,64 @@ fn print_human(v: &VerifiedQuote) {
         row("collateral_expires_at", &t);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+    use crate::cmd::{Cli, Command};
+
+    const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tee/tests/data/");
+
+    fn parse(sample: &str, extra: &[&str]) -> Result<VerifyQuoteArgs, clap::Error> {
+        let mut argv: Vec<String> = ["verity", "tee", "verify-quote"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        argv.push(format!("{DATA}{sample}_quote"));
+        argv.push("--collateral".into());
+        argv.push(format!("{DATA}{sample}_quote_collateral.json"));
+        argv.push("--at".into());
+        argv.push("1751328000".into());
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        let cli = Cli::try_parse_from(argv)?;
+        match cli.command {
+            Command::Tee(TeeCommand::VerifyQuote(args)) => Ok(args),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn verify(sample: &str, extra: &[&str]) -> eyre::Result<()> {
+        run(TeeCommand::VerifyQuote(parse(sample, extra)?))
+    }
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn samples_verify_and_refusals_carry_their_code() {
+        verify("tdx", &["--json"]).unwrap();
+        // The SGX sample's status is ConfigurationAndSWHardeningNeeded: refused by default.
+        let err = verify("sgx", &[]).unwrap_err();
+        assert!(format!("{err:?}").contains("[V-TEE-005]"), "{err:?}");
+        verify("sgx", &["--accept-status", "any"]).unwrap();
+        verify(
+            "sgx",
+            &[
+                "--accept-status",
+                "UpToDate,ConfigurationAndSWHardeningNeeded",
+            ],
+        )
+        .unwrap();
+        let err = verify("tdx", &["--mrtd", &"00".repeat(48)]).unwrap_err();
+        assert!(format!("{err:?}").contains("[V-TEE-006]"), "{err:?}");
+    }
+
+    #[test]
+    fn policy_file_excludes_the_policy_flags() {
+        assert!(parse("tdx", &["--policy", "p.json", "--mrtd", "00"]).is_err());
+    }
+}
