@@ -191,19 +191,57 @@ mod tests {
 
     #[test]
     fn every_message_starts_with_its_code() {
+        let io = || std::io::Error::other("x");
+        let s = || "x".to_owned();
         let errors = [
-            TeeError::MalformedQuote { reason: "x".into() },
-            TeeError::DevnetOnly { chain_id: 1 },
+            TeeError::MalformedQuote { reason: s() },
+            TeeError::SignatureInvalid { reason: s() },
+            TeeError::CollateralExpired { at: 1, what: s() },
+            TeeError::CollateralNotYetValid { at: 1, what: s() },
+            TeeError::TcbStatusNotAccepted {
+                status: TcbStatus::OutOfDate,
+                accepted: s(),
+            },
             TeeError::MeasurementNotAllowed {
                 name: "MRTD",
-                value: "00".into(),
+                value: s(),
+            },
+            TeeError::ReportDataMismatch {
+                expected: s(),
+                found: s(),
+            },
+            TeeError::TeeTypeNotAccepted {
+                kind: TeeKind::Sgx,
+                hint: "",
+            },
+            TeeError::MalformedCollateral { reason: s() },
+            TeeError::VerificationFailed { reason: s() },
+            TeeError::DevnetOnly { chain_id: 1 },
+            TeeError::BackendUnavailable {
+                kind: TeeKind::Tdx,
+                path: "/x".into(),
+                hint: "",
+            },
+            TeeError::BackendIo {
+                kind: TeeKind::Tdx,
+                path: "/x".into(),
+                source: io(),
+            },
+            TeeError::BackendProtocol {
+                kind: TeeKind::Tdx,
+                reason: s(),
             },
             TeeError::InvalidHex {
-                what: "x".into(),
-                reason: "y".into(),
+                what: s(),
+                reason: s(),
+            },
+            TeeError::QuoteFile {
+                path: "/x".into(),
+                source: io(),
             },
         ];
-        for e in errors {
+        for (i, e) in errors.iter().enumerate() {
+            assert_eq!(e.code(), format!("V-TEE-{:03}", i + 1));
             assert!(e.to_string().starts_with(&format!("[{}]", e.code())), "{e}");
         }
     }
