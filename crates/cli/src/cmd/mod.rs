@@ -9,6 +9,7 @@ mod keys;
 mod node;
 mod shutdown;
 mod task;
+mod tee;
 mod watchtower;
 
 use clap::{Args, Parser, Subcommand};
@@ -51,6 +52,9 @@ enum Command {
     /// Sensor-device simulator for ZkProof tasks: keys, registry root, signed readings.
     #[command(subcommand)]
     Device(device::DeviceCommand),
+    /// TEE attestation: verify SGX/TDX DCAP quotes.
+    #[command(subcommand)]
+    Tee(tee::TeeCommand),
 }
 
 /// Logging flags shared by every subcommand. Logs go to stderr; stdout carries results only.
@@ -89,5 +93,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Task(cmd) => task::run(cmd).await,
         Command::Watchtower(cmd) => watchtower::run(cmd).await,
         Command::Device(cmd) => device::run(cmd),
+        Command::Tee(cmd) => tee::run(cmd),
     }
 }
