@@ -2,6 +2,7 @@
 //! failure into a typed [`ExecError`].
 
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread;
@@ -304,7 +305,15 @@ impl Executor {
             .name("verity-compile".into())
             .stack_size(COMPILER_STACK_BYTES)
             .spawn(move || {
-                let program = shared.compile(&owned, digest, profile);
+                // A panic in the compiler still reaches the bookkeeping below.
+                let program = panic::catch_unwind(AssertUnwindSafe(|| {
+                    shared.compile(&owned, digest, profile)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(ExecError::Engine {
+                        reason: "the compiler panicked".into(),
+                    })
+                });
                 if thread_state.swap(FINISHED, Ordering::SeqCst) == ABANDONED {
                     shared.overdue.fetch_sub(1, Ordering::SeqCst);
                 }
