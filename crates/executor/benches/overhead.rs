@@ -179,7 +179,7 @@ fn main() {
     })
     .expect("executor");
     let uncached = Executor::new(ExecutorConfig {
-        module_cache_capacity: 0,
+        module_cache_bytes: 0,
         ..ExecutorConfig::default()
     })
     .expect("executor");

@@ -11,7 +11,7 @@
 
 use wasmtime::{Caller, Engine, Extern, ExternType, FuncType, Linker, Memory, Module, ValType};
 
-use crate::determinism::{HOST_CALL_FUEL, HOST_FUEL_PER_BYTE};
+use crate::fuel;
 use crate::host::HostState;
 use crate::{AbiViolation, ExecError, Result};
 
@@ -182,9 +182,17 @@ fn misuse(
         .fail(ExecError::AbiMisuse { call, violation })
 }
 
+/// The guest's memory export, looked up by name on the first call only (the lookup is most of
+/// a host call's cost otherwise). One store holds one instance, so the handle stays right.
 fn memory(caller: &mut Caller<'_, HostState>) -> wasmtime::Result<Memory> {
+    if let Some(memory) = caller.data().memory {
+        return Ok(memory);
+    }
     match caller.get_export(MEMORY) {
-        Some(Extern::Memory(memory)) => Ok(memory),
+        Some(Extern::Memory(memory)) => {
+            caller.data_mut().memory = Some(memory);
+            Ok(memory)
+        }
         // `check_module` guarantees the export; this is only defence in depth.
         _ => Err(caller.data_mut().fail(ExecError::MissingExport {
             name: MEMORY.to_string(),
@@ -217,9 +225,11 @@ fn guest_range(
     }
 }
 
-/// Charges a host call's fuel: a flat cost plus a cost per byte copied.
+/// Charges a host call's fuel (a flat cost plus a cost per byte copied), and checks the
+/// wall clock.
 fn charge(caller: &mut Caller<'_, HostState>, bytes: u64) -> wasmtime::Result<()> {
-    let cost = HOST_CALL_FUEL.saturating_add(bytes.saturating_mul(HOST_FUEL_PER_BYTE));
+    caller.data_mut().check_clock(bytes)?;
+    let cost = fuel::host_call(bytes);
     let left = caller.get_fuel()?;
     if left < cost {
         caller.set_fuel(0)?;

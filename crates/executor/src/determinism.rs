@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use wasmtime::{Config, OptLevel, WasmFeatures};
 
+use crate::fuel;
 use crate::{Digest, ExecutorConfig};
 
 /// The engine this crate is built on; `Cargo.toml` pins it exactly (a test checks the lock).
@@ -17,12 +18,6 @@ pub(crate) const ENGINE: &str = "wasmtime-48.0.8";
 
 /// Version of the guest ABI (the `verity` imports and the `run`/`memory` exports).
 pub const ABI_VERSION: u32 = 1;
-
-/// Fuel charged for each call of a `verity` function, on top of [`HOST_FUEL_PER_BYTE`].
-pub(crate) const HOST_CALL_FUEL: u64 = 1;
-/// Fuel charged per byte copied by `read_input` and `write_output` (the same as wasmtime's
-/// default per-byte cost of `memory.copy`).
-pub(crate) const HOST_FUEL_PER_BYTE: u64 = 1;
 
 /// Fiber stack reserved for host frames above the wasm stack limit.
 const FIBER_HOST_STACK_BYTES: usize = 1 << 20;
@@ -84,8 +79,10 @@ pub(crate) fn engine_config(config: &ExecutorConfig) -> Config {
         // NaN results get the canonical bit pattern instead of whatever the CPU produces.
         .cranelift_nan_canonicalization(true)
         .cranelift_opt_level(OptLevel::Speed)
-        // Deterministic metering: every operator costs fuel (wasmtime's default table).
+        // Deterministic metering: every operator costs fuel (wasmtime's default table, with
+        // calls into the runtime priced by what they cost; see fuel.rs).
         .consume_fuel(true)
+        .operator_cost(fuel::operator_cost())
         // Calls run on a fiber so fuel can yield to the wall-clock watchdog (see watchdog.rs).
         // Not in `describe`: it can stop a run (a host-side `Timeout`) but never changes a
         // result. The fiber stack holds the wasm stack plus room for host frames.
@@ -111,14 +108,16 @@ pub(crate) fn describe(config: &ExecutorConfig) -> String {
          features={}\n\
          nan_canonicalization=on\n\
          relaxed_simd_deterministic=on\n\
-         fuel=wasmtime-default-operator-cost\n\
-         host_call_fuel={HOST_CALL_FUEL}+{HOST_FUEL_PER_BYTE}/byte\n\
+         fuel={}\n\
          max_wasm_stack_bytes={}\n\
          max_module_bytes={}\n\
+         module_budget={}\n\
          memory_limit=trap\n",
         features.join(","),
+        fuel::describe(),
         config.max_wasm_stack_bytes,
         config.max_module_bytes,
+        config.module_budget.describe(),
     )
 }
 
@@ -163,8 +162,9 @@ mod tests {
         assert_eq!(EngineIdentity::of(&base), EngineIdentity::of(&base.clone()));
 
         let node_only = ExecutorConfig {
-            module_cache_capacity: 1,
+            module_cache_bytes: 1,
             wall_time_limit_ms: 1,
+            compile_time_limit_ms: 1,
             ..base.clone()
         };
         assert_eq!(EngineIdentity::of(&base), EngineIdentity::of(&node_only));
@@ -174,6 +174,15 @@ mod tests {
             ..base.clone()
         };
         assert_ne!(EngineIdentity::of(&base), EngineIdentity::of(&stack));
+
+        let budget = ExecutorConfig {
+            module_budget: crate::ModuleBudget {
+                max_functions: 1,
+                ..crate::ModuleBudget::default()
+            },
+            ..base.clone()
+        };
+        assert_ne!(EngineIdentity::of(&base), EngineIdentity::of(&budget));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::BudgetMeasure;
+
 /// `Result` with [`ExecError`] as the default error.
 pub type Result<T, E = ExecError> = std::result::Result<T, E>;
 
@@ -165,6 +167,38 @@ pub enum ExecError {
         /// The engine's message.
         reason: String,
     },
+
+    /// The module exceeds the static complexity budget ([`ModuleBudget`](crate::ModuleBudget)),
+    /// checked on its bytes before compiling. Deterministic: the budget is part of the engine
+    /// identity.
+    #[error(
+        "[V-EXE-018] module over the complexity budget: {measure} is {found}, the budget allows {max}"
+    )]
+    OverBudget {
+        /// What was measured.
+        measure: BudgetMeasure,
+        /// The module's value.
+        found: u64,
+        /// The budget's limit.
+        max: u64,
+    },
+
+    /// Host side: compiling the module did not finish within the wall-clock limit on this
+    /// machine. The compilation goes on in the background and its result is cached, so a
+    /// later attempt may succeed.
+    #[error("[V-EXE-019] compilation did not finish within {limit_ms} ms on this node")]
+    CompileTimeout {
+        /// The compile time limit.
+        limit_ms: u64,
+    },
+
+    /// Host side: earlier compilations that ran past their deadline are still running, so
+    /// this node compiles no more modules until one ends.
+    #[error("[V-EXE-020] compiler busy: {running} compilations past their deadline still running")]
+    CompilerBusy {
+        /// Compilations still running past their deadline.
+        running: usize,
+    },
 }
 
 impl ExecError {
@@ -188,20 +222,28 @@ impl ExecError {
             Self::Timeout { .. } => "V-EXE-015",
             Self::LimitsRejected { .. } => "V-EXE-016",
             Self::Engine { .. } => "V-EXE-017",
+            Self::OverBudget { .. } => "V-EXE-018",
+            Self::CompileTimeout { .. } => "V-EXE-019",
+            Self::CompilerBusy { .. } => "V-EXE-020",
         }
     }
 
     /// Whether every correct replica with the same [`EngineIdentity`](crate::EngineIdentity)
     /// reaches this same error for the same module, input and limits. Such an error is a
     /// verdict about the program (replicas may commit to it); the others (`Timeout`,
-    /// `LimitsRejected`, `Engine`) are about this node and must not be committed to.
+    /// `LimitsRejected`, `Engine`, `CompileTimeout`, `CompilerBusy`) are about this node and
+    /// must not be committed to.
     ///
     /// One caveat: `StackOverflow` depends on native frame sizes, which can differ between CPU
     /// architectures for a program that recurses close to the limit (see the crate README).
     pub fn is_deterministic(&self) -> bool {
         !matches!(
             self,
-            Self::Timeout { .. } | Self::LimitsRejected { .. } | Self::Engine { .. }
+            Self::Timeout { .. }
+                | Self::LimitsRejected { .. }
+                | Self::Engine { .. }
+                | Self::CompileTimeout { .. }
+                | Self::CompilerBusy { .. }
         )
     }
 }

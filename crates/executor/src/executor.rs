@@ -2,7 +2,10 @@
 //! failure into a typed [`ExecError`].
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap};
@@ -10,11 +13,12 @@ use wasmtime::{Engine, InstancePre, Linker, Module, Store, Trap};
 use crate::abi::{self, ENTRY};
 use crate::cache::LruCache;
 use crate::determinism::{self, EngineIdentity};
-use crate::host::HostState;
+use crate::fuel;
+use crate::host::{HostState, Watchdog};
 use crate::watchdog::{self, DeadlinePassed};
 use crate::{
-    Digest, ExecError, Execution, ExecutorConfig, GuestTrap, Phase, Receipt, Result, TaskLimits,
-    Timings,
+    Digest, ExecError, Execution, ExecutorConfig, GuestTrap, ModuleProfile, Phase, Receipt, Result,
+    TaskLimits, Timings,
 };
 
 /// Largest input the ABI can describe (`input_len` returns an i32).
@@ -22,28 +26,43 @@ const MAX_INPUT_BYTES: u64 = i32::MAX as u64;
 /// Largest linear memory a 32-bit module can have.
 const WASM32_MAX_MEMORY_BYTES: u64 = 1 << 32;
 
-/// A compiled module that passed the ABI checks, ready to instantiate.
+/// Compilations that ran past their deadline and are still running. While this many are,
+/// compiling another module is refused with `CompilerBusy`: a node that gives up on a slow
+/// compilation must not start a second one beside it on the same cores, then a third.
+const MAX_OVERDUE_COMPILATIONS: usize = 2;
+/// Stack of the compiler thread (compilation of a large function recurses).
+const COMPILER_STACK_BYTES: usize = 8 << 20;
+
+/// A compiled module that passed the budget and the ABI checks, ready to instantiate.
 #[derive(Clone)]
 struct Program {
     digest: Digest,
+    profile: ModuleProfile,
     pre: InstancePre<HostState>,
+}
+
+/// What the executor and its compiler threads share.
+struct Shared {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: ExecutorConfig,
+    cache: Mutex<LruCache<Arc<Program>>>,
+    /// Compilations still running after their caller gave up on them.
+    overdue: AtomicUsize,
 }
 
 /// Runs WebAssembly programs deterministically. Cheap to share: `execute` takes `&self` and may
 /// be called from many threads at once.
 pub struct Executor {
-    engine: Engine,
-    linker: Linker<HostState>,
-    config: ExecutorConfig,
+    shared: Arc<Shared>,
     identity: EngineIdentity,
-    cache: Mutex<LruCache<Arc<Program>>>,
 }
 
 impl fmt::Debug for Executor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Executor")
             .field("identity", &self.identity)
-            .field("config", &self.config)
+            .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
 }
@@ -67,10 +86,13 @@ impl Executor {
         let identity = EngineIdentity::of(&config);
         tracing::debug!(target: "executor", %identity, "executor ready");
         Ok(Self {
-            cache: Mutex::new(LruCache::new(config.module_cache_capacity)),
-            engine,
-            linker,
-            config,
+            shared: Arc::new(Shared {
+                cache: Mutex::new(LruCache::new(config.module_cache_bytes)),
+                engine,
+                linker,
+                config,
+                overdue: AtomicUsize::new(0),
+            }),
             identity,
         })
     }
@@ -83,18 +105,43 @@ impl Executor {
     /// The canonical text of every result-affecting setting; its SHA-256 is
     /// `identity().config_digest`.
     pub fn describe_config(&self) -> String {
-        determinism::describe(&self.config)
+        determinism::describe(&self.shared.config)
     }
 
     /// The configuration this executor was built with.
     pub fn config(&self) -> &ExecutorConfig {
-        &self.config
+        &self.shared.config
     }
 
-    /// Compiles and checks a module without running it (and caches it). Returns its digest.
+    /// Checks and compiles a module without running it (and caches it), within the
+    /// configured `compile_time_limit_ms`. Returns its digest.
     pub fn prepare(&self, module_bytes: &[u8]) -> Result<Digest> {
-        self.program(module_bytes)
+        self.prepare_within(module_bytes, self.compile_time_limit())
+    }
+
+    /// Checks a module against the size limit and the complexity budget, then compiles it on
+    /// a compiler thread and waits at most `limit` for it (a cached module returns at once).
+    /// Returns its digest.
+    ///
+    /// Past `limit` this returns the host-side [`ExecError::CompileTimeout`]: the node should
+    /// decline the task with that reason rather than commit to anything. The compilation goes
+    /// on in the background and caches its result; while two such compilations are running,
+    /// others are refused with [`ExecError::CompilerBusy`]. Budget
+    /// and validation failures are deterministic errors, as in [`Executor::execute`].
+    pub fn prepare_within(&self, module_bytes: &[u8], limit: Duration) -> Result<Digest> {
+        self.program(module_bytes, limit)
             .map(|(program, _)| program.digest)
+    }
+
+    /// Checks `module_bytes` against the size limit and the complexity budget only, without
+    /// compiling: the deterministic part of loading, cheap enough to run on every submission.
+    pub fn check_budget(&self, module_bytes: &[u8]) -> Result<ModuleProfile> {
+        self.check_size(module_bytes)?;
+        self.shared.config.module_budget.check(module_bytes)
+    }
+
+    fn compile_time_limit(&self) -> Duration {
+        Duration::from_millis(self.shared.config.compile_time_limit_ms)
     }
 
     /// Runs `module_bytes` on `input` under `limits`.
@@ -117,24 +164,35 @@ impl Executor {
         }
 
         let started = Instant::now();
-        let (program, cache_hit) = self.program(module_bytes)?;
+        let (program, cache_hit) = self.program(module_bytes, self.compile_time_limit())?;
         let load = started.elapsed();
 
-        let mut store = Store::new(&self.engine, HostState::new(input, limits));
+        // Instantiation's own work (segments, memory, tables) is paid before it starts, so a
+        // task whose fuel does not cover it never allocates anything.
+        let setup_fuel = fuel::instantiation(&program.profile);
+        if setup_fuel > limits.fuel {
+            return Err(ExecError::OutOfFuel { limit: limits.fuel });
+        }
+        let config = &self.shared.config;
+        let watchdog = config.wall_clock_watchdog.then(|| Watchdog {
+            deadline: Instant::now() + Duration::from_millis(config.wall_time_limit_ms),
+            limit_ms: config.wall_time_limit_ms,
+        });
+        let deadline = watchdog.map(|w| w.deadline);
+        let mut store = Store::new(&self.shared.engine, HostState::new(input, limits, watchdog));
         store.limiter(|host| &mut host.limiter);
-        store.set_fuel(limits.fuel).map_err(|e| ExecError::Engine {
-            reason: format!("set fuel: {e}"),
-        })?;
-        let deadline = if self.config.wall_clock_watchdog {
+        store
+            .set_fuel(limits.fuel - setup_fuel)
+            .map_err(|e| ExecError::Engine {
+                reason: format!("set fuel: {e}"),
+            })?;
+        if watchdog.is_some() {
             store
-                .fuel_async_yield_interval(Some(self.config.watchdog_check_fuel))
+                .fuel_async_yield_interval(Some(config.watchdog_check_fuel))
                 .map_err(|e| ExecError::Engine {
                     reason: format!("fuel yield interval: {e}"),
                 })?;
-            Some(Instant::now() + Duration::from_millis(self.config.wall_time_limit_ms))
-        } else {
-            None
-        };
+        }
 
         let started = Instant::now();
         let instance = watchdog::drive(program.pre.instantiate_async(&mut store), deadline)
@@ -192,58 +250,104 @@ impl Executor {
                 reason: format!("{what} {asked} is over this node's maximum {max}"),
             })
         };
-        if limits.fuel > self.config.max_task_fuel {
-            return reject("fuel", limits.fuel, self.config.max_task_fuel);
+        let config = &self.shared.config;
+        if limits.fuel > config.max_task_fuel {
+            return reject("fuel", limits.fuel, config.max_task_fuel);
         }
-        if limits.max_memory_bytes > self.config.max_task_memory_bytes {
+        if limits.max_memory_bytes > config.max_task_memory_bytes {
             return reject(
                 "max_memory_bytes",
                 limits.max_memory_bytes,
-                self.config.max_task_memory_bytes,
+                config.max_task_memory_bytes,
             );
         }
-        if limits.max_output_bytes > self.config.max_task_output_bytes {
+        if limits.max_output_bytes > config.max_task_output_bytes {
             return reject(
                 "max_output_bytes",
                 limits.max_output_bytes,
-                self.config.max_task_output_bytes,
+                config.max_task_output_bytes,
             );
         }
         Ok(())
     }
 
-    /// The checked, compiled program for `bytes`, from the cache when possible.
-    fn program(&self, bytes: &[u8]) -> Result<(Arc<Program>, bool)> {
-        if bytes.len() > self.config.max_module_bytes {
+    fn check_size(&self, bytes: &[u8]) -> Result<()> {
+        let max = self.shared.config.max_module_bytes;
+        if bytes.len() > max {
             return Err(ExecError::ModuleTooLarge {
                 len: bytes.len(),
-                max: self.config.max_module_bytes,
+                max,
             });
         }
-        let digest = Digest::of(bytes);
-        if let Some(program) = self.lock_cache().get(&digest) {
-            return Ok((program, true));
-        }
-        // Compile outside the lock; two threads racing on one module both compile it once.
-        let module = Module::new(&self.engine, bytes).map_err(|e| ExecError::InvalidModule {
-            reason: one_line(&format!("{e:#}")),
-        })?;
-        abi::check_module(&module)?;
-        let pre = self
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| ExecError::Engine {
-                reason: format!("link: {e}"),
-            })?;
-        let program = Arc::new(Program { digest, pre });
-        self.lock_cache().insert(digest, Arc::clone(&program));
-        tracing::debug!(target: "executor", module = %digest, len = bytes.len(), "compiled");
-        Ok((program, false))
+        Ok(())
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, LruCache<Arc<Program>>> {
-        // The cache holds no invariant a panic could break halfway.
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The checked, compiled program for `bytes`, from the cache when possible; compiled on a
+    /// compiler thread waited on for at most `limit` otherwise.
+    fn program(&self, bytes: &[u8], limit: Duration) -> Result<(Arc<Program>, bool)> {
+        self.check_size(bytes)?;
+        let digest = Digest::of(bytes);
+        if let Some(program) = self.shared.lock_cache().get(&digest) {
+            return Ok((program, true));
+        }
+        // The budget first, on this thread: it is deterministic and takes milliseconds.
+        let profile = self.shared.config.module_budget.check(bytes)?;
+        let running = self.shared.overdue.load(Ordering::SeqCst);
+        if running >= MAX_OVERDUE_COMPILATIONS {
+            return Err(ExecError::CompilerBusy { running });
+        }
+        // Two threads racing on one module both compile it once.
+        let (done, result) = mpsc::sync_channel(1);
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let (shared, owned, thread_state) =
+            (Arc::clone(&self.shared), bytes.to_vec(), Arc::clone(&state));
+        thread::Builder::new()
+            .name("verity-compile".into())
+            .stack_size(COMPILER_STACK_BYTES)
+            .spawn(move || {
+                // A panic in the compiler still reaches the bookkeeping below.
+                let program = panic::catch_unwind(AssertUnwindSafe(|| {
+                    shared.compile(&owned, digest, profile)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(ExecError::Engine {
+                        reason: "the compiler panicked".into(),
+                    })
+                });
+                if thread_state.swap(FINISHED, Ordering::SeqCst) == ABANDONED {
+                    shared.overdue.fetch_sub(1, Ordering::SeqCst);
+                }
+                // The caller may have given up and dropped the receiver.
+                let _ = done.send(program);
+            })
+            .map_err(|e| ExecError::Engine {
+                reason: format!("compiler thread: {e}"),
+            })?;
+        let gone = || ExecError::Engine {
+            reason: "compiler thread ended without a result".into(),
+        };
+        match result.recv_timeout(limit) {
+            Ok(program) => program.map(|program| (program, false)),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(gone()),
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                // Counted before the state changes so the thread never decrements first.
+                self.shared.overdue.fetch_add(1, Ordering::SeqCst);
+                if state
+                    .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok()
+                {
+                    let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+                    tracing::warn!(target: "executor", module = %digest, limit_ms, "compilation over its time limit");
+                    return Err(ExecError::CompileTimeout { limit_ms });
+                }
+                // It finished just now.
+                self.shared.overdue.fetch_sub(1, Ordering::SeqCst);
+                match result.recv() {
+                    Ok(program) => program.map(|program| (program, false)),
+                    Err(mpsc::RecvError) => Err(gone()),
+                }
+            }
+        }
     }
 
     /// Turns an engine error into the typed error behind it.
@@ -292,9 +396,70 @@ impl Executor {
         tracing::warn!(target: "executor", %phase, "wall-clock watchdog fired");
         ExecError::Timeout {
             phase,
-            limit_ms: self.config.wall_time_limit_ms,
+            limit_ms: self.shared.config.wall_time_limit_ms,
         }
     }
+}
+
+/// States of a compilation, shared by its thread and the caller waiting for it.
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+/// The caller stopped waiting; the thread uncounts itself from `Shared::overdue` when done.
+const ABANDONED: u8 = 2;
+
+impl Shared {
+    /// Compiles, checks and links `bytes` (on a compiler thread), and caches the program.
+    fn compile(
+        &self,
+        bytes: &[u8],
+        digest: Digest,
+        profile: ModuleProfile,
+    ) -> Result<Arc<Program>> {
+        let started = Instant::now();
+        let module = Module::new(&self.engine, bytes).map_err(|e| ExecError::InvalidModule {
+            reason: one_line(&format!("{e:#}")),
+        })?;
+        abi::check_module(&module)?;
+        let pre = self
+            .linker
+            .instantiate_pre(&module)
+            .map_err(|e| ExecError::Engine {
+                reason: format!("link: {e}"),
+            })?;
+        let weight = cache_weight(&module, bytes);
+        let program = Arc::new(Program {
+            digest,
+            profile,
+            pre,
+        });
+        self.lock_cache()
+            .insert(digest, Arc::clone(&program), weight);
+        tracing::debug!(
+            target: "executor",
+            module = %digest,
+            len = bytes.len(),
+            weight,
+            ms = started.elapsed().as_millis() as u64,
+            "compiled"
+        );
+        Ok(program)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, LruCache<Arc<Program>>> {
+        // The cache holds no invariant a panic could break halfway.
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Estimated memory a cached module holds: its compiled image (code, data segments and
+/// serialised metadata), about as much again for the metadata once deserialised (function
+/// and export tables), and the wasm bytes it was built from.
+fn cache_weight(module: &Module, bytes: &[u8]) -> u64 {
+    let image = module.image_range();
+    let image_len = (image.end as usize).saturating_sub(image.start as usize) as u64;
+    image_len
+        .saturating_mul(2)
+        .saturating_add(bytes.len() as u64)
 }
 
 /// Engine messages can span lines (pretty-printed byte arrays); errors are one line.

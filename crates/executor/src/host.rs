@@ -4,6 +4,8 @@
 //! record it here and return an opaque engine error; [`crate::executor`] reads the record when
 //! a call fails and reports that instead of the engine's message.
 
+use std::time::Instant;
+
 use wasmtime::{Error, ResourceLimiter};
 
 use crate::{ExecError, Phase, TaskLimits};
@@ -18,10 +20,28 @@ pub(crate) struct HostState {
     pub(crate) limiter: TaskLimiter,
     /// The typed error behind the last failing host call, if any.
     pub(crate) violation: Option<ExecError>,
+    /// The wall-clock watchdog's deadline, checked by host calls too (see [`Self::check_clock`]).
+    pub(crate) watchdog: Option<Watchdog>,
+    /// Host calls since the clock was last read.
+    calls_since_clock: u32,
+    /// The guest's exported memory, once a host call has looked it up.
+    pub(crate) memory: Option<wasmtime::Memory>,
 }
 
+/// The wall-clock deadline of one execution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Watchdog {
+    pub(crate) deadline: Instant,
+    pub(crate) limit_ms: u64,
+}
+
+/// Host calls between two reads of the clock (one read costs about a quarter of a cheap call).
+const CALLS_PER_CLOCK_READ: u32 = 8;
+/// A call that copies at least this many bytes reads the clock whatever the count.
+const BYTES_PER_CLOCK_READ: u64 = 1 << 16;
+
 impl HostState {
-    pub(crate) fn new(input: &[u8], limits: &TaskLimits) -> Self {
+    pub(crate) fn new(input: &[u8], limits: &TaskLimits, watchdog: Option<Watchdog>) -> Self {
         Self {
             input: input.to_vec(),
             output: None,
@@ -29,7 +49,37 @@ impl HostState {
             fuel_limit: limits.fuel,
             limiter: TaskLimiter::new(limits),
             violation: None,
+            watchdog,
+            calls_since_clock: 0,
+            memory: None,
         }
+    }
+
+    /// Ends the call with the host-side `Timeout` once the deadline has passed.
+    ///
+    /// Host calls must check it themselves: a host call sets the store's fuel, which restarts
+    /// the countdown to the next fuel yield, so a guest that calls the host more often than
+    /// every `watchdog_check_fuel` units never yields to the watchdog. The clock is read every
+    /// [`CALLS_PER_CLOCK_READ`] calls and on every large copy; a timeout never changes a
+    /// result, so when it is read does not matter for determinism.
+    pub(crate) fn check_clock(&mut self, bytes: u64) -> Result<(), Error> {
+        let Some(watchdog) = self.watchdog else {
+            return Ok(());
+        };
+        self.calls_since_clock += 1;
+        if self.calls_since_clock < CALLS_PER_CLOCK_READ && bytes < BYTES_PER_CLOCK_READ {
+            return Ok(());
+        }
+        self.calls_since_clock = 0;
+        if Instant::now() < watchdog.deadline {
+            return Ok(());
+        }
+        let phase = self.limiter.phase;
+        tracing::warn!(target: "executor", %phase, "wall-clock watchdog fired in a host call");
+        Err(self.fail(ExecError::Timeout {
+            phase,
+            limit_ms: watchdog.limit_ms,
+        }))
     }
 
     /// Records `error` and returns the opaque error that makes the engine unwind.

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 mod abi;
+mod budget;
 mod cache;
 mod determinism;
 mod digest;
 mod error;
 mod executor;
+mod fuel;
 mod host;
 mod limits;
 mod receipt;
@@ -13,6 +15,7 @@ mod watchdog;
 
 pub mod native;
 
+pub use budget::{BudgetMeasure, ModuleBudget, ModuleProfile};
 pub use determinism::{ABI_VERSION, EngineIdentity};
 pub use digest::Digest;
 pub use error::{AbiViolation, ExecError, GuestTrap, Phase, Result};

@@ -2,21 +2,36 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ModuleBudget;
+
 /// Configuration of one [`Executor`](crate::Executor), chosen by the node operator.
 ///
-/// `max_module_bytes` and `max_wasm_stack_bytes` can change a program's result, so they are part
-/// of the [`EngineIdentity`](crate::EngineIdentity); the others only affect this node.
+/// `max_module_bytes`, `module_budget` and `max_wasm_stack_bytes` can change a program's result,
+/// so they are part of the [`EngineIdentity`](crate::EngineIdentity); the others only affect
+/// this node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExecutorConfig {
     /// Largest module accepted, in bytes.
     pub max_module_bytes: usize,
+    /// The static complexity budget every module must meet before it is compiled (see
+    /// [`ModuleBudget`]). Part of the protocol: keep the default.
+    pub module_budget: ModuleBudget,
+    /// Wall-clock limit for compiling one module, in milliseconds, for
+    /// [`Executor::execute`](crate::Executor::execute) and
+    /// [`Executor::prepare`](crate::Executor::prepare). Compilation runs on its own thread; past
+    /// the limit the call returns the host-side `CompileTimeout` while the compilation finishes
+    /// in the background (and is cached). The budget keeps compilation to seconds; this is the
+    /// backstop for a slow or busy machine.
+    pub compile_time_limit_ms: u64,
     /// Native stack available to WebAssembly code, in bytes (wasmtime's `max_wasm_stack`).
     /// The calling thread's stack must be larger than this.
     pub max_wasm_stack_bytes: usize,
-    /// Compiled modules kept in memory, keyed by the SHA-256 of their bytes. 0 disables the
-    /// cache (every execution compiles).
-    pub module_cache_capacity: usize,
+    /// Memory the cache of compiled modules may hold, in bytes (estimated per module from its
+    /// compiled image and its counts of functions, exports and imports). Modules are keyed by
+    /// the SHA-256 of their bytes, least recently used out first. 0 disables the cache (every
+    /// execution compiles).
+    pub module_cache_bytes: u64,
     /// Whether to run the wall-clock watchdog. It is a backstop for fuel, for tasks whose fuel
     /// limit is generous for this machine: the run yields to the host every
     /// `watchdog_check_fuel` units of fuel and the host checks the clock (no check in the
@@ -41,8 +56,10 @@ impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
             max_module_bytes: 16 << 20,
+            module_budget: ModuleBudget::default(),
+            compile_time_limit_ms: 30_000,
             max_wasm_stack_bytes: 512 << 10,
-            module_cache_capacity: 64,
+            module_cache_bytes: 512 << 20,
             wall_clock_watchdog: true,
             wall_time_limit_ms: 30_000,
             watchdog_check_fuel: 5_000_000,

@@ -22,9 +22,11 @@ pub const HEADER_LEN: usize = 4 + 1 + 4 * 8;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ExecLimits {
-    /// Fuel for the whole execution: instantiation (including a start function), `run`, and
-    /// host calls. Most WebAssembly instructions cost 1; bulk memory operations and the ABI's
-    /// copies also cost 1 per byte.
+    /// Fuel for the whole execution: instantiation (a fixed cost plus the module's segments,
+    /// memory and tables, then its start function), `run`, and host calls. Most WebAssembly
+    /// instructions cost 1; calls into the runtime (`memory.grow`, bulk memory and table
+    /// operations, the `verity` functions) cost what they take in time, and copies cost 1 per
+    /// byte (see verity-executor's README).
     pub fuel: u64,
     /// Largest linear memory, in bytes (rounded down to 64 KiB pages by the engine).
     pub max_memory_bytes: u64,

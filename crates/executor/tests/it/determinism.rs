@@ -137,7 +137,7 @@ fn fuel_grows_linearly_with_work() {
 fn identity_ignores_node_only_settings_and_tracks_the_stack_limit() {
     let base = executor();
     let other_node = Executor::new(ExecutorConfig {
-        module_cache_capacity: 0,
+        module_cache_bytes: 0,
         wall_time_limit_ms: 5,
         ..ExecutorConfig::default()
     })
@@ -176,7 +176,7 @@ fn the_watchdog_changes_no_result() {
 #[test]
 fn a_disabled_cache_still_gives_the_same_receipt() {
     let uncached = Executor::new(ExecutorConfig {
-        module_cache_capacity: 0,
+        module_cache_bytes: 0,
         ..ExecutorConfig::default()
     })
     .unwrap();

@@ -8,4 +8,5 @@ mod abi;
 mod determinism;
 mod guests;
 mod hostile;
+mod issue_21;
 mod support;
