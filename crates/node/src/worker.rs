@@ -33,6 +33,11 @@ use crate::{
 /// `verity_primitives::digest`.
 pub use verity_primitives::digest::error_digest;
 
+/// Seconds kept back from the commit deadline when compiling: enough to commit or submit on a
+/// chain with slow blocks after the program ran (the market guarantees every seat at least its
+/// `minResponseWindow`, 120 s by default in production, 10 s on the devnet).
+const DELIVERY_MARGIN_SECS: u64 = 5;
+
 /// Runs assigned tasks for one operator.
 #[derive(Debug)]
 pub struct Worker<B> {
@@ -325,6 +330,35 @@ impl<B: Blobs> Worker<B> {
         // and output are allocated, or the node holds the input twice at its peak.
         drop(input);
         let limits = envelope.limits;
+        // Compile first, within the time left before the deadline (less a margin to deliver):
+        // a program this node cannot compile in time is declined with the reason, never left
+        // to go silent and be slashed. A deterministic refusal (over the module budget, not
+        // valid WebAssembly) is the program's verdict and is committed like any other below.
+        let unix_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let left = task
+            .commit_deadline
+            .saturating_sub(unix_now)
+            .saturating_sub(DELIVERY_MARGIN_SECS);
+        let executor = self.executor.clone();
+        let (program, prepared) = tokio::task::spawn_blocking(move || {
+            let r = executor.prepare_within(&program, Duration::from_secs(left));
+            (program, r)
+        })
+        .await
+        .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
+        if let Err(e) = prepared
+            && !e.is_deterministic()
+        {
+            return self
+                .decline(
+                    id,
+                    task,
+                    &format!("cannot compile the program before the deadline: {e}"),
+                )
+                .await;
+        }
         let executor = self.executor.clone();
         let started = std::time::Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
