@@ -142,7 +142,11 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
                         "wrong result unchallenged: {t}"
                     );
                     assert_eq!(status, "refunded", "{t}");
-                    challenger_reward += slashed[&(task, wrong.clone())].1;
+                    // The challenger gets its bond back plus a fifth of the slashed collateral
+                    // (`CHALLENGE_REWARD_BPS`); the rest goes to the treasury.
+                    challenger_reward += slashed[&(task, wrong.clone())].1
+                        * I256::try_from(2_000).unwrap()
+                        / I256::try_from(10_000).unwrap();
                     wrong_caught += 1;
                 }
                 ("replicated", "finalized") => {
@@ -178,7 +182,7 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
     );
 
     // Exact balance change of every account: pay for the seats it won, its slashes off its
-    // stake, and the watchtower the collateral of every operator it proved wrong.
+    // stake, and the watchtower a fifth of the collateral of every operator it proved wrong.
     for p in payouts {
         let op = p["operator"].as_str().unwrap().to_lowercase();
         let earned = wei(&p["earnedWei"]);
