@@ -346,12 +346,12 @@ async fn optimistic_cheat_is_challenged_by_the_watchtower_and_overturned_by_the_
         &[
             // Lost its collateral; nothing paid.
             (cheater, [0, 0, -c], 1),
-            // Bond back plus the cheater's collateral, withdrawn.
-            (net.tower, [c, 0, 0], 0),
+            // Bond back plus a fifth of the cheater's collateral, withdrawn.
+            (net.tower, [c / 5, 0, 0], 0),
             // Paid the bounty, refunded into its market balance.
             (net.client, [-tokens(req.bounty), tokens(req.bounty), 0], 0),
-            // Treasury (and assigner): no fee on a refund, nothing slashed to it.
-            (net.owner, [0, 0, 0], 0),
+            // Treasury (and assigner): no fee on a refund; the other four fifths of the slash.
+            (net.owner, [0, c - c / 5, 0], 0),
             // The committee is not paid and nobody honest is slashed: the default (all zero).
         ],
     );

@@ -348,9 +348,11 @@ async fn a_missing_input_is_handed_back_and_nobody_is_slashed() {
     }
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
     let o = net.s.operator(op).await.unwrap();
+    // Declining cost the decline fee (2 % of the collateral, to the treasury), no slash.
+    let fee = req.collateral * U256::from(200u64) / U256::from(10_000u64);
     assert_eq!(
         (o.times_slashed, o.locked, o.stake),
-        (0, U256::ZERO, U256::from(1_000u64) * unit())
+        (0, U256::ZERO, U256::from(1_000u64) * unit() - fee)
     );
     assert_eq!(net.s.market_balance(net.client).await.unwrap(), req.bounty);
     assert_eq!(

@@ -378,21 +378,39 @@ async fn a_proving_node_proves_a_zk_task_at_n16_and_is_paid_exactly() {
     );
 }
 
-/// The client's bounty came back to its market balance; nobody else moved (no slash, no
+/// The client's bounty came back to its market balance; the operator that declined paid the
+/// decline fee (2 % of the collateral, to the treasury) and nothing else moved (no slash, no
 /// collateral left locked). The client then withdraws, so the next task is paid from its wallet.
-async fn assert_refunded(net: &Net, before: &BTreeMap<Address, Row>) {
+async fn assert_refunded(net: &Net, before: &BTreeMap<Address, Row>, id: U256, op: Address) {
     let bounty = to_i128(tokens(100));
+    let fee = to_i128(net.s.task(id).await.unwrap().collateral) * 200 / 10_000;
     assert_deltas(
         before,
         &net.ledger().await,
-        &[(
-            net.client,
-            Row {
-                wallet: -bounty,
-                market: bounty,
-                ..Row::default()
-            },
-        )],
+        &[
+            (
+                net.client,
+                Row {
+                    wallet: -bounty,
+                    market: bounty,
+                    ..Row::default()
+                },
+            ),
+            (
+                op,
+                Row {
+                    stake: -fee,
+                    ..Row::default()
+                },
+            ),
+            (
+                net.treasury,
+                Row {
+                    market: fee,
+                    ..Row::default()
+                },
+            ),
+        ],
     );
     net.s.withdraw(net.client).await.unwrap();
 }
@@ -414,7 +432,7 @@ async fn nodes_decline_zk_tasks_they_cannot_prove_and_are_not_slashed() {
         Phase::Declined,
         "declined, not executed"
     );
-    assert_refunded(&net, &before).await;
+    assert_refunded(&net, &before, id, net.plain_op).await;
 
     // 2. A proving node given a reading whose value was changed after signing.
     let prover_db = TaskDb::in_memory().await.unwrap();
@@ -427,7 +445,7 @@ async fn nodes_decline_zk_tasks_they_cannot_prove_and_are_not_slashed() {
         tick_until_settled(&prover, &net.s, id).await,
         Status::Refunded
     );
-    assert_refunded(&net, &before).await;
+    assert_refunded(&net, &before, id, net.prover_op).await;
     assert_eq!(
         prover_db.get(id).await.unwrap().unwrap().phase,
         Phase::Declined
@@ -442,7 +460,7 @@ async fn nodes_decline_zk_tasks_they_cannot_prove_and_are_not_slashed() {
         tick_until_settled(&prover, &net.s, id).await,
         Status::Refunded
     );
-    assert_refunded(&net, &before).await;
+    assert_refunded(&net, &before, id, net.prover_op).await;
     assert_eq!(
         net.registry.index_of(&Device::from_seed(99).public_key()),
         None
