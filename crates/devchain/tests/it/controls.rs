@@ -318,8 +318,13 @@ async fn interval_mining_mines_pending_transactions() {
     assert!(receipt.status());
     // Empty blocks keep coming.
     let number = provider.get_block_number().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert!(provider.get_block_number().await.unwrap() > number);
+    crate::poll_until(
+        "an empty block after the transaction's",
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(50),
+        || async { provider.get_block_number().await.unwrap() > number },
+    )
+    .await;
 }
 
 #[tokio::test]
