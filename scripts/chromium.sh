@@ -4,8 +4,8 @@
 #   scripts/chromium.sh          # installs Debian's chromium if missing, prints its path
 #
 # The dashboard test (`cargo test -p verity-coordinator dashboard`) finds the browser through
-# VERITY_CHROMIUM, else /usr/bin/chromium. Set VERITY_REQUIRE_CHROMIUM=1 to make that test fail
-# (instead of skipping loudly) when no browser is found; scripts/test.sh does.
+# VERITY_CHROMIUM, else /usr/bin/chromium. Without a browser that test fails; set
+# VERITY_SKIP_CHROMIUM=1 to skip it (loudly) instead.
 set -euo pipefail
 
 log() { echo "chromium.sh: $*" >&2; }

@@ -16,7 +16,6 @@ fi
 
 step "headless Chromium for the dashboard test (Debian's chromium)"
 scripts/chromium.sh >/dev/null
-export VERITY_REQUIRE_CHROMIUM=1
 
 step "format"
 cargo fmt --all --check
@@ -26,7 +25,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "PostgreSQL for the coordinator's storage suite (Debian's postgresql on 127.0.0.1)"
 eval "$(scripts/postgres.sh start | grep '^VERITY_TEST_POSTGRES_URL=')"
-export VERITY_TEST_POSTGRES_URL VERITY_REQUIRE_POSTGRES=1
+export VERITY_TEST_POSTGRES_URL
 trap 'scripts/postgres.sh stop' EXIT
 
 step "tests (embedded devchain)"

@@ -34,6 +34,8 @@ sol!(
     "../../contracts/out/VerityTimelock.json"
 );
 
+// A verifier that accepts whatever the test tells it to: test code only (feature `test-utils`).
+#[cfg(feature = "test-utils")]
 sol!(
     #[sol(rpc, all_derives)]
     MockResultVerifier,

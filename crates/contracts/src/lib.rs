@@ -4,8 +4,8 @@ mod bindings;
 mod enums;
 mod errors;
 
-pub use bindings::{
-    MockResultVerifier, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock,
-};
+#[cfg(feature = "test-utils")]
+pub use bindings::MockResultVerifier;
+pub use bindings::{NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
 pub use enums::{Mode, Seat, Status, UnknownVariant};
 pub use errors::ContractError;

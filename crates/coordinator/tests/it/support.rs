@@ -28,16 +28,19 @@ impl TestDb {
         }
     }
 
-    /// A fresh database named after the test, or `None` (skipped) without a server.
+    /// A fresh database named after the test. Without a server the test fails, unless it is
+    /// explicitly opted out with `VERITY_SKIP_POSTGRES=1` (then `None`: skipped, loudly).
     pub(crate) async fn postgres(test: &str) -> Option<Self> {
-        let Ok(base) = std::env::var("VERITY_TEST_POSTGRES_URL") else {
-            if std::env::var("VERITY_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-                panic!(
-                    "VERITY_REQUIRE_POSTGRES=1 but VERITY_TEST_POSTGRES_URL is unset: start a server with `scripts/postgres.sh start` and export the URL it prints"
-                );
-            }
-            eprintln!("skipped {test}: VERITY_TEST_POSTGRES_URL is unset");
+        if std::env::var("VERITY_SKIP_POSTGRES").as_deref() == Ok("1") {
+            eprintln!("SKIPPED {test}: VERITY_SKIP_POSTGRES=1");
             return None;
+        }
+        let Ok(base) = std::env::var("VERITY_TEST_POSTGRES_URL") else {
+            panic!(
+                "{test} needs PostgreSQL and VERITY_TEST_POSTGRES_URL is unset: start a server with \
+                 `eval \"$(scripts/postgres.sh start | grep ^VERITY_TEST_POSTGRES_URL=)\" && export VERITY_TEST_POSTGRES_URL` \
+                 (it installs Debian's postgresql if missing), or opt out with VERITY_SKIP_POSTGRES=1"
+            );
         };
         // PostgreSQL cuts identifiers at 63 bytes: a readable prefix plus a hash of the
         // whole test path keeps names distinct.

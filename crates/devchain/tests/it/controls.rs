@@ -318,21 +318,21 @@ async fn interval_mining_mines_pending_transactions() {
     assert!(receipt.status());
     // Empty blocks keep coming.
     let number = provider.get_block_number().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    assert!(provider.get_block_number().await.unwrap() > number);
+    crate::poll_until(
+        "an empty block after the transaction's",
+        std::time::Duration::from_secs(10),
+        std::time::Duration::from_millis(50),
+        || async { provider.get_block_number().await.unwrap() > number },
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn mining_many_blocks_keeps_blockhash_and_history_working() {
     let (_handle, provider) = setup().await;
     let contract = crate::deploy(&provider).await;
-    let started = std::time::Instant::now();
+    // How fast this is belongs in a bench; the test checks what mining leaves behind.
     provider.anvil_mine(Some(2_000), None).await.unwrap();
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(10),
-        "mining 2000 empty blocks took {:?}",
-        started.elapsed()
-    );
     let latest = provider
         .get_block_by_number(BlockNumberOrTag::Latest)
         .await

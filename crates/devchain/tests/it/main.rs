@@ -77,3 +77,27 @@ pub(crate) async fn store(
     assert!(receipt.status(), "store succeeds");
     receipt
 }
+
+/// Polls `cond` every `interval` until it holds; panics naming `what` once `timeout` has
+/// passed without it. A wait for a condition, never a guess at how long something takes.
+pub(crate) async fn poll_until<F, Fut>(
+    what: &str,
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+    mut cond: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(interval).await;
+    }
+}

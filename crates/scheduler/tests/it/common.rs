@@ -1,6 +1,6 @@
 //! Helpers shared by the tests, including an oracle written independently of the crate's
-//! selection code: it checks hard constraints field by field and picks greedily from a full
-//! sort by the scheduler's own reported scores.
+//! selection and scoring code: it checks hard constraints field by field, scores every node
+//! from the policy's documented formula, and picks greedily from a full sort by that score.
 
 use verity_scheduler::{
     Assignment, NodeView, OperatorId, Plan, Policy, Region, Scheduler, Score, TaskNeeds,
@@ -65,17 +65,93 @@ pub(crate) fn meets(view: &NodeView, needs: &TaskNeeds) -> bool {
         }
 }
 
+/// A node's score from the formula the policy documents (`Weights`, `Scoring`, the crate
+/// README), written without the crate's scorer: each term in `[0, 1]` (performance the mean
+/// of CPU cores, memory and GPU memory each against its reference and capped at 1; reputation
+/// per mille / 1000; latency `r / (r + latency)`; green energy % / 100; price
+/// `r / (r + price)`), weighted by the weights over their sum, then multiplied by
+/// `1 - load_penalty * busy / capacity`, where busy counts load and held work alike.
+pub(crate) fn documented_score(policy: &Policy, view: &NodeView, busy: u32) -> f64 {
+    let w = &policy.weights;
+    let r = &policy.scoring;
+    let part = |have: f64, reference: f64| {
+        if have >= reference {
+            1.0
+        } else {
+            have / reference
+        }
+    };
+    let performance = (part(f64::from(view.cpu_cores), f64::from(r.reference_cpu_cores))
+        + part(view.memory_mib as f64, r.reference_memory_mib as f64)
+        + part(
+            view.gpu_memory_mib as f64,
+            r.reference_gpu_memory_mib as f64,
+        ))
+        / 3.0;
+    let terms = [
+        (w.performance, performance),
+        (w.reputation, f64::from(view.reputation_permille) / 1000.0),
+        (
+            w.latency,
+            f64::from(r.reference_latency_ms)
+                / (f64::from(r.reference_latency_ms) + f64::from(view.latency_ms)),
+        ),
+        (w.green_energy, f64::from(view.green_energy_pct) / 100.0),
+        (
+            w.price,
+            r.reference_price_per_megafuel as f64
+                / (r.reference_price_per_megafuel as f64 + view.price_per_megafuel as f64),
+        ),
+    ];
+    let weight: f64 = terms.iter().map(|(w, _)| w).sum();
+    let base = terms.iter().map(|(w, t)| w * t).sum::<f64>() / weight;
+    let full = if view.capacity == 0 {
+        1.0
+    } else {
+        (f64::from(busy) / f64::from(view.capacity)).min(1.0)
+    };
+    base * (1.0 - r.load_penalty * full)
+}
+
+/// How far two computations of one score may differ through floating-point rounding alone.
+const ROUNDING: f64 = 1e-12;
+
 /// The brute-force answer: every feasible node sorted by (score desc, id asc), then greedy
 /// primaries (skipping used regions when asked) and greedy backups (distinct from everything
 /// picked; with distinct regions, outside the other primaries' regions). `None` if infeasible.
+///
+/// The score is [`documented_score`]. The scheduler's reported score must agree with it up to
+/// rounding (checked for every candidate), and is only consulted to order two nodes whose
+/// documented scores are equal up to rounding, where the formula alone cannot say which the
+/// quantised score puts first.
 pub(crate) fn oracle(s: &Scheduler, needs: &TaskNeeds) -> Option<Vec<Assignment>> {
-    let mut pool: Vec<(Score, OperatorId, Region)> = s
+    let mut ranked: Vec<(f64, Score, OperatorId, Region)> = s
         .nodes()
         .filter(|n| !n.departed && n.view.live && n.load + n.held < n.view.capacity)
         .filter(|n| meets(n.view, needs))
-        .map(|n| (s.score(n.id).expect("present"), n.id, n.view.region))
+        .map(|n| {
+            let mine = documented_score(s.policy(), n.view, n.load + n.held);
+            let reported = s.score(n.id).expect("present");
+            assert!(
+                (mine - reported.as_f64()).abs() <= ROUNDING,
+                "{}: the scheduler scores {} where the documented formula gives {mine}",
+                n.id,
+                reported.as_f64()
+            );
+            (mine, reported, n.id, n.view.region)
+        })
         .collect();
-    pool.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.sort_by(|a, b| {
+        if (a.0 - b.0).abs() > ROUNDING {
+            b.0.total_cmp(&a.0)
+        } else {
+            b.1.cmp(&a.1).then(a.2.cmp(&b.2))
+        }
+    });
+    let pool: Vec<(Score, OperatorId, Region)> = ranked
+        .into_iter()
+        .map(|(_, r, id, region)| (r, id, region))
+        .collect();
     let k = needs.replication as usize;
     let mut primaries: Vec<(Score, OperatorId, Region)> = Vec::new();
     for c in &pool {

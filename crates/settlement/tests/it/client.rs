@@ -135,7 +135,9 @@ async fn a_transaction_that_fails_on_chain_names_its_revert() {
             tokio::spawn(async move { s.claim_timeout(who, id).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both claims are in the pool before the block that holds them is mined.
+    net.wait_queued(net.keeper).await;
+    net.wait_queued(net.client2).await;
     net.mine().await;
     net.set_automine(true).await;
     let mut results = Vec::new();

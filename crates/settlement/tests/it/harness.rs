@@ -204,6 +204,23 @@ impl Net {
             .expect("evm_setAutomine");
     }
 
+    /// Waits, at most 30 s, until `who` has a transaction in the pool: its pending nonce is
+    /// above its mined one.
+    pub async fn wait_queued(&self, who: Address) {
+        let p = self.s.provider();
+        poll_until(
+            &format!("a pending transaction from {who}"),
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_millis(20),
+            || async {
+                let mined = p.get_transaction_count(who).await.expect("nonce");
+                let pending = p.get_transaction_count(who).pending().await.expect("nonce");
+                pending > mined
+            },
+        )
+        .await;
+    }
+
     pub async fn mine(&self) {
         let _: serde_json::Value = self
             .s
@@ -453,4 +470,28 @@ pub fn digest(s: &str) -> B256 {
 
 pub fn salt(i: u8) -> B256 {
     B256::repeat_byte(i)
+}
+
+/// Polls `cond` every `interval` until it holds; panics naming `what` once `timeout` has
+/// passed without it. A wait for a condition, never a guess at how long something takes.
+pub async fn poll_until<F, Fut>(
+    what: &str,
+    timeout: std::time::Duration,
+    interval: std::time::Duration,
+    mut cond: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(interval).await;
+    }
 }

@@ -265,7 +265,7 @@ async fn reveal_in_the_commit_block_fails() {
     };
     // Wait until the commit is in the pool, then queue the reveal with a fixed gas limit (its
     // estimate would fail against the pre-commit state) and mine both together.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    net.wait_queued(ops[0]).await;
     let reveal = {
         let market =
             verity_contracts::TaskMarket::new(net.s.deployment().market, net.s.provider().clone());

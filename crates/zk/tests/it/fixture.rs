@@ -13,7 +13,12 @@ pub(crate) struct World {
 
 /// Eight registered devices; window [1000, 2000], range [10, 100].
 pub(crate) fn world() -> World {
-    let mut registry = Registry::new(DEPTH).expect("depth");
+    world_of_depth(DEPTH)
+}
+
+/// [`world`] with a registry tree of `depth` levels (at least 3 for eight devices).
+pub(crate) fn world_of_depth(depth: usize) -> World {
+    let mut registry = Registry::new(depth).expect("depth");
     let devices: Vec<Device> = (0..8).map(Device::from_seed).collect();
     for d in &devices {
         registry.register(d.public_key()).expect("register");
