@@ -211,13 +211,18 @@ impl Arena {
     /// Makes `op` assignable again after a slash, outside any measurement: waits out its jail,
     /// re-enters the eligible set and tops its stake back up to `at_least` tokens.
     pub(crate) async fn recover(&self, op: Address, at_least: u128) -> Result<()> {
+        self.recover_wei(op, tokens(at_least)).await
+    }
+
+    /// [`Arena::recover`] with the stake floor in wei.
+    pub(crate) async fn recover_wei(&self, op: Address, at_least: U256) -> Result<()> {
         let info = self.s.operator(op).await?;
         let now = self.now().await?;
         if info.jailed_until >= now {
             self.advance(info.jailed_until - now + 1).await?;
         }
-        if info.stake < tokens(at_least) {
-            self.s.stake(op, tokens(at_least) - info.stake).await?;
+        if info.stake < at_least {
+            self.s.stake(op, at_least - info.stake).await?;
         }
         if !self.s.is_eligible(op).await? {
             return Ok(());

@@ -73,6 +73,7 @@ impl Report {
             } else {
                 let mut v = format!("PAYS in {} of {} cells:", paying.len(), rows.len());
                 let mut shares: Vec<f64> = paying.iter().map(|r| r.cost_share).collect();
+                shares.sort_by(f64::total_cmp);
                 shares.dedup();
                 for s in shares {
                     let bounties: Vec<String> = paying

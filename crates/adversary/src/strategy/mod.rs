@@ -16,7 +16,7 @@ use verity_settlement::TaskId;
 
 use crate::{
     Result,
-    arena::{Arena, forged, truth},
+    arena::{Arena, STAKE, forged, tokens, truth},
     outcome::Branch,
 };
 
@@ -47,6 +47,8 @@ impl Baseline {
     pub(crate) async fn measure(a: &Arena, bounty: U256, collateral: U256) -> Result<Baseline> {
         let op = a.honest[0];
         a.recover(a.cheater, 0).await?;
+        // Room for the collateral (a stake above the weight cap changes no draw).
+        a.recover_wei(op, collateral.max(tokens(STAKE))).await?;
         let who = [op, a.coordinator];
         let (op0, c0) = (a.worth(&who[..1]).await?, a.worth(&who[1..]).await?);
         let id = a.open(bounty, collateral, op).await?;
