@@ -75,7 +75,9 @@ impl Row {
 
 impl Outcome {
     fn ev(&self, b: &Branch, cost_share: f64) -> f64 {
-        as_tokens(b.payoff) - cost_share * b.work * as_tokens(self.unit)
+        let ev = as_tokens(b.payoff) - cost_share * b.work * as_tokens(self.unit);
+        // Below a wei is float noise (a fractional-seat payoff rounded to wei), not a result.
+        if ev.abs() < 1e-15 { 0.0 } else { ev }
     }
 
     /// The row for `cost_share`.
@@ -104,5 +106,66 @@ impl Outcome {
     /// The payoff of the branch named `name` (for tests), if there is one.
     pub fn branch(&self, name: &str) -> Option<&Branch> {
         self.branches.iter().find(|b| b.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arena::TOKEN;
+
+    fn outcome(branches: Vec<Branch>) -> Outcome {
+        Outcome {
+            strategy: "t".into(),
+            unit: 10 * TOKEN as i128,
+            honest: Branch {
+                name: "honest",
+                prob: 1.0,
+                payoff: 10 * TOKEN as i128,
+                work: 1.0,
+            },
+            branches,
+            honest_slashed: false,
+            detection_rate: 0.1,
+            note: String::new(),
+            facts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn expected_value_weights_branches_and_prices_work() {
+        let o = outcome(vec![
+            Branch {
+                name: "paid",
+                prob: 0.9,
+                payoff: 10 * TOKEN as i128,
+                work: 0.0,
+            },
+            Branch {
+                name: "slashed",
+                prob: 0.1,
+                payoff: -5 * TOKEN as i128,
+                work: 0.0,
+            },
+        ]);
+        let r = o.row(10.0, 0.5);
+        assert!((r.ev_honest - 5.0).abs() < 1e-12);
+        assert!((r.ev_strategy - 8.5).abs() < 1e-12);
+        assert!(r.pays());
+        let r = o.row(10.0, 0.1);
+        assert!((r.ev_honest - 9.0).abs() < 1e-12);
+        assert!(!r.pays(), "8.5 < 9");
+    }
+
+    #[test]
+    fn a_tie_does_not_pay() {
+        let o = outcome(vec![Branch {
+            name: "same as honest",
+            prob: 1.0,
+            payoff: 10 * TOKEN as i128,
+            work: 1.0,
+        }]);
+        assert!(!o.row(10.0, 1.0).pays());
+        assert_eq!(o.row(10.0, 1.0).ev_honest, 0.0);
     }
 }

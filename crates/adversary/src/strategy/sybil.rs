@@ -234,3 +234,19 @@ pub(crate) fn threshold(_p: f64) -> String {
      0.5 at 50 %) and nothing audits replicated majorities"
         .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::seats_prob;
+
+    #[test]
+    fn seat_probabilities_sum_to_one_and_match_the_closed_form() {
+        for f in [0.2, 0.3, 0.5] {
+            let total: f64 = (0..=3).map(|k| seats_prob(f, k)).sum();
+            assert!((total - 1.0).abs() < 1e-12);
+            let two_or_more = seats_prob(f, 2) + seats_prob(f, 3);
+            assert!((two_or_more - (3.0 * f * f - 2.0 * f * f * f)).abs() < 1e-12);
+        }
+        assert!((seats_prob(0.5, 2) + seats_prob(0.5, 3) - 0.5).abs() < 1e-12);
+    }
+}
