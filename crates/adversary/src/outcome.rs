@@ -76,8 +76,10 @@ impl Row {
 impl Outcome {
     fn ev(&self, b: &Branch, cost_share: f64) -> f64 {
         let ev = as_tokens(b.payoff) - cost_share * b.work * as_tokens(self.unit);
-        // Below a wei is float noise (a fractional-seat payoff rounded to wei), not a result.
-        if ev.abs() < 1e-15 { 0.0 } else { ev }
+        // A relative 1e-12 of the amounts involved is float noise (a fractional-seat payoff
+        // rounded to wei), not a result.
+        let scale = as_tokens(b.payoff).abs().max(as_tokens(self.unit).abs());
+        if ev.abs() <= scale * 1e-12 { 0.0 } else { ev }
     }
 
     /// The row for `cost_share`.
