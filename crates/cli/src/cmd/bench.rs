@@ -28,6 +28,11 @@ pub(crate) enum BenchCommand {
     ///
     /// Example: verity bench gas --json
     Gas(GasArgs),
+    /// Adversarial economics (issue 15): rational strategies against the real contracts on a
+    /// fresh devchain; expected value per task against honest work, per bounty and cost share.
+    ///
+    /// Example: verity bench adversary --json
+    Adversary(GasArgs),
 }
 
 #[derive(Debug, Args)]
@@ -63,7 +68,19 @@ struct Call {
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
-    let BenchCommand::Gas(args) = cmd;
+    let args = match cmd {
+        BenchCommand::Gas(args) => args,
+        BenchCommand::Adversary(args) => {
+            let report = verity_adversary::run(&verity_adversary::Grid::default()).await?;
+            let out = if args.output.json {
+                report.json_lines()?
+            } else {
+                report.table()
+            };
+            print!("{out}");
+            return Ok(());
+        }
+    };
     let chain = verity_devchain::spawn(DevchainConfig {
         accounts: 12,
         ..DevchainConfig::default()

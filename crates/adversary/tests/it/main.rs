@@ -1,0 +1,142 @@
+//! The reduced grid (bounty 10, cost share 0.5, the SDK's default collateral) per strategy, on
+//! a fresh devchain each, asserting measured facts: every payoff below comes from the chain.
+
+use verity_adversary::{Arena, Grid, Outcome, Report, Strategy, TOKEN, run_on};
+
+async fn play(s: Strategy) -> Report {
+    let arena = Arena::new().await.expect("arena");
+    let grid = Grid {
+        strategies: vec![s],
+        ..Grid::reduced()
+    };
+    run_on(&arena, &grid).await.expect("run")
+}
+
+fn only(r: &Report) -> &Outcome {
+    assert_eq!(r.outcomes.len(), 1);
+    &r.outcomes[0].1
+}
+
+fn fact(o: &Outcome, name: &str) -> i128 {
+    o.fact(name)
+        .unwrap_or_else(|| panic!("{} has no fact {name}", o.strategy))
+}
+
+/// The rows are exactly one per cost share, with the bounty.
+fn one_row(r: &Report) {
+    assert_eq!(r.rows.len(), 1);
+    assert_eq!(r.rows[0].bounty, 10.0);
+    assert_eq!(r.rows[0].cost_share, 0.5);
+}
+
+#[tokio::test]
+async fn naive_cheater_loses_exactly_the_collateral_when_caught() {
+    let r = play(Strategy::NaiveCheater).await;
+    one_row(&r);
+    let o = only(&r);
+    let c = fact(o, "collateral");
+    assert_eq!(c, 5 * TOKEN as i128, "the SDK's default collateral");
+    assert_eq!(fact(o, "caught"), -c);
+    // Unchallenged, the wrong result is paid exactly what honest work is paid.
+    assert_eq!(fact(o, "unchallenged"), fact(o, "reward"));
+    assert!(fact(o, "reward") > 0);
+    assert!(!r.rows[0].honest_slashed);
+    assert_eq!(r.rows[0].detection_rate, 0.1);
+}
+
+#[tokio::test]
+async fn seed_aware_cheater_is_never_sampled_by_the_default_watchtower() {
+    let r = play(Strategy::SeedAwareCheater).await;
+    let o = only(&r);
+    assert!(fact(o, "cheated") >= 1);
+    assert_eq!(fact(o, "caught"), 0);
+    assert_eq!(r.rows[0].detection_rate, 0.0);
+    // Doing the work on a watched task pays what cheating on an unwatched one pays.
+    assert_eq!(fact(o, "watched"), fact(o, "unwatched"));
+    assert!(r.rows[0].pays(), "at cost share 0.5 skipping the work pays");
+}
+
+#[tokio::test]
+async fn self_challenger_pair_loses_four_fifths_of_the_collateral() {
+    let r = play(Strategy::SelfChallenger).await;
+    let o = only(&r);
+    let c = fact(o, "collateral");
+    assert_eq!(fact(o, "caught_pair"), -(c * 4 / 5));
+    assert_eq!(fact(o, "committee"), 3);
+    assert!(!r.rows[0].honest_slashed);
+}
+
+#[tokio::test]
+async fn committee_capture_draws_no_identity_staked_after_the_challenge() {
+    let r = play(Strategy::CommitteeCapture).await;
+    let o = only(&r);
+    assert_eq!(fact(o, "fresh_drawn"), 0);
+    assert_eq!(fact(o, "committee"), 3);
+    // The fresh identities' stakes are still theirs: the team lost the collateral only.
+    assert_eq!(fact(o, "caught"), -fact(o, "collateral"));
+}
+
+#[tokio::test]
+async fn junk_registrations_cost_nothing_and_the_committee_still_fills() {
+    let r = play(Strategy::JunkRegistrations).await;
+    let o = only(&r);
+    assert_eq!(fact(o, "registration_cost"), 0);
+    assert_eq!(fact(o, "committee"), 3);
+    assert!(fact(o, "registered") >= 10 + fact(o, "eligible"));
+    assert_eq!(fact(o, "caught"), -fact(o, "collateral"));
+}
+
+#[tokio::test]
+async fn frivolous_challenger_loses_its_bond_to_the_honest_operator() {
+    let r = play(Strategy::FrivolousChallenger).await;
+    let o = only(&r);
+    let c = fact(o, "collateral");
+    assert_eq!(fact(o, "challenger"), -c);
+    assert_eq!(fact(o, "operator"), fact(o, "reward") + c);
+    assert_eq!(fact(o, "confirmed"), 1);
+    assert!(!r.rows[0].pays());
+    assert!(!r.rows[0].honest_slashed);
+}
+
+#[tokio::test]
+async fn coordinator_griefing_is_refused_and_nobody_is_slashed() {
+    let r = play(Strategy::CoordinatorGriefing).await;
+    let o = only(&r);
+    assert_eq!(fact(o, "refused_creation"), 0);
+    assert_eq!(fact(o, "honest_slashes"), 0);
+    assert_eq!(fact(o, "operator"), fact(o, "reward"));
+    assert_eq!(fact(o, "coordinator"), fact(o, "coordinator_fee"));
+    assert!(!r.rows[0].honest_slashed);
+}
+
+#[tokio::test]
+async fn idle_committee_member_earns_what_a_voter_earns() {
+    let r = play(Strategy::IdleCommitteeMember).await;
+    let o = only(&r);
+    assert_eq!(fact(o, "idle"), fact(o, "voting"));
+    // With every member idle, the caught cheater is paid as if nobody had challenged.
+    assert_eq!(fact(o, "cheater_all_idle"), fact(o, "reward"));
+    assert!(
+        r.rows[0].pays(),
+        "still unsolved: idling saves the re-execution"
+    );
+}
+
+#[tokio::test]
+async fn sybil_pair_seated_by_a_colluding_coordinator_is_paid_and_the_honest_third_slashed() {
+    let r = play(Strategy::SybilSeats).await;
+    assert_eq!(r.outcomes.len(), 4);
+    let o = &r.outcomes[0].1;
+    assert_eq!(o.strategy, "sybil_seats_colluding_coordinator");
+    let seat = fact(o, "seat");
+    // The pair splits the whole reward (two halves instead of two thirds).
+    assert!(fact(o, "forged_two") > 2 * seat);
+    assert_eq!(fact(o, "victim"), -fact(o, "collateral"));
+    assert_eq!(fact(o, "victim_slashes"), 1);
+    assert!(r.rows[0].honest_slashed && r.rows[0].pays());
+    // Uniform seats: the probability of 2 or more of 3 grows with the stake share.
+    for row in &r.rows[1..] {
+        assert!(row.honest_slashed);
+        assert_eq!(row.detection_rate, 0.0);
+    }
+}
