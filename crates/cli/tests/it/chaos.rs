@@ -294,7 +294,8 @@ async fn a_coordinator_restart_and_a_missing_input_lose_nothing_and_slash_nobody
     }
 
     // Exact money: the client paid the six bounties it got results for and got the two
-    // missing-input bounties back; the nodes earned exactly the seats they won; stakes untouched.
+    // missing-input bounties back; the nodes earned exactly the seats they won; stakes untouched
+    // but for decline fees.
     assert_eq!(
         liquid(&s, client).await,
         client_before - U256::from(6u64) * bounty,
@@ -302,9 +303,23 @@ async fn a_coordinator_restart_and_a_missing_input_lose_nothing_and_slash_nobody
     );
     let expected_total =
         U256::from(3u64) * reward_each(bounty, 1) + U256::from(9u64) * reward_each(bounty, 3);
+    // A decline costs its operator 2 % of the task's collateral (to the treasury), never a
+    // slash: each node's stake is down by the fees of exactly the seats it declined.
+    let mut fees = std::collections::BTreeMap::<Address, U256>::new();
+    for l in &declined {
+        let ev = TaskMarket::Declined::decode_log(&l.inner).unwrap();
+        let collateral = s.task(ev.taskId).await.unwrap().collateral;
+        *fees.entry(ev.operator).or_default() +=
+            collateral * U256::from(200u64) / U256::from(10_000u64);
+    }
     let mut total = I256::ZERO;
     for (op, (liquid_before, stake_before)) in operators.iter().zip(&ops_before) {
-        assert_eq!(s.operator(*op).await.unwrap().stake, *stake_before, "{op}");
+        let fee = fees.get(op).copied().unwrap_or_default();
+        assert_eq!(
+            s.operator(*op).await.unwrap().stake,
+            *stake_before - fee,
+            "{op}"
+        );
         let now = liquid(&s, *op).await;
         total += I256::from_raw(now) - I256::from_raw(*liquid_before);
     }
