@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..');
 const SRC = path.join(ROOT, 'src');
 const OUT = path.join(ROOT, 'out');
 // The contracts whose artifacts the Rust side uses.
-const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'VerifierRegistry', 'TestToken', 'MockResultVerifier',
+const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'DisputeCourt', 'VerifierRegistry', 'TestToken', 'MockResultVerifier',
   // issue 6: generated Groth16 verifier(s) and the IResultVerifier adapter (src/zk/).
   'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorGroth16VerifierN256', 'SensorAggregateVerifier',
   // issue 15: the timelock that owns every contract (OpenZeppelin's TimelockController).

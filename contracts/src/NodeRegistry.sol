@@ -72,6 +72,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     error AmountTooLarge(uint256 amount);
     error NotMarket(address caller);
     error MarketAlreadySet(address market);
+    error CourtAlreadySet(address court);
     error AlreadyRegistered(address operator);
     error NotRegistered(address operator);
     error MetadataTooLong(uint256 length, uint256 max);
@@ -85,6 +86,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     error FeeAboveAmount(uint256 fee, uint256 amount);
 
     event MarketSet(address indexed market);
+    event CourtSet(address indexed court);
     event MinStakeSet(uint256 minStake);
     event UnbondingDelaySet(uint256 delay);
     event JailDurationSet(uint256 duration);
@@ -129,9 +131,18 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     mapping(address => uint256) private eligibleSlot;
     /// @notice The block in which an operator last entered the eligible set (0 if never).
     mapping(address => uint256) public eligibleSince;
+    /// @notice The dispute court: it locks committee members' collateral, releases it, and
+    ///         takes a penalty from members that did not vote with the outcome.
+    address public court;
 
     modifier onlyMarket() {
         if (msg.sender != market) revert NotMarket(msg.sender);
+        _;
+    }
+
+    /// @dev The market or the court: the two contracts that lock and release collateral.
+    modifier onlyLedger() {
+        if (msg.sender != market && (msg.sender != court || court == address(0))) revert NotMarket(msg.sender);
         _;
     }
 
@@ -162,6 +173,14 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
         if (market_ == address(0)) revert ZeroAddress();
         market = market_;
         emit MarketSet(market_);
+    }
+
+    /// @notice Binds the dispute court once (see `court`).
+    function setCourt(address court_) external onlyOwner {
+        if (court != address(0)) revert CourtAlreadySet(court);
+        if (court_ == address(0)) revert ZeroAddress();
+        court = court_;
+        emit CourtSet(court_);
     }
 
     function setMinStake(uint256 minStake_) external onlyOwner {
@@ -263,6 +282,18 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     ///         `released` is the market's `collateralOf(operator)` count of released collateral
     ///         (the market passes it, as it reads that word anyway; only the market can call).
     function lockCollateral(address operator, uint256 amount, uint256 released) external onlyMarket {
+        _lock(operator, amount, released);
+    }
+
+    /// @notice The court locks a committee member's collateral (same checks as
+    ///         `lockCollateral`; the market's released count is read here).
+    function lockMemberCollateral(address operator, uint256 amount) external {
+        if (msg.sender != court || court == address(0)) revert NotMarket(msg.sender);
+        (uint256 released,) = _ledger(operator);
+        _lock(operator, amount, released);
+    }
+
+    function _lock(address operator, uint256 amount, uint256 released) private {
         Operator storage op = operators[operator];
         uint256 stake_ = op.stake;
         uint256 jailedUntil = op.jailedUntil;
@@ -285,7 +316,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Returns collateral to free stake and counts the task as completed or failed.
     ///         (The market releases a paid winner's collateral without calling this; it calls
     ///         this for a release without payment: a decline, a failover, no majority.)
-    function releaseCollateral(address operator, uint256 amount, bool completed) external onlyMarket {
+    function releaseCollateral(address operator, uint256 amount, bool completed) external onlyLedger {
         Operator storage op = operators[operator];
         uint256 lockedNow = _lockedNow(operator, op);
         if (amount > lockedNow) revert CollateralUnderflow(operator, lockedNow, amount);
@@ -300,7 +331,7 @@ contract NodeRegistry is Ownable2Step, ReentrancyGuardTransient {
     /// @notice Releases `amount` of locked collateral of which `fee` is forfeited: taken from
     ///         the stake and sent to the market, without a jail or a slash count (a decline's
     ///         fee). Counts a failed task.
-    function releaseWithFee(address operator, uint256 amount, uint256 fee) external onlyMarket nonReentrant {
+    function releaseWithFee(address operator, uint256 amount, uint256 fee) external onlyLedger nonReentrant {
         if (fee > amount) revert FeeAboveAmount(fee, amount);
         Operator storage op = operators[operator];
         uint256 lockedNow = _lockedNow(operator, op);

@@ -7,13 +7,14 @@ import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {NodeRegistry} from "./NodeRegistry.sol";
+import {DisputeCourt} from "./DisputeCourt.sol";
 import {VerifierRegistry} from "./VerifierRegistry.sol";
 import {IResultVerifier} from "./interfaces/IResultVerifier.sol";
 import {ICollateralLedger} from "./interfaces/ICollateralLedger.sol";
 
 /// @title TaskMarket
 /// @notice Escrowed compute tasks, verified by replication (commit-reveal, k of n), by optimistic
-///         execution with bonded challenges decided by a drawn committee, or by a proof checked by
+///         execution with bonded challenges decided by the `DisputeCourt`, or by a proof checked by
 ///         a registered verifier. See docs/protocol.md for the state machine and every deadline.
 ///
 /// Storage: a task is ONE slot, `tasks[taskId]` = status (top byte) | replicated seats that
@@ -67,7 +68,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         NoSubmission,
         NoMajority,
         ChallengeUpheld,
-        NoCommittee // a dispute no committee could be drawn for: nobody slashed, bond returned
+        NoVerdict // a dispute neither the committee nor the arbiter decided: nobody slashed, bond returned
     }
 
     enum SlashReason {
@@ -115,23 +116,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         uint32 taskCount; // tasks ever created (ids are 1..taskCount)
     }
 
-    struct Dispute {
-        address challenger;
-        uint64 challengeBlock; // the snapshot: operators that joined the eligible set later are skipped
-        uint32 voteDeadline; // draw rounds run until here; reset to a full window once drawn
-        uint8 agree;
-        uint8 disagree;
-        bool drawn; // the committee is complete (full, or MAX_DRAW_ROUNDS rounds done)
-        uint8 rounds; // draw rounds done
-        uint32 poolSize; // eligible-set size at the challenge: draws index below it
-        uint40 seedBlock; // the next round's seed is this block's hash (re-armed when it expires)
-        // Governance snapshots taken at the challenge, so no parameter changes under a dispute:
-        uint8 size; // committeeSize
-        uint32 window; // disputeWindow
-        uint96 minStake; // the registry's minStake (eligibility threshold and stake-weight cap)
-        address[] committee;
-    }
-
     // ---------------------------------------------------------------- errors
 
     error ZeroAddress();
@@ -170,11 +154,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     error TooEarly(uint256 taskId, uint256 notBefore);
     error ChallengeWindowClosed(uint256 taskId, uint256 closedAt);
     error SelfChallenge(uint256 taskId);
-    error CommitteeAlreadyDrawn(uint256 taskId);
-    error SeedNotReady(uint256 taskId, uint256 seedBlock);
-    error VotingClosed(uint256 taskId, uint256 deadline);
-    error NotCommitteeMember(uint256 taskId, address caller);
-    error AlreadyVoted(uint256 taskId, address member);
     error InvalidProof(uint256 taskId);
     error NothingToWithdraw(address account);
     error SeatOutOfRange(uint256 taskId, uint256 seat, uint256 seats);
@@ -204,12 +183,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     event Revealed(uint256 indexed taskId, address indexed operator, bytes32 resultDigest);
     event Declined(uint256 indexed taskId, address indexed operator);
     event ResultSubmitted(uint256 indexed taskId, address indexed operator, bytes32 resultDigest, uint256 challengeEnds);
-    event Challenged(uint256 indexed taskId, address indexed challenger, uint256 bond, uint256 voteDeadline);
-    event CommitteeDrawn(uint256 indexed taskId, bytes32 seed, address[] committee);
-    event CommitteeSeedArmed(uint256 indexed taskId, uint256 seedBlock, uint256 membersSoFar);
+    event Challenged(uint256 indexed taskId, address indexed challenger, uint256 bond);
     event AssignSkipped(uint256 indexed taskId, bytes reason);
-    event Voted(uint256 indexed taskId, address indexed member, bytes32 resultDigest, bool agrees);
-    event DisputeResolved(uint256 indexed taskId, bool operatorUpheld, uint8 agree, uint8 disagree);
+    event DisputeResolved(uint256 indexed taskId, uint8 verdict);
     event OperatorSlashed(uint256 indexed taskId, address indexed operator, uint256 amount, SlashReason reason);
     event TaskFinalized(uint256 indexed taskId, bytes32 resultDigest, uint256 winners, uint256 rewardEach, uint256 protocolFee, uint256 schedulerFee);
     event TaskRefunded(uint256 indexed taskId, RefundReason reason, uint256 amount);
@@ -219,29 +195,24 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     event CoordinatorSet(address indexed coordinator, bool allowed);
     event FeesSet(uint16 protocolFeeBps, uint16 schedulerFeeBps);
     event TreasurySet(address indexed treasury);
-    event DisputeParamsSet(uint8 committeeSize, uint32 disputeWindow);
 
     // ---------------------------------------------------------------- constants and state
 
     uint16 public constant MAX_FEE_BPS = 1_000; // each fee is at most 10% of the bounty
     uint8 public constant MAX_REPLICATION = 16;
-    uint8 public constant MAX_COMMITTEE = 15;
     uint32 public constant MAX_TASK_DURATION = 30 days;
     uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
-    uint32 public constant MIN_DISPUTE_WINDOW = 60;
-    uint32 public constant MAX_DISPUTE_WINDOW = 7 days;
-    /// @notice Committee draws try at most this many random registry slots per seat.
-    uint256 public constant DRAW_TRIES_PER_SEAT = 8;
     /// @notice Most tasks one `assignBatch` assigns (bounds its gas: 32 tasks of 16 seats each
     ///         stay well under a 30M block).
     uint256 public constant MAX_ASSIGN_BATCH = 32;
-    /// @notice A committee that is not full after a round is drawn again (more members, from a
-    ///         later block's hash) up to this many rounds; then it votes as it is.
-    uint8 public constant MAX_DRAW_ROUNDS = 4;
     /// @notice A challenger that overturns a result gets its bond back plus this share of the
     ///         slashed collateral; the rest goes to the treasury. Below 100 % so that challenging
     ///         one's own wrong result from a second address always loses money (docs/protocol.md).
     uint16 public constant CHALLENGE_REWARD_BPS = 2_000;
+    /// @notice Share of what the losing side of a decided dispute forfeits (the slashed
+    ///         collateral, or the challenger's bond) that pays the committee members who voted
+    ///         with the verdict (`DisputeCourt`).
+    uint16 public constant COMMITTEE_SHARE_BPS = 1_000;
     /// @notice Share of the collateral a seat forfeits to the treasury when it declines, so
     ///         holding seats and declining them is not a free delay.
     uint16 public constant DECLINE_FEE_BPS = 200;
@@ -265,6 +236,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     IERC20 public immutable token;
     NodeRegistry public immutable registry;
     VerifierRegistry public immutable verifiers;
+    /// @notice The `DisputeCourt` that decides challenged results.
+    address public immutable court;
     /// @notice Least time an operator is given between being seated (`assign`, `reassign`)
     ///         and its commit or submit deadline. `createTask` requires
     ///         `commitDeadline - assignDeadline` to be at least this, and `reassign` refuses a
@@ -277,8 +250,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     address public treasury;
     uint16 public protocolFeeBps;
     uint16 public schedulerFeeBps;
-    uint8 public committeeSize;
-    uint32 public disputeWindow;
 
     Books private books;
     /// @notice Sum of challenge bonds not yet settled.
@@ -291,8 +262,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     mapping(uint256 => uint256) private tasks;
     /// Replicated seat words by task and seat index.
     mapping(uint256 => mapping(uint256 => uint256)) private seats;
-    mapping(uint256 => Dispute) private disputes;
-    mapping(uint256 => mapping(address => bool)) private voted;
+    /// @notice The challenger of each challenged task (until it is settled).
+    mapping(uint256 => address) public challengerOf;
 
     modifier onlyCoordinator() {
         if (!isCoordinator[msg.sender]) revert NotCoordinator(msg.sender);
@@ -307,14 +278,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         address treasury_,
         uint16 protocolFeeBps_,
         uint16 schedulerFeeBps_,
-        uint8 committeeSize_,
-        uint32 disputeWindow_,
+        address court_,
         uint32 minResponseWindow_,
         uint32 minRevealWindow_
     ) Ownable(owner_) {
         if (
             address(token_) == address(0) || address(registry_) == address(0)
-                || address(verifiers_) == address(0)
+                || address(verifiers_) == address(0) || court_ == address(0)
         ) revert ZeroAddress();
         if (minResponseWindow_ < MIN_WINDOW_FLOOR || minResponseWindow_ > MAX_WINDOW_MINIMUM) {
             revert ParameterOutOfRange(minResponseWindow_, MIN_WINDOW_FLOOR, MAX_WINDOW_MINIMUM);
@@ -327,9 +297,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         token = token_;
         registry = registry_;
         verifiers = verifiers_;
+        court = court_;
         _setTreasury(treasury_);
         _setFees(protocolFeeBps_, schedulerFeeBps_);
-        _setDisputeParams(committeeSize_, disputeWindow_);
     }
 
     // ---------------------------------------------------------------- governance
@@ -354,10 +324,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             books = b;
         }
         _setTreasury(treasury_);
-    }
-
-    function setDisputeParams(uint8 size, uint32 window) external onlyOwner {
-        _setDisputeParams(size, window);
     }
 
     // ---------------------------------------------------------------- clients
@@ -632,110 +598,55 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     // ---------------------------------------------------------------- optimistic disputes
 
-    /// @notice Challenges a submitted result, posting a bond equal to the task's collateral.
+    /// @notice Challenges a submitted result, posting a bond equal to the task's collateral, and
+    ///         opens its case in the `DisputeCourt`.
     function challenge(uint256 taskId, Task calldata t) external nonReentrant {
         _expectStatus(taskId, _load(taskId, t), Status.Submitted);
         uint256 closes = uint256(t.submittedAt) + t.request.challengeWindow;
         if (block.timestamp > closes) revert ChallengeWindowClosed(taskId, closes);
         if (msg.sender == t.operators[0]) revert SelfChallenge(taskId);
         tasks[taskId] = (tasks[taskId] & HASH_MASK) | (uint256(Status.Challenged) << 248);
-        Dispute storage d = disputes[taskId];
-        d.challenger = msg.sender;
-        d.challengeBlock = uint64(block.number);
-        d.seedBlock = uint40(block.number + 1);
-        d.poolSize = uint32(registry.eligibleCount());
-        d.size = committeeSize;
-        d.window = disputeWindow;
-        d.minStake = registry.minStake();
-        uint256 deadline = block.timestamp + disputeWindow;
-        d.voteDeadline = uint32(deadline);
+        challengerOf[taskId] = msg.sender;
         uint256 bond = t.request.collateral;
         bonded += bond;
         token.safeTransferFrom(msg.sender, address(this), bond);
-        emit Challenged(taskId, msg.sender, bond, deadline);
+        DisputeCourt(court).open(
+            taskId, t.operators[0], msg.sender, t.client, t.result, bond, t.request.programDigest, t.request.inputDigest
+        );
+        emit Challenged(taskId, msg.sender, bond);
     }
 
-    /// @notice Draws the re-execution committee, in rounds, from the registry's eligible set as
-    ///         it was at the challenge (`poolSize` members; later joiners are skipped), weighted
-    ///         by stake (capped at `STAKE_WEIGHT_CAP_MULTIPLE` x `minStake`), never the operator,
-    ///         the challenger or the client. A round's seed is the hash of `seedBlock`, a block
-    ///         mined after the call that armed it, so nobody knows it when acting on the dispute
-    ///         (docs/protocol.md states the assumption). If that hash has left the 256-block
-    ///         horizon the call re-arms on the next block instead of falling back to a hash the
-    ///         caller could time. A round that leaves the committee short arms another round on
-    ///         the next block; after `MAX_DRAW_ROUNDS` rounds the committee is what it is. The
-    ///         vote window starts when the committee is complete. Anyone may call, until the vote
-    ///         deadline.
-    function drawCommittee(uint256 taskId, Task calldata t) external {
+    /// @notice Settles a dispute the court decided (or whose arbiter window passed undecided).
+    ///         Overturned: the operator is slashed; the challenger gets its bond back plus
+    ///         `CHALLENGE_REWARD_BPS` of the slash; `COMMITTEE_SHARE_BPS` of it pays the
+    ///         committee; the rest goes to the treasury; the client is refunded. Upheld: the
+    ///         operator is paid and gets the challenger's bond less the committee's share.
+    ///         Neutral: nobody is slashed; the operator's collateral is released, the bond is
+    ///         returned and the client is refunded.
+    function resolveDispute(uint256 taskId, Task calldata t) external nonReentrant {
         _expectStatus(taskId, _load(taskId, t), Status.Challenged);
-        Dispute storage d = disputes[taskId];
-        if (d.drawn) revert CommitteeAlreadyDrawn(taskId);
-        if (block.timestamp > d.voteDeadline) revert VotingClosed(taskId, d.voteDeadline);
-        uint256 seedBlock = d.seedBlock;
-        if (block.number <= seedBlock) revert SeedNotReady(taskId, seedBlock);
-        bytes32 blockSeed = blockhash(seedBlock);
-        if (blockSeed == bytes32(0)) {
-            _armSeed(taskId, d);
-            return;
-        }
-        bytes32 seed = keccak256(abi.encode(blockSeed, taskId, d.rounds));
-        _drawRound(d, t, seed);
-        d.rounds += 1;
-        if (d.committee.length < d.size && d.rounds < MAX_DRAW_ROUNDS) {
-            _armSeed(taskId, d);
-            return;
-        }
-        d.drawn = true;
-        d.voteDeadline = uint32(block.timestamp + d.window);
-        emit CommitteeDrawn(taskId, seed, d.committee);
-    }
-
-    /// @notice A committee member posts the digest it got by re-executing the task.
-    function vote(uint256 taskId, Task calldata t, bytes32 resultDigest) external {
-        _expectStatus(taskId, _load(taskId, t), Status.Challenged);
-        Dispute storage d = disputes[taskId];
-        if (block.timestamp > d.voteDeadline) revert VotingClosed(taskId, d.voteDeadline);
-        if (!_inCommittee(d, msg.sender)) revert NotCommitteeMember(taskId, msg.sender);
-        if (voted[taskId][msg.sender]) revert AlreadyVoted(taskId, msg.sender);
-        voted[taskId][msg.sender] = true;
-        bool agrees = resultDigest == t.result;
-        if (agrees) d.agree += 1;
-        else d.disagree += 1;
-        emit Voted(taskId, msg.sender, resultDigest, agrees);
-    }
-
-    /// @notice Settles a dispute once every member voted or the vote deadline passed.
-    ///         A strict majority of the drawn committee against the result overturns it: the
-    ///         operator is slashed, the challenger gets its bond back plus
-    ///         `CHALLENGE_REWARD_BPS` of the slashed collateral, the rest of it goes to the
-    ///         treasury, and the client is refunded. With no committee at all (none could be
-    ///         drawn) nobody is slashed: the operator's collateral is released, the bond is
-    ///         returned, and the client is refunded. Otherwise the result stands (optimistic
-    ///         default): the operator is paid and also receives the challenger's bond if a strict
-    ///         majority confirmed the result; with no majority either way the bond is returned.
-    function resolveDispute(uint256 taskId, Task calldata t) external {
-        _expectStatus(taskId, _load(taskId, t), Status.Challenged);
-        Dispute storage d = disputes[taskId];
-        uint256 size = d.committee.length;
-        bool allVoted = d.drawn && d.agree + d.disagree == size;
-        if (!allVoted && block.timestamp <= d.voteDeadline) revert TooEarly(taskId, uint256(d.voteDeadline) + 1);
         address operator = t.operators[0];
+        address challenger = challengerOf[taskId];
         uint256 bond = t.request.collateral;
+        uint256 share = bond * COMMITTEE_SHARE_BPS / 10_000;
+        DisputeCourt.Verdict v = DisputeCourt(court).close(taskId, share);
         bonded -= bond;
-        bool overturned = size > 0 && uint256(d.disagree) * 2 > size;
-        emit DisputeResolved(taskId, !overturned, d.agree, d.disagree);
-        if (size == 0) {
-            registry.releaseCollateral(operator, t.request.collateral, false);
-            _credit(d.challenger, bond);
-            _refund(taskId, t, RefundReason.NoCommittee, 0);
-        } else if (overturned) {
+        delete challengerOf[taskId];
+        emit DisputeResolved(taskId, uint8(v));
+        if (v == DisputeCourt.Verdict.Neutral) {
+            registry.releaseCollateral(operator, bond, false);
+            _credit(challenger, bond);
+            _refund(taskId, t, RefundReason.NoVerdict, 0);
+            return;
+        }
+        token.safeTransfer(court, share);
+        if (v == DisputeCourt.Verdict.Overturned) {
             uint256 slashed = _slash(taskId, t, operator, SlashReason.WrongResult);
             uint256 reward = slashed * CHALLENGE_REWARD_BPS / 10_000;
-            _credit(d.challenger, bond + reward);
-            _refund(taskId, t, RefundReason.ChallengeUpheld, slashed - reward);
+            _credit(challenger, bond + reward);
+            _refund(taskId, t, RefundReason.ChallengeUpheld, slashed - reward - share);
         } else {
-            bool confirmed = size > 0 && uint256(d.agree) * 2 > size;
-            _credit(confirmed ? operator : d.challenger, bond);
+            _credit(operator, bond - share);
             _payWinners(taskId, t, t.operators, 1, t.result, 0);
         }
     }
@@ -790,10 +701,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         paid = w >> 224;
     }
 
-    function disputeOf(uint256 taskId) external view returns (Dispute memory) {
-        return disputes[taskId];
-    }
-
     function taskCount() external view returns (uint256) {
         return books.taskCount;
     }
@@ -828,34 +735,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     }
 
     // ---------------------------------------------------------------- internals
-
-    /// @dev Arms the next draw round (or re-arms an expired seed) on the block after this one.
-    function _armSeed(uint256 taskId, Dispute storage d) private {
-        uint256 next = block.number + 1;
-        d.seedBlock = uint40(next);
-        emit CommitteeSeedArmed(taskId, next, d.committee.length);
-    }
-
-    /// @dev One draw round: the registry picks up to the missing members, stake-weighted, from
-    ///      its eligible set as it was at the challenge, never a party of the task or a member.
-    function _drawRound(Dispute storage d, Task calldata t, bytes32 seed) private {
-        uint256 have = d.committee.length;
-        uint256 want = d.size;
-        if (have >= want) return;
-        address[] memory exclude = new address[](have + 3);
-        exclude[0] = t.operators[0];
-        exclude[1] = d.challenger;
-        exclude[2] = t.client;
-        for (uint256 i = 0; i < have; ++i) {
-            exclude[i + 3] = d.committee[i];
-        }
-        address[] memory picked = registry.drawEligible(
-            seed, d.poolSize, d.challengeBlock, d.minStake, want - have, (want - have) * DRAW_TRIES_PER_SEAT, exclude
-        );
-        for (uint256 i = 0; i < picked.length; ++i) {
-            d.committee.push(picked[i]);
-        }
-    }
 
     function _assign(address assigner, uint256 taskId, Task calldata t, address[] calldata operators) private {
         _expectStatus(taskId, _load(taskId, t), Status.Open);
@@ -1220,13 +1099,6 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         return (false, 0);
     }
 
-    function _inCommittee(Dispute storage d, address who) private view returns (bool) {
-        for (uint256 i = 0; i < d.committee.length; ++i) {
-            if (d.committee[i] == who) return true;
-        }
-        return false;
-    }
-
     function _expectStatus(uint256 taskId, Status actual, Status s) private pure {
         if (actual != s) revert WrongStatus(taskId, actual);
     }
@@ -1249,13 +1121,4 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         emit TreasurySet(treasury_);
     }
 
-    function _setDisputeParams(uint8 size, uint32 window) private {
-        if (size == 0 || size > MAX_COMMITTEE) revert ParameterOutOfRange(size, 1, MAX_COMMITTEE);
-        if (window < MIN_DISPUTE_WINDOW || window > MAX_DISPUTE_WINDOW) {
-            revert ParameterOutOfRange(window, MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW);
-        }
-        committeeSize = size;
-        disputeWindow = window;
-        emit DisputeParamsSet(size, window);
-    }
 }

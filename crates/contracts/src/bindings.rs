@@ -12,6 +12,12 @@ sol!(
 
 sol!(
     #[sol(rpc, all_derives)]
+    DisputeCourt,
+    "../../contracts/out/DisputeCourt.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
     NodeRegistry,
     "../../contracts/out/NodeRegistry.json"
 );

@@ -99,3 +99,35 @@ impl Status {
         matches!(self, Status::Finalized | Status::Refunded)
     }
 }
+
+contract_enum!(
+    /// `DisputeCourt.Phase`: where a dispute's case is.
+    CasePhase {
+        /// No case.
+        None = 0,
+        /// Committee being drawn.
+        Drawing = 1,
+        /// Members commit, then reveal, their digests.
+        Voting = 2,
+        /// The committee did not decide; the arbiter may, until its deadline.
+        Escalated = 3,
+        /// A verdict is in; the market has not settled the task yet.
+        Decided = 4,
+        /// Settled.
+        Closed = 5,
+    }
+);
+
+contract_enum!(
+    /// `DisputeCourt.Verdict`: what a dispute decided.
+    Verdict {
+        /// Not decided yet.
+        Pending = 0,
+        /// The operator's result stands.
+        Upheld = 1,
+        /// The operator's result was wrong.
+        Overturned = 2,
+        /// Nobody decided: nobody is slashed.
+        Neutral = 3,
+    }
+);

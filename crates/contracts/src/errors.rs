@@ -2,7 +2,7 @@
 
 use alloy::{primitives::Bytes, sol_types::SolInterface};
 
-use crate::{NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
+use crate::{DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
 
 /// A revert raised by one of Verity's contracts, decoded by its selector.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -10,6 +10,9 @@ pub enum ContractError {
     /// A `TaskMarket` custom error.
     #[error("TaskMarket::{0:?}")]
     Market(TaskMarket::TaskMarketErrors),
+    /// A `DisputeCourt` custom error (one whose signature the market does not share).
+    #[error("DisputeCourt::{0:?}")]
+    Court(DisputeCourt::DisputeCourtErrors),
     /// A `NodeRegistry` custom error (also raised through the market's calls into it).
     #[error("NodeRegistry::{0:?}")]
     Registry(NodeRegistry::NodeRegistryErrors),
@@ -41,6 +44,9 @@ impl ContractError {
         if let Ok(e) = TaskMarket::TaskMarketErrors::abi_decode(data) {
             return Self::Market(e);
         }
+        if let Ok(e) = DisputeCourt::DisputeCourtErrors::abi_decode(data) {
+            return Self::Court(e);
+        }
         if let Ok(e) = NodeRegistry::NodeRegistryErrors::abi_decode(data) {
             return Self::Registry(e);
         }
@@ -66,6 +72,7 @@ impl ContractError {
     pub fn name(&self) -> String {
         let debug = match self {
             Self::Market(e) => format!("{e:?}"),
+            Self::Court(e) => format!("{e:?}"),
             Self::Registry(e) => format!("{e:?}"),
             Self::Verifiers(e) => format!("{e:?}"),
             Self::Token(e) => format!("{e:?}"),

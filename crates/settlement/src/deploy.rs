@@ -7,7 +7,7 @@ use alloy::{
     rpc::types::TransactionRequest,
 };
 use serde::{Deserialize, Serialize};
-use verity_contracts::{NodeRegistry, TaskMarket, TestToken, VerifierRegistry};
+use verity_contracts::{DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry};
 
 use crate::{Error, Result, Settlement, TxOptions};
 
@@ -25,6 +25,8 @@ pub struct Deployment {
     pub market: Address,
     /// `VerifierRegistry`.
     pub verifiers: Address,
+    /// `DisputeCourt`: committees, their ballots and the arbiter for optimistic disputes.
+    pub court: Address,
     /// The block of the first deployment transaction (where indexers start).
     pub deployed_block: u64,
     /// The `VerityTimelock` that owns the governed contracts, or zero if an account owns them
@@ -52,10 +54,16 @@ pub struct DeployConfig {
     pub protocol_fee_bps: u16,
     /// Scheduler (coordinator) fee in basis points (at most 1000).
     pub scheduler_fee_bps: u16,
-    /// Members drawn for an optimistic dispute.
+    /// Members drawn for an optimistic dispute (3 to 15).
     pub committee_size: u8,
-    /// Seconds a dispute's committee has to vote.
+    /// Seconds to draw a dispute's committee, and again for its members to commit.
     pub dispute_window: u32,
+    /// Seconds for committee members to reveal after the commit phase.
+    pub dispute_reveal_window: u32,
+    /// Decides disputes the committee leaves undecided (zero: nobody; they end Neutral).
+    pub arbiter: Address,
+    /// Seconds the arbiter has to decide an escalated dispute.
+    pub arbiter_window: u32,
     /// Least seconds an operator gets between being seated and its commit or submit deadline
     /// (fixed at deployment; the market refuses tasks and reassignments that give less).
     pub min_response_window: u32,
@@ -84,8 +92,11 @@ impl DeployConfig {
             jail_duration: 3600,
             protocol_fee_bps: 100,
             scheduler_fee_bps: 50,
-            committee_size: 3,
+            committee_size: 7,
             dispute_window: 600,
+            dispute_reveal_window: 600,
+            arbiter: owner,
+            arbiter_window: 600,
             // The devnet mines every 100 ms and its nodes answer within a second.
             min_response_window: 10,
             min_reveal_window: 10,
@@ -94,9 +105,9 @@ impl DeployConfig {
     }
 }
 
-/// Deploys token (unless given), registry, verifier registry and market from `owner` (whose key
-/// the provider's wallet must hold), binds the market to the registry and allows the
-/// coordinators. Returns the addresses.
+/// Deploys token (unless given), registry, verifier registry, dispute court and market from
+/// `owner` (whose key the provider's wallet must hold), binds the market and the court to the
+/// registry and to each other, and allows the coordinators. Returns the addresses.
 pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Result<Deployment> {
     let chain_id = provider
         .get_chain_id()
@@ -110,6 +121,7 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
             registry: Address::ZERO,
             market: Address::ZERO,
             verifiers: Address::ZERO,
+            court: Address::ZERO,
             deployed_block: 0,
             timelock: Address::ZERO,
         },
@@ -136,6 +148,20 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         .calldata()
         .clone();
     let verifiers = create(&s, "VerifierRegistry", owner, verifiers_code).await?;
+    let court_code = DisputeCourt::deploy_builder(
+        s.provider(),
+        owner,
+        token,
+        registry,
+        cfg.committee_size,
+        cfg.dispute_window,
+        cfg.dispute_reveal_window,
+        cfg.arbiter,
+        cfg.arbiter_window,
+    )
+    .calldata()
+    .clone();
+    let court = create(&s, "DisputeCourt", owner, court_code).await?;
     let market_code = TaskMarket::deploy_builder(
         s.provider(),
         owner,
@@ -145,8 +171,7 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         cfg.treasury,
         cfg.protocol_fee_bps,
         cfg.scheduler_fee_bps,
-        cfg.committee_size,
-        cfg.dispute_window,
+        court,
         cfg.min_response_window,
         cfg.min_reveal_window,
     )
@@ -159,10 +184,12 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         registry,
         market,
         verifiers,
+        court,
         deployed_block,
         timelock: Address::ZERO,
     };
     s.set_market_in_registry(owner, market).await?;
+    s.bind_court(owner).await?;
     for c in &cfg.coordinators {
         s.set_coordinator(owner, *c, true).await?;
     }

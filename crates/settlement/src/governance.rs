@@ -1,6 +1,6 @@
 //! Governance behind a timelock (issue 15, "owner powers"): [`hand_to_timelock`] deploys a
 //! `VerityTimelock` (OpenZeppelin's `TimelockController`) and makes it the owner of the
-//! registry, the market and the verifier registry; from then on every owner call is scheduled in
+//! registry, the market, the verifier registry and the dispute court; from then on every owner call is scheduled in
 //! public ([`Settlement::schedule_governance`]) and runs only after the delay
 //! ([`Settlement::execute_governance`]).
 
@@ -9,12 +9,12 @@ use alloy::{
     rpc::types::TransactionReceipt,
     sol_types::SolCall,
 };
-use verity_contracts::{NodeRegistry, TaskMarket, VerifierRegistry, VerityTimelock};
+use verity_contracts::{DisputeCourt, NodeRegistry, TaskMarket, VerifierRegistry, VerityTimelock};
 
 use crate::{Deployment, Error, Result, Settlement};
 
 /// Deploys a timelock whose only proposer and executor is `admin`, hands it the ownership of
-/// the three governed contracts (two-step: `transferOwnership` from `admin`, then
+/// the four governed contracts (two-step: `transferOwnership` from `admin`, then
 /// `acceptOwnership` run by the timelock), and sets its delay to `delay` seconds. The timelock
 /// starts with no delay so the hand-over completes in this call, before anyone uses the
 /// contracts; its last step (`updateDelay`) is itself run through the timelock. `admin` must be
@@ -35,9 +35,9 @@ pub async fn hand_to_timelock(
     .clone();
     let timelock = s.create_contract(admin, code).await?;
     let d = *s.deployment();
-    let owned = [d.registry, d.market, d.verifiers];
+    let owned = [d.registry, d.market, d.verifiers, d.court];
     for target in owned {
-        // The three contracts share OpenZeppelin's Ownable2Step, so one binding serves.
+        // The four contracts share OpenZeppelin's Ownable2Step, so one binding serves.
         let tx = TaskMarket::new(target, s.provider())
             .transferOwnership(timelock)
             .into_transaction_request();
@@ -45,7 +45,7 @@ pub async fn hand_to_timelock(
     }
     let accept = Bytes::from(TaskMarket::acceptOwnershipCall {}.abi_encode());
     let mut targets = owned.to_vec();
-    let mut payloads = vec![accept.clone(), accept.clone(), accept];
+    let mut payloads = vec![accept; owned.len()];
     targets.push(timelock);
     payloads.push(Bytes::from(
         VerityTimelock::updateDelayCall {
@@ -100,11 +100,36 @@ impl GovernanceCall {
         }
     }
 
-    /// `TaskMarket.setDisputeParams`.
-    pub fn set_dispute_params(d: &Deployment, size: u8, window: u32, salt: B256) -> Self {
-        let data = TaskMarket::setDisputeParamsCall { size, window }.abi_encode();
+    /// `DisputeCourt.setParams`: committee size, draw-and-commit window, reveal window.
+    pub fn set_dispute_params(
+        d: &Deployment,
+        size: u8,
+        window: u32,
+        reveal_window: u32,
+        salt: B256,
+    ) -> Self {
+        let data = DisputeCourt::setParamsCall {
+            size,
+            window_: window,
+            revealWindow_: reveal_window,
+        }
+        .abi_encode();
         Self {
-            target: d.market,
+            target: d.court,
+            data: data.into(),
+            salt,
+        }
+    }
+
+    /// `DisputeCourt.setArbiter`.
+    pub fn set_arbiter(d: &Deployment, arbiter: Address, window: u32, salt: B256) -> Self {
+        let data = DisputeCourt::setArbiterCall {
+            arbiter_: arbiter,
+            arbiterWindow_: window,
+        }
+        .abi_encode();
+        Self {
+            target: d.court,
             data: data.into(),
             salt,
         }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod court;
 mod deploy;
 mod error;
 mod governance;
@@ -9,16 +10,17 @@ mod registry;
 mod sender;
 mod token;
 
+pub use court::{Ballot, CaseInfo};
 pub use deploy::{
     DeployConfig, Deployment, PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
 };
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
 pub use market::{
-    CreateTerms, DisputeInfo, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments,
+    CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments,
 };
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};
-pub use verity_contracts::{ContractError, Mode, Seat, Status};
+pub use verity_contracts::{CasePhase, ContractError, Mode, Seat, Status, Verdict};
 pub use verity_primitives::{TaskId, binding, commitment};

@@ -168,37 +168,6 @@ pub struct CreateTerms {
     pub verifier: Address,
 }
 
-/// An optimistic dispute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisputeInfo {
-    /// Who challenged.
-    pub challenger: Address,
-    /// Block of the challenge.
-    pub challenge_block: u64,
-    /// Last second to vote.
-    pub vote_deadline: u64,
-    /// Votes for the operator's result.
-    pub agree: u8,
-    /// Votes against it.
-    pub disagree: u8,
-    /// Whether the committee is complete (full, or its draw rounds are used up).
-    pub drawn: bool,
-    /// Committee size, vote window (seconds) and minimum stake, snapshotted at the challenge.
-    pub size: u8,
-    /// See `size`.
-    pub window: u32,
-    /// See `size`.
-    pub min_stake: U256,
-    /// Draw rounds done.
-    pub rounds: u8,
-    /// Size of the eligible set at the challenge (draws pick among its first `pool_size` slots).
-    pub pool_size: u32,
-    /// The block whose hash seeds the next draw round.
-    pub seed_block: u64,
-    /// The committee (so far).
-    pub committee: Vec<Address>,
-}
-
 /// The market's own books. With every account's balance they sum to its token balance:
 /// `escrowed + bonded + Σ balanceOf(account)` (the treasury's `balanceOf` includes
 /// `treasury_accrued`).
@@ -640,69 +609,6 @@ impl Settlement {
         self.send("challenge", from, tx).await
     }
 
-    /// Anyone: draw the dispute committee.
-    pub async fn draw_committee(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        let rec = self.task_record(task).await?;
-        self.draw_committee_with(from, &rec).await
-    }
-
-    /// [`Settlement::draw_committee`] with the task's record given.
-    pub async fn draw_committee_with(
-        &self,
-        from: Address,
-        rec: &TaskRecord,
-    ) -> Result<TransactionReceipt> {
-        let tx = self
-            .market()
-            .drawCommittee(rec.id, rec.task.clone())
-            .into_transaction_request();
-        self.send("drawCommittee", from, tx).await
-    }
-
-    /// A committee member votes with the digest it computed.
-    pub async fn vote(
-        &self,
-        from: Address,
-        task: TaskId,
-        digest: B256,
-    ) -> Result<TransactionReceipt> {
-        let rec = self.task_record(task).await?;
-        self.vote_with(from, &rec, digest).await
-    }
-
-    /// [`Settlement::vote`] with the task's record given.
-    pub async fn vote_with(
-        &self,
-        from: Address,
-        rec: &TaskRecord,
-        digest: B256,
-    ) -> Result<TransactionReceipt> {
-        let tx = self
-            .market()
-            .vote(rec.id, rec.task.clone(), digest)
-            .into_transaction_request();
-        self.send("vote", from, tx).await
-    }
-
-    /// Anyone: settle a dispute.
-    pub async fn resolve_dispute(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
-        let rec = self.task_record(task).await?;
-        self.resolve_dispute_with(from, &rec).await
-    }
-
-    /// [`Settlement::resolve_dispute`] with the task's record given.
-    pub async fn resolve_dispute_with(
-        &self,
-        from: Address,
-        rec: &TaskRecord,
-    ) -> Result<TransactionReceipt> {
-        let tx = self
-            .market()
-            .resolveDispute(rec.id, rec.task.clone())
-            .into_transaction_request();
-        self.send("resolveDispute", from, tx).await
-    }
-
     /// Pull the caller's whole market balance. Returns the amount withdrawn.
     pub async fn withdraw(&self, from: Address) -> Result<U256> {
         let receipt = self
@@ -762,20 +668,6 @@ impl Settlement {
             .setTreasury(treasury)
             .into_transaction_request();
         self.send("setTreasury", from, tx).await
-    }
-
-    /// Owner: committee size and vote window.
-    pub async fn set_dispute_params(
-        &self,
-        from: Address,
-        size: u8,
-        window: u32,
-    ) -> Result<TransactionReceipt> {
-        let tx = self
-            .market()
-            .setDisputeParams(size, window)
-            .into_transaction_request();
-        self.send("setDisputeParams", from, tx).await
     }
 
     // ------------------------------------------------------------ views
@@ -926,31 +818,6 @@ impl Settlement {
             }
         }
         Ok(seats)
-    }
-
-    /// A task's dispute (zeroes if none).
-    pub async fn dispute(&self, task: TaskId) -> Result<DisputeInfo> {
-        let d = self
-            .market()
-            .disputeOf(task)
-            .call()
-            .await
-            .map_err(|e| Error::from_contract("disputeOf", Address::ZERO, e))?;
-        Ok(DisputeInfo {
-            challenger: d.challenger,
-            challenge_block: d.challengeBlock,
-            vote_deadline: d.voteDeadline.into(),
-            agree: d.agree,
-            disagree: d.disagree,
-            drawn: d.drawn,
-            size: d.size,
-            window: d.window,
-            min_stake: U256::from(d.minStake),
-            rounds: d.rounds,
-            pool_size: d.poolSize,
-            seed_block: d.seedBlock.to::<u64>(),
-            committee: d.committee,
-        })
     }
 
     /// An account's withdrawable market balance.

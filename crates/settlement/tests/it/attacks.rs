@@ -2,29 +2,16 @@
 //! and asserts that it no longer pays, with the exact balance change of every actor. Each test
 //! names the attack it pins and what it won before the fix.
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::Address;
 use verity_settlement::{Mode, Status, skipped_assignments};
 
 use crate::harness::*;
 
-/// Draws the committee of a challenged task, mining a block before each round (a round's seed
-/// is the hash of the block after the call that armed it), until the draw says it is complete.
-async fn draw_until_complete(net: &Net, id: U256) -> Vec<Address> {
-    for _ in 0..8 {
-        net.mine().await;
-        net.s.draw_committee(net.keeper, id).await.expect("draw");
-        let d = net.s.dispute(id).await.expect("dispute");
-        if d.drawn {
-            return d.committee;
-        }
-    }
-    panic!("the committee of task {id} was not complete after 8 draws");
-}
-
 /// Attack 2, self-challenge: the cheater posts a wrong result and challenges it itself from a
 /// second address before an honest watchtower does. Before, the challenger was paid the whole
 /// slashed collateral plus its bond back, so the pair lost nothing; now the challenger's reward
-/// is a fifth of the collateral and the pair loses the other four fifths.
+/// is a fifth of the collateral and the pair loses the other four fifths (a tenth pays the
+/// committee, the rest goes to the treasury).
 #[tokio::test]
 async fn self_challenge_loses_four_fifths_of_the_collateral() {
     let net = Net::new().await;
@@ -37,22 +24,23 @@ async fn self_challenge_loses_four_fifths_of_the_collateral() {
         .unwrap();
     let l0 = net.ledger().await;
     net.s.challenge(second, id).await.unwrap();
-    let committee = draw_until_complete(&net, id).await;
-    for m in &committee {
-        net.s.vote(*m, id, digest("out")).await.unwrap();
-    }
+    let committee = net.draw(id).await.committee;
+    let ballots: Vec<_> = committee.iter().map(|m| (*m, digest("out"))).collect();
+    net.vote(id, &ballots).await;
+    net.s.tally(net.keeper, id).await.unwrap();
     net.s.resolve_dispute(net.keeper, id).await.unwrap();
     let l1 = net.ledger().await;
-    l0.assert_deltas(
-        &l1,
-        &[
-            (cheater, slashed(t(50))),
-            (second, wallet(-t(50))),
-            (second, market(t(50) + t(10))),
-            (net.treasury, market(t(40))),
-            (net.client, market(t(100))),
-        ],
-    );
+    let each = t(5) / 3;
+    let mut expected = vec![
+        (cheater, slashed(t(50))),
+        (second, wallet(-t(50))),
+        (second, market(t(50) + t(10))),
+        (net.treasury, market(t(35))),
+        (net.treasury, court(t(5) - 3 * each)),
+        (net.client, market(t(100))),
+    ];
+    expected.extend(committee.iter().map(|m| (*m, court(each))));
+    l0.assert_deltas(&l1, &expected);
     let pair = |l: &Ledger| {
         let (a, b) = (l.rows[&cheater], l.rows[&second]);
         a.wallet + a.market + a.stake + b.wallet + b.market + b.stake
@@ -73,14 +61,14 @@ async fn identities_staked_after_the_challenge_are_never_drawn() {
     net.s.submit_result(op, id, digest("out")).await.unwrap();
     let fresh = net.fresh_identities().await;
     net.s.challenge(net.challenger, id).await.unwrap();
-    let pool = net.s.dispute(id).await.unwrap().pool_size;
+    let pool = net.case(id).await.pool_size;
     assert_eq!(pool, 7, "the seven staked operators at the challenge");
     for (i, who) in fresh.iter().enumerate() {
         net.s.register(*who, &profile(20 + i)).await.unwrap();
         net.s.stake(*who, tokens(STAKE)).await.unwrap();
     }
     assert_eq!(net.s.eligible_set().await.unwrap().len(), 7 + fresh.len());
-    let committee = draw_until_complete(&net, id).await;
+    let committee = net.draw(id).await.committee;
     assert_eq!(committee.len(), 3);
     for m in &committee {
         assert!(!fresh.contains(m), "{m} joined after the challenge");
@@ -113,8 +101,9 @@ async fn unstaked_registrations_do_not_enter_the_draw() {
 }
 
 /// Attack 4b, starved committee: with nobody left to draw, "no committee" used to let the
-/// challenged result stand and be paid. Now the draw runs its rounds and, still empty, the
-/// dispute slashes nobody, returns the bond and refunds the client.
+/// challenged result stand and be paid. Now the draw runs its rounds and, still empty, the case
+/// goes to the arbiter; if the arbiter does not decide, the dispute slashes nobody, returns the
+/// bond and refunds the client.
 #[tokio::test]
 async fn a_dispute_without_a_committee_slashes_nobody_and_pays_nobody() {
     let net = Net::new().await;
@@ -128,11 +117,12 @@ async fn a_dispute_without_a_committee_slashes_nobody_and_pays_nobody() {
     }
     let l0 = net.ledger().await;
     net.s.challenge(net.challenger, id).await.unwrap();
-    let committee = draw_until_complete(&net, id).await;
-    assert!(committee.is_empty());
-    let d = net.s.dispute(id).await.unwrap();
-    assert_eq!(d.rounds, 4, "every round was tried");
-    net.advance(u64::from(DISPUTE_WINDOW) + 1).await;
+    let case = net.draw(id).await;
+    assert!(case.committee.is_empty());
+    assert_eq!(case.rounds, 4, "every round was tried");
+    net.s.tally(net.keeper, id).await.unwrap();
+    assert_eq!(net.case(id).await.phase, verity_settlement::CasePhase::Escalated);
+    net.advance(u64::from(ARBITER_WINDOW) + 1).await;
     net.s.resolve_dispute(net.keeper, id).await.unwrap();
     let l1 = net.ledger().await;
     l0.assert_deltas(
@@ -162,11 +152,12 @@ async fn an_expired_seed_is_re_armed_not_replaced_by_a_timed_hash() {
     net.s.challenge(net.challenger, id).await.unwrap();
     net.mine_blocks(300).await;
     let receipt = net.s.draw_committee(net.keeper, id).await.unwrap();
-    let d = net.s.dispute(id).await.unwrap();
-    assert!(!d.drawn && d.committee.is_empty() && d.rounds == 0);
-    assert_eq!(d.seed_block, receipt.block_number.unwrap() + 1);
+    let c = net.case(id).await;
+    assert_eq!(c.phase, verity_settlement::CasePhase::Drawing);
+    assert!(c.committee.is_empty() && c.rounds == 0);
+    assert_eq!(c.seed_block, receipt.block_number.unwrap() + 1);
     expect_revert(net.s.draw_committee(net.keeper, id).await, "SeedNotReady");
-    let committee = draw_until_complete(&net, id).await;
+    let committee = net.draw(id).await.committee;
     assert_eq!(committee.len(), 3);
 }
 
@@ -380,14 +371,15 @@ async fn dispute_parameters_changed_under_a_dispute_do_not_apply_to_it() {
     let id = net.open_and_assign(&req, &[op]).await;
     net.s.submit_result(op, id, digest("out")).await.unwrap();
     net.s.challenge(net.challenger, id).await.unwrap();
-    net.s.set_dispute_params(net.owner, 5, 60).await.unwrap();
-    let d = net.s.dispute(id).await.unwrap();
-    assert_eq!((d.size, d.window), (3, DISPUTE_WINDOW));
-    let committee = draw_until_complete(&net, id).await;
-    assert_eq!(committee.len(), 3);
+    net.s.set_dispute_params(net.owner, 5, 60, 60).await.unwrap();
+    let c = net.case(id).await;
+    assert_eq!((c.size, c.window), (3, DISPUTE_WINDOW));
+    let c = net.draw(id).await;
+    assert_eq!(c.committee.len(), 3);
     let drawn_at = net.now().await;
+    assert_eq!(c.commit_deadline, drawn_at + u64::from(DISPUTE_WINDOW));
     assert_eq!(
-        net.s.dispute(id).await.unwrap().vote_deadline,
-        drawn_at + u64::from(DISPUTE_WINDOW)
+        c.reveal_deadline,
+        c.commit_deadline + u64::from(REVEAL_WINDOW)
     );
 }

@@ -190,6 +190,7 @@ impl LateChain {
             registry: alloy::primitives::Address::ZERO,
             market: alloy::primitives::Address::ZERO,
             verifiers: alloy::primitives::Address::ZERO,
+            court: alloy::primitives::Address::ZERO,
             deployed_block: 0,
             timelock: alloy::primitives::Address::ZERO,
         };

@@ -10,12 +10,12 @@ use alloy::{
 };
 use verity_devchain::{DevchainConfig, DevchainHandle};
 use verity_settlement::{
-    DeployConfig, Deployment, Error, Mode, OperatorProfile, Settlement, TaskId, TaskRequest,
+    CaseInfo, CasePhase, DeployConfig, Deployment, Error, Mode, OperatorProfile, Settlement, TaskId, TaskRequest,
     TxOptions, deploy,
 };
 
 pub const MNEMONIC: &str = "test test test test test test test test test test test junk";
-pub const ACCOUNTS: u32 = 20;
+pub const ACCOUNTS: u32 = 21;
 
 pub fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(10u64).pow(U256::from(18u64))
@@ -28,6 +28,14 @@ pub const SCHEDULER_BPS: u16 = 50;
 pub const UNBONDING: u64 = 3_600;
 pub const JAIL: u64 = 3_600;
 pub const DISPUTE_WINDOW: u32 = 600;
+pub const REVEAL_WINDOW: u32 = 300;
+pub const ARBITER_WINDOW: u32 = 900;
+
+/// The court's bound on draw rounds.
+pub struct CourtRounds;
+impl CourtRounds {
+    pub const MAX: usize = 4;
+}
 
 /// One test's network: a fresh deployment and named, funded actors.
 pub struct Net {
@@ -40,6 +48,8 @@ pub struct Net {
     pub challenger: Address,
     pub operators: Vec<Address>,
     pub keeper: Address,
+    /// Decides escalated disputes.
+    pub arbiter: Address,
     _devchain: Option<DevchainHandle>,
 }
 
@@ -96,6 +106,9 @@ impl Net {
         cfg.scheduler_fee_bps = SCHEDULER_BPS;
         cfg.committee_size = 3;
         cfg.dispute_window = DISPUTE_WINDOW;
+        cfg.dispute_reveal_window = REVEAL_WINDOW;
+        cfg.arbiter_window = ARBITER_WINDOW;
+        cfg.arbiter = a[14];
         let deployment: Deployment = deploy(provider.clone(), &cfg).await.expect("deploy");
         let s = Settlement::new(provider, deployment, TxOptions::default());
         let net = Net {
@@ -108,6 +121,7 @@ impl Net {
             challenger: a[5],
             operators: a[6..13].to_vec(),
             keeper: a[13],
+            arbiter: a[14],
             _devchain: handle,
         };
         for who in net.actors() {
@@ -138,15 +152,16 @@ impl Net {
             self.client2,
             self.challenger,
             self.keeper,
+            self.arbiter,
         ];
         v.extend(&self.operators);
         v
     }
 
-    /// Dev accounts no actor uses (`ACCOUNTS` - 14 of them): fresh identities an attacker
+    /// Dev accounts no actor uses (`ACCOUNTS` - 15 of them): fresh identities an attacker
     /// can register, funded with 10 000 tokens and approvals like the actors.
     pub async fn fresh_identities(&self) -> Vec<Address> {
-        let fresh: Vec<Address> = signers()[14..].iter().map(|k| k.address()).collect();
+        let fresh: Vec<Address> = signers()[15..].iter().map(|k| k.address()).collect();
         for who in &fresh {
             self.s.mint(*who, *who, tokens(10_000)).await.expect("mint");
             self.s
@@ -264,6 +279,58 @@ impl Net {
         id
     }
 
+    /// The dispute's case; panics if the task has none.
+    pub async fn case(&self, id: TaskId) -> CaseInfo {
+        self.s.case(id).await.expect("case")
+    }
+
+    /// Mines the seed block and draws until the committee is complete.
+    pub async fn draw(&self, id: TaskId) -> CaseInfo {
+        for _ in 0..CourtRounds::MAX {
+            self.mine().await;
+            self.s.draw_committee(self.keeper, id).await.expect("draw");
+            let c = self.case(id).await;
+            if c.phase != CasePhase::Drawing {
+                return c;
+            }
+        }
+        panic!("committee not drawn in {} rounds", CourtRounds::MAX);
+    }
+
+    /// Each `(member, digest)` commits (salt from its index), then each reveals.
+    pub async fn vote(&self, id: TaskId, ballots: &[(Address, B256)]) {
+        for (i, (m, d)) in ballots.iter().enumerate() {
+            self.s
+                .commit_ballot(*m, id, *d, salt(i as u8))
+                .await
+                .expect("commit ballot");
+        }
+        for (i, (m, d)) in ballots.iter().enumerate() {
+            self.s
+                .reveal_ballot(*m, id, *d, salt(i as u8))
+                .await
+                .expect("reveal ballot");
+        }
+    }
+
+    /// Like [`Net::vote`] for a committee where some member never commits: the reveals wait
+    /// for the commit deadline.
+    pub async fn vote_late(&self, id: TaskId, ballots: &[(Address, B256)]) {
+        for (i, (m, d)) in ballots.iter().enumerate() {
+            self.s
+                .commit_ballot(*m, id, *d, salt(i as u8))
+                .await
+                .expect("commit ballot");
+        }
+        self.advance(u64::from(DISPUTE_WINDOW) + 1).await;
+        for (i, (m, d)) in ballots.iter().enumerate() {
+            self.s
+                .reveal_ballot(*m, id, *d, salt(i as u8))
+                .await
+                .expect("reveal ballot");
+        }
+    }
+
     pub fn commitment(&self, id: TaskId, op: Address, digest: B256, salt: B256) -> B256 {
         verity_settlement::commitment(
             self.s.chain_id(),
@@ -285,6 +352,7 @@ impl Net {
                 Row {
                     wallet: self.s.token_balance(who).await.expect("balance"),
                     market: self.s.market_balance(who).await.expect("market balance"),
+                    court: self.s.court_balance(who).await.expect("court balance"),
                     stake: op.stake,
                     locked: op.locked,
                     unbonding: op.unbonding,
@@ -295,6 +363,7 @@ impl Net {
         let d = self.s.deployment();
         // The market keeps no sum of balances: the actors hold every balance there is.
         let credited = rows.values().map(|r| r.market).sum();
+        let court_credited = rows.values().map(|r| r.court).sum();
         Ledger {
             rows,
             market_tokens: self.s.token_balance(d.market).await.expect("market tokens"),
@@ -306,6 +375,8 @@ impl Net {
             escrowed: totals.escrowed,
             bonded: totals.bonded,
             credited,
+            court_tokens: self.s.token_balance(d.court).await.expect("court tokens"),
+            court_credited,
         }
     }
 }
@@ -324,6 +395,7 @@ pub fn profile(i: usize) -> OperatorProfile {
 pub struct Row {
     pub wallet: U256,
     pub market: U256,
+    pub court: U256,
     pub stake: U256,
     pub locked: U256,
     pub unbonding: U256,
@@ -334,6 +406,7 @@ pub struct Row {
 pub struct Delta {
     pub wallet: i128,
     pub market: i128,
+    pub court: i128,
     pub stake: i128,
     pub locked: i128,
     pub unbonding: i128,
@@ -347,6 +420,9 @@ pub struct Ledger {
     pub escrowed: U256,
     pub bonded: U256,
     pub credited: U256,
+    /// The court's token balance, and the sum of the balances it records for the actors.
+    pub court_tokens: U256,
+    pub court_credited: U256,
 }
 
 fn diff(a: U256, b: U256) -> i128 {
@@ -369,6 +445,10 @@ impl Ledger {
             self.escrowed + self.bonded + self.credited,
             "market tokens == escrow + bonds + balances"
         );
+        assert_eq!(
+            self.court_tokens, self.court_credited,
+            "court tokens == balances it records"
+        );
         let staked: U256 = self.rows.values().map(|r| r.stake + r.unbonding).sum();
         assert_eq!(
             self.registry_tokens, staked,
@@ -386,6 +466,7 @@ impl Ledger {
                 let e: &mut Delta = m.entry(*a).or_default();
                 e.wallet += d.wallet;
                 e.market += d.market;
+                e.court += d.court;
                 e.stake += d.stake;
                 e.locked += d.locked;
                 e.unbonding += d.unbonding;
@@ -397,6 +478,7 @@ impl Ledger {
             let got = Delta {
                 wallet: diff(before.wallet, now.wallet),
                 market: diff(before.market, now.market),
+                court: diff(before.court, now.court),
                 stake: diff(before.stake, now.stake),
                 locked: diff(before.locked, now.locked),
                 unbonding: diff(before.unbonding, now.unbonding),
@@ -410,9 +492,30 @@ impl Ledger {
     }
 }
 
+impl std::ops::Add for Delta {
+    type Output = Delta;
+    fn add(self, o: Delta) -> Delta {
+        Delta {
+            wallet: self.wallet + o.wallet,
+            market: self.market + o.market,
+            court: self.court + o.court,
+            stake: self.stake + o.stake,
+            locked: self.locked + o.locked,
+            unbonding: self.unbonding + o.unbonding,
+        }
+    }
+}
+
 pub fn market(n: i128) -> Delta {
     Delta {
         market: n,
+        ..Delta::default()
+    }
+}
+/// Withdrawable from the dispute court (committee pay, the treasury's share).
+pub fn court(n: i128) -> Delta {
+    Delta {
+        court: n,
         ..Delta::default()
     }
 }

@@ -2,7 +2,7 @@
 
 use alloy::primitives::{B256, Bytes, U256};
 use verity_contracts::MockResultVerifier;
-use verity_settlement::{Mode, Seat, Status};
+use verity_settlement::{CasePhase, Mode, Seat, Status, Verdict};
 
 use crate::harness::*;
 
@@ -330,27 +330,36 @@ async fn optimistic_challenge_upheld_by_committee_pays_challenger() {
     assert_eq!(l1.bonded, l0.bonded + tokens(50));
     // The seed block is the one after the challenge; it must exist before the draw.
     expect_revert(net.s.draw_committee(net.keeper, id).await, "SeedNotReady");
-    net.mine().await;
-    net.s.draw_committee(net.keeper, id).await.unwrap();
-    let dispute = net.s.dispute(id).await.unwrap();
-    assert_eq!(dispute.committee.len(), 3);
-    assert!(!dispute.committee.contains(&op) && !dispute.committee.contains(&net.challenger));
-    for m in &dispute.committee {
-        net.s.vote(*m, id, digest("out")).await.unwrap();
-    }
+    let case = net.draw(id).await;
+    assert_eq!(case.committee.len(), 3);
+    assert!(!case.committee.contains(&op) && !case.committee.contains(&net.challenger));
+    // Each member locked a third of the collateral while it sits.
+    let bond = t(50) / 3;
+    assert_eq!(case.member_bond, U256::from(bond as u128));
+    let ballots: Vec<_> = case.committee.iter().map(|m| (*m, digest("out"))).collect();
+    net.vote(id, &ballots).await;
+    // The market settles only once the court has a verdict.
+    expect_revert(net.s.resolve_dispute(net.keeper, id).await, "WrongPhase");
+    net.s.tally(net.keeper, id).await.unwrap();
+    assert_eq!(net.case(id).await.verdict, Verdict::Overturned);
     net.s.resolve_dispute(net.keeper, id).await.unwrap();
     let l2 = net.ledger().await;
-    l1.assert_deltas(
-        &l2,
-        &[
-            (op, slashed(t(50))),
-            // Bond back plus a fifth of the slashed collateral; the rest to the treasury.
-            (net.challenger, market(t(50) + t(10))),
-            (net.treasury, market(t(40))),
-            (net.client, market(t(100))),
-        ],
-    );
+    // A tenth of the slash pays the committee, split equally; the division dust goes to the
+    // treasury's court balance.
+    let share = t(5);
+    let each = share / 3;
+    let mut expected = vec![
+        (op, slashed(t(50))),
+        // Bond back plus a fifth of the slashed collateral; the rest to the treasury.
+        (net.challenger, market(t(50) + t(10))),
+        (net.treasury, market(t(50) - t(10) - share)),
+        (net.treasury, court(share - 3 * each)),
+        (net.client, market(t(100))),
+    ];
+    expected.extend(case.committee.iter().map(|m| (*m, court(each))));
+    l1.assert_deltas(&l2, &expected);
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
+    assert_eq!(net.case(id).await.phase, CasePhase::Closed);
 }
 
 #[tokio::test]
@@ -362,28 +371,140 @@ async fn optimistic_challenge_rejected_by_committee_pays_operator_the_bond() {
     net.s.submit_result(op, id, digest("out")).await.unwrap();
     let l0 = net.ledger().await;
     net.s.challenge(net.challenger, id).await.unwrap();
-    net.mine().await;
-    net.s.draw_committee(net.keeper, id).await.unwrap();
-    let committee = net.s.dispute(id).await.unwrap().committee;
-    net.s.vote(committee[0], id, digest("out")).await.unwrap();
-    net.s.vote(committee[1], id, digest("out")).await.unwrap();
-    // The third member stays silent: resolution waits for the vote deadline.
-    expect_revert(net.s.resolve_dispute(net.keeper, id).await, "TooEarly");
+    let case = net.draw(id).await;
+    let c = &case.committee;
+    for (i, m) in c[..2].iter().enumerate() {
+        net.s
+            .commit_ballot(*m, id, digest("out"), salt(i as u8))
+            .await
+            .unwrap();
+    }
+    // The third member stays silent: the reveals wait for the commit deadline.
+    expect_revert(
+        net.s.reveal_ballot(c[0], id, digest("out"), salt(0)).await,
+        "RevealTooEarly",
+    );
     net.advance(u64::from(DISPUTE_WINDOW) + 1).await;
+    for (i, m) in c[..2].iter().enumerate() {
+        net.s
+            .reveal_ballot(*m, id, digest("out"), salt(i as u8))
+            .await
+            .unwrap();
+    }
+    expect_revert(net.s.tally(net.keeper, id).await, "TooEarly");
+    net.advance(u64::from(REVEAL_WINDOW) + 1).await;
+    net.s.tally(net.keeper, id).await.unwrap();
     net.s.resolve_dispute(net.keeper, id).await.unwrap();
     let l1 = net.ledger().await;
     let (p, s, rest) = split(t(100));
+    let share = t(5);
+    // The silent member loses half its bond into the pot; the two voters split the pot.
+    let penalty = t(50) / 3 / 2;
+    let each = (share + penalty) / 2;
     l0.assert_deltas(
         &l1,
         &[
             (net.challenger, wallet(-t(50))),
-            (op, market(rest + t(50))),
+            (op, market(rest + t(50) - share)),
             (op, locked(-t(50))),
             (net.treasury, market(p)),
+            (net.treasury, court(share + penalty - 2 * each)),
             (net.coordinator, market(s)),
+            (c[0], court(each)),
+            (c[1], court(each)),
+            (c[2], stake(-penalty)),
         ],
     );
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
+}
+
+#[tokio::test]
+async fn a_split_committee_escalates_and_the_arbiter_decides() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    net.s.submit_result(op, id, digest("wrong")).await.unwrap();
+    net.s.challenge(net.challenger, id).await.unwrap();
+    let case = net.draw(id).await;
+    let c = case.committee.clone();
+    // One for the operator, one against, one silent: no strict majority of the committee.
+    net.vote_late(id, &[(c[0], digest("wrong")), (c[1], digest("out"))])
+        .await;
+    let l0 = net.ledger().await;
+    net.advance(u64::from(REVEAL_WINDOW) + 1).await;
+    net.s.tally(net.keeper, id).await.unwrap();
+    let escalated = net.case(id).await;
+    assert_eq!(escalated.phase, CasePhase::Escalated);
+    // Only the arbiter decides, and nobody settles before it does or its window passes.
+    expect_revert(net.s.arbitrate(net.keeper, id, true).await, "NotArbiter");
+    expect_revert(net.s.resolve_dispute(net.keeper, id).await, "TooEarly");
+    net.s.arbitrate(net.arbiter, id, true).await.unwrap();
+    let decided = net.case(id).await;
+    assert_eq!(
+        (decided.verdict, decided.by_arbiter),
+        (Verdict::Overturned, true)
+    );
+    net.s.resolve_dispute(net.keeper, id).await.unwrap();
+    let l1 = net.ledger().await;
+    let share = t(5);
+    let bond = t(50) / 3;
+    let penalty = bond / 2;
+    // Every member's bond is released (the ledger was read while they sat); the member that
+    // voted with the verdict takes the pot: the committee's share and the
+    // penalties of the member that voted against it and the one that stayed silent.
+    l0.assert_deltas(
+        &l1,
+        &[
+            (op, slashed(t(50))),
+            (net.challenger, market(t(60))),
+            (net.treasury, market(t(50) - t(10) - share)),
+            (net.client, market(t(100))),
+            (c[1], court(share + 2 * penalty) + locked(-bond)),
+            (c[0], stake(-penalty) + locked(-bond)),
+            (c[2], stake(-penalty) + locked(-bond)),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn an_arbiter_that_stays_silent_slashes_nobody() {
+    let net = Net::new().await;
+    let op = net.op(0);
+    let req = net.request(Mode::Optimistic, 100).await;
+    let id = net.open_and_assign(&req, &[op]).await;
+    net.s.submit_result(op, id, digest("out")).await.unwrap();
+    let l0 = net.ledger().await;
+    net.s.challenge(net.challenger, id).await.unwrap();
+    let case = net.draw(id).await;
+    let c = case.committee.clone();
+    // Nobody votes: the case escalates, the arbiter's window passes, the verdict is Neutral.
+    net.advance(u64::from(DISPUTE_WINDOW + REVEAL_WINDOW) + 2).await;
+    net.s.tally(net.keeper, id).await.unwrap();
+    net.advance(u64::from(ARBITER_WINDOW) + 1).await;
+    expect_revert(
+        net.s.arbitrate(net.arbiter, id, true).await,
+        "ArbiterWindowClosed",
+    );
+    net.s.resolve_dispute(net.keeper, id).await.unwrap();
+    assert_eq!(net.case(id).await.verdict, Verdict::Neutral);
+    let l1 = net.ledger().await;
+    let penalty = t(50) / 3 / 2;
+    // Bond back, client refunded, operator released; the idle members' penalties go to the
+    // treasury.
+    l0.assert_deltas(
+        &l1,
+        &[
+            (op, locked(-t(50))),
+            (net.challenger, wallet(-t(50)) + market(t(50))),
+            (net.client, market(t(100))),
+            (net.treasury, court(3 * penalty)),
+            (c[0], stake(-penalty)),
+            (c[1], stake(-penalty)),
+            (c[2], stake(-penalty)),
+        ],
+    );
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Refunded);
 }
 
 #[tokio::test]

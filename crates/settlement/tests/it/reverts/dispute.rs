@@ -1,7 +1,8 @@
-//! `challenge`, `drawCommittee`, `vote` and `resolveDispute`.
+//! `challenge` and `resolveDispute` (market), and the `DisputeCourt`'s `draw`, `commit`,
+//! `reveal`, `tally` and `arbitrate`.
 
 use alloy::primitives::Address;
-use verity_settlement::{Mode, Status, TaskId};
+use verity_settlement::{Ballot, CasePhase, Mode, Status, TaskId};
 
 use super::{Frozen, outsider, unknown_task};
 use crate::harness::*;
@@ -47,15 +48,18 @@ async fn challenge_reverts() {
     expect_revert(net.s.challenge(broke, id).await, "ERC20InsufficientBalance");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap(), view);
-    assert_eq!(net.s.dispute(id).await.unwrap().challenger, Address::ZERO);
+    assert_eq!(net.s.challenger_of(id).await.unwrap(), Address::ZERO);
+    assert_eq!(net.case(id).await.phase, CasePhase::None);
 
     net.s.challenge(ch, id).await.unwrap();
-    let dispute = net.s.dispute(id).await.unwrap();
+    let case = net.case(id).await;
+    assert_eq!(case.phase, CasePhase::Drawing);
+    assert_eq!((case.challenger, case.operator), (ch, op));
     let f = Frozen::take(&net).await;
     expect_revert(net.s.challenge(ch, id).await, "WrongStatus");
     expect_revert(net.s.challenge(net.keeper, id).await, "WrongStatus");
     f.check(&net).await;
-    assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
+    assert_eq!(net.case(id).await, case);
 
     // At the last second of its window a result can be challenged; one second after, not.
     let ends = net.s.task(at).await.unwrap().challenge_ends();
@@ -78,7 +82,7 @@ async fn challenge_reverts() {
 }
 
 #[tokio::test]
-async fn draw_committee_reverts() {
+async fn draw_reverts() {
     let net = Net::new().await;
     let k = net.keeper;
     let id = submitted(&net, net.op(0)).await;
@@ -88,39 +92,34 @@ async fn draw_committee_reverts() {
     net.s.challenge(net.challenger, id).await.unwrap();
 
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.draw_committee(k, unknown_task()).await, "UnknownTask");
-    expect_revert(net.s.draw_committee(k, unchallenged).await, "WrongStatus");
+    expect_revert(net.s.draw_committee(k, unknown_task()).await, "UnknownCase");
+    expect_revert(net.s.draw_committee(k, unchallenged).await, "UnknownCase");
     // The seed is the hash of the block after the challenge, which does not exist yet.
     expect_revert(net.s.draw_committee(k, id).await, "SeedNotReady");
     f.check(&net).await;
-    assert!(!net.s.dispute(id).await.unwrap().drawn);
+    assert_eq!(net.case(id).await.phase, CasePhase::Drawing);
 
-    net.mine().await;
-    net.s.draw_committee(k, id).await.unwrap();
-    let dispute = net.s.dispute(id).await.unwrap();
-    assert!(dispute.drawn && !dispute.committee.is_empty());
+    let case = net.draw(id).await;
+    assert_eq!(case.phase, CasePhase::Voting);
+    assert_eq!(case.committee.len(), 3);
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.draw_committee(k, id).await, "CommitteeAlreadyDrawn");
-    expect_revert(
-        net.s.draw_committee(net.challenger, id).await,
-        "CommitteeAlreadyDrawn",
-    );
+    expect_revert(net.s.draw_committee(k, id).await, "WrongPhase");
+    expect_revert(net.s.draw_committee(net.challenger, id).await, "WrongPhase");
     f.check(&net).await;
-    assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
+    assert_eq!(net.case(id).await, case);
 
-    // Nobody drew `late`'s committee before its vote deadline.
-    let deadline = net.s.dispute(late).await.unwrap().vote_deadline;
+    // Nobody drew `late`'s committee before its draw deadline.
+    let deadline = net.case(late).await.draw_deadline;
     net.next_block_at(deadline + 1).await;
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.draw_committee(k, late).await, "VotingClosed");
-    expect_revert(net.s.draw_committee(k, id).await, "CommitteeAlreadyDrawn");
+    expect_revert(net.s.draw_committee(k, late).await, "DrawClosed");
     f.check(&net).await;
-    let d = net.s.dispute(late).await.unwrap();
-    assert!(!d.drawn && d.committee.is_empty());
+    let c = net.case(late).await;
+    assert!(c.phase == CasePhase::Drawing && c.committee.is_empty());
 }
 
 #[tokio::test]
-async fn vote_reverts() {
+async fn ballot_reverts() {
     let net = Net::new().await;
     let op = net.op(0);
     let id = submitted(&net, op).await;
@@ -128,66 +127,135 @@ async fn vote_reverts() {
     let undrawn = submitted(&net, net.op(2)).await;
     net.s.challenge(net.challenger, id).await.unwrap();
     net.s.challenge(net.challenger, undrawn).await.unwrap();
-    net.s.draw_committee(net.keeper, id).await.unwrap();
-    let committee = net.s.dispute(id).await.unwrap().committee;
-    assert!(
-        committee.len() >= 2,
-        "the test needs two members: {committee:?}"
-    );
+    let case = net.draw(id).await;
+    let c = case.committee.clone();
     let outside = (1..7)
         .map(|i| net.op(i))
-        .find(|o| !committee.contains(o))
+        .find(|o| !c.contains(o))
         .expect("an operator outside the committee");
     let out = digest("out");
+    let s0 = salt(0);
 
-    let dispute = net.s.dispute(id).await.unwrap();
     let f = Frozen::take(&net).await;
     expect_revert(
-        net.s.vote(committee[0], unknown_task(), out).await,
-        "UnknownTask",
+        net.s.commit_ballot(c[0], unknown_task(), out, s0).await,
+        "UnknownCase",
     );
     expect_revert(
-        net.s.vote(committee[0], unchallenged, out).await,
-        "WrongStatus",
+        net.s.commit_ballot(c[0], unchallenged, out, s0).await,
+        "UnknownCase",
     );
     for who in [op, net.challenger, net.client, net.keeper, outside] {
-        expect_revert(net.s.vote(who, id, out).await, "NotCommitteeMember");
+        expect_revert(
+            net.s.commit_ballot(who, id, out, s0).await,
+            "NotCommitteeMember",
+        );
     }
-    // Before the draw nobody is a member.
+    // Before the draw the case is not voting.
     expect_revert(
-        net.s.vote(committee[0], undrawn, out).await,
-        "NotCommitteeMember",
+        net.s.commit_ballot(c[0], undrawn, out, s0).await,
+        "WrongPhase",
+    );
+    // Nothing to reveal before a commitment.
+    expect_revert(net.s.reveal_ballot(c[0], id, out, s0).await, "RevealTooEarly");
+    f.check(&net).await;
+    assert_eq!(net.case(id).await, case);
+
+    net.s.commit_ballot(c[0], id, out, s0).await.unwrap();
+    let f = Frozen::take(&net).await;
+    expect_revert(
+        net.s.commit_ballot(c[0], id, out, s0).await,
+        "AlreadyCommitted",
+    );
+    // A member cannot reveal (or copy a reveal) while others may still commit.
+    expect_revert(net.s.reveal_ballot(c[0], id, out, s0).await, "RevealTooEarly");
+    f.check(&net).await;
+    assert_eq!(net.s.ballot(id, c[0]).await.unwrap(), Ballot::Committed);
+
+    // A commitment at the deadline second counts; one second later it does not.
+    let commit_deadline = case.commit_deadline;
+    net.next_block_at(commit_deadline).await;
+    net.s.commit_ballot(c[1], id, out, salt(1)).await.unwrap();
+    net.next_block_at(commit_deadline + 1).await;
+    let f = Frozen::take(&net).await;
+    expect_revert(
+        net.s.commit_ballot(c[2], id, out, salt(2)).await,
+        "CommitDeadlinePassed",
+    );
+    // The reveal must open the commitment exactly, and only a committed member reveals.
+    expect_revert(
+        net.s.reveal_ballot(c[0], id, digest("other"), s0).await,
+        "CommitmentMismatch",
+    );
+    expect_revert(
+        net.s.reveal_ballot(c[0], id, out, salt(9)).await,
+        "CommitmentMismatch",
+    );
+    expect_revert(net.s.reveal_ballot(c[2], id, out, salt(2)).await, "NotCommitted");
+    f.check(&net).await;
+
+    net.s.reveal_ballot(c[0], id, out, s0).await.unwrap();
+    assert_eq!(net.s.ballot(id, c[0]).await.unwrap(), Ballot::Agreed);
+    let f = Frozen::take(&net).await;
+    expect_revert(net.s.reveal_ballot(c[0], id, out, s0).await, "NotCommitted");
+    f.check(&net).await;
+    // A reveal at the deadline second counts; one second later it does not.
+    let reveal_deadline = net.case(id).await.reveal_deadline;
+    net.next_block_at(reveal_deadline + 1).await;
+    let f = Frozen::take(&net).await;
+    expect_revert(
+        net.s.reveal_ballot(c[1], id, out, salt(1)).await,
+        "RevealDeadlinePassed",
     );
     f.check(&net).await;
-    assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
+    let votes = net.case(id).await;
+    assert_eq!((votes.committed, votes.revealed, votes.agree), (2, 1, 1));
+}
 
-    net.s.vote(committee[0], id, out).await.unwrap();
-    let dispute = net.s.dispute(id).await.unwrap();
+#[tokio::test]
+async fn tally_and_arbitrate_revert() {
+    let net = Net::new().await;
+    let k = net.keeper;
+    let id = submitted(&net, net.op(0)).await;
+    let unchallenged = submitted(&net, net.op(1)).await;
+    net.s.challenge(net.challenger, id).await.unwrap();
+
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.vote(committee[0], id, out).await, "AlreadyVoted");
-    expect_revert(
-        net.s
-            .vote(committee[0], id, digest("changed my mind"))
-            .await,
-        "AlreadyVoted",
-    );
+    expect_revert(net.s.tally(k, unknown_task()).await, "UnknownCase");
+    expect_revert(net.s.tally(k, unchallenged).await, "UnknownCase");
+    // Drawing, before the draw deadline.
+    expect_revert(net.s.tally(k, id).await, "TooEarly");
+    expect_revert(net.s.arbitrate(net.arbiter, id, true).await, "WrongPhase");
     f.check(&net).await;
-    assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
-    assert_eq!((dispute.agree, dispute.disagree), (1, 0));
 
-    // A vote at the deadline second counts; one second later it does not.
-    net.next_block_at(dispute.vote_deadline).await;
-    net.s.vote(committee[1], id, out).await.unwrap();
-    assert_eq!(net.now().await, dispute.vote_deadline);
-    net.next_block_at(dispute.vote_deadline + 1).await;
-    let dispute = net.s.dispute(id).await.unwrap();
+    let case = net.draw(id).await;
+    let c = case.committee.clone();
+    net.vote_late(id, &[(c[0], digest("out"))]).await;
+    // Voting, one reveal of three, at the last second of the reveal phase.
+    net.next_block_at(case.reveal_deadline).await;
     let f = Frozen::take(&net).await;
-    for who in committee.iter().skip(2).chain([&committee[0], &outside]) {
-        expect_revert(net.s.vote(*who, id, out).await, "VotingClosed");
+    expect_revert(net.s.tally(k, id).await, "TooEarly");
+    f.check(&net).await;
+    net.next_block_at(case.reveal_deadline + 1).await;
+    net.s.tally(k, id).await.unwrap();
+    let escalated = net.case(id).await;
+    assert_eq!(escalated.phase, CasePhase::Escalated);
+
+    let f = Frozen::take(&net).await;
+    expect_revert(net.s.tally(k, id).await, "WrongPhase");
+    for who in [k, net.owner, net.challenger, c[0]] {
+        expect_revert(net.s.arbitrate(who, id, false).await, "NotArbiter");
     }
     f.check(&net).await;
-    assert_eq!(net.s.dispute(id).await.unwrap(), dispute);
-    assert_eq!(dispute.agree, 2);
+    // The arbiter may decide at the last second of its window, not after.
+    net.next_block_at(escalated.arbiter_deadline + 1).await;
+    let f = Frozen::take(&net).await;
+    expect_revert(
+        net.s.arbitrate(net.arbiter, id, false).await,
+        "ArbiterWindowClosed",
+    );
+    f.check(&net).await;
+    assert_eq!(net.case(id).await, escalated);
 }
 
 #[tokio::test]
@@ -196,8 +264,6 @@ async fn resolve_dispute_reverts() {
     let k = net.keeper;
     let id = submitted(&net, net.op(0)).await;
     let unchallenged = submitted(&net, net.op(1)).await;
-    let undrawn = submitted(&net, net.op(2)).await;
-    net.s.challenge(net.challenger, undrawn).await.unwrap();
     net.s.challenge(net.challenger, id).await.unwrap();
     net.mine().await;
 
@@ -207,31 +273,24 @@ async fn resolve_dispute_reverts() {
         "UnknownTask",
     );
     expect_revert(net.s.resolve_dispute(k, unchallenged).await, "WrongStatus");
-    // Not drawn, and the vote deadline is ahead.
-    expect_revert(net.s.resolve_dispute(k, id).await, "TooEarly");
-    expect_revert(net.s.resolve_dispute(k, undrawn).await, "TooEarly");
+    // The court has no verdict yet.
+    expect_revert(net.s.resolve_dispute(k, id).await, "WrongPhase");
     f.check(&net).await;
 
-    net.s.draw_committee(k, id).await.unwrap();
-    let committee = net.s.dispute(id).await.unwrap().committee;
-    assert!(
-        committee.len() >= 2,
-        "the test needs two members: {committee:?}"
-    );
-    net.s.vote(committee[0], id, digest("out")).await.unwrap();
-    let deadline = net.s.dispute(id).await.unwrap().vote_deadline;
-    // Drawn, not everyone voted, at the very last second of the vote.
-    net.next_block_at(deadline).await;
+    let case = net.draw(id).await;
+    let ballots: Vec<_> = case
+        .committee
+        .iter()
+        .map(|m| (*m, digest("out")))
+        .collect();
+    net.vote(id, &ballots).await;
     let f = Frozen::take(&net).await;
-    expect_revert(net.s.resolve_dispute(k, id).await, "TooEarly");
+    // Every ballot is in, but nobody tallied.
+    expect_revert(net.s.resolve_dispute(k, id).await, "WrongPhase");
     f.check(&net).await;
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Challenged);
-    assert_eq!(
-        net.s.task(undrawn).await.unwrap().status,
-        Status::Challenged
-    );
 
-    net.next_block_at(deadline + 1).await;
+    net.s.tally(k, id).await.unwrap();
     net.s.resolve_dispute(k, id).await.unwrap();
     let f = Frozen::take(&net).await;
     expect_revert(net.s.resolve_dispute(k, id).await, "WrongStatus");

@@ -101,31 +101,38 @@ async fn set_treasury_reverts() {
 #[tokio::test]
 async fn set_dispute_params_reverts() {
     let net = Net::new().await;
-    let m = market_sol(&net);
+    let c = verity_contracts::DisputeCourt::new(net.s.deployment().court, net.s.provider());
     let week = 7 * DAY as u32;
     let f = Frozen::take(&net).await;
     expect_revert(
-        net.s.set_dispute_params(net.client, 5, 600).await,
+        net.s.set_dispute_params(net.client, 5, 600, 600).await,
         NOT_OWNER,
     );
-    for (size, window) in [
-        (0, 600),
-        (16, 600),
-        (u8::MAX, 600),
-        (3, 0),
-        (3, 59),
-        (3, week + 1),
+    for (size, window, reveal) in [
+        (0, 600, 600),
+        (2, 600, 600),
+        (16, 600, 600),
+        (u8::MAX, 600, 600),
+        (3, 0, 600),
+        (3, 9, 600),
+        (3, week + 1, 600),
+        (3, 600, 9),
+        (3, 600, week + 1),
     ] {
-        let r = net.s.set_dispute_params(net.owner, size, window).await;
+        let r = net.s.set_dispute_params(net.owner, size, window, reveal).await;
         expect_revert(r, "ParameterOutOfRange");
     }
     f.check(&net).await;
-    assert_eq!(m.committeeSize().call().await.unwrap(), 3);
-    assert_eq!(m.disputeWindow().call().await.unwrap(), DISPUTE_WINDOW);
-    // Both ends of both ranges are allowed.
-    net.s.set_dispute_params(net.owner, 1, 60).await.unwrap();
-    net.s.set_dispute_params(net.owner, 15, week).await.unwrap();
-    assert_eq!(m.committeeSize().call().await.unwrap(), 15);
+    assert_eq!(c.committeeSize().call().await.unwrap(), 3);
+    assert_eq!(c.window().call().await.unwrap(), DISPUTE_WINDOW);
+    assert_eq!(c.revealWindow().call().await.unwrap(), REVEAL_WINDOW);
+    // Both ends of every range are allowed.
+    net.s.set_dispute_params(net.owner, 3, 10, 10).await.unwrap();
+    net.s
+        .set_dispute_params(net.owner, 15, week, week)
+        .await
+        .unwrap();
+    assert_eq!(c.committeeSize().call().await.unwrap(), 15);
 }
 
 /// `transferOwnership`, `acceptOwnership` and `renounceOwnership` (Ownable2Step) of all three
