@@ -101,7 +101,7 @@ pub(super) async fn warp(net: &Net, ts: u64) {
 pub(super) fn outsider(i: u32) -> Address {
     MnemonicBuilder::<English>::default()
         .phrase(MNEMONIC)
-        .index(14 + i)
+        .index(15 + i)
         .expect("index")
         .build()
         .expect("dev key")
