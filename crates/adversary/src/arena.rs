@@ -9,7 +9,7 @@ use alloy::{
 };
 use verity_devchain::{DevchainConfig, DevchainHandle};
 use verity_settlement::{
-    DeployConfig, Mode, OperatorProfile, Settlement, TaskId, TaskRequest, TxOptions, deploy,
+    CasePhase, DeployConfig, Mode, OperatorProfile, Settlement, TaskId, TaskRequest, TxOptions, deploy,
 };
 
 use crate::{Error, Result};
@@ -191,6 +191,7 @@ impl Arena {
             let op = self.s.operator(*w).await?;
             sum += self.s.token_balance(*w).await?
                 + self.s.market_balance(*w).await?
+                + self.s.court_balance(*w).await?
                 + op.stake
                 + op.unbonding;
         }
@@ -297,9 +298,9 @@ impl Arena {
         for _ in 0..DRAWS {
             self.mine().await?;
             self.s.draw_committee(self.owner, id).await?;
-            let d = self.s.dispute(id).await?;
-            if d.drawn {
-                return Ok(d.committee);
+            let c = self.s.case(id).await?;
+            if c.phase != CasePhase::Drawing {
+                return Ok(c.committee);
             }
         }
         Err(Error::CommitteeIncomplete {
@@ -308,30 +309,49 @@ impl Arena {
         })
     }
 
-    /// Each member votes the digest `vote` gives it (`None`: it stays idle); then the dispute
-    /// is resolved (after the vote deadline if someone stayed idle).
+    /// Each member commits the digest `vote` gives it (`None`: it stays idle), then reveals
+    /// (after the commit deadline if someone stayed idle); the ballots are counted (after the
+    /// reveal deadline if someone stayed idle). An undecided case goes to the arbiter, which
+    /// the arena never plays: its window passes and the verdict is Neutral. Then the dispute is
+    /// resolved.
     pub(crate) async fn vote_and_resolve(
         &self,
         id: TaskId,
         committee: &[Address],
         vote: impl Fn(Address) -> Option<B256>,
     ) -> Result<()> {
-        let mut idle = false;
-        for m in committee {
-            match vote(*m) {
-                Some(d) => {
-                    self.s.vote(*m, id, d).await?;
-                }
-                None => idle = true,
-            }
+        let ballots: Vec<(Address, B256, B256)> = committee
+            .iter()
+            .filter_map(|m| vote(*m).map(|d| (*m, d, B256::from(rand::random::<[u8; 32]>()))))
+            .collect();
+        for (m, d, salt) in &ballots {
+            self.s.commit_ballot(*m, id, *d, *salt).await?;
         }
-        if idle || committee.is_empty() {
-            let deadline = self.s.dispute(id).await?.vote_deadline;
-            let now = self.now().await?;
-            self.advance(deadline.saturating_sub(now) + 1).await?;
+        let idle = ballots.len() < committee.len();
+        if idle {
+            let deadline = self.s.case(id).await?.commit_deadline;
+            self.advance_past(deadline).await?;
+        }
+        for (m, d, salt) in &ballots {
+            self.s.reveal_ballot(*m, id, *d, *salt).await?;
+        }
+        if idle {
+            let deadline = self.s.case(id).await?.reveal_deadline;
+            self.advance_past(deadline).await?;
+        }
+        self.s.tally(self.owner, id).await?;
+        let c = self.s.case(id).await?;
+        if c.phase == CasePhase::Escalated {
+            self.advance_past(c.arbiter_deadline).await?;
         }
         self.s.resolve_dispute(self.owner, id).await?;
         Ok(())
+    }
+
+    /// Moves the chain's clock to one second past `deadline` (if it is not there yet).
+    async fn advance_past(&self, deadline: u64) -> Result<()> {
+        let now = self.now().await?;
+        self.advance(deadline.saturating_sub(now) + 1).await
     }
 }
 

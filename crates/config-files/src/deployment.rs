@@ -72,6 +72,7 @@ mod tests {
             registry: Address::repeat_byte(2),
             market: Address::repeat_byte(3),
             verifiers: Address::repeat_byte(4),
+            court: Address::repeat_byte(5),
             deployed_block: 7,
             timelock: Address::ZERO,
         };

@@ -340,6 +340,7 @@ mod tests {
             registry: alloy::primitives::Address::repeat_byte(2),
             market: alloy::primitives::Address::repeat_byte(3),
             verifiers: alloy::primitives::Address::repeat_byte(4),
+            court: alloy::primitives::Address::repeat_byte(5),
             deployed_block: 1,
             timelock: alloy::primitives::Address::ZERO,
         };

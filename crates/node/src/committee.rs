@@ -1,24 +1,23 @@
-//! Committee duty: a node drawn into an optimistic dispute's committee (`CommitteeDrawn`)
-//! fetches the task's program and input, re-executes it, and votes the digest it got before the
-//! vote deadline; once every member voted or the deadline passed it settles the dispute
-//! (`resolveDispute`, which anyone may call: a revert because someone else settled first is
-//! fine). Duties are stored like tasks (`db::DutyPhase`), and every step reads the chain before
-//! acting (a `Voted` event by us means the vote is in), so a restart neither loses a vote nor
-//! sends it twice.
+//! Dispute duty. Every node follows every challenged task (the market's `Challenged` event)
+//! and drives its case in the `DisputeCourt` as anyone may: draws a round once its seed block
+//! is mined, tallies once the ballots are in or the deadline passed, and settles the task once
+//! the court has a verdict (a revert because someone else did it first is fine). A node drawn
+//! into the committee fetches the task's program and input, re-executes it, commits to the
+//! digest it got with a secret salt, and reveals once the commit phase is over: a member that
+//! does not vote, or votes against the verdict, loses half its bond, so voting honestly is what
+//! pays. Duties are stored like tasks (`db::DutyPhase`); the digest and salt are stored before
+//! the commitment is sent, and every step reads the ballot on chain before acting, so a restart
+//! neither loses a ballot nor sends it twice. `[committee] serve = false` in the node's config
+//! opts out of voting (the node still follows and settles disputes).
 
 use std::sync::Arc;
 
-use alloy::{
-    primitives::{Address, B256, U256},
-    providers::Provider,
-    rpc::types::Filter,
-    sol_types::SolEvent,
-};
+use alloy::primitives::{Address, B256, U256};
 use tracing::{debug, info, warn};
 use verity_contracts::TaskMarket;
 use verity_executor::{Executor, TaskLimits};
 use verity_primitives::envelope::TaskInput;
-use verity_settlement::{Settlement, Status};
+use verity_settlement::{Ballot, CasePhase, Error as SettlementError, Settlement, Status};
 
 use crate::{
     blobs::{BlobError, Blobs},
@@ -90,58 +89,71 @@ pub async fn reexecute<B: Blobs>(
     }
 }
 
-/// Whether `member` has a `Voted` event on `task`.
-pub async fn has_voted(s: &Settlement, task: U256, member: Address) -> Result<bool, NodeError> {
-    let filter = Filter::new()
-        .address(s.deployment().market)
-        .event_signature(TaskMarket::Voted::SIGNATURE_HASH)
-        .topic1(B256::from(task))
-        .topic2(member.into_word())
-        .from_block(s.deployment().deployed_block);
-    let logs = s
-        .provider()
-        .get_logs(&filter)
-        .await
-        .map_err(|e| NodeError::Chain(format!("eth_getLogs Voted {task}: {e}")))?;
-    Ok(!logs.is_empty())
+/// Treats the named reverts as "someone else got there first, or the chain is a second behind
+/// our reading": not an error.
+fn tolerate<T>(
+    r: Result<T, SettlementError>,
+    task: U256,
+    call: &str,
+    benign: &[&str],
+) -> Result<bool, NodeError> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(e) if e.revert_name().is_some_and(|n| benign.contains(&n.as_str())) => {
+            debug!(target: "node::committee", %task, call, error = %e, "not needed");
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Settles a dispute if it is due (every member voted, or the vote deadline passed). Returns
-/// whether the task is settled now. A revert because another caller settled it first, or
-/// because the chain is a second behind our reading, is not an error.
-pub async fn resolve_if_due(s: &Settlement, from: Address, task: U256) -> Result<bool, NodeError> {
+/// Advances a dispute's case by one step as anyone may: a draw round once its seed block is
+/// mined, the tally once it is due, the market's settlement once the court has a verdict (or
+/// the arbiter's window passed). Returns whether the task has left the dispute.
+pub async fn drive_case(s: &Settlement, from: Address, task: U256) -> Result<bool, NodeError> {
     if s.status(task).await? != Status::Challenged {
         return Ok(true);
     }
-    let d = s.dispute(task).await?;
-    let all_voted = d.drawn && usize::from(d.agree) + usize::from(d.disagree) == d.committee.len();
+    let c = s.case(task).await?;
     let now = s.chain_time().await?;
-    if !all_voted && now <= d.vote_deadline {
-        return Ok(false);
-    }
-    match s.resolve_dispute(from, task).await {
-        Ok(_) => info!(target: "node::committee", %task, "dispute resolved"),
-        Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {
-            debug!(target: "node::committee", %task, error = %e, "resolveDispute not needed yet");
+    if c.phase == CasePhase::Drawing && now <= c.draw_deadline {
+        if s.block_number().await? > c.seed_block
+            && tolerate(
+                s.draw_committee(from, task).await,
+                task,
+                "draw",
+                &["SeedNotReady", "WrongPhase", "DrawClosed"],
+            )?
+        {
+            info!(target: "node::committee", %task, round = c.rounds + 1, "committee draw round");
         }
-        Err(e) => return Err(e.into()),
+    } else if c.tally_due(now) {
+        if tolerate(s.tally(from, task).await, task, "tally", &["WrongPhase", "TooEarly"])? {
+            info!(target: "node::committee", %task, "ballots counted");
+        }
+    } else if c.resolve_due(now)
+        && tolerate(
+            s.resolve_dispute(from, task).await,
+            task,
+            "resolveDispute",
+            &["WrongStatus", "WrongPhase", "TooEarly"],
+        )?
+    {
+        info!(target: "node::committee", %task, verdict = %c.verdict, "dispute settled");
     }
     Ok(s.status(task).await? != Status::Challenged)
 }
 
 impl<B: Blobs> Worker<B> {
-    /// Records a committee seat found in a `CommitteeDrawn` event.
-    pub(crate) async fn on_committee_drawn(
-        &self,
-        ev: &TaskMarket::CommitteeDrawn,
-    ) -> Result<(), NodeError> {
-        if ev.committee.contains(&self.me) && self.db.insert_duty(ev.taskId).await? {
-            info!(target: "node::committee", task = %ev.taskId, "drawn into a dispute committee");
+    /// Starts following a task from its `Challenged` event.
+    pub(crate) async fn on_challenged(&self, ev: &TaskMarket::Challenged) -> Result<(), NodeError> {
+        if self.db.insert_duty(ev.taskId).await? {
+            debug!(target: "node::committee", task = %ev.taskId, "following a dispute");
         }
         Ok(())
     }
 
-    /// Steps every open committee duty once.
+    /// Steps every open dispute duty once.
     pub(crate) async fn committee_duties(&self) -> Result<(), NodeError> {
         for row in self.db.open_duties().await? {
             let id = row.task_id;
@@ -149,7 +161,7 @@ impl<B: Blobs> Worker<B> {
                 if e.is_fatal() {
                     return Err(e);
                 }
-                warn!(target: "node::committee", task = %id, error = %e, "committee step failed");
+                warn!(target: "node::committee", task = %id, error = %e, "dispute step failed");
             }
         }
         Ok(())
@@ -162,13 +174,32 @@ impl<B: Blobs> Worker<B> {
             debug!(target: "node::committee", task = %id, "dispute settled");
             return Ok(());
         }
-        if row.phase == DutyPhase::Drawn {
-            let d = self.s.dispute(id).await?;
-            let now = self.s.chain_time().await?;
-            if has_voted(&self.s, id, self.me).await? {
-                // Sent before a restart.
-                self.db.set_duty(id, DutyPhase::Voted, None).await?;
-            } else if now <= d.vote_deadline {
+        let c = self.s.case(id).await?;
+        if self.serve_committee && c.phase == CasePhase::Voting && c.seats(self.me) {
+            self.ballot_step(&row, &c).await?;
+        }
+        if drive_case(&self.s, self.me, id).await? {
+            self.db.set_duty(id, DutyPhase::Done, None).await?;
+            // Committee pay (and our bond) are released by the settlement.
+            if !self.s.court_balance(self.me).await?.is_zero() {
+                let amount = self.s.court_withdraw(self.me).await?;
+                info!(target: "node::committee", %amount, "withdrew committee pay");
+            }
+        }
+        Ok(())
+    }
+
+    /// Our ballot: commit (re-executing first) while the commit phase lasts, reveal once it is
+    /// over, each only if the chain does not already have it.
+    async fn ballot_step(
+        &self,
+        row: &DutyRow,
+        c: &verity_settlement::CaseInfo,
+    ) -> Result<(), NodeError> {
+        let id = row.task_id;
+        let now = self.s.chain_time().await?;
+        match self.s.ballot(id, self.me).await? {
+            Ballot::None if now <= c.commit_deadline => {
                 let task = self.s.task(id).await?;
                 let r = match reexecute(
                     &self.blobs,
@@ -180,38 +211,56 @@ impl<B: Blobs> Worker<B> {
                 {
                     Ok(r) => r,
                     Err(e) => {
-                        // Nothing honest to vote; try again next round while the window lasts.
+                        // Nothing honest to vote; try again next round while the phase lasts.
                         warn!(target: "node::committee", task = %id, error = %e, "cannot re-execute");
                         return Ok(());
                     }
                 };
                 self.metrics.fuel.inc_by(r.fuel);
-                match self
-                    .s
-                    .before(d.vote_deadline + 1)
-                    .vote(self.me, id, r.digest)
-                    .await
-                {
-                    Ok(_) => {
-                        info!(target: "node::committee", task = %id, digest = %r.digest,
-                            agrees = r.digest == task.result, "voted");
-                    }
-                    Err(e) if e.revert_name().as_deref() == Some("AlreadyVoted") => {}
-                    Err(e) if e.revert_name().as_deref() == Some("VotingClosed") => {
-                        warn!(target: "node::committee", task = %id, "vote deadline passed");
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                let salt = B256::from(rand::random::<[u8; 32]>());
                 self.db
-                    .set_duty(id, DutyPhase::Voted, Some(r.digest))
+                    .set_duty(id, DutyPhase::Committed, Some((r.digest, salt)))
                     .await?;
-            } else {
-                warn!(target: "node::committee", task = %id, "vote deadline passed before we voted");
-                self.db.set_duty(id, DutyPhase::Voted, None).await?;
+                let sent = tolerate(
+                    self.s
+                        .before(c.commit_deadline + 1)
+                        .commit_ballot(self.me, id, r.digest, salt)
+                        .await,
+                    id,
+                    "commit",
+                    &["AlreadyCommitted", "CommitDeadlinePassed"],
+                )?;
+                if sent {
+                    info!(target: "node::committee", task = %id, digest = %r.digest,
+                        agrees = r.digest == c.claimed, "ballot committed");
+                }
             }
-        }
-        if resolve_if_due(&self.s, self.me, id).await? {
-            self.db.set_duty(id, DutyPhase::Done, None).await?;
+            Ballot::None => {
+                warn!(target: "node::committee", task = %id, "commit phase over before we committed");
+            }
+            Ballot::Committed if c.reveal_open(now) && now <= c.reveal_deadline => {
+                let (Some(digest), Some(salt)) = (row.digest, row.salt) else {
+                    warn!(target: "node::committee", task = %id, "committed, but the salt is lost");
+                    return Ok(());
+                };
+                if tolerate(
+                    self.s
+                        .before(c.reveal_deadline + 1)
+                        .reveal_ballot(self.me, id, digest, salt)
+                        .await,
+                    id,
+                    "reveal",
+                    &["NotCommitted", "RevealTooEarly", "RevealDeadlinePassed"],
+                )? {
+                    info!(target: "node::committee", task = %id, %digest, "ballot revealed");
+                }
+            }
+            Ballot::Committed => {}
+            Ballot::Agreed | Ballot::Disagreed => {
+                if row.phase != DutyPhase::Revealed {
+                    self.db.set_duty(id, DutyPhase::Revealed, None).await?;
+                }
+            }
         }
         Ok(())
     }

@@ -70,6 +70,24 @@ pub struct NodeConfig {
     pub fault: FaultConfig,
     /// `verity watchtower run`: which submitted results to re-execute.
     pub watchtower: WatchtowerConfig,
+    /// Serving on dispute committees.
+    pub committee: CommitteeConfig,
+}
+
+/// Dispute committees: a node drawn into one re-executes the task and votes by commit-reveal
+/// (a drawn member that does not vote loses half its bond).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommitteeConfig {
+    /// Vote when drawn. With `false` the node still follows and settles disputes, but a draw
+    /// that picks it costs it the penalty: opt out by leaving the eligible set instead.
+    pub serve: bool,
+}
+
+impl Default for CommitteeConfig {
+    fn default() -> Self {
+        Self { serve: true }
+    }
 }
 
 /// Fault injection, for devnets only: a misbehaving node loses its collateral.
@@ -87,15 +105,17 @@ pub struct FaultConfig {
 pub struct WatchtowerConfig {
     /// Fraction of submitted results re-executed, 0.0..=1.0.
     pub sample_rate: f64,
-    /// Seed of the per-task sampling decision (the same seed samples the same tasks).
-    pub seed: u64,
+    /// Seed of the per-task sampling decision (the same seed samples the same tasks). Unset,
+    /// the watchtower draws a secret random seed at start, so no cheater can tell which tasks
+    /// it watches; set it only to reproduce a run.
+    pub seed: Option<u64>,
 }
 
 impl Default for WatchtowerConfig {
     fn default() -> Self {
         Self {
             sample_rate: 0.1,
-            seed: 0,
+            seed: None,
         }
     }
 }

@@ -150,7 +150,8 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     )
     .with_confirmations(cfg.chain.confirmations)
     .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
-    .with_fault(cfg.fault.behaviour);
+    .with_fault(cfg.fault.behaviour)
+    .with_committee(cfg.committee.serve);
     let worker = if capability::has(cfg.operator.capabilities, capability::ZK_PROVE) {
         info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
         worker.with_prover(Arc::new(Prover::new()))

@@ -99,10 +99,11 @@ CREATE TABLE IF NOT EXISTS tasks (
     salt       BLOB,
     updated_at INTEGER NOT NULL DEFAULT (unixepoch())
 );
-CREATE TABLE IF NOT EXISTS duties (
+CREATE TABLE IF NOT EXISTS court_duties (
     task_id    TEXT PRIMARY KEY,
     phase      TEXT NOT NULL,
     digest     BLOB,
+    salt       BLOB,
     updated_at INTEGER NOT NULL DEFAULT (unixepoch())
 );
 CREATE TABLE IF NOT EXISTS cursor (
@@ -212,70 +213,79 @@ impl TaskDb {
     }
 }
 
-/// Where a committee duty (re-execute and vote on a disputed result) is on this node.
+/// Where a dispute duty is on this node: every node follows every challenged task (to draw,
+/// tally and settle it as anyone may), and votes when drawn into its committee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DutyPhase {
-    /// Drawn into the committee; not voted yet.
-    Drawn,
-    /// Our vote is on chain; the dispute may still need resolving.
-    Voted,
-    /// The dispute is settled (or our vote can no longer count).
+    /// Following the case; no ballot of ours yet.
+    Watching,
+    /// Our commitment is sent (digest and salt stored first, so a restart can reveal).
+    Committed,
+    /// Our ballot is revealed; the case may still need settling.
+    Revealed,
+    /// The task left the dispute.
     Done,
 }
 
 impl DutyPhase {
     fn as_str(self) -> &'static str {
         match self {
-            DutyPhase::Drawn => "drawn",
-            DutyPhase::Voted => "voted",
+            DutyPhase::Watching => "watching",
+            DutyPhase::Committed => "committed",
+            DutyPhase::Revealed => "revealed",
             DutyPhase::Done => "done",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         Some(match s {
-            "drawn" => DutyPhase::Drawn,
-            "voted" => DutyPhase::Voted,
+            "watching" => DutyPhase::Watching,
+            "committed" => DutyPhase::Committed,
+            "revealed" => DutyPhase::Revealed,
             "done" => DutyPhase::Done,
             _ => return None,
         })
     }
 }
 
-/// One committee duty.
+/// One dispute duty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DutyRow {
     /// The disputed task.
     pub task_id: U256,
     /// Progress.
     pub phase: DutyPhase,
-    /// The digest we voted (once voted).
+    /// The digest we committed to (once committed).
     pub digest: Option<B256>,
+    /// The secret salt of our commitment (once committed).
+    pub salt: Option<B256>,
 }
 
 impl TaskDb {
-    /// Records a committee seat; a duty already known is left as it is.
+    /// Starts following a challenged task; a duty already known is left as it is.
     pub async fn insert_duty(&self, task: U256) -> Result<bool, DbError> {
-        let done = sqlx::query("INSERT OR IGNORE INTO duties (task_id, phase) VALUES (?, 'drawn')")
+        let done =
+            sqlx::query("INSERT OR IGNORE INTO court_duties (task_id, phase) VALUES (?, 'watching')")
             .bind(task.to_string())
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Moves a duty to `phase`, recording the digest when given. Durable on return.
+    /// Moves a duty to `phase`, recording the digest and salt when given. Durable on return.
     pub async fn set_duty(
         &self,
         task: U256,
         phase: DutyPhase,
-        digest: Option<B256>,
+        ballot: Option<(B256, B256)>,
     ) -> Result<(), DbError> {
         sqlx::query(
-            "UPDATE duties SET phase = ?, digest = COALESCE(?, digest), updated_at = unixepoch()
-             WHERE task_id = ?",
+            "UPDATE court_duties SET phase = ?, digest = COALESCE(?, digest),
+             salt = COALESCE(?, salt), updated_at = unixepoch() WHERE task_id = ?",
         )
         .bind(phase.as_str())
-        .bind(digest.map(|d| d.to_vec()))
+        .bind(ballot.map(|(d, _)| d.to_vec()))
+        .bind(ballot.map(|(_, s)| s.to_vec()))
         .bind(task.to_string())
         .execute(&self.pool)
         .await?;
@@ -285,7 +295,7 @@ impl TaskDb {
     /// Every committee duty not done, oldest task first.
     pub async fn open_duties(&self) -> Result<Vec<DutyRow>, DbError> {
         let rows = sqlx::query(
-            "SELECT task_id, phase, digest FROM duties WHERE phase != 'done'
+            "SELECT task_id, phase, digest, salt FROM court_duties WHERE phase != 'done'
              ORDER BY CAST(task_id AS INTEGER)",
         )
         .fetch_all(&self.pool)
@@ -295,7 +305,8 @@ impl TaskDb {
 
     /// One duty.
     pub async fn duty(&self, task: U256) -> Result<Option<DutyRow>, DbError> {
-        let row = sqlx::query("SELECT task_id, phase, digest FROM duties WHERE task_id = ?")
+        let row =
+            sqlx::query("SELECT task_id, phase, digest, salt FROM court_duties WHERE task_id = ?")
             .bind(task.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -312,14 +323,16 @@ fn decode_duty(r: &sqlx::sqlite::SqliteRow) -> Result<DutyRow, DbError> {
     let task_id = U256::from_str(&id).map_err(|_| corrupt("task id"))?;
     let phase: String = r.get(1);
     let phase = DutyPhase::parse(&phase).ok_or_else(|| corrupt("duty phase"))?;
-    let digest: Option<Vec<u8>> = r.get(2);
-    let digest = digest
-        .map(|b| B256::try_from(b.as_slice()).map_err(|_| corrupt("32-byte digest")))
-        .transpose()?;
+    let word = |i: usize| -> Result<Option<B256>, DbError> {
+        let v: Option<Vec<u8>> = r.get(i);
+        v.map(|b| B256::try_from(b.as_slice()).map_err(|_| corrupt("32-byte field")))
+            .transpose()
+    };
     Ok(DutyRow {
         task_id,
         phase,
-        digest,
+        digest: word(2)?,
+        salt: word(3)?,
     })
 }
 
@@ -392,7 +405,8 @@ mod tests {
             assert!(db.insert_duty(U256::from(3)).await.unwrap());
             assert!(!db.insert_duty(U256::from(3)).await.unwrap(), "idempotent");
             db.insert_duty(U256::from(4)).await.unwrap();
-            db.set_duty(U256::from(3), DutyPhase::Voted, Some(B256::repeat_byte(9)))
+            let ballot = (B256::repeat_byte(9), B256::repeat_byte(7));
+            db.set_duty(U256::from(3), DutyPhase::Committed, Some(ballot))
                 .await
                 .unwrap();
             db.set_duty(U256::from(4), DutyPhase::Done, None)
@@ -406,8 +420,9 @@ mod tests {
             open,
             vec![DutyRow {
                 task_id: U256::from(3),
-                phase: DutyPhase::Voted,
+                phase: DutyPhase::Committed,
                 digest: Some(B256::repeat_byte(9)),
+                salt: Some(B256::repeat_byte(7)),
             }]
         );
         assert_eq!(

@@ -1,11 +1,12 @@
 //! The watchtower: follows `ResultSubmitted` events, re-executes a deterministic sample of the
 //! submitted optimistic results, and challenges one whose digest differs from what it computed
 //! (posting the bond, equal to the task's collateral, after approving the market for it). It
-//! then drives the dispute: `drawCommittee` once the seed block is mined, `resolveDispute` once
-//! every member voted or the vote deadline passed, and withdraws what it won.
+//! then drives the dispute in the `DisputeCourt` (draw rounds, tally, settlement; see
+//! `committee::drive_case`) and withdraws what it won.
 //!
-//! Sampling is a pure function of `(seed, task id)`, so a run is reproducible and two
-//! watchtowers with different seeds cover different tasks. The watchtower keeps no database:
+//! Sampling is a pure function of `(seed, task id)`. The seed is secret and random unless the
+//! configuration pins it (to reproduce a run): with a public seed a cheater would know which
+//! tasks are watched and cheat on the others. The watchtower keeps no database:
 //! on start it reads the chain from the deployment block, and a task it already challenged is
 //! recognised by the dispute's challenger, so a restart neither challenges twice nor abandons a
 //! dispute.
@@ -33,7 +34,7 @@ use verity_settlement::{Settlement, Status};
 
 use crate::{
     blobs::Blobs,
-    committee::{reexecute, resolve_if_due},
+    committee::{drive_case, reexecute},
     error::NodeError,
 };
 
@@ -332,7 +333,7 @@ impl<B: Blobs> Watchtower<B> {
         let task = self.s.task(id).await?;
         match task.status {
             Status::Submitted => {}
-            Status::Challenged if self.s.dispute(id).await?.challenger == self.me => {
+            Status::Challenged if self.s.challenger_of(id).await? == self.me => {
                 // Challenged by us before a restart.
                 return Ok(Track::Disputing);
             }
@@ -384,33 +385,15 @@ impl<B: Blobs> Watchtower<B> {
         }
     }
 
-    /// Draws the committee when the seed block is mined, settles when due, collects.
+    /// Drives the case (draw rounds, tally, settlement: see [`drive_case`]), then collects.
     async fn drive(&self, id: U256) -> Result<Track, NodeError> {
-        let status = self.s.status(id).await?;
-        if status == Status::Challenged {
-            let d = self.s.dispute(id).await?;
-            // A draw runs in rounds, each seeded by a block mined after the previous call.
-            if !d.drawn && self.s.block_number().await? > d.seed_block {
-                match self.s.draw_committee(self.me, id).await {
-                    Ok(_) => {
-                        info!(target: "node::watchtower", task = %id, round = d.rounds + 1, "committee draw round")
-                    }
-                    Err(e)
-                        if matches!(
-                            e.revert_name().as_deref(),
-                            Some("CommitteeAlreadyDrawn" | "SeedNotReady")
-                        ) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if !resolve_if_due(&self.s, self.me, id).await? {
-                return Ok(Track::Disputing);
-            }
+        if !drive_case(&self.s, self.me, id).await? {
+            return Ok(Track::Disputing);
         }
         let status = self.s.status(id).await?;
         match status {
             // Overturned: the client was refunded and we were credited the bond plus a fifth of
-            // the slashed collateral (or, with no committee, the bond alone).
+            // the slashed collateral (or, with no verdict, the bond alone).
             Status::Refunded => {
                 self.metrics.won.inc();
                 info!(target: "node::watchtower", task = %id, "dispute won");
@@ -488,7 +471,7 @@ pub async fn run(
         executor,
         Sampling {
             rate: cfg.watchtower.sample_rate,
-            seed: cfg.watchtower.seed,
+            seed: cfg.watchtower.seed.unwrap_or_else(rand::random),
         },
         metrics,
         Duration::from_millis(cfg.chain.poll_interval_ms),

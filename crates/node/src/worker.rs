@@ -52,6 +52,8 @@ pub struct Worker<B> {
     fault: Behaviour,
     concurrency: usize,
     prover: Option<Arc<Prover>>,
+    /// Vote when drawn into a dispute committee (`[committee] serve`).
+    pub(crate) serve_committee: bool,
     /// Optimistic tasks whose result is posted, by the chain second their challenge window
     /// closes: until then nothing is ours to do (a challenge is the committee's business), so
     /// they are not stepped, which saves a full task read per task per tick.
@@ -84,6 +86,7 @@ impl<B: Blobs> Worker<B> {
             fault: Behaviour::None,
             concurrency: 1,
             prover: None,
+            serve_committee: true,
             window_closes: std::sync::Mutex::default(),
             // A balance an earlier run left (stopped between a settlement and its
             // withdrawal) goes out in the first round.
@@ -104,6 +107,12 @@ impl<B: Blobs> Worker<B> {
             warn!(target: "node::fault", behaviour = fault.as_str(), "FAULT INJECTION ENABLED (devnet only)");
         }
         self.fault = fault;
+        self
+    }
+
+    /// Whether to vote when drawn into a dispute committee (default: yes).
+    pub fn with_committee(mut self, serve: bool) -> Self {
+        self.serve_committee = serve;
         self
     }
 
@@ -201,7 +210,7 @@ impl<B: Blobs> Worker<B> {
                 .event_signature(vec![
                     TaskMarket::TaskAssigned::SIGNATURE_HASH,
                     TaskMarket::Reassigned::SIGNATURE_HASH,
-                    TaskMarket::CommitteeDrawn::SIGNATURE_HASH,
+                    TaskMarket::Challenged::SIGNATURE_HASH,
                 ])
                 .from_block(start)
                 .to_block(end);
@@ -212,10 +221,10 @@ impl<B: Blobs> Worker<B> {
                 .await
                 .map_err(|e| NodeError::Chain(format!("eth_getLogs {start}..={end}: {e}")))?;
             for log in logs {
-                if log.topic0() == Some(&TaskMarket::CommitteeDrawn::SIGNATURE_HASH) {
-                    let ev = TaskMarket::CommitteeDrawn::decode_log(&log.inner)
-                        .map_err(|e| NodeError::Chain(format!("CommitteeDrawn log: {e}")))?;
-                    self.on_committee_drawn(&ev).await?;
+                if log.topic0() == Some(&TaskMarket::Challenged::SIGNATURE_HASH) {
+                    let ev = TaskMarket::Challenged::decode_log(&log.inner)
+                        .map_err(|e| NodeError::Chain(format!("Challenged log: {e}")))?;
+                    self.on_challenged(&ev).await?;
                     continue;
                 }
                 if log.topic0() == Some(&TaskMarket::Reassigned::SIGNATURE_HASH) {

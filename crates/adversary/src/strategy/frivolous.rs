@@ -33,7 +33,7 @@ pub(crate) async fn play(c: &Ctx<'_>) -> Result<Frivolous> {
     let committee = a.challenge_and_draw(id, a.second).await?;
     a.vote_and_resolve(id, &committee, |_| Some(truth()))
         .await?;
-    let d = a.s.dispute(id).await?;
+    let d = a.s.case(id).await?;
     Ok(Frivolous {
         challenger: a.worth(&[a.second]).await? - c0,
         operator: a.worth(&[op]).await? - o0,

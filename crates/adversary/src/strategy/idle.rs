@@ -1,14 +1,15 @@
 //! **Idle committee member** (optimistic disputes). A member drawn into a dispute committee
-//! saves the cost of re-executing the task by not voting. Members are neither paid for voting
-//! nor penalised for idling, before or after the first part of trust model v2, so idling earns
-//! exactly what voting earns (0) and saves the work: it pays at every cost share > 0. The
-//! issue's fix (members lock collateral, are paid for voting with the outcome, lose collateral
-//! for not voting) is not on main: **still unsolved**.
+//! saves the cost of re-executing the task by not voting. Before the `DisputeCourt`, members
+//! were neither paid nor penalised, so idling paid at every cost share > 0, and a committee of
+//! idlers let a wrong result stand. Now each drawn member locks a bond (collateral / committee
+//! size), votes by commit-reveal, is paid a share of the losing side's forfeit (10 % of the
+//! collateral) plus the penalties of the others when it votes with the verdict, and loses half
+//! its bond when it idles or votes against the verdict.
 //!
-//! One branch (probability 1): a cheater is caught and one member idles while the other two
-//! vote. Measured: the idle member's and a voting member's balance changes (both 0). A second
-//! play measures what rational idling does to the protocol: with every member idle there is no
-//! majority, the wrong result stands and the cheater is paid (shown in the note). The
+//! One branch (probability 1): a cheater is caught and one member idles while the others vote.
+//! Measured: the idle member's and a voting member's balance changes. A second play measures
+//! what happens when every member idles: no verdict, the case goes to the arbiter, and with a
+//! silent arbiter nobody is slashed and the cheater is not paid (shown in the note). The
 //! re-execution a vote needs is priced like the task's work (`cost_share × R`).
 
 use crate::{
@@ -91,8 +92,8 @@ pub(crate) async fn measure(c: &Ctx<'_>) -> Result<Outcome> {
         honest_slashed: i.slashes > 0,
         detection_rate: 0.0,
         note: format!(
-            "UNSOLVED; baseline: voting member ({:+.4} − work); idle {:+.4}; all idle: caught \
-             cheater ends {:+.4} (wrong result paid)",
+            "voting member {:+.4} − work; idle member {:+.4}; all idle: no verdict, silent \
+             arbiter, caught cheater ends {:+.4} (not paid)",
             as_tokens(i.voting),
             as_tokens(i.idle),
             as_tokens(i.cheater_all_idle)
@@ -107,7 +108,7 @@ pub(crate) async fn measure(c: &Ctx<'_>) -> Result<Outcome> {
 }
 
 pub(crate) fn threshold(_p: f64) -> String {
-    "pays at every cost share > 0 (voting is unpaid); if all members idle, a caught cheater is \
-     paid anyway — still unsolved"
+    "never pays while the re-execution costs less than a voter's pay plus the idle penalty \
+     (pay = (10 % of the collateral + penalties) / voters; penalty = half of collateral / size)"
         .into()
 }

@@ -75,7 +75,7 @@ impl WatchtowerArgs {
             cfg.watchtower.sample_rate = v;
         }
         if let Some(v) = self.seed {
-            cfg.watchtower.seed = v;
+            cfg.watchtower.seed = Some(v);
         }
         if let Some(v) = self.metrics_listen {
             cfg.metrics.listen = v;

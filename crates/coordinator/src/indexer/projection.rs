@@ -450,11 +450,11 @@ async fn market_event(
             }
             "Challenged"
         }
-        E::CommitteeDrawn(_) => "CommitteeDrawn",
-        E::Voted(_) => "Voted",
         E::DisputeResolved(e) => {
             if let Some(mut t) = o.task(e.taskId).await? {
-                set(&mut t, "operatorUpheld", json!(e.operatorUpheld));
+                let verdict = verity_contracts::Verdict::try_from(e.verdict)
+                    .map_or_else(|_| e.verdict.to_string(), |v| v.to_string());
+                set(&mut t, "verdict", json!(verdict));
                 out.push(o.put(Change::Task(t)));
             }
             "DisputeResolved"

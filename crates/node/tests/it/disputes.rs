@@ -90,9 +90,12 @@ impl Net {
             .connect_http(chain.url.parse().unwrap());
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let owner = a[0];
-        let d = deploy(provider.clone(), &DeployConfig::devnet(owner))
-            .await
-            .unwrap();
+        // Committees of three, so one honest operator stays outside each.
+        let cfg = DeployConfig {
+            committee_size: 3,
+            ..DeployConfig::devnet(owner)
+        };
+        let d = deploy(provider.clone(), &cfg).await.unwrap();
         let s = Settlement::new(provider, d, TxOptions::default());
         let (client, ops, tower) = (a[1], a[2..7].to_vec(), a[7]);
         for who in a.iter().take(8) {
@@ -322,11 +325,12 @@ async fn optimistic_cheat_is_challenged_by_the_watchtower_and_overturned_by_the_
         w.tick().await.unwrap();
     }
 
-    let d = net.s.dispute(id).await.unwrap();
+    let d = net.s.case(id).await.unwrap();
     assert_eq!(d.challenger, net.tower);
     assert_eq!(d.committee.len(), 3, "three of the four honest operators");
     assert!(!d.committee.contains(&cheater));
     assert_eq!((d.agree, d.disagree), (0, 3), "every member voted against");
+    assert_eq!(d.verdict, verity_settlement::Verdict::Overturned);
     assert_eq!(net.slashes(id).await, vec![(cheater, WRONG_RESULT)]);
     assert_eq!(
         (
@@ -578,9 +582,10 @@ async fn a_silent_optimistic_operator_is_slashed_by_claim_timeout() {
 }
 
 #[tokio::test]
-async fn a_committee_vote_is_neither_lost_nor_doubled_by_a_restart() {
-    // A member whose database says "drawn" although its vote is on chain (it crashed between
-    // sending the vote and recording it) records the vote without sending another.
+async fn a_committee_ballot_is_neither_lost_nor_doubled_by_a_restart() {
+    // A member commits (its digest and salt stored first) and is then restarted: the new
+    // worker, with the same database, reveals with the stored salt once the commit phase is
+    // over, and never commits or reveals twice.
     let net = Net::new().await;
     let cheater = net.ops[0];
     let cheater_w = net.worker(cheater, Behaviour::WrongResult).await;
@@ -593,28 +598,44 @@ async fn a_committee_vote_is_neither_lost_nor_doubled_by_a_restart() {
         tower.tick().await.unwrap();
         net.mine().await;
     }
-    let d = net.s.dispute(id).await.unwrap();
-    assert!(d.drawn, "the watchtower drew the committee");
-    let member = d.committee[0];
-    // The vote goes out directly, as if the node sent it and crashed.
-    net.s.vote(member, id, sha256(PAYLOAD)).await.unwrap();
-    let db = TaskDb::in_memory().await.unwrap();
-    let w = Worker::new(
-        net.s.clone(),
-        member,
-        db.clone(),
-        net.blobs.clone(),
-        net.executor.clone(),
-        Arc::new(Metrics::default()),
-        Duration::from_millis(10),
+    let d = net.s.case(id).await.unwrap();
+    assert_eq!(
+        d.phase,
+        verity_settlement::CasePhase::Voting,
+        "the watchtower drew the committee"
     );
-    w.tick().await.unwrap();
-    let duty = db
-        .duty(id)
-        .await
-        .unwrap()
-        .expect("the duty was found by the scan");
-    assert_ne!(duty.phase, DutyPhase::Drawn);
-    let d = net.s.dispute(id).await.unwrap();
-    assert_eq!(d.agree + d.disagree, 1, "no second vote");
+    let member = d.committee[0];
+    let db = TaskDb::in_memory().await.unwrap();
+    let worker = |db: TaskDb| {
+        Worker::new(
+            net.s.clone(),
+            member,
+            db,
+            net.blobs.clone(),
+            net.executor.clone(),
+            Arc::new(Metrics::default()),
+            Duration::from_millis(10),
+        )
+    };
+    worker(db.clone()).tick().await.unwrap();
+    let duty = db.duty(id).await.unwrap().expect("the scan found the dispute");
+    assert_eq!(duty.phase, DutyPhase::Committed);
+    assert!(duty.salt.is_some(), "the salt was stored before the commitment went out");
+    assert_eq!(
+        net.s.ballot(id, member).await.unwrap(),
+        verity_settlement::Ballot::Committed
+    );
+    // The other members never commit: the reveal waits for the commit deadline.
+    net.advance(d.commit_deadline - net.s.chain_time().await.unwrap() + 1)
+        .await;
+    let restarted = worker(db.clone());
+    restarted.tick().await.unwrap();
+    restarted.tick().await.unwrap();
+    assert_eq!(
+        net.s.ballot(id, member).await.unwrap(),
+        verity_settlement::Ballot::Disagreed,
+        "revealed with the stored salt: the cheater's digest is wrong"
+    );
+    let d = net.s.case(id).await.unwrap();
+    assert_eq!((d.committed, d.revealed), (1, 1), "no second ballot");
 }
