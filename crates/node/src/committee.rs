@@ -170,21 +170,26 @@ impl<B: Blobs> Worker<B> {
     async fn duty_step(&self, row: DutyRow) -> Result<(), NodeError> {
         let id = row.task_id;
         if self.s.status(id).await? != Status::Challenged {
-            self.db.set_duty(id, DutyPhase::Done, None).await?;
             debug!(target: "node::committee", task = %id, "dispute settled");
-            return Ok(());
+            return self.finish_duty(id).await;
         }
         let c = self.s.case(id).await?;
         if self.serve_committee && c.phase == CasePhase::Voting && c.seats(self.me) {
             self.ballot_step(&row, &c).await?;
         }
         if drive_case(&self.s, self.me, id).await? {
-            self.db.set_duty(id, DutyPhase::Done, None).await?;
-            // Committee pay (and our bond) are released by the settlement.
-            if !self.s.court_balance(self.me).await?.is_zero() {
-                let amount = self.s.court_withdraw(self.me).await?;
-                info!(target: "node::committee", %amount, "withdrew committee pay");
-            }
+            self.finish_duty(id).await?;
+        }
+        Ok(())
+    }
+
+    /// The task left the dispute: the duty is done, and committee pay (released with our bond
+    /// by the settlement) is withdrawn.
+    async fn finish_duty(&self, id: U256) -> Result<(), NodeError> {
+        self.db.set_duty(id, DutyPhase::Done, None).await?;
+        if !self.s.court_balance(self.me).await?.is_zero() {
+            let amount = self.s.court_withdraw(self.me).await?;
+            info!(target: "node::committee", %amount, "withdrew committee pay");
         }
         Ok(())
     }

@@ -344,20 +344,27 @@ async fn optimistic_cheat_is_challenged_by_the_watchtower_and_overturned_by_the_
     );
     let c = tokens(req.collateral);
     let after = net.all_books().await;
-    assert_changes(
-        &before,
-        &after,
-        &[
-            // Lost its collateral; nothing paid.
-            (cheater, [0, 0, -c], 1),
-            // Bond back plus a fifth of the cheater's collateral, withdrawn.
-            (net.tower, [c / 5, 0, 0], 0),
-            // Paid the bounty, refunded into its market balance.
-            (net.client, [-tokens(req.bounty), tokens(req.bounty), 0], 0),
-            // Treasury (and assigner): no fee on a refund; the other four fifths of the slash.
-            (net.owner, [0, c - c / 5, 0], 0),
-            // The committee is not paid and nobody honest is slashed: the default (all zero).
-        ],
+    // A tenth of the slash pays the committee, equally; each member withdrew its share.
+    let share = c / 10;
+    let each = share / 3;
+    let mut expected = vec![
+        // Lost its collateral; nothing paid.
+        (cheater, [0, 0, -c], 1),
+        // Bond back plus a fifth of the cheater's collateral, withdrawn.
+        (net.tower, [c / 5, 0, 0], 0),
+        // Paid the bounty, refunded into its market balance.
+        (net.client, [-tokens(req.bounty), tokens(req.bounty), 0], 0),
+        // Treasury (and assigner): no fee on a refund; the slash less the challenger's fifth
+        // and the committee's tenth.
+        (net.owner, [0, c - c / 5 - share, 0], 0),
+    ];
+    // Nobody honest is slashed; the members were paid for voting with the verdict.
+    expected.extend(d.committee.iter().map(|m| (*m, [each, 0, 0], 0)));
+    assert_changes(&before, &after, &expected);
+    // The division's dust is the treasury's, in the court.
+    assert_eq!(
+        tokens(net.s.court_balance(net.owner).await.unwrap()),
+        share - 3 * each
     );
     let totals = net.s.market_totals().await.unwrap();
     assert_eq!((totals.escrowed, totals.bonded), (U256::ZERO, U256::ZERO));
