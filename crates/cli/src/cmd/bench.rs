@@ -24,7 +24,9 @@ pub(crate) enum BenchCommand {
     /// tasks assigned in one `assignBatch` as the coordinator does (with the cost per task). Each lifecycle runs three times: `first` pays one-time storage
     /// costs (first credit to an account), `steady` is the cost of every later task with the
     /// bounty pulled from the client's wallet, `deposited` the same with the bounty paid from a
-    /// market balance the client deposited beforehand.
+    /// market balance the client deposited beforehand. The steady run adds the dispute path
+    /// (challenge, committee draw, every member's commit and reveal, tally, settlement) for
+    /// committees of 3, 5, 7 and 11.
     ///
     /// Example: verity bench gas --json
     Gas(GasArgs),
@@ -82,7 +84,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         }
     };
     let chain = verity_devchain::spawn(DevchainConfig {
-        accounts: 12,
+        accounts: 22,
         ..DevchainConfig::default()
     })
     .await
@@ -105,13 +107,15 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
     let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner)).await?;
     let s = Settlement::new(provider, deployment, TxOptions::default());
     let (client, keeper, ops) = (a[1], a[2], &a[3..8]);
+    // Staked operators beyond the five the lifecycles use: the dispute committees' pool.
+    let pool = &a[3..22];
     let unit = U256::from(10u64).pow(U256::from(18u64));
-    for who in a.iter().take(8) {
+    for who in a.iter().take(22) {
         s.mint(owner, *who, U256::from(1_000_000u64) * unit).await?;
         s.approve_market(*who, U256::MAX).await?;
         s.approve_registry(*who, U256::MAX).await?;
     }
-    for (i, op) in ops.iter().enumerate() {
+    for (i, op) in pool.iter().enumerate() {
         let profile = OperatorProfile {
             signer: *op,
             hardware_hash: keccak256([i as u8]),
@@ -138,6 +142,12 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         out.push(timeout(&s, client, owner, keeper, ops[3], run).await?);
         out.push(failover(&s, client, owner, keeper, &ops[..2], run).await?);
         out.push(batch(&s, client, owner, keeper, ops, run).await?);
+        if run == "steady" {
+            for size in [3u8, 5, 7, 11] {
+                s.set_dispute_params(owner, size, 600, 600).await?;
+                out.push(dispute(&s, client, owner, keeper, ops[4], size, run).await?);
+            }
+        }
     }
     if args.output.json {
         println!("{}", serde_json::to_string(&out)?);
@@ -384,6 +394,72 @@ async fn batch(
     }
     let mut l = finish("optimistic, assigned in a batch", run, calls);
     l.per_task = Some(l.total / BATCH as u64);
+    Ok(l)
+}
+
+/// The dispute path of an optimistic task whose result is wrong: challenge, the committee draw
+/// (each round a block after the last), every member's commit and reveal, the tally and the
+/// market's settlement. Calls a member makes are summed over the committee.
+async fn dispute(
+    s: &Settlement,
+    client: Address,
+    coordinator: Address,
+    challenger: Address,
+    op: Address,
+    size: u8,
+    run: &'static str,
+) -> eyre::Result<Lifecycle> {
+    let req = request(s, Mode::Optimistic, 1).await?;
+    let (id, _) = s.create_task(client, &req).await?;
+    s.assign(coordinator, id, &[op]).await?;
+    s.submit_result(op, id, keccak256("wrong")).await?;
+    let mut calls = vec![(
+        "challenge".to_string(),
+        gas(s, &s.challenge(challenger, id).await?).await?,
+    )];
+    let mut draw = (0, 0);
+    let mut rounds = 0u64;
+    loop {
+        advance(s, 1).await?;
+        let g = gas(s, &s.draw_committee(challenger, id).await?).await?;
+        draw = (draw.0 + g.0, draw.1 + g.1);
+        rounds += 1;
+        let c = s.case(id).await?;
+        if c.phase != verity_settlement::CasePhase::Drawing {
+            break;
+        }
+        eyre::ensure!(rounds < 8, "committee of task {id} not drawn in 8 rounds");
+    }
+    calls.push((format!("draw ({rounds} rounds)"), draw));
+    let members = s.case(id).await?.committee;
+    let right = keccak256("out");
+    let (mut commits, mut reveals) = ((0, 0), (0, 0));
+    for (i, m) in members.iter().enumerate() {
+        let salt = keccak256([i as u8]);
+        let g = gas(s, &s.commit_ballot(*m, id, right, salt).await?).await?;
+        commits = (commits.0 + g.0, commits.1 + g.1);
+    }
+    for (i, m) in members.iter().enumerate() {
+        let salt = keccak256([i as u8]);
+        let g = gas(s, &s.reveal_ballot(*m, id, right, salt).await?).await?;
+        reveals = (reveals.0 + g.0, reveals.1 + g.1);
+    }
+    calls.push((format!("commit x{}", members.len()), commits));
+    calls.push((format!("reveal x{}", members.len()), reveals));
+    calls.push(("tally".into(), gas(s, &s.tally(challenger, id).await?).await?));
+    calls.push((
+        "resolveDispute".into(),
+        gas(s, &s.resolve_dispute(challenger, id).await?).await?,
+    ));
+    let name: &'static str = match size {
+        3 => "dispute, committee of 3",
+        5 => "dispute, committee of 5",
+        7 => "dispute, committee of 7",
+        _ => "dispute, committee of 11",
+    };
+    let mut l = finish(name, run, calls);
+    // Each member's commit and reveal is a transaction of its own, as is each draw round.
+    l.intrinsic = 21_000 * (3 + rounds + 2 * members.len() as u64);
     Ok(l)
 }
 

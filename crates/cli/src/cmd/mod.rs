@@ -5,6 +5,7 @@ mod contracts;
 mod coordinator;
 mod device;
 mod devnet;
+mod dispute;
 mod keys;
 mod node;
 mod shutdown;
@@ -43,6 +44,9 @@ enum Command {
     /// Tasks: submit, follow, fetch results.
     #[command(subcommand)]
     Task(task::TaskCommand),
+    /// Optimistic disputes: list and show cases, and the arbiter's decision.
+    #[command(subcommand)]
+    Dispute(dispute::DisputeCommand),
     /// Measurements.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -91,6 +95,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Node(cmd) => node::run(cmd).await,
         Command::Coordinator(cmd) => coordinator::run(cmd).await,
         Command::Task(cmd) => task::run(cmd).await,
+        Command::Dispute(cmd) => dispute::run(cmd).await,
         Command::Watchtower(cmd) => watchtower::run(cmd).await,
         Command::Device(cmd) => device::run(cmd),
         Command::Tee(cmd) => tee::run(cmd),

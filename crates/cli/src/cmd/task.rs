@@ -149,6 +149,13 @@ pub(crate) async fn run(cmd: TaskCommand) -> eyre::Result<()> {
 }
 
 fn requester(conn: &ConnArgs) -> eyre::Result<Requester> {
+    let (settlement, account) = connect(conn)?;
+    let gateway = GatewayClient::new(&conn.gateway).wrap_err("parsing --gateway")?;
+    Ok(Requester::new(settlement, gateway, account))
+}
+
+/// The settlement client for `conn`'s chain, deployment and key, and the key's account.
+pub(crate) fn connect(conn: &ConnArgs) -> eyre::Result<(Settlement, alloy::primitives::Address)> {
     let signer: PrivateKeySigner = match (&conn.private_key, &conn.key_file) {
         (Some(hex), _) => hex.trim().parse().wrap_err("parsing the private key")?,
         (None, Some(path)) => verity_config_files::keys::load(path)
@@ -164,9 +171,10 @@ fn requester(conn: &ConnArgs) -> eyre::Result<Requester> {
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(conn.rpc_url.parse().wrap_err("parsing --rpc-url")?);
-    let settlement = Settlement::new(provider, deployment, TxOptions::default());
-    let gateway = GatewayClient::new(&conn.gateway).wrap_err("parsing --gateway")?;
-    Ok(Requester::new(settlement, gateway, account))
+    Ok((
+        Settlement::new(provider, deployment, TxOptions::default()),
+        account,
+    ))
 }
 
 fn read(path: &PathBuf) -> eyre::Result<Vec<u8>> {
