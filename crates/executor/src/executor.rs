@@ -15,6 +15,7 @@ use crate::cache::LruCache;
 use crate::determinism::{self, EngineIdentity};
 use crate::fuel;
 use crate::host::{HostState, Watchdog};
+use crate::pool::{Gate, WASM32_MAX_MEMORY_BYTES};
 use crate::watchdog::{self, DeadlinePassed};
 use crate::{
     Digest, ExecError, Execution, ExecutorConfig, GuestTrap, ModuleProfile, Phase, Receipt, Result,
@@ -23,8 +24,6 @@ use crate::{
 
 /// Largest input the ABI can describe (`input_len` returns an i32).
 const MAX_INPUT_BYTES: u64 = i32::MAX as u64;
-/// Largest linear memory a 32-bit module can have.
-const WASM32_MAX_MEMORY_BYTES: u64 = 1 << 32;
 
 /// Compilations that ran past their deadline and are still running. While this many are,
 /// compiling another module is refused with `CompilerBusy`: a node that gives up on a slow
@@ -49,6 +48,8 @@ struct Shared {
     cache: Mutex<LruCache<Arc<Program>>>,
     /// Compilations still running after their caller gave up on them.
     overdue: AtomicUsize,
+    /// One pass per pre-allocated instance slot.
+    gate: Gate,
 }
 
 /// Runs WebAssembly programs deterministically. Cheap to share: `execute` takes `&self` and may
@@ -80,6 +81,11 @@ impl Executor {
         if config.watchdog_check_fuel == 0 {
             return Err(engine_error("watchdog_check_fuel must be positive".into()));
         }
+        if config.max_concurrent_executions == 0 {
+            return Err(engine_error(
+                "max_concurrent_executions must be positive".into(),
+            ));
+        }
         let engine = Engine::new(&determinism::engine_config(&config))
             .map_err(|e| engine_error(format!("engine configuration: {e}")))?;
         let linker = abi::linker(&engine).map_err(|e| engine_error(format!("linker: {e}")))?;
@@ -90,8 +96,9 @@ impl Executor {
                 cache: Mutex::new(LruCache::new(config.module_cache_bytes)),
                 engine,
                 linker,
-                config,
                 overdue: AtomicUsize::new(0),
+                gate: Gate::new(config.max_concurrent_executions),
+                config,
             }),
             identity,
         })
@@ -173,6 +180,9 @@ impl Executor {
         if setup_fuel > limits.fuel {
             return Err(ExecError::OutOfFuel { limit: limits.fuel });
         }
+        // An instance slot, held until the store is gone (locals drop in reverse order). The
+        // wall clock starts once the task has its slot.
+        let _slot = self.shared.gate.enter();
         let config = &self.shared.config;
         let watchdog = config.wall_clock_watchdog.then(|| Watchdog {
             deadline: Instant::now() + Duration::from_millis(config.wall_time_limit_ms),
@@ -266,6 +276,13 @@ impl Executor {
                 "max_output_bytes",
                 limits.max_output_bytes,
                 config.max_task_output_bytes,
+            );
+        }
+        if limits.max_table_elements > config.max_task_table_elements {
+            return reject(
+                "max_table_elements",
+                limits.max_table_elements,
+                config.max_task_table_elements,
             );
         }
         Ok(())

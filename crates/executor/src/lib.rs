@@ -10,6 +10,7 @@ mod executor;
 mod fuel;
 mod host;
 mod limits;
+mod pool;
 mod receipt;
 mod watchdog;
 

@@ -9,4 +9,6 @@ mod determinism;
 mod guests;
 mod hostile;
 mod issue_21;
+mod pool;
 mod support;
+mod vectors;
