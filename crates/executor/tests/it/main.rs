@@ -11,4 +11,5 @@ mod hostile;
 mod issue_21;
 mod pool;
 mod support;
+mod task_log;
 mod vectors;
