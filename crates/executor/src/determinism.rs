@@ -10,8 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use wasmtime::{Config, OptLevel, WasmFeatures};
 
-use crate::fuel;
 use crate::{Digest, ExecutorConfig};
+use crate::{fuel, pool};
 
 /// The engine this crate is built on; `Cargo.toml` pins it exactly (a test checks the lock).
 pub(crate) const ENGINE: &str = "wasmtime-48.0.8";
@@ -90,7 +90,15 @@ pub(crate) fn engine_config(config: &ExecutorConfig) -> Config {
         .async_stack_size(config.max_wasm_stack_bytes + FIBER_HOST_STACK_BYTES)
         .max_wasm_stack(config.max_wasm_stack_bytes)
         // Traps are reported by kind; a backtrace would only cost time.
-        .wasm_backtrace_max_frames(None);
+        .wasm_backtrace_max_frames(None)
+        // Pre-allocated instance slots (see pool.rs). Not in `describe`: the pool is sized so
+        // that it changes no result.
+        .allocation_strategy(pool::strategy(config))
+        // Every memory slot reserves the whole 4 GiB a 32-bit memory can address, so a memory
+        // never moves: compiled code may keep its base address in a register across loops and
+        // calls instead of reloading it. Not in `describe`: no result depends on it.
+        .memory_reservation(pool::WASM32_MAX_MEMORY_BYTES)
+        .memory_may_move(false);
     c
 }
 

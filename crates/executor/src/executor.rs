@@ -15,16 +15,15 @@ use crate::cache::LruCache;
 use crate::determinism::{self, EngineIdentity};
 use crate::fuel;
 use crate::host::{HostState, Watchdog};
+use crate::pool::{Gate, WASM32_MAX_MEMORY_BYTES};
 use crate::watchdog::{self, DeadlinePassed};
 use crate::{
     Digest, ExecError, Execution, ExecutorConfig, GuestTrap, ModuleProfile, Phase, Receipt, Result,
-    TaskLimits, Timings,
+    TaskLimits, TaskLog, Timings,
 };
 
 /// Largest input the ABI can describe (`input_len` returns an i32).
 const MAX_INPUT_BYTES: u64 = i32::MAX as u64;
-/// Largest linear memory a 32-bit module can have.
-const WASM32_MAX_MEMORY_BYTES: u64 = 1 << 32;
 
 /// Compilations that ran past their deadline and are still running. While this many are,
 /// compiling another module is refused with `CompilerBusy`: a node that gives up on a slow
@@ -39,6 +38,8 @@ struct Program {
     digest: Digest,
     profile: ModuleProfile,
     pre: InstancePre<HostState>,
+    /// How long compiling, checking and linking took.
+    compile_time: Duration,
 }
 
 /// What the executor and its compiler threads share.
@@ -49,6 +50,8 @@ struct Shared {
     cache: Mutex<LruCache<Arc<Program>>>,
     /// Compilations still running after their caller gave up on them.
     overdue: AtomicUsize,
+    /// One pass per pre-allocated instance slot.
+    gate: Gate,
 }
 
 /// Runs WebAssembly programs deterministically. Cheap to share: `execute` takes `&self` and may
@@ -80,6 +83,11 @@ impl Executor {
         if config.watchdog_check_fuel == 0 {
             return Err(engine_error("watchdog_check_fuel must be positive".into()));
         }
+        if config.max_concurrent_executions == 0 {
+            return Err(engine_error(
+                "max_concurrent_executions must be positive".into(),
+            ));
+        }
         let engine = Engine::new(&determinism::engine_config(&config))
             .map_err(|e| engine_error(format!("engine configuration: {e}")))?;
         let linker = abi::linker(&engine).map_err(|e| engine_error(format!("linker: {e}")))?;
@@ -90,8 +98,9 @@ impl Executor {
                 cache: Mutex::new(LruCache::new(config.module_cache_bytes)),
                 engine,
                 linker,
-                config,
                 overdue: AtomicUsize::new(0),
+                gate: Gate::new(config.max_concurrent_executions),
+                config,
             }),
             identity,
         })
@@ -154,6 +163,37 @@ impl Executor {
         input: &[u8],
         limits: &TaskLimits,
     ) -> Result<Execution, ExecError> {
+        self.run(module_bytes, input, limits, &mut Progress::default())
+    }
+
+    /// [`Executor::execute`], and the [`TaskLog`] of the attempt: fuel used (also when it
+    /// failed), wall time, compile time and the failure reason, for the client to fetch.
+    pub fn execute_logged(
+        &self,
+        module_bytes: &[u8],
+        input: &[u8],
+        limits: &TaskLimits,
+    ) -> (Result<Execution, ExecError>, TaskLog) {
+        let started = Instant::now();
+        let mut progress = Progress::default();
+        let result = self.run(module_bytes, input, limits, &mut progress);
+        let log = TaskLog::of(
+            &result,
+            progress.fuel_used,
+            progress.timings,
+            started.elapsed(),
+        );
+        (result, log)
+    }
+
+    /// The execution, recording in `progress` how far it got.
+    fn run(
+        &self,
+        module_bytes: &[u8],
+        input: &[u8],
+        limits: &TaskLimits,
+        progress: &mut Progress,
+    ) -> Result<Execution, ExecError> {
         self.check_limits(limits)?;
         let input_len = input.len() as u64;
         if input_len > MAX_INPUT_BYTES {
@@ -165,7 +205,12 @@ impl Executor {
 
         let started = Instant::now();
         let (program, cache_hit) = self.program(module_bytes, self.compile_time_limit())?;
-        let load = started.elapsed();
+        let timings = &mut progress.timings;
+        timings.load = started.elapsed();
+        timings.cache_hit = cache_hit;
+        if !cache_hit {
+            timings.compile = program.compile_time;
+        }
 
         // Instantiation's own work (segments, memory, tables) is paid before it starts, so a
         // task whose fuel does not cover it never allocates anything.
@@ -173,6 +218,9 @@ impl Executor {
         if setup_fuel > limits.fuel {
             return Err(ExecError::OutOfFuel { limit: limits.fuel });
         }
+        // An instance slot, held until the store is gone (locals drop in reverse order). The
+        // wall clock starts once the task has its slot.
+        let _slot = self.shared.gate.enter();
         let config = &self.shared.config;
         let watchdog = config.wall_clock_watchdog.then(|| Watchdog {
             deadline: Instant::now() + Duration::from_millis(config.wall_time_limit_ms),
@@ -194,11 +242,15 @@ impl Executor {
                 })?;
         }
 
+        // From here on a failure has used fuel, which the task log reports.
+        let spent = |store: &Store<HostState>| store.get_fuel().ok().map(|left| limits.fuel - left);
         let started = Instant::now();
-        let instance = watchdog::drive(program.pre.instantiate_async(&mut store), deadline)
-            .map_err(|DeadlinePassed| self.timeout(Phase::Instantiate))?
-            .map_err(|e| self.classify(e, Phase::Instantiate, &mut store, limits))?;
-        let instantiate = started.elapsed();
+        let instantiated = watchdog::drive(program.pre.instantiate_async(&mut store), deadline);
+        progress.timings.instantiate = started.elapsed();
+        let instance = instantiated
+            .map_err(|DeadlinePassed| self.timeout(Phase::Instantiate))
+            .and_then(|r| r.map_err(|e| self.classify(e, Phase::Instantiate, &mut store, limits)))
+            .inspect_err(|_| progress.fuel_used = spent(&store))?;
 
         store.data_mut().limiter.phase = Phase::Run;
         let run = instance
@@ -207,10 +259,11 @@ impl Executor {
                 reason: format!("entry point: {e}"),
             })?;
         let started = Instant::now();
-        watchdog::drive(run.call_async(&mut store, ()), deadline)
-            .map_err(|DeadlinePassed| self.timeout(Phase::Run))?
-            .map_err(|e| self.classify(e, Phase::Run, &mut store, limits))?;
-        let run_time = started.elapsed();
+        let ran = watchdog::drive(run.call_async(&mut store, ()), deadline);
+        progress.timings.run = started.elapsed();
+        ran.map_err(|DeadlinePassed| self.timeout(Phase::Run))
+            .and_then(|r| r.map_err(|e| self.classify(e, Phase::Run, &mut store, limits)))
+            .inspect_err(|_| progress.fuel_used = spent(&store))?;
 
         let left = store.get_fuel().map_err(|e| ExecError::Engine {
             reason: format!("get fuel: {e}"),
@@ -232,15 +285,11 @@ impl Executor {
             cache_hit,
             "executed"
         );
+        progress.fuel_used = Some(receipt.fuel_used);
         Ok(Execution {
             output,
             receipt,
-            timings: Timings {
-                cache_hit,
-                load,
-                instantiate,
-                run: run_time,
-            },
+            timings: progress.timings,
         })
     }
 
@@ -266,6 +315,13 @@ impl Executor {
                 "max_output_bytes",
                 limits.max_output_bytes,
                 config.max_task_output_bytes,
+            );
+        }
+        if limits.max_table_elements > config.max_task_table_elements {
+            return reject(
+                "max_table_elements",
+                limits.max_table_elements,
+                config.max_task_table_elements,
             );
         }
         Ok(())
@@ -401,6 +457,13 @@ impl Executor {
     }
 }
 
+/// How far an execution got: what its task log reports when it fails.
+#[derive(Debug, Default)]
+struct Progress {
+    timings: Timings,
+    fuel_used: Option<u64>,
+}
+
 /// States of a compilation, shared by its thread and the caller waiting for it.
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;
@@ -431,6 +494,7 @@ impl Shared {
             digest,
             profile,
             pre,
+            compile_time: started.elapsed(),
         });
         self.lock_cache()
             .insert(digest, Arc::clone(&program), weight);

@@ -111,6 +111,10 @@ pub(crate) struct TaskLimiter {
     pub(crate) phase: Phase,
     /// Set between an approved `memory_growing` and the growth itself.
     growth_approved: bool,
+    /// The table's own declared maximum, recorded when the table is created (the first
+    /// `table_growing` call). Later calls report a pooled table's slot size instead, which is
+    /// not the module's limit and must not decide a result (see `pool.rs`).
+    table_declared_max: Option<Option<usize>>,
     violation: Option<ExecError>,
 }
 
@@ -121,6 +125,7 @@ impl TaskLimiter {
             max_table_elements: limits.max_table_elements,
             phase: Phase::Instantiate,
             growth_approved: false,
+            table_declared_max: None,
             violation: None,
         }
     }
@@ -176,6 +181,8 @@ impl ResourceLimiter for TaskLimiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // One table per store (`tables()`), created before any growth.
+        let maximum = *self.table_declared_max.get_or_insert(maximum);
         if maximum.is_some_and(|max| desired > max) {
             return Ok(false);
         }

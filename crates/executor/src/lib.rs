@@ -10,6 +10,7 @@ mod executor;
 mod fuel;
 mod host;
 mod limits;
+mod pool;
 mod receipt;
 mod watchdog;
 
@@ -21,4 +22,4 @@ pub use digest::Digest;
 pub use error::{AbiViolation, ExecError, GuestTrap, Phase, Result};
 pub use executor::Executor;
 pub use limits::{ExecutorConfig, TaskLimits};
-pub use receipt::{Execution, Receipt, Timings};
+pub use receipt::{Execution, Failure, Receipt, TaskLog, Timings};

@@ -50,6 +50,13 @@ pub struct ExecutorConfig {
     pub max_task_memory_bytes: u64,
     /// Largest `TaskLimits::max_output_bytes` this node grants.
     pub max_task_output_bytes: u64,
+    /// Largest `TaskLimits::max_table_elements` this node grants (every pre-allocated table
+    /// slot holds this many elements, or the budget's `max_table_elements` if larger).
+    pub max_task_table_elements: u64,
+    /// Executions that can run at once: the number of pre-allocated instance slots (each a
+    /// 4 GiB virtual reservation for linear memory, plus a table and a fiber stack). Callers
+    /// beyond it wait for a slot. Not part of the engine identity.
+    pub max_concurrent_executions: u32,
 }
 
 impl Default for ExecutorConfig {
@@ -66,6 +73,8 @@ impl Default for ExecutorConfig {
             max_task_fuel: 100_000_000_000,
             max_task_memory_bytes: 1 << 30,
             max_task_output_bytes: 64 << 20,
+            max_task_table_elements: 100_000,
+            max_concurrent_executions: 16,
         }
     }
 }

@@ -5,6 +5,8 @@
 //! Each `run` takes the guest's input bytes and returns the guest's output bytes; `None` means
 //! the guest would trap on that input.
 
+pub mod branchy;
+pub mod lookup;
 pub mod matmul;
 pub mod sensor;
 pub mod sha256;

@@ -1,7 +1,7 @@
 //! The C guests produce exactly what their native Rust kernels produce on the same input.
 
 use sha2::{Digest as _, Sha256};
-use verity_executor::native::{matmul, sensor, sha256, sort};
+use verity_executor::native::{branchy, lookup, matmul, sensor, sha256, sort};
 use verity_executor::{ExecError, GuestTrap, Phase, TaskLimits};
 
 use crate::support::{Rng, executor, guest, limits};
@@ -159,9 +159,75 @@ fn sensor_guest_reports_malformed_batches_like_the_native_kernel() {
 }
 
 #[test]
+fn lookup_guest_equals_the_native_kernel() {
+    let executor = executor();
+    let program = guest("lookup");
+    for (seed, k, steps) in [
+        (1, 0, 0),
+        (2, 0, 5),
+        (3, 4, 16),
+        (4, 12, 10_000),
+        (5, 20, 100_000),
+    ] {
+        let input = lookup::encode(seed, k, steps);
+        let out = executor.execute(&program, &input, &big_limits()).unwrap();
+        assert_eq!(
+            Some(out.output),
+            lookup::run(&input),
+            "k = {k}, steps = {steps}"
+        );
+    }
+}
+
+#[test]
+fn lookup_guest_traps_where_the_native_kernel_refuses() {
+    let executor = executor();
+    let program = guest("lookup");
+    for input in [
+        vec![0; 15],
+        vec![0; 17],
+        lookup::encode(1, lookup::MAX_LOG2_ENTRIES + 1, 1),
+    ] {
+        assert_eq!(lookup::run(&input), None);
+        assert_eq!(
+            executor.execute(&program, &input, &limits()).unwrap_err(),
+            ExecError::Trap {
+                phase: Phase::Run,
+                trap: GuestTrap::Unreachable
+            }
+        );
+    }
+}
+
+#[test]
+fn branchy_guest_equals_the_native_kernel_on_every_byte_class() {
+    let executor = executor();
+    let program = guest("branchy");
+    let mut rng = Rng::new(9);
+    let every_byte: Vec<u8> = (0..=255).collect();
+    for input in [
+        vec![],
+        every_byte.clone(),
+        every_byte.iter().rev().copied().collect(),
+        rng.bytes(257),
+        rng.bytes(1 << 20),
+    ] {
+        let out = executor.execute(&program, &input, &big_limits()).unwrap();
+        assert_eq!(out.output, branchy::run(&input), "length {}", input.len());
+    }
+}
+
+#[test]
 fn c_guests_import_only_the_verity_abi() {
     let executor = executor();
-    for name in ["sha256", "matmul", "sort", "sensor_aggregate"] {
+    for name in [
+        "sha256",
+        "matmul",
+        "sort",
+        "sensor_aggregate",
+        "lookup",
+        "branchy",
+    ] {
         executor
             .prepare(&guest(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"));

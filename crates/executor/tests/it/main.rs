@@ -9,4 +9,7 @@ mod determinism;
 mod guests;
 mod hostile;
 mod issue_21;
+mod pool;
 mod support;
+mod task_log;
+mod vectors;
