@@ -23,7 +23,7 @@ use crate::{
     heartbeat::{self, Heartbeat},
     keys,
     metrics::{self, Metrics},
-    prover::Prover,
+    prover::{KeySource, Prover},
     store_blobs::StoreBlobs,
     worker::Worker,
 };
@@ -139,6 +139,7 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
         let hb = HeartbeatSender::new(&cfg, &s, me, node_key, db.clone());
         services.spawn(hb.run(cancel.clone()));
     }
+    let chain_id = s.deployment().chain_id;
     let worker = Worker::new(
         s,
         me,
@@ -154,7 +155,8 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     .with_committee(cfg.committee.serve);
     let worker = if capability::has(cfg.operator.capabilities, capability::ZK_PROVE) {
         info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
-        worker.with_prover(Arc::new(Prover::new()))
+        let prover = Prover::for_chain(chain_id, KeySource::from_env()).map_err(setup)?;
+        worker.with_prover(Arc::new(prover))
     } else {
         worker
     };

@@ -3,8 +3,9 @@
 //! Keys come from [`setup_deterministic`]: a setup whose toxic waste is derived from a public
 //! seed. That is INSECURE FOR PRODUCTION (anyone can recompute the trapdoor and forge proofs)
 //! and exists so that devnets, tests and the committed Solidity verifier are reproducible;
-//! production keys need a multi-party ceremony (e.g. a Powers-of-Tau phase 2) whose output is
-//! loaded with [`Keys::from_bytes`].
+//! production keys come from the phase-2 ceremony ([`crate::ceremony`], `verity zk ceremony`)
+//! and are loaded from files with [`Keys::load`]; [`crate::origin`] refuses keys with public
+//! toxic waste off the devnet.
 
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, ProvingKey, VerifyingKey};
@@ -12,6 +13,7 @@ use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use ark_std::rand::{SeedableRng, rngs::StdRng};
 use sha2::{Digest, Sha256};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::circuit::{SensorCircuit, Shape};
@@ -111,6 +113,43 @@ impl Keys {
         Ok(Self::new(shape, pk, vk))
     }
 
+    /// The final key of a ceremony.
+    pub fn from_ceremony(ceremony: &crate::ceremony::Ceremony) -> Self {
+        Self::new(
+            ceremony.shape(),
+            ceremony.key.clone(),
+            ceremony.key.vk.clone(),
+        )
+    }
+
+    /// Loads keys from their files (compressed arkworks serialization, as [`Keys::save`]
+    /// writes them).
+    pub fn load(shape: Shape, pk: &Path, vk: &Path) -> Result<Self> {
+        let read = |p: &Path| {
+            std::fs::read(p).map_err(|source| Error::Io {
+                action: "reading",
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        Self::from_bytes(shape, &read(pk)?, &read(vk)?)
+    }
+
+    /// Writes the proving and verifying key files.
+    pub fn save(&self, pk: &Path, vk: &Path) -> Result<()> {
+        for (path, bytes) in [
+            (pk, self.proving_key_bytes()?),
+            (vk, self.verifying_key_bytes()?),
+        ] {
+            std::fs::write(path, bytes).map_err(|source| Error::Io {
+                action: "writing",
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
     /// Proves a witness. The witness is checked against the shape's constraint matrices first
     /// and the proof is verified before it is returned, so an unsatisfied witness (bad
     /// signature, unregistered device, wrong aggregate) is an error, never a bad proof.
@@ -129,6 +168,38 @@ impl Keys {
         }
         Ok(proof)
     }
+}
+
+/// The file names of a shape's keys in a key directory: `sensor-n{N}-d{D}.pk` and `.vk`.
+pub fn file_names(shape: Shape) -> (String, String) {
+    let stem = format!("sensor-n{}-d{}", shape.slots, shape.depth);
+    (format!("{stem}.pk"), format!("{stem}.vk"))
+}
+
+/// The shape a key file name `sensor-n{N}-d{D}.pk` / `.vk` is for.
+pub fn shape_of_file_name(name: &str) -> Option<Shape> {
+    let stem = name.strip_prefix("sensor-n")?;
+    let stem = stem
+        .strip_suffix(".vk")
+        .or_else(|| stem.strip_suffix(".pk"))?;
+    let (n, d) = stem.split_once("-d")?;
+    Some(Shape {
+        slots: n.parse().ok()?,
+        depth: d.parse().ok()?,
+    })
+}
+
+/// Reads a verifying key file (compressed arkworks serialization).
+pub fn read_verifying_key(path: &Path) -> Result<VerifyingKey<Bn254>> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        action: "reading",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    VerifyingKey::deserialize_compressed(&bytes[..]).map_err(|source| Error::Serialization {
+        what: "verifying key",
+        source,
+    })
 }
 
 /// Verifies a proof against public inputs natively.

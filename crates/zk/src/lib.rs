@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod babyjubjub;
+pub mod ceremony;
 pub mod circuit;
 pub mod device;
 pub mod eddsa;
@@ -17,5 +18,6 @@ pub use error::{Error, Result};
 pub mod keys;
 pub mod market;
 pub mod msm;
+pub mod origin;
 pub mod prover;
 pub mod solidity;

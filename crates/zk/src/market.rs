@@ -99,3 +99,42 @@ pub fn devnet_verifying_key(shape: Shape) -> Option<&'static [u8]> {
         _ => None,
     }
 }
+
+/// Deploys a Groth16 verifier compiled from [`crate::solidity::verifier_source`] of a
+/// ceremony's key (an artifact in the `contracts/out/<Name>.json` layout, whose `bytecode` is
+/// the creation code) and an adapter requiring `program`; returns the adapter's address.
+pub async fn deploy_verifier_artifact<P: Provider + Clone>(
+    provider: &P,
+    artifact: &[u8],
+    program: B256,
+) -> Result<Address> {
+    use alloy::network::TransactionBuilder;
+    let json: serde_json::Value = serde_json::from_slice(artifact)
+        .map_err(|e| Error::Chain(format!("verifier artifact is not JSON: {e}")))?;
+    let code = json
+        .get("bytecode")
+        .and_then(|b| b.as_str())
+        .ok_or_else(|| Error::Chain("verifier artifact has no \"bytecode\" string".into()))?;
+    let code: alloy::primitives::Bytes = code
+        .parse()
+        .map_err(|e| Error::Chain(format!("verifier artifact bytecode is not hex: {e}")))?;
+    if code.is_empty() {
+        return Err(Error::Chain("verifier artifact bytecode is empty".into()));
+    }
+    let tx = alloy::rpc::types::TransactionRequest::default().with_deploy_code(code);
+    let receipt = provider
+        .send_transaction(tx)
+        .await
+        .map_err(|e| Error::Chain(format!("deploying the verifier: {e}")))?
+        .get_receipt()
+        .await
+        .map_err(|e| Error::Chain(format!("deploying the verifier: {e}")))?;
+    let verifier = receipt
+        .contract_address
+        .filter(|_| receipt.status())
+        .ok_or_else(|| Error::Chain("the verifier deployment reverted".into()))?;
+    let adapter = SensorAggregateVerifier::deploy(provider.clone(), verifier, program)
+        .await
+        .map_err(|e| Error::Chain(format!("deploying SensorAggregateVerifier: {e}")))?;
+    Ok(*adapter.address())
+}

@@ -1,4 +1,6 @@
-//! `verity contracts deploy`: deploy the contract set to any EVM chain.
+//! `verity contracts deploy`: deploy the contract set to any EVM chain, and the Groth16
+//! verifiers of the sensor-circuit keys given with `--zk-vk` (keys with public toxic waste,
+//! such as the devnet's, are refused on any chain but 31337 before anything is deployed).
 
 use alloy::{
     network::EthereumWallet,
@@ -6,6 +8,9 @@ use alloy::{
     providers::ProviderBuilder,
     signers::local::PrivateKeySigner,
 };
+use std::path::PathBuf;
+
+use alloy::providers::Provider;
 use clap::{Args, Subcommand};
 use eyre::WrapErr;
 use verity_settlement::{DeployConfig, deploy};
@@ -54,6 +59,16 @@ pub(crate) struct DeployArgs {
     /// Least seconds between a replicated task's commit and reveal deadlines.
     #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_REVEAL_WINDOW)]
     min_reveal_window: u32,
+    /// Verifying key files of sensor circuits whose verifiers to deploy and register
+    /// (`sensor-n{N}-d{D}.vk`, as `verity zk ceremony finalize --keys-dir` writes them).
+    /// Repeatable. Keys derived from the devnet seed are refused unless the chain id is 31337.
+    #[arg(long = "zk-vk")]
+    zk_vks: Vec<PathBuf>,
+    /// The compiled verifier of each --zk-vk, in order (`contracts/out/<Name>.json` layout,
+    /// compiled from `finalize --solidity` by the pinned solc); not needed for the devnet keys,
+    /// whose verifiers are committed.
+    #[arg(long = "zk-verifier-artifact")]
+    zk_artifacts: Vec<PathBuf>,
     /// Seconds every governance change waits in the timelock that owns the contracts (the
     /// deploying key is its only proposer and executor).
     #[arg(long, default_value_t = 86_400)]
@@ -73,6 +88,11 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
     let provider = ProviderBuilder::new()
         .wallet(EthereumWallet::from(signer))
         .connect_http(args.rpc_url.parse().wrap_err("parsing --rpc-url")?);
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .wrap_err("reading the chain id")?;
+    let zk = zk_keys(&args, chain_id)?;
     let mut cfg = DeployConfig::devnet(owner);
     cfg.token = args.token;
     cfg.treasury = args.treasury.unwrap_or(owner);
@@ -85,7 +105,20 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
     cfg.min_response_window = args.min_response_window;
     cfg.min_reveal_window = args.min_reveal_window;
     let d = deploy(provider.clone(), &cfg).await.wrap_err("deploying")?;
-    let mut s = verity_settlement::Settlement::new(provider, d, Default::default());
+    let mut s = verity_settlement::Settlement::new(provider.clone(), d, Default::default());
+    for key in &zk {
+        let adapter = match &key.artifact {
+            None => verity_zk::market::deploy_verifier(&provider, key.shape, key.program).await,
+            Some(artifact) => {
+                verity_zk::market::deploy_verifier_artifact(&provider, artifact, key.program).await
+            }
+        }
+        .wrap_err_with(|| format!("deploying the verifier of {}", key.path.display()))?;
+        s.set_verifier(owner, verity_zk::market::verifier_id(key.shape), adapter)
+            .await
+            .wrap_err("registering the verifier")?;
+        tracing::info!(target: "cli::contracts", slots = key.shape.slots, depth = key.shape.depth, %adapter, "zk verifier registered");
+    }
     let d = verity_settlement::hand_to_timelock(&mut s, owner, args.timelock_delay)
         .await
         .wrap_err("handing governance to the timelock")?;
@@ -101,4 +134,114 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
         println!("from block {}", d.deployed_block);
     }
     Ok(())
+}
+
+/// A verifying key to deploy a verifier for.
+struct ZkKey {
+    path: PathBuf,
+    shape: verity_zk::Shape,
+    program: alloy::primitives::B256,
+    /// The compiled verifier; `None` for the devnet keys (committed verifiers).
+    artifact: Option<Vec<u8>>,
+}
+
+/// Loads and checks every `--zk-vk` before anything is deployed.
+fn zk_keys(args: &DeployArgs, chain_id: u64) -> eyre::Result<Vec<ZkKey>> {
+    use verity_zk::keys::{read_verifying_key, shape_of_file_name};
+    if !args.zk_artifacts.is_empty() && args.zk_artifacts.len() != args.zk_vks.len() {
+        eyre::bail!(
+            "{} --zk-verifier-artifact for {} --zk-vk: give one per key, in order",
+            args.zk_artifacts.len(),
+            args.zk_vks.len()
+        );
+    }
+    let mut out = Vec::new();
+    for (i, path) in args.zk_vks.iter().enumerate() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let shape = shape_of_file_name(name).ok_or_else(|| {
+            eyre::eyre!(
+                "{}: expected a file named sensor-n<N>-d<D>.vk",
+                path.display()
+            )
+        })?;
+        let vk = read_verifying_key(path).wrap_err_with(|| format!("{}", path.display()))?;
+        verity_zk::origin::check_for_chain(shape, &vk, chain_id)
+            .wrap_err_with(|| format!("{}", path.display()))?;
+        let bytes = std::fs::read(path).wrap_err_with(|| format!("reading {}", path.display()))?;
+        let program = alloy::primitives::B256::from(verity_store::Cid::of(&bytes).digest());
+        let committed = verity_zk::market::devnet_verifying_key(shape) == Some(&bytes[..]);
+        let artifact = match args.zk_artifacts.get(i) {
+            Some(a) => Some(std::fs::read(a).wrap_err_with(|| format!("reading {}", a.display()))?),
+            None if committed => None,
+            None => eyre::bail!(
+                "{}: not a devnet key, so its verifier must be compiled: pass --zk-verifier-artifact",
+                path.display()
+            ),
+        };
+        out.push(ZkKey {
+            path: path.clone(),
+            shape,
+            program,
+            artifact,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        deploy: DeployArgs,
+    }
+
+    fn args(extra: &[&str]) -> DeployArgs {
+        let mut argv = vec!["deploy", "--private-key", "0x01"];
+        argv.extend_from_slice(extra);
+        Wrap::try_parse_from(argv).expect("arguments").deploy
+    }
+
+    #[test]
+    fn devnet_seed_verifying_keys_are_refused_off_chain_31337() {
+        let dir = std::env::temp_dir().join(format!("verity-deploy-zk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let shape = verity_zk::Shape {
+            slots: 16,
+            depth: 10,
+        };
+        let path = dir.join("sensor-n16-d10.vk");
+        std::fs::write(
+            &path,
+            verity_zk::market::devnet_verifying_key(shape).expect("vk"),
+        )
+        .expect("write");
+        let a = args(&["--zk-vk", path.to_str().expect("utf-8")]);
+        for chain in [1u64, 8453] {
+            let err = zk_keys(&a, chain).err().expect("refused");
+            let policy = err
+                .downcast_ref::<verity_zk::origin::KeyPolicyError>()
+                .expect("a key-policy error");
+            assert_eq!(policy.code(), "V-ZKK-001");
+            assert!(matches!(
+                policy,
+                verity_zk::origin::KeyPolicyError::InsecureKey { chain_id, .. } if *chain_id == chain
+            ));
+        }
+        let ok = zk_keys(&a, 31337).expect("accepted on the devnet");
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].shape, shape);
+        assert!(ok[0].artifact.is_none(), "the committed verifier serves it");
+        // A file whose name says no shape is refused before anything is read.
+        let bad = args(&["--zk-vk", dir.join("key.vk").to_str().expect("utf-8")]);
+        assert!(zk_keys(&bad, 31337).is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }

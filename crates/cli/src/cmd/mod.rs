@@ -12,6 +12,7 @@ mod shutdown;
 mod task;
 mod tee;
 mod watchtower;
+mod zk;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -59,6 +60,9 @@ enum Command {
     /// TEE attestation: verify SGX/TDX DCAP quotes.
     #[command(subcommand)]
     Tee(tee::TeeCommand),
+    /// Zero-knowledge keys: the Groth16 phase-2 ceremony.
+    #[command(subcommand)]
+    Zk(zk::ZkCommand),
 }
 
 /// Logging flags shared by every subcommand. Logs go to stderr; stdout carries results only.
@@ -99,5 +103,6 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Watchtower(cmd) => watchtower::run(cmd).await,
         Command::Device(cmd) => device::run(cmd),
         Command::Tee(cmd) => tee::run(cmd),
+        Command::Zk(cmd) => zk::run(cmd),
     }
 }

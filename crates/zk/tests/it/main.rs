@@ -1,5 +1,6 @@
 //! Integration tests of verity-zk: proofs, tampering, Solidity drift, properties.
 
+mod ceremony;
 mod fixture;
 mod market;
 mod onchain;
