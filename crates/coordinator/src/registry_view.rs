@@ -16,7 +16,10 @@ use std::collections::HashMap;
 
 use alloy::primitives::{Address, U256};
 use verity_primitives::heartbeat::SignedHeartbeat;
-use verity_scheduler::{NodeError, NodeView, OperatorId, Policy, PolicyError, Region, Scheduler};
+use verity_scheduler::{
+    Checks, NodeError, NodeView, OperatorId, Policy, PolicyError, Provenance, Region, Scheduler,
+    Verified,
+};
 
 use crate::{
     liveness::{Liveness, LivenessPolicy, liveness},
@@ -115,6 +118,10 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
         green_energy_pct: t.greenEnergyPct.min(100),
         price_per_megafuel: saturating_u128(t.pricePerMegafuel),
         live,
+        provenance: Checks {
+            reputation: Provenance::Verified(Verified::OnChain),
+            ..Checks::CLAIMED
+        },
     })
 }
 
