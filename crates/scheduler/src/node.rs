@@ -156,6 +156,7 @@ impl NodeView {
     pub(crate) fn hard_attrs(&self, claims: &Claims) -> HardAttrs {
         let c = claims.counted(self);
         HardAttrs {
+            floor_hardware: claims.hardware_is_floor(self),
             stake: c.stake,
             memory_mib: c.memory_mib,
             gpu_memory_mib: c.gpu_memory_mib,
@@ -178,4 +179,6 @@ pub(crate) struct HardAttrs {
     pub(crate) cpu_cores: u32,
     pub(crate) region: Region,
     pub(crate) reputation_permille: u16,
+    /// Whether the hardware counts as the floor class (unchecked and untrusted).
+    pub(crate) floor_hardware: bool,
 }

@@ -149,12 +149,17 @@ impl Claims {
         checked || self.trusted.contains(&figure)
     }
 
+    /// Whether `view`'s hardware counts as the floor class (unchecked and not trusted).
+    pub(crate) fn hardware_is_floor(&self, view: &NodeView) -> bool {
+        !self.counts(Figure::Hardware, view.provenance.hardware.is_checked())
+    }
+
     /// The view as it counts for ranking and filtering: every unchecked, untrusted figure
     /// replaced by its floor (the table above); everything else as reported.
     pub fn counted(&self, view: &NodeView) -> NodeView {
         let p = view.provenance;
         let mut c = view.clone();
-        if !self.counts(Figure::Hardware, p.hardware.is_checked()) {
+        if self.hardware_is_floor(view) {
             c.cpu_cores = view.cpu_cores.min(self.floor_cpu_cores);
             c.memory_mib = view.memory_mib.min(self.floor_memory_mib);
             c.gpu_memory_mib = view.gpu_memory_mib.min(self.floor_gpu_memory_mib);

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::error::{AllocError, NodeError, ReleaseError};
 use crate::id::OperatorId;
-use crate::index::{Candidate, Entry, Index, Key};
+use crate::index::{Candidate, Entry, FloorClass, Index, Key};
 use crate::needs::TaskNeeds;
 use crate::node::HardAttrs;
 use crate::node::NodeView;
@@ -117,13 +117,18 @@ impl Scheduler {
     /// A scheduler with no nodes, scoring by `policy` (validated here).
     pub fn new(policy: Policy) -> Result<Self, PolicyError> {
         policy.validate()?;
+        let index = Index::new(FloorClass {
+            cpu_cores: policy.claims.floor_cpu_cores,
+            memory_mib: policy.claims.floor_memory_mib,
+            gpu_memory_mib: policy.claims.floor_gpu_memory_mib,
+        });
         Ok(Self {
             scorer: Scorer::new(&policy),
             policy,
             slots: Vec::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
-            index: Index::default(),
+            index,
             allocations: HashMap::new(),
             next_allocation: 0,
         })
