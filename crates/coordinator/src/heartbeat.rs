@@ -8,16 +8,25 @@
 //! bounds, since lateness in transit and clock skew are different things). The store writes
 //! the heartbeat only if its seq is still above the stored one, so two concurrent deliveries
 //! cannot both be accepted.
+//!
+//! The answer to an accepted heartbeat carries a latency probe: a fresh nonce the node echoes
+//! at once ([`HeartbeatIntake::echo`], `POST /v1/heartbeats/echo`), timed on the
+//! coordinator's clock (see [`crate::latency`]). The heartbeat's own timestamp only bounds
+//! its freshness; it is never a latency figure.
 
 use std::sync::Arc;
 
-use alloy::{primitives::Address, sol_types::Eip712Domain};
-use serde::Serialize;
+use alloy::{
+    primitives::{Address, B256},
+    sol_types::Eip712Domain,
+};
+use serde::{Deserialize, Serialize};
 use verity_primitives::heartbeat::{self, HeartbeatError, SignedHeartbeat};
 
 use crate::{
     clock::Clock,
     config::{ChainConfig, HeartbeatConfig},
+    latency::{EchoError, LatencyProbes},
     store::{HeartbeatRecord, Store, StoreError},
 };
 
@@ -108,6 +117,29 @@ pub struct Accepted {
     pub seq: u64,
     /// Coordinator clock at acceptance.
     pub received_at: u64,
+    /// A latency probe: post it back at once to `/v1/heartbeats/echo`.
+    pub probe: B256,
+}
+
+/// A node's echo of a latency probe (`POST /v1/heartbeats/echo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Echo {
+    /// The operator whose heartbeat received the probe.
+    pub operator: Address,
+    /// The probe's nonce.
+    pub nonce: B256,
+}
+
+/// What the intake answers for a counted echo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Measured {
+    /// Operator.
+    pub operator: Address,
+    /// This round trip, milliseconds on the coordinator's clock.
+    pub rtt_ms: u32,
+    /// The latency figure the scheduler now uses (median of recent round trips).
+    pub latency_ms: u32,
 }
 
 /// Verifies and stores heartbeats.
@@ -117,6 +149,7 @@ pub struct HeartbeatIntake {
     clock: Arc<dyn Clock>,
     domain: Eip712Domain,
     bounds: HeartbeatConfig,
+    probes: Arc<LatencyProbes>,
 }
 
 impl HeartbeatIntake {
@@ -132,7 +165,28 @@ impl HeartbeatIntake {
             clock,
             domain: heartbeat::domain(chain.chain_id, chain.registry),
             bounds,
+            probes: Arc::new(LatencyProbes::default()),
         }
+    }
+
+    /// Issues latency probes from `probes` (share them with the registry view, which reads
+    /// the measured figures).
+    pub fn with_probes(mut self, probes: Arc<LatencyProbes>) -> Self {
+        self.probes = probes;
+        self
+    }
+
+    /// Counts a node's echo of the probe it was given: one round trip on the coordinator's
+    /// clock.
+    pub fn echo(&self, echo: &Echo) -> Result<Measured, EchoError> {
+        let rtt_ms = self.probes.echo(echo.operator, echo.nonce)?;
+        let latency_ms = self.probes.latency_ms(echo.operator).unwrap_or(rtt_ms);
+        tracing::debug!(target: "coordinator::heartbeat", operator = %echo.operator, rtt_ms, latency_ms, "latency echo counted");
+        Ok(Measured {
+            operator: echo.operator,
+            rtt_ms,
+            latency_ms,
+        })
     }
 
     /// Verifies `signed` and stores it as the operator's latest heartbeat.
@@ -234,6 +288,7 @@ impl HeartbeatIntake {
             operator,
             seq: hb.seq,
             received_at: now,
+            probe: self.probes.issue(operator),
         })
     }
 }

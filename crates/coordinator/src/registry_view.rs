@@ -2,6 +2,14 @@
 //! joined with their latest signed heartbeat (hardware offered, free slots, price, green
 //! claim), their liveness and their reputation, kept in the scheduler's index.
 //!
+//! Every figure the scheduler ranks by says where it comes from
+//! ([`verity_scheduler::Provenance`]), and only checked figures count for more than the
+//! floor: reputation from indexed on-chain outcomes (`OnChain`); latency from the
+//! coordinator's own nonce round trips ([`LatencyProbes`], `Measured`; the node's timestamps
+//! are ignored); hardware from a verified TEE quote or a checked benchmark
+//! ([`HardwareChecks`], `Attested`/`Benchmarked`), else the heartbeat's claim (`Claimed`);
+//! green share and price are always the heartbeat's claim (`Claimed`: nothing checks them).
+//!
 //! [`node_view`] is the pure join of one node; [`RegistryView::refresh`] reads the store and
 //! tells the scheduler only what changed (joins, updates, departures), so the index is updated
 //! incrementally and the load the scheduler counts for outstanding allocations survives.
@@ -12,13 +20,18 @@
 //! coordinator) and wherever a failover moved it. The assigner's own allocations only cover
 //! the gap until the indexer sees the assignment (see `Assigner::pass`).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use alloy::primitives::{Address, U256};
 use verity_primitives::heartbeat::SignedHeartbeat;
-use verity_scheduler::{NodeError, NodeView, OperatorId, Policy, PolicyError, Region, Scheduler};
+use verity_scheduler::{
+    Checks, NodeError, NodeView, OperatorId, Policy, PolicyError, Provenance, Region, Scheduler,
+    Verified,
+};
 
 use crate::{
+    hardware::{CheckedHardware, HardwareChecks},
+    latency::LatencyProbes,
     liveness::{Liveness, LivenessPolicy, liveness},
     reputation::{Outcome, ReputationPolicy, score},
     store::{AssignmentStatus, HeartbeatRecord, NodeRecord, Page, Store, StoreError},
@@ -57,8 +70,12 @@ pub struct Inputs<'a> {
     pub heartbeat: Option<&'a HeartbeatRecord>,
     /// Its liveness.
     pub liveness: Liveness,
-    /// Its reputation in `[0, 1]`.
+    /// Its reputation in `[0, 1]`, from its indexed on-chain outcomes.
     pub reputation: f64,
+    /// Its latency as the coordinator measured it (nonce round trips), if it has been.
+    pub measured_latency_ms: Option<u32>,
+    /// Its hardware class as attested or benchmarked, if checked and still valid.
+    pub checked_hardware: Option<CheckedHardware>,
     /// Seats the node holds on chain that it already knew of when it sent the heartbeat
     /// (assigned at or before the send time, not yet delivered): its reported free slots
     /// exclude them, so capacity = free slots + these.
@@ -77,6 +94,10 @@ pub struct Inputs<'a> {
 /// registered region and capabilities are used, the heartbeat supplies what only the node
 /// knows. Stake is the free stake (stake minus locked collateral), since that is what an
 /// assignment can still lock. Jailed, deregistered and down nodes are present but not live.
+///
+/// Checked figures replace claims: a checked hardware class is used instead of the heartbeat's
+/// (and marked with how it was checked); latency is the measured one, or `u32::MAX` marked
+/// `Claimed` (unmeasured) when there is none: the heartbeat's timestamp is never used.
 pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
     let hb = i.heartbeat?;
     let signed: SignedHeartbeat = match serde_json::from_value(hb.telemetry.clone()) {
@@ -94,10 +115,23 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
     };
     let free = i.node.stake.saturating_sub(i.node.locked);
     let live = i.node.registered && i.node.jailed_until <= i.now && i.liveness.is_available();
+    let (cpu_cores, memory_mib, gpu_memory_mib, hardware) = match i.checked_hardware {
+        Some(c) => (
+            c.class.cpu_cores,
+            c.class.memory_mib,
+            c.class.gpu_memory_mib,
+            Provenance::Verified(c.how),
+        ),
+        None => (t.cpuCores, t.memoryMb, t.gpuMemoryMb, Provenance::Claimed),
+    };
+    let (latency_ms, latency) = match i.measured_latency_ms {
+        Some(ms) => (ms, Provenance::Verified(Verified::Measured)),
+        None => (u32::MAX, Provenance::Claimed),
+    };
     Some(NodeView {
-        cpu_cores: t.cpuCores,
-        memory_mib: t.memoryMb,
-        gpu_memory_mib: t.gpuMemoryMb,
+        cpu_cores,
+        memory_mib,
+        gpu_memory_mib,
         region: Region(u16::try_from(region).unwrap_or(u16::MAX).min(Region::MAX)),
         capabilities: i.node.capabilities,
         stake: saturating_u128(free),
@@ -106,15 +140,17 @@ pub fn node_view(i: Inputs<'_>) -> Option<NodeView> {
             .freeSlots
             .saturating_add(i.known_seats)
             .min(i.most_free_slots.max(t.freeSlots)),
-        latency_ms: u32::try_from(
-            hb.received_at
-                .saturating_sub(hb.sent_at)
-                .saturating_mul(1000),
-        )
-        .unwrap_or(u32::MAX),
+        latency_ms,
         green_energy_pct: t.greenEnergyPct.min(100),
         price_per_megafuel: saturating_u128(t.pricePerMegafuel),
         live,
+        provenance: Checks {
+            hardware,
+            reputation: Provenance::Verified(Verified::OnChain),
+            latency,
+            green_energy: Provenance::Claimed,
+            price: Provenance::Claimed,
+        },
     })
 }
 
@@ -138,6 +174,10 @@ pub struct RegistryView {
     most_free: HashMap<Address, u32>,
     liveness: LivenessPolicy,
     reputation: ReputationPolicy,
+    /// Latency measured from heartbeat echoes (shared with the heartbeat intake).
+    probes: Arc<LatencyProbes>,
+    /// Hardware classes checked by attestation or benchmark.
+    hardware: Arc<HardwareChecks>,
 }
 
 /// What a refresh changed.
@@ -164,7 +204,22 @@ impl RegistryView {
             most_free: HashMap::new(),
             liveness,
             reputation,
+            probes: Arc::new(LatencyProbes::default()),
+            hardware: Arc::new(HardwareChecks::default()),
         })
+    }
+
+    /// Reads measured latency from `probes` (the ones the heartbeat intake issues nonces
+    /// from) and checked hardware from `hardware`. Without this, no latency is measured and no
+    /// hardware checked, so every node's latency and hardware count as the floor.
+    pub fn with_checks(
+        mut self,
+        probes: Arc<LatencyProbes>,
+        hardware: Arc<HardwareChecks>,
+    ) -> Self {
+        self.probes = probes;
+        self.hardware = hardware;
+        self
     }
 
     /// The scheduler (to allocate and release).
@@ -254,6 +309,8 @@ impl RegistryView {
                     heartbeat: hb,
                     liveness: liveness(hb.map(|h| h.received_at), now, self.liveness),
                     reputation: score(&outcomes, now, &self.reputation),
+                    measured_latency_ms: self.probes.latency_ms(node.operator),
+                    checked_hardware: self.hardware.current(node.operator, now),
                     known_seats,
                     most_free_slots,
                     now,
@@ -355,6 +412,8 @@ mod tests {
             heartbeat: Some(&hb),
             liveness: Liveness::Live,
             reputation: 0.75,
+            measured_latency_ms: Some(35),
+            checked_hardware: None,
             known_seats: 2,
             most_free_slots: 5,
             now: 1_001,
@@ -369,13 +428,60 @@ mod tests {
         assert_eq!(v.stake, 700);
         assert_eq!(v.capacity, 5, "free slots plus the seats it knew of");
         assert_eq!(v.reputation_permille, 750);
-        assert_eq!(v.latency_ms, 1_000);
+        assert_eq!(v.latency_ms, 35, "measured, not the node's timestamps");
+        assert_eq!(
+            v.provenance,
+            Checks {
+                hardware: Provenance::Claimed,
+                reputation: Provenance::Verified(Verified::OnChain),
+                latency: Provenance::Verified(Verified::Measured),
+                green_energy: Provenance::Claimed,
+                price: Provenance::Claimed,
+            }
+        );
         assert_eq!(
             (v.cpu_cores, v.memory_mib, v.green_energy_pct),
             (8, 16_384, 60)
         );
         assert_eq!(v.price_per_megafuel, 7);
         assert!(v.live);
+    }
+
+    #[test]
+    fn checked_hardware_replaces_the_claim_and_unmeasured_latency_is_the_floor() {
+        use crate::hardware::{CheckedHardware, HardwareClass};
+        let n = node(1_000, 0);
+        let hb = heartbeat(1);
+        let class = HardwareClass {
+            cpu_cores: 4,
+            memory_mib: 8_192,
+            gpu_memory_mib: 0,
+        };
+        let v = node_view(Inputs {
+            node: &n,
+            heartbeat: Some(&hb),
+            liveness: Liveness::Live,
+            reputation: 0.5,
+            measured_latency_ms: None,
+            checked_hardware: Some(CheckedHardware {
+                class,
+                how: Verified::Benchmarked,
+                valid_until: 2_000,
+            }),
+            known_seats: 0,
+            most_free_slots: 1,
+            now: 1_001,
+        })
+        .unwrap();
+        assert_eq!((v.cpu_cores, v.memory_mib, v.gpu_memory_mib), (4, 8_192, 0));
+        assert_eq!(
+            v.provenance.hardware,
+            Provenance::Verified(Verified::Benchmarked)
+        );
+        // The heartbeat was sent at 1_000 and received at 1_001, but that is not a
+        // measurement: unmeasured latency is the floor.
+        assert_eq!(v.latency_ms, u32::MAX);
+        assert_eq!(v.provenance.latency, Provenance::Claimed);
     }
 
     #[test]
@@ -387,6 +493,8 @@ mod tests {
                 heartbeat: Some(&heartbeat(free)),
                 liveness: Liveness::Live,
                 reputation: 0.5,
+                measured_latency_ms: None,
+                checked_hardware: None,
                 known_seats,
                 most_free_slots,
                 now: 1_001,
@@ -412,6 +520,8 @@ mod tests {
                 heartbeat: Some(&hb),
                 liveness: l,
                 reputation: 0.5,
+                measured_latency_ms: None,
+                checked_hardware: None,
                 known_seats: 0,
                 most_free_slots: 0,
                 now: 5_000,
@@ -430,6 +540,8 @@ mod tests {
                 heartbeat: None,
                 liveness: Liveness::Unknown,
                 reputation: 0.5,
+                measured_latency_ms: None,
+                checked_hardware: None,
                 known_seats: 0,
                 most_free_slots: 0,
                 now: 0

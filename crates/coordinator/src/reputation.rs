@@ -1,5 +1,10 @@
 //! Reputation from outcomes, with exponential time decay: a pure function.
 //!
+//! The outcomes are the indexer's projection of chain events only (`TaskFinalized` winners
+//! completed, `Declined` and replaced holders failed, `OperatorSlashed` slashed; latency from
+//! the block times of assignment and settlement): nothing a node says about itself enters
+//! the score, which is why the registry view marks it `Verified::OnChain`.
+//!
 //! Every outcome is weighted by `w = 0.5^(age / half_life)`. A completion adds `w` of good
 //! evidence, reduced by its latency beyond the target (the remainder counts as bad evidence);
 //! a failure adds `failure_weight * w` of bad evidence. The base score is the weighted share

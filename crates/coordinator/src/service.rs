@@ -21,8 +21,10 @@ use crate::{
     clock::{Clock, SystemClock},
     config::ChainConfig,
     follow::{FollowConfig, RpcChain},
+    hardware::HardwareChecks,
     heartbeat::HeartbeatIntake,
     indexer::{Contracts, Indexer, IndexerError},
+    latency::LatencyProbes,
     metrics::CoordinatorMetrics,
     registry_view::{RegistryView, ViewError},
     store::{SqlStore, Store, StoreError},
@@ -140,21 +142,21 @@ pub async fn start(
     let cancel = cancel.child_token();
     let mut tasks: Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)> = Vec::new();
 
+    // Issued by the heartbeat intake, read by the registry view: latency is measured here.
+    let probes = Arc::new(LatencyProbes::default());
     if let Some(d) = deployment {
         start_chain_parts(
-            &cfg, policy, d, &dyn_store, &clock, &metrics, &cancel, &mut tasks,
+            &cfg, policy, d, &dyn_store, &clock, &probes, &metrics, &cancel, &mut tasks,
         )
         .await?;
     } else {
         tracing::warn!(target: "coordinator::service", "chain.deployment is empty: no indexer, no assigner");
     }
 
-    let intake = Arc::new(HeartbeatIntake::new(
-        dyn_store.clone(),
-        clock.clone(),
-        &cfg.chain,
-        cfg.heartbeat,
-    ));
+    let intake = Arc::new(
+        HeartbeatIntake::new(dyn_store.clone(), clock.clone(), &cfg.chain, cfg.heartbeat)
+            .with_probes(probes),
+    );
     let state = ApiState {
         intake,
         store: dyn_store.clone(),
@@ -215,6 +217,7 @@ async fn start_chain_parts(
     d: Deployment,
     store: &Arc<dyn Store>,
     clock: &Arc<dyn Clock>,
+    probes: &Arc<LatencyProbes>,
     metrics: &CoordinatorMetrics,
     cancel: &CancellationToken,
     tasks: &mut Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)>,
@@ -262,7 +265,10 @@ async fn start_chain_parts(
     ));
     if let Some(k) = key {
         let settlement = Settlement::new(provider, d, TxOptions::default());
-        let view = RegistryView::new(policy, cfg.heartbeat.liveness(), cfg.reputation)?;
+        // No attestation or benchmark intake feeds hardware checks yet: every hardware
+        // claim counts as the policy's floor class.
+        let view = RegistryView::new(policy, cfg.heartbeat.liveness(), cfg.reputation)?
+            .with_checks(probes.clone(), Arc::new(HardwareChecks::default()));
         let assigner = Assigner::new(
             store.clone(),
             settlement,

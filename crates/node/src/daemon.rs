@@ -255,7 +255,7 @@ impl HeartbeatSender {
             hb.freeSlots = free;
             hb.loadPermille = load;
             let signed = hb.sign(&self.key, &self.domain).map_err(setup)?;
-            if let Err(e) = self
+            match self
                 .http
                 .post(&self.url)
                 .json(&signed)
@@ -263,12 +263,47 @@ impl HeartbeatSender {
                 .await
                 .and_then(|r| r.error_for_status())
             {
-                warn!(target: "node::heartbeat", url = %self.url, error = %e, "heartbeat not delivered");
+                Ok(answer) => self.echo_probe(answer).await,
+                Err(e) => {
+                    warn!(target: "node::heartbeat", url = %self.url, error = %e, "heartbeat not delivered");
+                }
             }
             tokio::select! {
                 _ = cancel.cancelled() => return Ok(()),
                 _ = tokio::time::sleep(self.interval) => {}
             }
+        }
+    }
+}
+
+impl HeartbeatSender {
+    /// Posts the latency probe of the coordinator's answer straight back: the coordinator
+    /// times the round trip on its own clock, so answering at once is how a node shows its
+    /// latency. An answer without a probe (an older coordinator) is left alone.
+    async fn echo_probe(&self, answer: reqwest::Response) {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            operator: Address,
+            probe: Option<alloy::primitives::B256>,
+        }
+        let Ok(Answer {
+            operator,
+            probe: Some(nonce),
+        }) = answer.json::<Answer>().await
+        else {
+            return;
+        };
+        let url = format!("{}/echo", self.url);
+        let echo = serde_json::json!({ "operator": operator, "nonce": nonce });
+        if let Err(e) = self
+            .http
+            .post(&url)
+            .json(&echo)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+        {
+            warn!(target: "node::heartbeat", url = %url, error = %e, "latency echo not delivered");
         }
     }
 }

@@ -22,7 +22,7 @@ pub(crate) fn diagnose(s: &Scheduler, needs: &TaskNeeds, shortfall: Shortfall) -
         } else if record.busy() >= record.view.capacity {
             Some(Constraint::Capacity)
         } else {
-            needs.first_failed(&record.view.hard_attrs())
+            needs.first_failed(&record.attrs)
         };
         match first {
             Some(c) => {

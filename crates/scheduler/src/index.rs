@@ -8,7 +8,9 @@
 //! maps of its allowed regions; or the map of one capability bit it requires) and filtering
 //! each entry with the hard attributes stored inline in it. The first admitted entries are, by
 //! construction, the best admitted nodes: the result is exactly what a full scan would pick,
-//! not an approximation.
+//! not an approximation. Nodes whose hardware is unchecked (counted as the policy's floor
+//! class) are kept in a second family of the same maps, walked only for tasks the floor class
+//! can meet.
 //!
 //! A load change, update or liveness change re-keys one node: O(log n) in each of its maps
 //! (two plus one per capability bit). Full and offline nodes are taken out, so they cost
@@ -78,16 +80,16 @@ pub(crate) struct Candidate {
 
 type Map = BTreeMap<Key, Entry>;
 
-/// The index itself.
+/// One family of ordered maps: per GPU tier, per region, per capability bit.
 #[derive(Debug)]
-pub(crate) struct Index {
+struct Maps {
     tiers: [Map; GPU_TIERS.len()],
     regions: Vec<Map>,
     /// `capabilities[b]` holds the nodes with capability bit `b` set.
     capabilities: Vec<Map>,
 }
 
-impl Default for Index {
+impl Default for Maps {
     fn default() -> Self {
         Self {
             tiers: Default::default(),
@@ -95,6 +97,25 @@ impl Default for Index {
             capabilities: (0..64).map(|_| Map::new()).collect(),
         }
     }
+}
+
+/// The floor hardware class: what an unchecked hardware claim counts as.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FloorClass {
+    pub(crate) cpu_cores: u32,
+    pub(crate) memory_mib: u64,
+    pub(crate) gpu_memory_mib: u64,
+}
+
+/// The index itself: nodes whose hardware is checked (or trusted) in one family of maps, and
+/// nodes whose hardware counts as the floor class in another. A task whose hardware minimums
+/// the floor class fails skips the second family whole: those nodes never pass, and idle ones
+/// would otherwise sit above busy checked nodes in score order, each skipped one by one.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    checked: Maps,
+    floor: Maps,
+    floor_class: FloorClass,
 }
 
 /// The positions of the set bits of `flags`.
@@ -113,13 +134,12 @@ fn tier(gpu_memory_mib: u64) -> usize {
     GPU_TIERS.partition_point(|lower| *lower <= gpu_memory_mib) - 1
 }
 
-impl Index {
-    /// Number of nodes indexed.
-    pub(crate) fn len(&self) -> usize {
+impl Maps {
+    fn len(&self) -> usize {
         self.tiers.iter().map(Map::len).sum()
     }
 
-    pub(crate) fn insert(&mut self, key: Key, entry: Entry) {
+    fn insert(&mut self, key: Key, entry: Entry) {
         self.tiers[tier(entry.attrs.gpu_memory_mib)].insert(key, entry);
         self.regions[usize::from(entry.attrs.region.0)].insert(key, entry);
         for bit in bits(entry.attrs.capabilities) {
@@ -127,8 +147,7 @@ impl Index {
         }
     }
 
-    /// Removes a node indexed under `key` with `attrs`; returns whether it was there.
-    pub(crate) fn remove(&mut self, key: &Key, attrs: &HardAttrs) -> bool {
+    fn remove(&mut self, key: &Key, attrs: &HardAttrs) -> bool {
         let a = self.tiers[tier(attrs.gpu_memory_mib)].remove(key).is_some();
         let b = self.regions[usize::from(attrs.region.0)]
             .remove(key)
@@ -141,13 +160,10 @@ impl Index {
         a
     }
 
-    /// The nodes that pass every per-node constraint of `needs`, best first, lazily.
-    ///
-    /// Every admitted node is in each of three sources: the GPU tiers that reach the task's
-    /// GPU minimum, the maps of its allowed regions (when it names few enough), and the map of
-    /// each capability bit it requires. The smallest source is walked, so the result is the
-    /// same whichever is chosen; only the number of entries skipped on the way differs.
-    pub(crate) fn candidates<'a>(&'a self, needs: &'a TaskNeeds) -> Candidates<'a> {
+    /// The smallest set of these maps that holds every node of this family `needs` admits:
+    /// the GPU tiers that reach its GPU minimum, the maps of its allowed regions (when it
+    /// names few enough), or the map of one capability bit it requires.
+    fn sources<'a>(&'a self, needs: &TaskNeeds) -> Vec<&'a Map> {
         let mut maps: Vec<&'a Map> = self
             .tiers
             .iter()
@@ -180,6 +196,57 @@ impl Index {
             if flagged.len() < size {
                 (maps, size) = (vec![flagged], flagged.len());
             }
+        }
+        maps
+    }
+}
+
+impl Index {
+    /// An empty index whose floor family holds nodes counted as `floor_class`.
+    pub(crate) fn new(floor_class: FloorClass) -> Self {
+        Self {
+            floor_class,
+            ..Self::default()
+        }
+    }
+
+    /// Number of nodes indexed.
+    pub(crate) fn len(&self) -> usize {
+        self.checked.len() + self.floor.len()
+    }
+
+    fn family(&mut self, attrs: &HardAttrs) -> &mut Maps {
+        if attrs.floor_hardware {
+            &mut self.floor
+        } else {
+            &mut self.checked
+        }
+    }
+
+    pub(crate) fn insert(&mut self, key: Key, entry: Entry) {
+        self.family(&entry.attrs).insert(key, entry);
+    }
+
+    /// Removes a node indexed under `key` with `attrs`; returns whether it was there.
+    pub(crate) fn remove(&mut self, key: &Key, attrs: &HardAttrs) -> bool {
+        self.family(attrs).remove(key, attrs)
+    }
+
+    /// The nodes that pass every per-node constraint of `needs`, best first, lazily.
+    ///
+    /// Every admitted node is in each of three sources of its family (see [`Maps::sources`]),
+    /// and no node of the floor family is admitted when the floor class fails the task's
+    /// hardware minimums (every such node counts as at most the floor class). The smallest
+    /// source of each family is walked, so the result is the same whichever is chosen; only
+    /// the number of entries skipped on the way differs.
+    pub(crate) fn candidates<'a>(&'a self, needs: &'a TaskNeeds) -> Candidates<'a> {
+        let mut maps = self.checked.sources(needs);
+        let f = self.floor_class;
+        if f.cpu_cores >= needs.min_cpu_cores
+            && f.memory_mib >= needs.min_memory_mib
+            && f.gpu_memory_mib >= needs.min_gpu_memory_mib
+        {
+            maps.extend(self.floor.sources(needs));
         }
         let mut cursors: Vec<btree_map::Iter<'a, Key, Entry>> =
             maps.into_iter().map(Map::iter).collect();

@@ -18,7 +18,7 @@ impl Scheduler {
             if !record.eligible() {
                 continue;
             }
-            let attrs = record.view.hard_attrs();
+            let attrs = record.attrs;
             if !needs.admits(&attrs) {
                 continue;
             }

@@ -1,7 +1,16 @@
-//! What the scheduler knows about one node: the coordinator's registry view of it.
+//! What the scheduler knows about one node: the coordinator's registry view of it, and where
+//! each figure in it comes from.
+//!
+//! A figure the node reported about itself and nothing has checked ([`Provenance::Claimed`])
+//! is kept in the view (the API shows it) but counts as the policy's floor when ranking and
+//! filtering (see [`crate::Claims`]): a fresh identity that claims the maximum of everything
+//! ranks exactly as one that claims nothing.
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::NodeError;
 use crate::id::{OperatorId, Region};
+use crate::policy::Claims;
 
 /// One operator's node as the coordinator sees it (chain registration and stake joined with
 /// the latest signed heartbeat and the coordinator's own reputation and latency figures).
@@ -35,6 +44,78 @@ pub struct NodeView {
     pub price_per_megafuel: u128,
     /// Whether the node is live (heartbeats arriving). Offline nodes are never picked.
     pub live: bool,
+    /// Where each checkable figure above comes from. Region, capabilities and stake are chain
+    /// facts (the registry's), and capacity is a limit rather than a merit, so they carry none.
+    pub provenance: Checks,
+}
+
+/// How a figure was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verified {
+    /// Measured by the coordinator on its own clock (latency: a nonce it issued, echoed).
+    Measured,
+    /// Bound to a verified TEE quote (hardware class).
+    Attested,
+    /// Shown by a benchmark task whose result the coordinator checked (hardware class).
+    Benchmarked,
+    /// Derived from chain state or indexed chain events (reputation from task outcomes).
+    OnChain,
+}
+
+/// Where a figure comes from: a check, or only the node's word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provenance {
+    /// Self-reported; nothing has checked it.
+    Claimed,
+    /// Checked, and how.
+    Verified(Verified),
+}
+
+impl Provenance {
+    /// Whether something other than the node's word stands behind the figure.
+    pub fn is_checked(self) -> bool {
+        matches!(self, Provenance::Verified(_))
+    }
+}
+
+/// The provenance of each checkable figure of a [`NodeView`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Checks {
+    /// CPU cores, memory and GPU memory: one hardware class, checked together.
+    pub hardware: Provenance,
+    /// Reputation.
+    pub reputation: Provenance,
+    /// Latency.
+    pub latency: Provenance,
+    /// Green energy share.
+    pub green_energy: Provenance,
+    /// Asking price.
+    pub price: Provenance,
+}
+
+impl Checks {
+    /// Nothing checked: every figure is the node's word.
+    pub const CLAIMED: Checks = Checks::all(Provenance::Claimed);
+
+    /// Every figure with the same provenance.
+    pub const fn all(p: Provenance) -> Checks {
+        Checks {
+            hardware: p,
+            reputation: p,
+            latency: p,
+            green_energy: p,
+            price: p,
+        }
+    }
+}
+
+impl Default for Checks {
+    /// Nothing checked, the safe default.
+    fn default() -> Self {
+        Checks::CLAIMED
+    }
 }
 
 impl NodeView {
@@ -69,16 +150,20 @@ impl NodeView {
         Ok(())
     }
 
-    /// The attributes hard constraints look at, packed for the index.
-    pub(crate) fn hard_attrs(&self) -> HardAttrs {
+    /// The attributes hard constraints look at, packed for the index: the figures as they
+    /// count (see [`Claims::counted`]), so an unchecked hardware claim cannot pass a minimum
+    /// the floor does not.
+    pub(crate) fn hard_attrs(&self, claims: &Claims) -> HardAttrs {
+        let c = claims.counted(self);
         HardAttrs {
-            stake: self.stake,
-            memory_mib: self.memory_mib,
-            gpu_memory_mib: self.gpu_memory_mib,
-            capabilities: self.capabilities,
-            cpu_cores: self.cpu_cores,
-            region: self.region,
-            reputation_permille: self.reputation_permille,
+            floor_hardware: claims.hardware_is_floor(self),
+            stake: c.stake,
+            memory_mib: c.memory_mib,
+            gpu_memory_mib: c.gpu_memory_mib,
+            capabilities: c.capabilities,
+            cpu_cores: c.cpu_cores,
+            region: c.region,
+            reputation_permille: c.reputation_permille,
         }
     }
 }
@@ -94,4 +179,6 @@ pub(crate) struct HardAttrs {
     pub(crate) cpu_cores: u32,
     pub(crate) region: Region,
     pub(crate) reputation_permille: u16,
+    /// Whether the hardware counts as the floor class (unchecked and untrusted).
+    pub(crate) floor_hardware: bool,
 }

@@ -1,12 +1,14 @@
-//! The scheduling policy: scoring weights, score references, and default constraints, read
-//! from TOML (`config/policy.example.toml` is the commented template).
+//! The scheduling policy: scoring weights, score references, what unchecked claims count as,
+//! and default constraints, read from TOML (`config/policy.example.toml` is the commented
+//! template).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer};
 
 use crate::id::{Region, RegionSet};
 use crate::needs::{MAX_REPLICATION, TaskNeeds};
+use crate::node::NodeView;
 
 /// A scheduling policy. Every table and key is optional (defaults below); unknown keys are
 /// rejected so that a typo cannot silently fall back to a default.
@@ -17,6 +19,8 @@ pub struct Policy {
     pub weights: Weights,
     /// How raw node figures map to score terms, and how load lowers a score.
     pub scoring: Scoring,
+    /// What a figure nothing has checked counts as.
+    pub claims: Claims,
     /// Constraints a task gets unless it says otherwise.
     pub defaults: Defaults,
     /// Named sets of regions (jurisdictions), e.g. `eu = [40, 56, ...]`.
@@ -82,6 +86,97 @@ impl Default for Scoring {
             reference_latency_ms: 50,
             reference_price_per_megafuel: 1_000_000_000,
         }
+    }
+}
+
+/// A checkable figure of a node, as named in [`Claims::trusted`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Figure {
+    /// CPU cores, memory and GPU memory.
+    Hardware,
+    /// Reputation.
+    Reputation,
+    /// Latency.
+    Latency,
+    /// Green energy share.
+    GreenEnergy,
+    /// Asking price.
+    Price,
+}
+
+/// What a self-reported figure that nothing has checked counts as, in the score and in the
+/// hard constraints alike: the worst value of its term, so it never ranks above a checked
+/// figure and raising it changes nothing. The floors are constants, not the population's
+/// minimum, so that a node's score still depends on the node alone (what the index needs).
+///
+/// | figure | counts as, until checked |
+/// |---|---|
+/// | hardware | `floor_cpu_cores`, `floor_memory_mib`, `floor_gpu_memory_mib` |
+/// | reputation | 0 |
+/// | latency | `u32::MAX` ms (its term is ~0) |
+/// | green energy | 0 % |
+/// | price | `u128::MAX` wei per megafuel (its term is ~0) |
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Claims {
+    /// Figures whose claims are taken at face value. Empty by default; only for a network
+    /// whose operators are vetted outside the protocol (a permissioned deployment), since
+    /// anyone can claim anything.
+    pub trusted: BTreeSet<Figure>,
+    /// CPU cores an unchecked hardware claim counts as.
+    pub floor_cpu_cores: u32,
+    /// Memory (MiB) an unchecked hardware claim counts as.
+    pub floor_memory_mib: u64,
+    /// GPU memory (MiB) an unchecked hardware claim counts as.
+    pub floor_gpu_memory_mib: u64,
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Self {
+            trusted: BTreeSet::new(),
+            floor_cpu_cores: 1,
+            floor_memory_mib: 0,
+            floor_gpu_memory_mib: 0,
+        }
+    }
+}
+
+impl Claims {
+    /// Whether `figure` with provenance `checked` counts as reported.
+    fn counts(&self, figure: Figure, checked: bool) -> bool {
+        checked || self.trusted.contains(&figure)
+    }
+
+    /// Whether `view`'s hardware counts as the floor class (unchecked and not trusted).
+    pub(crate) fn hardware_is_floor(&self, view: &NodeView) -> bool {
+        !self.counts(Figure::Hardware, view.provenance.hardware.is_checked())
+    }
+
+    /// The view as it counts for ranking and filtering: every unchecked, untrusted figure
+    /// replaced by its floor (the table above); everything else as reported.
+    pub fn counted(&self, view: &NodeView) -> NodeView {
+        let p = view.provenance;
+        let mut c = view.clone();
+        if self.hardware_is_floor(view) {
+            c.cpu_cores = view.cpu_cores.min(self.floor_cpu_cores);
+            c.memory_mib = view.memory_mib.min(self.floor_memory_mib);
+            c.gpu_memory_mib = view.gpu_memory_mib.min(self.floor_gpu_memory_mib);
+        }
+        if !self.counts(Figure::Reputation, p.reputation.is_checked()) {
+            c.reputation_permille = 0;
+        }
+        if !self.counts(Figure::Latency, p.latency.is_checked()) {
+            c.latency_ms = u32::MAX;
+        }
+        if !self.counts(Figure::GreenEnergy, p.green_energy.is_checked()) {
+            c.green_energy_pct = 0;
+        }
+        if !self.counts(Figure::Price, p.price.is_checked()) {
+            c.price_per_megafuel = u128::MAX;
+        }
+        c
     }
 }
 

@@ -7,8 +7,9 @@ use std::fmt;
 
 use crate::error::{AllocError, NodeError, ReleaseError};
 use crate::id::OperatorId;
-use crate::index::{Candidate, Entry, Index, Key};
+use crate::index::{Candidate, Entry, FloorClass, Index, Key};
 use crate::needs::TaskNeeds;
+use crate::node::HardAttrs;
 use crate::node::NodeView;
 use crate::policy::{Policy, PolicyError};
 use crate::score::{Score, Scorer};
@@ -82,6 +83,8 @@ pub(crate) struct Slot {
     /// equal scores, least recently picked first.
     pub(crate) last_pick: u64,
     base: f64,
+    /// The hard-constraint attributes as they count (unchecked claims at their floors).
+    pub(crate) attrs: HardAttrs,
     /// Where the node sits in the index, if it is eligible (live, present, not full).
     key: Option<Key>,
 }
@@ -114,13 +117,18 @@ impl Scheduler {
     /// A scheduler with no nodes, scoring by `policy` (validated here).
     pub fn new(policy: Policy) -> Result<Self, PolicyError> {
         policy.validate()?;
+        let index = Index::new(FloorClass {
+            cpu_cores: policy.claims.floor_cpu_cores,
+            memory_mib: policy.claims.floor_memory_mib,
+            gpu_memory_mib: policy.claims.floor_gpu_memory_mib,
+        });
         Ok(Self {
             scorer: Scorer::new(&policy),
             policy,
             slots: Vec::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
-            index: Index::default(),
+            index,
             allocations: HashMap::new(),
             next_allocation: 0,
         })
@@ -136,6 +144,7 @@ impl Scheduler {
     pub fn join(&mut self, id: OperatorId, view: NodeView) -> Result<(), NodeError> {
         view.validate(id)?;
         let base = self.scorer.base(&view);
+        let attrs = view.hard_attrs(&self.policy.claims);
         if let Some(&slot) = self.by_id.get(&id) {
             let record = self.slots[slot as usize]
                 .as_mut()
@@ -146,6 +155,7 @@ impl Scheduler {
             record.departed = false;
             record.view = view;
             record.base = base;
+            record.attrs = attrs;
             self.reindex(slot);
             return Ok(());
         }
@@ -157,6 +167,7 @@ impl Scheduler {
             departed: false,
             last_pick: 0,
             base,
+            attrs,
             key: None,
         };
         let slot = match self.free.pop() {
@@ -180,9 +191,11 @@ impl Scheduler {
         let slot = self.present(id)?;
         self.unindex(slot);
         let base = self.scorer.base(&view);
+        let attrs = view.hard_attrs(&self.policy.claims);
         let record = self.slot_mut(slot);
         record.view = view;
         record.base = base;
+        record.attrs = attrs;
         self.reindex(slot);
         Ok(())
     }
@@ -378,7 +391,7 @@ impl Scheduler {
     fn unindex(&mut self, slot: u32) {
         let record = self.slots[slot as usize].as_mut().expect("live record");
         if let Some(key) = record.key.take() {
-            self.index.remove(&key, &record.view.hard_attrs());
+            self.index.remove(&key, &record.attrs);
         }
     }
 
@@ -396,7 +409,7 @@ impl Scheduler {
                 key,
                 Entry {
                     slot,
-                    attrs: record.view.hard_attrs(),
+                    attrs: record.attrs,
                 },
             );
         }

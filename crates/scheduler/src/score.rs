@@ -6,7 +6,7 @@
 //! and break ties the same way (by operator id).
 
 use crate::node::NodeView;
-use crate::policy::Policy;
+use crate::policy::{Claims, Policy};
 
 /// A node's effective score, fixed-point in `[0, 1]` (higher is better).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,6 +40,7 @@ pub(crate) struct Scorer {
     ref_gpu: f64,
     ref_latency: f64,
     ref_price: f64,
+    claims: Claims,
 }
 
 impl Scorer {
@@ -60,11 +61,14 @@ impl Scorer {
             ref_gpu: s.reference_gpu_memory_mib as f64,
             ref_latency: f64::from(s.reference_latency_ms),
             ref_price: s.reference_price_per_megafuel as f64,
+            claims: policy.claims.clone(),
         }
     }
 
-    /// The load-free score in `[0, 1]`.
-    pub(crate) fn base(&self, n: &NodeView) -> f64 {
+    /// The load-free score in `[0, 1]`, from the figures as they count (unchecked claims at
+    /// their floors, see [`Claims::counted`]).
+    pub(crate) fn base(&self, view: &NodeView) -> f64 {
+        let n = &self.claims.counted(view);
         let saturate = |v: f64, reference: f64| (v / reference).min(1.0);
         let performance = (saturate(f64::from(n.cpu_cores), self.ref_cpu)
             + saturate(n.memory_mib as f64, self.ref_mem)
@@ -96,6 +100,7 @@ impl Scorer {
 mod tests {
     use super::*;
     use crate::id::Region;
+    use crate::node::{Checks, Provenance, Verified};
 
     fn node() -> NodeView {
         NodeView {
@@ -111,6 +116,7 @@ mod tests {
             green_energy_pct: 50,
             price_per_megafuel: 1_000_000_000,
             live: true,
+            provenance: Checks::all(Provenance::Verified(Verified::Measured)),
         }
     }
 

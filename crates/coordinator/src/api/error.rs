@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{heartbeat::IntakeError, store::StoreError};
+use crate::{heartbeat::IntakeError, latency::EchoError, store::StoreError};
 
 /// The HTTP layer's stable error codes, with the status each is answered with.
 pub mod codes {
@@ -161,6 +161,16 @@ impl From<IntakeError> for ApiError {
         if status.is_server_error() {
             tracing::error!(target: "coordinator::api", error = %e, "heartbeat intake failed");
         }
+        ApiError::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<EchoError> for ApiError {
+    fn from(e: EchoError) -> Self {
+        let status = match &e {
+            EchoError::NoProbe(_) | EchoError::WrongNonce(_) => StatusCode::CONFLICT,
+            EchoError::Expired { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         ApiError::new(status, e.code(), e.to_string())
     }
 }

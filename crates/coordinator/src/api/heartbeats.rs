@@ -1,4 +1,5 @@
-//! `POST /v1/heartbeats`: what `verity node run` sends.
+//! `POST /v1/heartbeats`: what `verity node run` sends; `POST /v1/heartbeats/echo`: its echo
+//! of the latency probe the answer carried.
 
 use axum::{
     Json,
@@ -13,7 +14,7 @@ use super::{
     error::ApiError,
     input::{Params, strict_json},
 };
-use crate::heartbeat::Accepted;
+use crate::heartbeat::{Accepted, Echo, Measured};
 
 /// Verifies and stores a signed heartbeat.
 pub(crate) async fn post(
@@ -25,4 +26,16 @@ pub(crate) async fn post(
     Params::parse(uri.query(), &[])?;
     let signed: SignedHeartbeat = strict_json(&headers, body)?;
     Ok(Json(state.intake.accept(&signed).await?))
+}
+
+/// Counts the echo of a latency probe.
+pub(crate) async fn echo(
+    State(state): State<ApiState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Measured>, ApiError> {
+    Params::parse(uri.query(), &[])?;
+    let echo: Echo = strict_json(&headers, body)?;
+    Ok(Json(state.intake.echo(&echo)?))
 }

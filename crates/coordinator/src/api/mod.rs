@@ -112,6 +112,7 @@ fn table() -> Vec<(Route, MethodRouter<ApiState>)> {
         (r("GET", "/v1/nodes"), get(nodes::list)),
         (r("GET", "/v1/nodes/{operator}"), get(nodes::detail)),
         (r("POST", "/v1/heartbeats"), post(heartbeats::post)),
+        (r("POST", "/v1/heartbeats/echo"), post(heartbeats::echo)),
     ]
 }
 

@@ -6,6 +6,7 @@ mod api_openapi;
 mod api_paging;
 mod api_world;
 mod assigner;
+mod checked;
 mod dashboard;
 mod devnet;
 mod follow;

@@ -137,9 +137,12 @@ async fn the_policy_file_weights_decide_which_node_the_assigner_picks() {
         .await;
     }
     let dir = tempfile::tempdir().unwrap();
+    // Price and green share are only claims, which count as nothing unless the policy trusts
+    // them (issue 20): this policy does, as a permissioned network's might.
     let weights = |price: u32, green: u32| {
         format!(
-            "[weights]\nperformance = 0\nreputation = 0\nlatency = 0\ngreen_energy = {green}\nprice = {price}\n"
+            "[weights]\nperformance = 0\nreputation = 0\nlatency = 0\ngreen_energy = {green}\nprice = {price}\n\
+             [claims]\ntrusted = [\"price\", \"green_energy\"]\n"
         )
     };
 
@@ -370,7 +373,10 @@ async fn replicas_asked_for_distinct_regions_get_them_through_the_assigner() {
     let run = |distinct: bool| {
         let cfg = config_with_policy(
             dir.path(),
-            &format!("[weights]\nprice = 1\n[defaults]\ndistinct_regions = {distinct}\n"),
+            &format!(
+                "[weights]\nprice = 1\n[claims]\ntrusted = [\"price\"]\n\
+                 [defaults]\ndistinct_regions = {distinct}\n"
+            ),
         );
         assigner(&net, store.clone(), &clock, &cfg)
     };

@@ -3,7 +3,8 @@
 //! from the policy's documented formula, and picks greedily from a full sort by that score.
 
 use verity_scheduler::{
-    Assignment, NodeView, OperatorId, Plan, Policy, Region, Scheduler, Score, TaskNeeds,
+    Assignment, Checks, Figure, NodeView, OperatorId, Plan, Policy, Provenance, Region, Scheduler,
+    Score, TaskNeeds, Verified,
 };
 
 /// A distinct operator id per number.
@@ -28,7 +29,51 @@ pub(crate) fn cpu_node(region: u16) -> NodeView {
         green_energy_pct: 50,
         price_per_megafuel: 1_000_000_000,
         live: true,
+        provenance: checked(),
     }
+}
+
+/// Every figure checked, each the way the coordinator checks it (green energy and price have
+/// no checker in the protocol yet; tests mark them checked to exercise their terms).
+pub(crate) fn checked() -> Checks {
+    Checks {
+        hardware: Provenance::Verified(Verified::Attested),
+        reputation: Provenance::Verified(Verified::OnChain),
+        latency: Provenance::Verified(Verified::Measured),
+        green_energy: Provenance::Verified(Verified::OnChain),
+        price: Provenance::Verified(Verified::OnChain),
+    }
+}
+
+/// The figures of `view` as the policy documents they count (`Claims`): an unchecked figure
+/// not in `trusted` is its floor (hardware the floor class, or less if it claims less;
+/// reputation 0; latency `u32::MAX`; green 0; price `u128::MAX`). Written from the
+/// documentation, independently of the crate.
+pub(crate) fn counted(policy: &Policy, view: &NodeView) -> NodeView {
+    let c = &policy.claims;
+    let p = view.provenance;
+    let taken = |figure: Figure, prov: Provenance| {
+        matches!(prov, Provenance::Verified(_)) || c.trusted.contains(&figure)
+    };
+    let mut out = view.clone();
+    if !taken(Figure::Hardware, p.hardware) {
+        out.cpu_cores = out.cpu_cores.min(c.floor_cpu_cores);
+        out.memory_mib = out.memory_mib.min(c.floor_memory_mib);
+        out.gpu_memory_mib = out.gpu_memory_mib.min(c.floor_gpu_memory_mib);
+    }
+    if !taken(Figure::Reputation, p.reputation) {
+        out.reputation_permille = 0;
+    }
+    if !taken(Figure::Latency, p.latency) {
+        out.latency_ms = u32::MAX;
+    }
+    if !taken(Figure::GreenEnergy, p.green_energy) {
+        out.green_energy_pct = 0;
+    }
+    if !taken(Figure::Price, p.price) {
+        out.price_per_megafuel = u128::MAX;
+    }
+    out
 }
 
 /// Needs that every `cpu_node` meets: one replica, no backups.
@@ -51,8 +96,10 @@ pub(crate) fn scheduler() -> Scheduler {
     Scheduler::new(Policy::default()).expect("default policy is valid")
 }
 
-/// Whether `view` meets every per-node hard constraint of `needs`, field by field.
-pub(crate) fn meets(view: &NodeView, needs: &TaskNeeds) -> bool {
+/// Whether `view`, as it counts under `policy`, meets every per-node hard constraint of
+/// `needs`, field by field.
+pub(crate) fn meets(policy: &Policy, view: &NodeView, needs: &TaskNeeds) -> bool {
+    let view = &counted(policy, view);
     view.cpu_cores >= needs.min_cpu_cores
         && view.memory_mib >= needs.min_memory_mib
         && view.gpu_memory_mib >= needs.min_gpu_memory_mib
@@ -71,7 +118,9 @@ pub(crate) fn meets(view: &NodeView, needs: &TaskNeeds) -> bool {
 /// per mille / 1000; latency `r / (r + latency)`; green energy % / 100; price
 /// `r / (r + price)`), weighted by the weights over their sum, then multiplied by
 /// `1 - load_penalty * busy / capacity`, where busy counts load and held work alike.
+/// Figures count as [`counted`] says.
 pub(crate) fn documented_score(policy: &Policy, view: &NodeView, busy: u32) -> f64 {
+    let view = &counted(policy, view);
     let w = &policy.weights;
     let r = &policy.scoring;
     let part = |have: f64, reference: f64| {
@@ -128,7 +177,7 @@ pub(crate) fn oracle(s: &Scheduler, needs: &TaskNeeds) -> Option<Vec<Assignment>
     let mut ranked: Vec<(f64, Score, OperatorId, Region)> = s
         .nodes()
         .filter(|n| !n.departed && n.view.live && n.load + n.held < n.view.capacity)
-        .filter(|n| meets(n.view, needs))
+        .filter(|n| meets(s.policy(), n.view, needs))
         .map(|n| {
             let mine = documented_score(s.policy(), n.view, n.load + n.held);
             let reported = s.score(n.id).expect("present");
@@ -217,7 +266,7 @@ pub(crate) fn check_plan(s: &Scheduler, needs: &TaskNeeds, plan: &Plan) -> Resul
                 a.primary, n.load, n.view.capacity
             ));
         }
-        if !meets(n.view, needs) {
+        if !meets(s.policy(), n.view, needs) {
             return Err(format!("{} violates a hard constraint", a.primary));
         }
         if seen.contains(&a.primary) {
@@ -239,7 +288,7 @@ pub(crate) fn check_plan(s: &Scheduler, needs: &TaskNeeds, plan: &Plan) -> Resul
                 if n.departed || !n.view.live || n.load + n.held >= n.view.capacity {
                     return Err(format!("backup {b} is not eligible"));
                 }
-                if !meets(n.view, needs) {
+                if !meets(s.policy(), n.view, needs) {
                     return Err(format!("backup {b} violates a hard constraint"));
                 }
                 if seen.contains(&b) {

@@ -2,6 +2,7 @@
 //! against a brute-force oracle, and a stateful test over random registry and allocation
 //! sequences.
 
+mod claims;
 mod common;
 mod policy_template;
 mod props;

@@ -11,6 +11,7 @@ fn policy_template_parses_and_validates() {
     // The template shows the defaults except for the values it marks as examples.
     assert_eq!(policy.weights, defaults.weights);
     assert_eq!(policy.scoring, defaults.scoring);
+    assert_eq!(policy.claims, defaults.claims);
     assert_eq!(policy.defaults.min_stake, 100 * 10u128.pow(18));
     assert_eq!(policy.defaults.replication, defaults.defaults.replication);
     let eu = policy.region_group("eu").expect("eu group");

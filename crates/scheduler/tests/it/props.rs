@@ -3,13 +3,49 @@
 //! the hard rules.
 
 use proptest::prelude::*;
-use verity_scheduler::{AllocError, NodeView, Region, RegionSet, Scheduler, TaskNeeds};
+use verity_scheduler::{
+    AllocError, Checks, NodeView, Provenance, Region, RegionSet, Scheduler, TaskNeeds, Verified,
+};
 
 use crate::common::{check_plan, op, oracle, scheduler};
 
 /// Regions few enough that nodes share them (ties and distinct-region conflicts happen).
 const REGIONS: [u16; 6] = [40, 250, 276, 380, 724, 840];
 const GPUS: [u64; 7] = [0, 4096, 8192, 12288, 24576, 49152, 81920];
+
+/// A provenance: checked (one of the four ways) two times in three, claimed otherwise.
+pub(crate) fn provenance() -> impl Strategy<Value = Provenance> {
+    prop_oneof![
+        1 => Just(Provenance::Claimed),
+        2 => prop::sample::select(vec![
+            Verified::Measured,
+            Verified::Attested,
+            Verified::Benchmarked,
+            Verified::OnChain,
+        ])
+        .prop_map(Provenance::Verified),
+    ]
+}
+
+/// The provenance of each figure, drawn independently.
+pub(crate) fn checks() -> impl Strategy<Value = Checks> {
+    (
+        provenance(),
+        provenance(),
+        provenance(),
+        provenance(),
+        provenance(),
+    )
+        .prop_map(
+            |(hardware, reputation, latency, green_energy, price)| Checks {
+                hardware,
+                reputation,
+                latency,
+                green_energy,
+                price,
+            },
+        )
+}
 
 pub(crate) fn node_view() -> impl Strategy<Value = NodeView> {
     (
@@ -28,9 +64,19 @@ pub(crate) fn node_view() -> impl Strategy<Value = NodeView> {
             0u128..3_000_000_000,
         ),
         prop::bool::weighted(0.9),
+        checks(),
     )
         .prop_map(
-            |((cpu, mem), gpu, region, caps, (stake, rep), (cap, lat, green, price), live)| {
+            |(
+                (cpu, mem),
+                gpu,
+                region,
+                caps,
+                (stake, rep),
+                (cap, lat, green, price),
+                live,
+                provenance,
+            )| {
                 NodeView {
                     cpu_cores: cpu,
                     memory_mib: mem,
@@ -44,6 +90,7 @@ pub(crate) fn node_view() -> impl Strategy<Value = NodeView> {
                     green_energy_pct: green,
                     price_per_megafuel: price,
                     live,
+                    provenance,
                 }
             },
         )
