@@ -2,6 +2,7 @@
 
 mod deploy;
 mod error;
+pub mod events;
 mod governance;
 mod market;
 mod record;
