@@ -10,15 +10,16 @@ use std::sync::Arc;
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::Provider,
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use tracing::{debug, info, warn};
 use verity_contracts::TaskMarket;
 use verity_executor::{Executor, TaskLimits};
 use verity_primitives::envelope::TaskInput;
-use verity_settlement::{Settlement, Status};
+use verity_settlement::{
+    Settlement, Status,
+    events::{DEFAULT_CHUNK_BLOCKS, history_to_head},
+};
 
 use crate::{
     blobs::{BlobError, Blobs},
@@ -90,19 +91,18 @@ pub async fn reexecute<B: Blobs>(
     }
 }
 
-/// Whether `member` has a `Voted` event on `task`.
+/// Whether `member` has a `Voted` event on `task` (read from the task's creation block on,
+/// through the settlement crate's event stream).
 pub async fn has_voted(s: &Settlement, task: U256, member: Address) -> Result<bool, NodeError> {
-    let filter = Filter::new()
-        .address(s.deployment().market)
-        .event_signature(TaskMarket::Voted::SIGNATURE_HASH)
+    let from = s.task_record(task).await?.created_block;
+    let source = s
+        .market_logs()
+        .events(vec![TaskMarket::Voted::SIGNATURE_HASH])
         .topic1(B256::from(task))
-        .topic2(member.into_word())
-        .from_block(s.deployment().deployed_block);
-    let logs = s
-        .provider()
-        .get_logs(&filter)
+        .topic2(member.into_word());
+    let logs = history_to_head(&source, from, DEFAULT_CHUNK_BLOCKS)
         .await
-        .map_err(|e| NodeError::Chain(format!("eth_getLogs Voted {task}: {e}")))?;
+        .map_err(|e| NodeError::Chain(format!("Voted {task}: {e}")))?;
     Ok(!logs.is_empty())
 }
 
