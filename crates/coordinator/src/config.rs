@@ -51,7 +51,7 @@ pub struct SchedulerConfig {
 pub struct IndexerConfig {
     /// Blocks to stay behind the head (reorgs shallower than this never reach the store).
     pub confirmations: u64,
-    /// Most blocks one `eth_getLogs` spans.
+    /// Most blocks one log query of the event stream spans (its `chunk_blocks`).
     pub max_range: u64,
     /// Recent block hashes kept for reorg detection.
     pub keep_blocks: u64,
@@ -63,7 +63,7 @@ impl Default for IndexerConfig {
     fn default() -> Self {
         Self {
             confirmations: 2,
-            max_range: 1_000,
+            max_range: verity_settlement::events::DEFAULT_CHUNK_BLOCKS,
             keep_blocks: 256,
             poll_ms: 500,
         }

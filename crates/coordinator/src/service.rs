@@ -20,7 +20,7 @@ use crate::{
     assigner::Assigner,
     clock::{Clock, SystemClock},
     config::ChainConfig,
-    follow::{FollowConfig, RpcChain},
+    follow::{RpcLogSource, StreamConfig},
     hardware::HardwareChecks,
     heartbeat::HeartbeatIntake,
     indexer::{Contracts, Indexer, IndexerError},
@@ -235,7 +235,7 @@ async fn start_chain_parts(
             .erased(),
         None => ProviderBuilder::new().connect_http(url).erased(),
     };
-    let chain = RpcChain::new(provider.clone(), vec![d.market, d.registry]);
+    let chain = RpcLogSource::new(provider.clone(), vec![d.market, d.registry]);
     let indexer = Indexer::new(
         store.clone(),
         Arc::new(chain),
@@ -243,9 +243,9 @@ async fn start_chain_parts(
             market: d.market,
             registry: d.registry,
         },
-        FollowConfig {
+        StreamConfig {
             confirmations: cfg.indexer.confirmations,
-            max_range: cfg.indexer.max_range,
+            chunk_blocks: cfg.indexer.max_range,
             start_block: d.deployed_block,
             keep_blocks: cfg.indexer.keep_blocks,
         },

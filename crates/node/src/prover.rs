@@ -22,12 +22,14 @@ use alloy::{
     consensus::Transaction as _,
     primitives::{B256, Bytes, U256},
     providers::Provider,
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use tracing::info;
 use verity_contracts::TaskMarket;
-use verity_settlement::Settlement;
+use verity_settlement::{
+    Settlement,
+    events::{DEFAULT_CHUNK_BLOCKS, history},
+};
 use verity_zk::{
     Shape,
     input::{ProvingInput, input_digest_from_calldata},
@@ -253,17 +255,18 @@ fn check_dir(dir: &std::path::Path, chain_id: u64) -> Result<(), KeyError> {
 /// calldata; `None` if the creating transaction carries none.
 pub async fn input_blob_digest(s: &Settlement, task: U256) -> Result<Option<B256>, NodeError> {
     let rec = s.task_record(task).await?;
-    let filter = Filter::new()
-        .address(s.deployment().market)
-        .event_signature(TaskMarket::TaskCreated::SIGNATURE_HASH)
-        .topic1(B256::from(task))
-        .from_block(rec.created_block)
-        .to_block(rec.created_block);
-    let logs = s
-        .provider()
-        .get_logs(&filter)
-        .await
-        .map_err(|e| NodeError::Chain(format!("TaskCreated of task {task}: {e}")))?;
+    let source = s
+        .market_logs()
+        .events(vec![TaskMarket::TaskCreated::SIGNATURE_HASH])
+        .topic1(B256::from(task));
+    let logs = history(
+        &source,
+        rec.created_block,
+        rec.created_block,
+        DEFAULT_CHUNK_BLOCKS,
+    )
+    .await
+    .map_err(|e| NodeError::Chain(format!("TaskCreated of task {task}: {e}")))?;
     let Some(hash) = logs.first().and_then(|l| l.transaction_hash) else {
         return Ok(None);
     };

@@ -19,8 +19,6 @@ use std::{
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::Provider,
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
@@ -30,7 +28,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use verity_contracts::TaskMarket;
 use verity_executor::Executor;
-use verity_settlement::{Settlement, Status};
+use verity_settlement::{
+    Settlement, Status,
+    events::{EventStream, MarketEvent, StreamConfig, StreamItem},
+};
 
 use crate::{
     blobs::Blobs,
@@ -180,6 +181,9 @@ pub struct Sampling {
     pub seed: u64,
 }
 
+/// Most chunks one scan reads (the rest waits for the next round).
+const MAX_SCAN_STEPS: usize = 256;
+
 /// A watchtower for account `me` (whose key the settlement's provider holds).
 #[derive(Debug)]
 pub struct Watchtower<B> {
@@ -190,7 +194,9 @@ pub struct Watchtower<B> {
     sampling: Sampling,
     metrics: Arc<WatchtowerMetrics>,
     poll: Duration,
-    next_block: Mutex<Option<u64>>,
+    /// The market's `ResultSubmitted` events, followed from the deployment block (created on
+    /// the first scan).
+    stream: tokio::sync::Mutex<Option<EventStream>>,
     tracked: Mutex<BTreeMap<U256, Track>>,
 }
 
@@ -213,7 +219,7 @@ impl<B: Blobs> Watchtower<B> {
             sampling,
             metrics,
             poll,
-            next_block: Mutex::new(None),
+            stream: tokio::sync::Mutex::new(None),
             tracked: Mutex::new(BTreeMap::new()),
         }
     }
@@ -272,37 +278,40 @@ impl<B: Blobs> Watchtower<B> {
     }
 
     async fn scan(&self) -> Result<(), NodeError> {
-        let to = self.s.block_number().await?;
-        let from = self
-            .next_block
-            .lock()
-            .map_err(|_| NodeError::Internal("watchtower state poisoned".into()))?
-            .unwrap_or(self.s.deployment().deployed_block);
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start + 5_000);
-            let filter = Filter::new()
-                .address(self.s.deployment().market)
-                .event_signature(TaskMarket::ResultSubmitted::SIGNATURE_HASH)
-                .from_block(start)
-                .to_block(end);
-            let logs = self
-                .s
-                .provider()
-                .get_logs(&filter)
-                .await
-                .map_err(|e| NodeError::Chain(format!("eth_getLogs {start}..={end}: {e}")))?;
-            for log in logs {
-                let ev = TaskMarket::ResultSubmitted::decode_log(&log.inner)
-                    .map_err(|e| NodeError::Chain(format!("ResultSubmitted log: {e}")))?;
-                self.on_submitted(ev.taskId, ev.operator, ev.resultDigest)?;
+        let mut stream = self.stream.lock().await;
+        let stream = stream.get_or_insert_with(|| {
+            EventStream::new(
+                Arc::new(
+                    self.s
+                        .market_logs()
+                        .events(vec![TaskMarket::ResultSubmitted::SIGNATURE_HASH]),
+                ),
+                self.s.contracts(),
+                StreamConfig {
+                    confirmations: 0,
+                    start_block: self.s.deployment().deployed_block,
+                    ..StreamConfig::default()
+                },
+            )
+        });
+        let batch = stream
+            .catch_up(MAX_SCAN_STEPS)
+            .await
+            .map_err(|e| NodeError::Chain(format!("following ResultSubmitted: {e}")))?;
+        for item in batch.items {
+            match item {
+                StreamItem::Event(e) => {
+                    if let Some(MarketEvent::ResultSubmitted(ev)) = e.market() {
+                        self.on_submitted(ev.taskId, ev.operator, ev.resultDigest)?;
+                    }
+                }
+                // A tracked task's status is read from the chain before anything is sent (a
+                // result a reorg removed is not challenged), and a result the new branch posts
+                // again replaces the digest tracked; nothing to undo here.
+                StreamItem::Reorged { from_block } => {
+                    debug!(target: "node::watchtower", from_block, "chain reorganized");
+                }
             }
-            *self
-                .next_block
-                .lock()
-                .map_err(|_| NodeError::Internal("watchtower state poisoned".into()))? =
-                Some(end + 1);
-            start = end + 1;
         }
         Ok(())
     }
@@ -312,7 +321,11 @@ impl<B: Blobs> Watchtower<B> {
             .tracked
             .lock()
             .map_err(|_| NodeError::Internal("watchtower state poisoned".into()))?;
-        if tracked.contains_key(&id) {
+        if let Some(track) = tracked.get_mut(&id) {
+            // Seen again after a reorg: the new branch's digest is the one to check.
+            if let Track::Pending { posted: p } = track {
+                *p = posted;
+            }
             return Ok(());
         }
         let track = if operator == self.me {

@@ -8,8 +8,6 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use alloy::{
     primitives::{Address, B256, U256},
-    providers::Provider,
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use futures_util::StreamExt as _;
@@ -18,7 +16,10 @@ use tracing::{debug, info, warn};
 use verity_contracts::TaskMarket;
 use verity_executor::{ExecError, Executor};
 use verity_primitives::envelope::InputEnvelope;
-use verity_settlement::{Mode, Seat, Settlement, Status, TaskInfo};
+use verity_settlement::{
+    Mode, Seat, Settlement, Status, TaskInfo,
+    events::{EventStream, MarketEvent, StreamConfig, StreamItem},
+};
 
 use crate::{
     blobs::Blobs,
@@ -37,6 +38,9 @@ pub use verity_primitives::digest::error_digest;
 /// chain with slow blocks after the program ran (the market guarantees every seat at least its
 /// `minResponseWindow`, 120 s by default in production, 10 s on the devnet).
 const DELIVERY_MARGIN_SECS: u64 = 5;
+
+/// Most chunks one scan reads (the rest waits for the next round).
+const MAX_SCAN_STEPS: usize = 256;
 
 /// Runs assigned tasks for one operator.
 #[derive(Debug)]
@@ -58,6 +62,8 @@ pub struct Worker<B> {
     /// closes: until then nothing is ours to do (a challenge is the committee's business), so
     /// they are not stepped, which saves a full task read per task per tick.
     window_closes: std::sync::Mutex<HashMap<U256, u64>>,
+    /// The market's assignment events from the saved cursor on (created on the first scan).
+    stream: tokio::sync::Mutex<Option<EventStream>>,
     /// A task settled since the last withdrawal: the round ends with one `withdraw` for all
     /// of them instead of one per task.
     owed: std::sync::atomic::AtomicBool,
@@ -88,6 +94,7 @@ impl<B: Blobs> Worker<B> {
             prover: None,
             serve_committee: true,
             window_closes: std::sync::Mutex::default(),
+            stream: tokio::sync::Mutex::new(None),
             // A balance an earlier run left (stopped between a settlement and its
             // withdrawal) goes out in the first round.
             owed: std::sync::atomic::AtomicBool::new(true),
@@ -189,58 +196,63 @@ impl<B: Blobs> Worker<B> {
         duties
     }
 
+    /// Follows the market's `TaskAssigned`, `Reassigned` and `Challenged` events from the
+    /// saved cursor, `confirmations` deep, saving the cursor after every chunk. Handling is
+    /// idempotent, so events re-read after a restart or re-emitted after a reorg change
+    /// nothing twice; an assignment a reorg removed fails its task's next chain read.
     async fn scan(&self) -> Result<(), NodeError> {
-        let head = self.s.block_number().await?;
-        let Some(to) = head.checked_sub(self.confirmations - 1) else {
-            return Ok(());
-        };
-        let from = match self.db.next_block().await? {
-            Some(b) => b,
-            None => self.s.deployment().deployed_block,
-        };
-        if from > to {
-            return Ok(());
-        }
-        // Bounded ranges keep each query under node limits.
-        let mut start = from;
-        while start <= to {
-            let end = to.min(start + 5_000);
-            let filter = Filter::new()
-                .address(self.s.deployment().market)
-                .event_signature(vec![
+        let mut stream = self.stream.lock().await;
+        if stream.is_none() {
+            let start = match self.db.next_block().await? {
+                Some(b) => b,
+                None => self.s.deployment().deployed_block,
+            };
+            *stream = Some(EventStream::new(
+                Arc::new(self.s.market_logs().events(vec![
                     TaskMarket::TaskAssigned::SIGNATURE_HASH,
                     TaskMarket::Reassigned::SIGNATURE_HASH,
                     TaskMarket::Challenged::SIGNATURE_HASH,
-                ])
-                .from_block(start)
-                .to_block(end);
-            let logs = self
-                .s
-                .provider()
-                .get_logs(&filter)
+                ])),
+                self.s.contracts(),
+                StreamConfig {
+                    confirmations: self.confirmations - 1,
+                    start_block: start,
+                    ..StreamConfig::default()
+                },
+            ));
+        }
+        let Some(stream) = stream.as_mut() else {
+            return Ok(());
+        };
+        for _ in 0..MAX_SCAN_STEPS {
+            let batch = stream
+                .next_batch()
                 .await
-                .map_err(|e| NodeError::Chain(format!("eth_getLogs {start}..={end}: {e}")))?;
-            for log in logs {
-                if log.topic0() == Some(&TaskMarket::Challenged::SIGNATURE_HASH) {
-                    let ev = TaskMarket::Challenged::decode_log(&log.inner)
-                        .map_err(|e| NodeError::Chain(format!("Challenged log: {e}")))?;
-                    self.on_challenged(&ev).await?;
-                    continue;
-                }
-                if log.topic0() == Some(&TaskMarket::Reassigned::SIGNATURE_HASH) {
-                    let ev = TaskMarket::Reassigned::decode_log(&log.inner)
-                        .map_err(|e| NodeError::Chain(format!("Reassigned log: {e}")))?;
-                    self.on_reassigned(&ev).await?;
-                    continue;
-                }
-                let ev = TaskMarket::TaskAssigned::decode_log(&log.inner)
-                    .map_err(|e| NodeError::Chain(format!("TaskAssigned log: {e}")))?;
-                if ev.operators.contains(&self.me) && self.db.insert_assigned(ev.taskId).await? {
-                    info!(target: "node::worker", task = %ev.taskId, "assigned");
+                .map_err(|e| NodeError::Chain(format!("following assignments: {e}")))?;
+            for item in batch.items {
+                let e = match item {
+                    StreamItem::Event(e) => e,
+                    StreamItem::Reorged { from_block } => {
+                        info!(target: "node::worker", from_block, "chain reorganized; re-reading");
+                        continue;
+                    }
+                };
+                match e.market() {
+                    Some(MarketEvent::Challenged(ev)) => self.on_challenged(ev).await?,
+                    Some(MarketEvent::Reassigned(ev)) => self.on_reassigned(ev).await?,
+                    Some(MarketEvent::TaskAssigned(ev))
+                        if ev.operators.contains(&self.me)
+                            && self.db.insert_assigned(ev.taskId).await? =>
+                    {
+                        info!(target: "node::worker", task = %ev.taskId, "assigned");
+                    }
+                    _ => {}
                 }
             }
-            self.db.set_next_block(end + 1).await?;
-            start = end + 1;
+            self.db.set_next_block(stream.next_block()).await?;
+            if batch.caught_up {
+                break;
+            }
         }
         Ok(())
     }

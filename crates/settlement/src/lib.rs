@@ -3,6 +3,7 @@
 mod court;
 mod deploy;
 mod error;
+pub mod events;
 mod governance;
 mod market;
 mod record;

@@ -8,23 +8,24 @@
 //!
 //! The operators can change after assignment: the coordinator may `reassign` a seat up to the
 //! commit deadline. A cached record of an assigned task is therefore brought up to date with the
-//! `Reassigned` events since the block it was last checked at (one `eth_getLogs` over the new
-//! blocks) until the head is past the commit deadline or the optimistic result is posted; after
+//! `Reassigned` events since the block it was last checked at (one read of the new blocks through
+//! the event stream's [`history`](crate::events::history)) until the head is past the commit deadline or the optimistic result is posted; after
 //! that the operators can no longer change and the cached record is used as is.
 
 use alloy::{
     eips::BlockId,
     primitives::{Address, B256, Log as PrimitiveLog},
     providers::Provider,
-    rpc::types::{Filter, Log},
+    rpc::types::Log,
     sol_types::SolEvent,
 };
 use verity_contracts::{Mode, TaskMarket};
 
-use crate::{Error, Result, Settlement, TaskId};
+use crate::{
+    Error, Result, Settlement, TaskId,
+    events::{DEFAULT_CHUNK_BLOCKS, StreamError, history},
+};
 
-/// Most blocks one `eth_getLogs` asks for (the devchain and most providers cap the range).
-const LOG_CHUNK: u64 = 5_000;
 /// Tasks whose records the client keeps; the cache is emptied when it grows past this.
 pub(crate) const CACHE_CAPACITY: usize = 4_096;
 
@@ -176,7 +177,7 @@ async fn head(s: &Settlement) -> Result<(u64, u64)> {
 
 impl Settlement {
     /// The `Task` the market holds the hash of for `id`, rebuilt from its events with one
-    /// `eth_getLogs` (cached, and brought up to date with the events of the blocks since while
+    /// history read (cached, and brought up to date with the events of the blocks since while
     /// the operators can still change). An id no event names gives [`TaskRecord::unknown`].
     pub async fn task_record(&self, id: TaskId) -> Result<TaskRecord> {
         let cached = self.cached(id);
@@ -326,8 +327,8 @@ impl Settlement {
     }
 
     /// Task `id`'s logs of any of the events `signatures` (and, if given, whose second indexed
-    /// topic is `who`), in chain order, from `from_block` up to `head`, searched in bounded
-    /// block ranges: one query per range for all the event types.
+    /// topic is `who`), in chain order, from `from_block` up to `head`: one [`history`] read
+    /// (one query per chunk for all the event types).
     pub(crate) async fn logs_to(
         &self,
         id: TaskId,
@@ -336,28 +337,27 @@ impl Settlement {
         from_block: u64,
         head: u64,
     ) -> Result<Vec<Log>> {
-        let mut out = Vec::new();
-        let mut start = from_block;
-        while start <= head {
-            let end = head.min(start + LOG_CHUNK - 1);
-            let mut filter = Filter::new()
-                .address(self.deployment.market)
-                .event_signature(signatures.clone())
-                .topic1(B256::from(id))
-                .from_block(start)
-                .to_block(end);
-            if let Some(who) = who {
-                filter = filter.topic2(who.into_word());
-            }
-            out.extend(
-                self.provider
-                    .get_logs(&filter)
-                    .await
-                    .map_err(|e| Error::from_rpc("eth_getLogs", Address::ZERO, 1, e))?,
-            );
-            start = end + 1;
+        if from_block > head {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        let mut source = self.market_logs().events(signatures).topic1(B256::from(id));
+        if let Some(who) = who {
+            source = source.topic2(who.into_word());
+        }
+        history(&source, from_block, head, DEFAULT_CHUNK_BLOCKS)
+            .await
+            .map_err(stream_error)
+    }
+}
+
+/// A failed log read as the client's error.
+pub(crate) fn stream_error(e: StreamError) -> Error {
+    match e {
+        StreamError::Rpc { call, source } => Error::from_rpc(call, Address::ZERO, 1, source),
+        other => Error::Decode {
+            call: "log query",
+            reason: other.to_string(),
+        },
     }
 }
 
@@ -373,7 +373,7 @@ fn decode<E: SolEvent>(log: &Log) -> Result<Found<E>> {
     let inner: &PrimitiveLog = &log.inner;
     let event = E::decode_log(inner)
         .map_err(|e| Error::Decode {
-            call: "eth_getLogs",
+            call: "decoding a market event",
             reason: format!("{}: {e}", E::SIGNATURE),
         })?
         .data;

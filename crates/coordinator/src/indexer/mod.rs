@@ -1,5 +1,5 @@
-//! The chain indexer: the follower ([`crate::follow`]) and the projection ([`projection`])
-//! in a loop. Each step either undoes blocks a reorg removed ([`Store::revert_block`], newest
+//! The chain indexer: the follower ([`crate::follow`], the settlement crate's event stream
+//! stepped over the store's cursor) and the projection ([`projection`]) in a loop. Each step either undoes blocks a reorg removed ([`Store::revert_block`], newest
 //! first) or projects and applies the next confirmed blocks ([`Store::apply_block`], one
 //! transaction per block). Every step starts from the store, so stopping at any point (crash,
 //! cancellation, dropped future) and starting again converges to the chain's state with nothing
@@ -11,10 +11,10 @@ use std::{sync::Arc, time::Duration};
 
 use tokio_util::sync::CancellationToken;
 
-pub use projection::{Contracts, ProjectionError, Reassigned, project_block};
+pub use projection::{Contracts, ProjectionError, project_block};
 
 use crate::{
-    follow::{self, Chain, FollowConfig, FollowError, Step},
+    follow::{self, FollowError, LogSource, Step, StreamConfig},
     metrics::CoordinatorMetrics,
     store::{Store, StoreError},
 };
@@ -72,9 +72,9 @@ pub struct Progress {
 #[derive(Debug, Clone)]
 pub struct Indexer {
     store: Arc<dyn Store>,
-    chain: Arc<dyn Chain>,
+    chain: Arc<dyn LogSource>,
     contracts: Contracts,
-    follow: FollowConfig,
+    follow: StreamConfig,
     metrics: CoordinatorMetrics,
     poll: Duration,
 }
@@ -83,9 +83,9 @@ impl Indexer {
     /// An indexer of `contracts`' logs from `chain` into `store`.
     pub fn new(
         store: Arc<dyn Store>,
-        chain: Arc<dyn Chain>,
+        chain: Arc<dyn LogSource>,
         contracts: Contracts,
-        follow: FollowConfig,
+        follow: StreamConfig,
     ) -> Self {
         Self {
             store,

@@ -11,36 +11,17 @@ use std::collections::HashMap;
 use alloy::{
     primitives::{Address, B256, U256},
     rpc::types::Log,
-    sol,
-    sol_types::SolEventInterface,
 };
 use serde_json::{Value, json};
 use verity_contracts::{NodeRegistry, TaskMarket};
+pub use verity_settlement::events::Contracts;
+use verity_settlement::events::{ChainBlock, Event, MarketEvent};
 
-use crate::{
-    follow::ChainBlock,
-    store::{
-        AssignmentRecord, AssignmentStatus, Change, JournalEvent, LogChanges, NodeRecord,
-        OutcomeKind, OutcomeRecord, ReassignReason, ReassignmentRecord, Store, StoreError,
-        TaskMode, TaskRecord, TaskStatus,
-    },
+use crate::store::{
+    AssignmentRecord, AssignmentStatus, Change, JournalEvent, LogChanges, NodeRecord, OutcomeKind,
+    OutcomeRecord, ReassignReason, ReassignmentRecord, Store, StoreError, TaskMode, TaskRecord,
+    TaskStatus,
 };
-
-sol! {
-    /// The market's seat change (added with `reassign`); declared here so the indexer decodes
-    /// it whether or not the bindings of the deployed market have it.
-    #[derive(Debug, PartialEq, Eq)]
-    event Reassigned(uint256 indexed taskId, uint256 seat, address indexed from, address indexed to);
-}
-
-/// The contracts whose logs are projected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Contracts {
-    /// The TaskMarket.
-    pub market: Address,
-    /// The NodeRegistry.
-    pub registry: Address,
-}
 
 /// Why a block could not be projected.
 #[derive(Debug, thiserror::Error)]
@@ -196,27 +177,16 @@ async fn project_log(
     log: &Log,
 ) -> Result<Option<(&'static str, Vec<Change>)>, StoreError> {
     let at = block.header.timestamp;
-    let inner = &log.inner;
-    if inner.address == contracts.registry {
-        let Ok(ev) = NodeRegistry::NodeRegistryEvents::decode_log(inner) else {
-            tracing::warn!(target: "coordinator::indexer", block = block.header.number, "undecodable registry log");
-            return Ok(None);
-        };
-        return registry_event(o, ev.data).await.map(Some);
+    // Decoded by the event stream's one decoder (the contracts' bindings); a log of neither
+    // contract, or one the bindings do not know, is skipped (and logged there).
+    match Event::decode(&contracts, log) {
+        None => Ok(None),
+        Some(Event::Registry(ev)) => registry_event(o, ev).await.map(Some),
+        Some(Event::Market(MarketEvent::Reassigned(ev))) => reassigned(o, &ev, at)
+            .await
+            .map(|c| Some(("Reassigned", c))),
+        Some(Event::Market(ev)) => market_event(o, ev, at).await.map(Some),
     }
-    if inner.address == contracts.market {
-        if let Ok(ev) = <Reassigned as alloy::sol_types::SolEvent>::decode_log(inner) {
-            return reassigned(o, &ev.data, at)
-                .await
-                .map(|c| Some(("Reassigned", c)));
-        }
-        let Ok(ev) = TaskMarket::TaskMarketEvents::decode_log(inner) else {
-            tracing::warn!(target: "coordinator::indexer", block = block.header.number, "undecodable market log");
-            return Ok(None);
-        };
-        return market_event(o, ev.data, at).await.map(Some);
-    }
-    Ok(None)
 }
 
 fn new_node(op: Address) -> NodeRecord {
@@ -583,7 +553,7 @@ async fn finalized(
 
 async fn reassigned(
     o: &mut Overlay<'_>,
-    e: &Reassigned,
+    e: &TaskMarket::Reassigned,
     at: u64,
 ) -> Result<Vec<Change>, StoreError> {
     let mut out = Vec::new();

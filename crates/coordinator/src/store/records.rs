@@ -283,14 +283,9 @@ impl Change {
     }
 }
 
-/// A processed block: number and hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockRef {
-    /// Block number.
-    pub number: u64,
-    /// Block hash.
-    pub hash: B256,
-}
+/// A processed block: number and hash (the event stream's, so the follower's blocks are the
+/// store's without conversion).
+pub use verity_settlement::events::BlockRef;
 
 /// A journaled log together with what it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]

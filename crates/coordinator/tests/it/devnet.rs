@@ -10,7 +10,7 @@ use alloy::{
     signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
 };
 use verity_coordinator::{
-    follow::{FollowConfig, RpcChain},
+    follow::{RpcLogSource, StreamConfig},
     indexer::{Contracts, Indexer},
     store::Store,
 };
@@ -127,14 +127,14 @@ impl Net {
     /// An indexer over this chain into `store` (confirmations 0, small ranges).
     pub(crate) fn indexer(&self, store: Arc<dyn Store>, max_range: u64) -> Indexer {
         let d = self.s.deployment();
-        let chain = RpcChain::new(self.provider.clone(), vec![d.market, d.registry]);
+        let chain = RpcLogSource::new(self.provider.clone(), vec![d.market, d.registry]);
         Indexer::new(
             store,
             Arc::new(chain),
             self.contracts(),
-            FollowConfig {
+            StreamConfig {
                 confirmations: 0,
-                max_range,
+                chunk_blocks: max_range,
                 start_block: d.deployed_block,
                 keep_blocks: 64,
             },

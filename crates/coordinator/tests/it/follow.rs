@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use alloy::providers::Provider;
 use verity_coordinator::{
-    follow::{self, Chain, ChainBlock, FollowConfig, RpcChain, Step},
+    follow::{self, ChainBlock, LogSource, RpcLogSource, Step, StreamConfig},
     indexer::project_block,
     store::{Page, SqlStore, Store, TaskStatus},
 };
@@ -65,13 +65,13 @@ async fn a_reorg_is_detected_undone_and_the_new_branch_indexed() {
     assert!(net.s.block_number().await.unwrap() >= tip_a.number);
 
     // The follower alone names the blocks to undo, newest first, down to the fork point.
-    let chain = RpcChain::new(
+    let chain = RpcLogSource::new(
         net.provider.clone(),
         vec![net.contracts().market, net.contracts().registry],
     );
-    let cfg = FollowConfig {
+    let cfg = StreamConfig {
         confirmations: 0,
-        max_range: 7,
+        chunk_blocks: 7,
         start_block: net.s.deployment().deployed_block,
         keep_blocks: 64,
     };
@@ -147,7 +147,7 @@ async fn a_restart_from_the_cursor_duplicates_nothing() {
     // Replaying the newest journaled block (a crash after commit, before the cursor was
     // read back) journals nothing twice.
     let last = journal.last().unwrap();
-    let chain = RpcChain::new(
+    let chain = RpcLogSource::new(
         net.provider.clone(),
         vec![net.contracts().market, net.contracts().registry],
     );

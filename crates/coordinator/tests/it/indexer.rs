@@ -269,8 +269,8 @@ async fn a_reorg_in_the_middle_converges(db: TestDb) {
     indexer.sync(1_000).await.unwrap();
     assert_matches_chain(&net, store.as_ref(), &h).await;
     for e in store.journal(0).await.unwrap() {
-        let header = verity_coordinator::follow::Chain::header(
-            &verity_coordinator::follow::RpcChain::new(net.provider.clone(), vec![]),
+        let header = verity_coordinator::follow::LogSource::header(
+            &verity_coordinator::follow::RpcLogSource::new(net.provider.clone(), vec![]),
             e.block_number,
         )
         .await

@@ -8,7 +8,6 @@ use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, Bytes, U256, keccak256},
     providers::{Provider, ProviderBuilder},
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use verity_contracts::TaskMarket;
@@ -25,6 +24,7 @@ use verity_node::{
 use verity_primitives::envelope::{ExecLimits, InputEnvelope};
 use verity_settlement::{
     DeployConfig, Mode, OperatorProfile, Settlement, Status, TaskRequest, TxOptions, deploy,
+    events::{DEFAULT_CHUNK_BLOCKS, history_to_head},
 };
 
 const ECHO: &str = r#"(module
@@ -231,12 +231,14 @@ impl Net {
 
     /// `(operator, reason)` of every `OperatorSlashed` on `task`.
     async fn slashes(&self, task: U256) -> Vec<(Address, u8)> {
-        let filter = Filter::new()
-            .address(self.s.deployment().market)
-            .event_signature(TaskMarket::OperatorSlashed::SIGNATURE_HASH)
-            .topic1(B256::from(task))
-            .from_block(0);
-        let logs = self.s.provider().get_logs(&filter).await.unwrap();
+        let source = self
+            .s
+            .market_logs()
+            .events(vec![TaskMarket::OperatorSlashed::SIGNATURE_HASH])
+            .topic1(B256::from(task));
+        let logs = history_to_head(&source, 0, DEFAULT_CHUNK_BLOCKS)
+            .await
+            .unwrap();
         logs.iter()
             .map(|l| {
                 let ev = TaskMarket::OperatorSlashed::decode_log(&l.inner).unwrap();

@@ -11,6 +11,8 @@ mod attacks;
 mod client;
 mod deposits;
 mod lifecycle;
+mod log_reads;
 // mod model; // TEMP: being rewritten for the DisputeCourt (branch court)
 mod reassign;
 mod reverts;
+mod stream;
