@@ -11,6 +11,6 @@ mod attacks;
 mod client;
 mod deposits;
 mod lifecycle;
-// mod model; // TEMP: being rewritten for the DisputeCourt (branch court)
+mod model;
 mod reassign;
 mod reverts;
