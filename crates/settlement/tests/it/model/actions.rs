@@ -458,6 +458,12 @@ fn propose(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             "draw (seed not ready)",
         ));
     }
+    // The court's regulars keep disputes moving (their windows are short).
+    if rng.random_bool(0.3)
+        && let Some(a) = court_duty(rng, m, cast)
+    {
+        return Some(a);
+    }
     // The copier watches for commitments to copy on tasks it sits on.
     let copyable = live.iter().find(|t| {
         t.status == Status::Assigned
@@ -737,7 +743,10 @@ fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
             }
         }
         Status::Challenged => match t.case.phase {
+            // The arbiter out of turn (a case it cannot decide).
+            _ if rng.random_bool(0.03) => arbitrate(rng, m, cast, t),
             CasePhase::Voting if rng.random_bool(0.8) => ballot(rng, m, cast, t),
+            CasePhase::Drawing if rng.random_bool(0.05) => dodge_bond(rng, m, cast, t),
             CasePhase::Escalated if rng.random_bool(0.5) => arbitrate(rng, m, cast, t),
             _ => keeper_on(rng, m, cast, t),
         },
@@ -1282,7 +1291,7 @@ fn griefer(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action
 }
 
 /// What a misbehaving operator does besides its seats: tries to unstake locked stake, withdraws
-/// early, votes without a seat, touches tasks it is not on.
+/// early, ballots without a seat, touches tasks it is not on.
 fn misc(rng: &mut StdRng, m: &Model, me: Address) -> Option<Action> {
     let o = &m.account(me).op;
     let free = o.stake - o.locked;
@@ -1405,7 +1414,8 @@ fn ballot(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action>
         return None;
     }
     let committed = matches!(c.ballots.get(&from), Some(BallotM::Committed(_)));
-    if committed && rng.random_bool(0.9) {
+    // Now and then a reveal without a commitment (or a second one).
+    if (committed && rng.random_bool(0.9)) || rng.random_bool(0.1) {
         let (d, salt) = t.ballot_secrets.get(&from).copied().unwrap_or_default();
         // Now and then a reveal that does not open the commitment.
         let salt = if !cast.is_honest(from) && rng.random_bool(0.1) {
@@ -1435,6 +1445,81 @@ fn ballot(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action>
         Call::CommitBallot(id, digest, ballot_salt(id, from)),
         ts,
         "commit ballot",
+    ))
+}
+
+/// What the court's regulars would do at the next second, one of them at random: the keeper
+/// draws a round whose seed block is mined, tallies a case that is due, settles a decided one;
+/// honest members commit and reveal their ballots while they can.
+fn court_duty(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let next = m.ts + 1;
+    let mut todo: Vec<(Address, Call)> = Vec::new();
+    for t in m.live_tasks().filter(|t| t.status == Status::Challenged) {
+        let (c, id) = (&t.case, t.id);
+        match c.phase {
+            CasePhase::Drawing if m.block + 1 > c.seed_block && next <= c.draw_deadline => {
+                todo.push((cast.keeper, Call::Draw(id)));
+            }
+            CasePhase::Voting => {
+                let reveal_open =
+                    usize::from(c.committed) >= c.committee.len() || next > c.commit_deadline;
+                for member in c.committee.iter().filter(|a| cast.is_honest(**a)) {
+                    match c.ballots.get(member) {
+                        None if next <= c.commit_deadline => todo.push((
+                            *member,
+                            Call::CommitBallot(id, truth(t.input_digest), ballot_salt(id, *member)),
+                        )),
+                        Some(BallotM::Committed(_)) if reveal_open && next <= c.reveal_deadline => {
+                            let (d, salt) = t.ballot_secrets[member];
+                            todo.push((*member, Call::RevealBallot(id, d, salt)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            CasePhase::Decided => todo.push((cast.keeper, Call::ResolveDispute(id))),
+            _ => {}
+        }
+        if c.tally_due(next) {
+            todo.push((cast.keeper, Call::Tally(id)));
+        }
+    }
+    let (from, call) = todo.choose(rng)?.clone();
+    Some(Action::new(from, call, next, "court duty"))
+}
+
+/// While `t`'s committee is being drawn, a member-to-be is made unable to lock its bond (the
+/// draw then skips it): the griefer unstakes all but half a bond of its free stake (if it stays
+/// eligible), or the owner raises the minimum stake just above the lowest eligible stake (the
+/// draw keeps the opening's minimum, the lock checks the current one).
+fn dodge_bond(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let me = cast.griefer;
+    let bond = t.case.member_bond;
+    let o = &m.account(me).op;
+    let free = o.stake - o.locked;
+    let half = bond / U256::from(2);
+    let next = m.ts + 1;
+    if rng.random_bool(0.5) && !bond.is_zero() && free > bond && o.locked + half >= m.min_stake {
+        return Some(Action::new(
+            me,
+            Call::RequestUnstake(free - half),
+            next,
+            "griefer dodges a bond",
+        ));
+    }
+    let c = &t.case;
+    let lowest = cast
+        .operators()
+        .into_iter()
+        .filter(|a| ![c.operator, c.challenger, c.client].contains(a))
+        .map(|a| m.account(a).op.stake)
+        .filter(|s| *s >= m.min_stake)
+        .min()?;
+    Some(Action::new(
+        cast.owner,
+        Call::SetMinStake(lowest + U256::from(1)),
+        next,
+        "owner raises the minimum stake mid-draw",
     ))
 }
 

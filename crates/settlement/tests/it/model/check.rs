@@ -103,7 +103,7 @@ fn expected_task(t: &TaskM) -> TaskInfo {
 }
 
 impl Checker {
-    /// One account: wallet, market balance and registry record equal the model's; honest
+    /// One account: wallet, market and court balances and registry record equal the model's; honest
     /// operators were never slashed; locked stake never exceeds stake.
     /// `all`: read the registry record of non-operators too (they have none; the sweeps check).
     pub async fn account(&self, s: &Settlement, m: &Model, cast: &Cast, who: Address, all: bool) {
@@ -241,8 +241,8 @@ impl Checker {
         self.case(s, m, id).await;
     }
 
-    /// The money identities of both contracts, on chain values, and the totals against the
-    /// model. `registry_stakes` is the sum of every operator's stake + unbonding (on chain).
+    /// The money identities of the market, the registry and the court, on chain values, and the
+    /// totals against the model. `registry_stakes` is the sum of every operator's stake + unbonding (on chain).
     pub async fn money(&self, s: &Settlement, m: &Model, registry_stakes: U256) {
         let d = s.deployment();
         let totals = s.market_totals().await.expect("totals");

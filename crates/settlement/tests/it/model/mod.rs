@@ -2,27 +2,37 @@
 //!
 //! Random sequences of actions by two clients, the coordinator (assigning one task at a time or
 //! a batch, and failing seats over with `reassign`), five honest operators, a copier,
-//! a griefer, a challenger, committee members and a keeper run against a fresh deployment, with
+//! a griefer, a challenger, dispute-court committee members, the court's arbiter and a keeper
+//! run against a fresh deployment, with
 //! the timestamp of every block chosen by the test (often a deadline's edge: D-1, D, D+1). Before
 //! each call the reference model ([`reference`]) predicts its outcome (success and effects, or the
 //! custom error); after it the chain is compared with the model, and the properties are checked:
 //!
 //! - conservation: market tokens == escrowed + bonded + the sum of every balance (the
 //!   treasury's includes its accrued fees and slashes; clients also deposit), registry tokens ==
-//!   sum of stake + unbonding, and both equal the model's ledger;
+//!   sum of stake + unbonding, court tokens == the sum of the court balances it records
+//!   (members' pay, the treasury's share), and all three equal the model's ledger;
 //! - every task settles exactly once (later settlement calls revert and change nothing);
 //! - status moves only along Open→Assigned|Refunded, Assigned→Submitted|Finalized|Refunded,
 //!   Submitted→Challenged|Finalized, Challenged→Finalized|Refunded;
 //! - an operator that follows the protocol is never slashed (honest operators are a strict
 //!   majority of every replicated task and always meet their deadlines);
 //! - requestUnstake never succeeds for more than stake - locked, and locked stake always equals
-//!   the collateral of the operator's open seats;
+//!   the collateral of the operator's open seats plus the bonds of its open committee seats;
 //! - a copied commitment earns nothing;
 //! - a reassignment never slashes or charges the replaced operator: its stake and balance stay,
 //!   exactly its collateral is released (none if it had declined), and it no longer holds a seat;
-//! - at the end, past every deadline, the keeper settles every task with permissionless calls,
-//!   everyone withdraws, and the market and the registry hold exactly 0 tokens while every
-//!   wallet holds exactly what the model says.
+//! - at the end, past every deadline, the keeper settles every task with permissionless calls
+//!   (a dispute: tally, then the arbiter's window runs out if it escalated, then resolve),
+//!   everyone withdraws from the market and the court, and the market, the registry and the
+//!   court hold exactly 0 tokens while every wallet holds exactly what the model says.
+//!
+//! Disputes run in the `DisputeCourt`: the keeper draws the committee in rounds (each member
+//! locks its bond or is skipped), members commit and reveal ballots, anyone tallies, the arbiter
+//! decides escalated cases, and `resolveDispute` closes the case (members paid or penalised).
+//! Honest members ballot the true digest; the copier and the griefer sometimes a wrong one, but
+//! never when they could overturn an honest operator's result, and the arbiter decides an honest
+//! operator's case rightly, so honest operators stay unslashed.
 //!
 //! Honest operators are kept on time by a scheduler ([`actions::guard`]): an action (or a time
 //! jump) that would leave them unable to send what they owe before its deadline waits, and the

@@ -1,5 +1,6 @@
-//! The reference model: `TaskMarket` and `NodeRegistry` rewritten in plain Rust, check for check
-//! in the contracts' order, so that every call's outcome (success and its effects, or the name
+//! The reference model: `TaskMarket`, `DisputeCourt` and `NodeRegistry` rewritten in plain Rust,
+//! check for check in the contracts' order (the court's committee draw re-implements
+//! `NodeRegistry.drawEligible`), so that every call's outcome (success and its effects, or the name
 //! of the custom error it reverts with) can be predicted before it is sent.
 
 use std::{
