@@ -176,7 +176,7 @@ impl Checker {
         assert_eq!(got, want, "task {id}: seat of {op} differs from the model");
     }
 
-    /// The task's case in the court (phase `None` if it has none) and every member's ballot.
+    /// The task's case in the court (phase `None` if it has none).
     pub async fn case(&self, s: &Settlement, m: &Model, id: u64) {
         let Ok(t) = m.task(id) else { return };
         let got = s.case(U256::from(id)).await.expect("case");
@@ -206,7 +206,13 @@ impl Checker {
             committee: c.committee.clone(),
         };
         assert_eq!(got, want, "task {id}: case differs from the model");
-        for member in &c.committee {
+    }
+
+    /// The ballots of `members` in the task's case.
+    pub async fn ballots(&self, s: &Settlement, m: &Model, id: u64, members: &[Address]) {
+        let Ok(t) = m.task(id) else { return };
+        let c = &t.case;
+        for member in members {
             let got = s.ballot(U256::from(id), *member).await.expect("ballot");
             let want = match c.ballots.get(member) {
                 None => Ballot::None,
@@ -239,6 +245,11 @@ impl Checker {
             self.seat(s, m, id, op).await;
         }
         self.case(s, m, id).await;
+        let members = m
+            .task(id)
+            .map(|t| t.case.committee.clone())
+            .unwrap_or_default();
+        self.ballots(s, m, id, &members).await;
     }
 
     /// The money identities of the market, the registry and the court, on chain values, and the

@@ -558,10 +558,12 @@ impl Runner {
                 Call::Commit(..) | Call::Reveal(..) | Call::Decline(_) => {
                     self.checker.seat(&s, m, id, a.from).await
                 }
+                Call::CommitBallot(..) | Call::RevealBallot(..) => {
+                    self.checker.case(&s, m, id).await;
+                    self.checker.ballots(&s, m, id, &[a.from]).await;
+                }
                 Call::Challenge(_)
                 | Call::Draw(_)
-                | Call::CommitBallot(..)
-                | Call::RevealBallot(..)
                 | Call::Tally(_)
                 | Call::Arbitrate(..)
                 | Call::ResolveDispute(_) => self.checker.case(&s, m, id).await,
