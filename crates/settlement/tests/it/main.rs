@@ -12,7 +12,7 @@ mod client;
 mod deposits;
 mod lifecycle;
 mod log_reads;
-// mod model; // TEMP: being rewritten for the DisputeCourt (branch court)
+mod model;
 mod reassign;
 mod reverts;
 mod stream;

@@ -9,9 +9,9 @@ use rand::{
     rngs::StdRng,
     seq::{IndexedRandom, SliceRandom},
 };
-use verity_settlement::{Mode, Seat, Status, TaskRequest};
+use verity_settlement::{CasePhase, Mode, Seat, Status, TaskRequest};
 
-use super::reference::{Call, Env, Model, TaskM, mock_proof, truth};
+use super::reference::{BallotM, Call, Env, Model, TaskM, mock_proof, truth};
 use crate::harness::tokens;
 
 /// The id the tests register the mock verifier under.
@@ -28,6 +28,8 @@ pub struct Cast {
     pub clients: [Address; 2],
     pub challenger: Address,
     pub keeper: Address,
+    /// Decides escalated disputes (the court's arbiter).
+    pub arbiter: Address,
     /// Follow the protocol, always on time.
     pub honest: Vec<Address>,
     /// Copies other operators' commitments.
@@ -62,6 +64,7 @@ impl Cast {
             (self.clients[1], "client2"),
             (self.challenger, "challenger"),
             (self.keeper, "keeper"),
+            (self.arbiter, "arbiter"),
             (self.copier, "copier"),
             (self.griefer, "griefer"),
         ];
@@ -111,6 +114,18 @@ pub struct Obligation {
 /// The salt an honest operator commits with (any value works; deterministic for replays).
 pub fn honest_salt(id: u64, op: Address) -> B256 {
     keccak256([B256::from(U256::from(id)).as_slice(), op.as_slice()].concat())
+}
+
+/// The salt a committee member commits its ballot with (deterministic for replays).
+pub fn ballot_salt(id: u64, member: Address) -> B256 {
+    keccak256(
+        [
+            B256::from(U256::from(id)).as_slice(),
+            member.as_slice(),
+            b"ballot",
+        ]
+        .concat(),
+    )
 }
 
 /// A wrong digest for a task (what the griefer computes).
@@ -433,15 +448,21 @@ fn propose(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
     // Right after a challenge: the committee cannot be drawn in the very next block.
     if let Some(t) = live
         .iter()
-        .find(|t| t.status == Status::Challenged && t.dispute.challenge_block == m.block)
+        .find(|t| t.status == Status::Challenged && t.case.open_block == m.block)
         && rng.random_bool(0.15)
     {
         return Some(Action::new(
             cast.keeper,
-            Call::DrawCommittee(t.id),
+            Call::Draw(t.id),
             m.ts + 1,
             "draw (seed not ready)",
         ));
+    }
+    // The court's regulars keep disputes moving (their windows are short).
+    if rng.random_bool(0.3)
+        && let Some(a) = court_duty(rng, m, cast)
+    {
+        return Some(a);
     }
     // The copier watches for commitments to copy on tasks it sits on.
     let copyable = live.iter().find(|t| {
@@ -587,17 +608,45 @@ fn edge_options(m: &Model, cast: &Cast) -> Vec<(Address, Call, u64)> {
                 options.push((cast.keeper, Call::Finalize(id), t.challenge_closes()));
             }
             (Status::Challenged, _) => {
-                let vd = t.dispute.vote_deadline;
-                if let Some(member) = t
-                    .dispute
-                    .committee
-                    .iter()
-                    .find(|a| !t.dispute.voted.contains(*a))
-                {
-                    options.push((*member, Call::Vote(id, truth(t.input_digest)), vd));
+                let c = &t.case;
+                match c.phase {
+                    CasePhase::Drawing => {
+                        options.push((cast.keeper, Call::Draw(id), c.draw_deadline));
+                        options.push((cast.keeper, Call::Tally(id), c.draw_deadline));
+                    }
+                    CasePhase::Voting => {
+                        if let Some(member) =
+                            c.committee.iter().find(|a| !c.ballots.contains_key(*a))
+                        {
+                            let call = Call::CommitBallot(
+                                id,
+                                truth(t.input_digest),
+                                ballot_salt(id, *member),
+                            );
+                            options.push((*member, call, c.commit_deadline));
+                        }
+                        if let Some((member, (d, salt))) = t
+                            .ballot_secrets
+                            .iter()
+                            .find(|(a, _)| matches!(c.ballots.get(*a), Some(BallotM::Committed(_))))
+                        {
+                            let call = Call::RevealBallot(id, *d, *salt);
+                            options.push((*member, call.clone(), c.commit_deadline));
+                            options.push((*member, call, c.reveal_deadline));
+                        }
+                        options.push((cast.keeper, Call::Tally(id), c.reveal_deadline));
+                    }
+                    CasePhase::Escalated => {
+                        let overturn = c.claimed != truth(t.input_digest);
+                        options.push((
+                            cast.arbiter,
+                            Call::Arbitrate(id, overturn),
+                            c.arbiter_deadline,
+                        ));
+                        options.push((cast.keeper, Call::ResolveDispute(id), c.arbiter_deadline));
+                    }
+                    _ => {}
                 }
-                options.push((cast.keeper, Call::DrawCommittee(id), vd));
-                options.push((cast.keeper, Call::ResolveDispute(id), vd));
             }
             _ => {}
         }
@@ -693,8 +742,14 @@ fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
                 keeper_on(rng, m, cast, t)
             }
         }
-        Status::Challenged if t.dispute.drawn && rng.random_bool(0.7) => vote(rng, m, cast, t),
-        Status::Challenged => keeper_on(rng, m, cast, t),
+        Status::Challenged => match t.case.phase {
+            // The arbiter out of turn (a case it cannot decide).
+            _ if rng.random_bool(0.03) => arbitrate(rng, m, cast, t),
+            CasePhase::Voting if rng.random_bool(0.8) => ballot(rng, m, cast, t),
+            CasePhase::Drawing if rng.random_bool(0.05) => dodge_bond(rng, m, cast, t),
+            CasePhase::Escalated if rng.random_bool(0.5) => arbitrate(rng, m, cast, t),
+            _ => keeper_on(rng, m, cast, t),
+        },
         _ => None,
     }
 }
@@ -1236,7 +1291,7 @@ fn griefer(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action
 }
 
 /// What a misbehaving operator does besides its seats: tries to unstake locked stake, withdraws
-/// early, votes without a seat, touches tasks it is not on.
+/// early, ballots without a seat, touches tasks it is not on.
 fn misc(rng: &mut StdRng, m: &Model, me: Address) -> Option<Action> {
     let o = &m.account(me).op;
     let free = o.stake - o.locked;
@@ -1251,7 +1306,7 @@ fn misc(rng: &mut StdRng, m: &Model, me: Address) -> Option<Action> {
         3 => Call::WithdrawUnbonded,
         4 => {
             let t = m.tasks.choose(rng)?;
-            Call::Vote(t.id, truth(t.input_digest))
+            Call::CommitBallot(t.id, truth(t.input_digest), ballot_salt(t.id, me))
         }
         5 => {
             let t = m.tasks.choose(rng)?;
@@ -1289,7 +1344,15 @@ fn noise(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         4 => Call::SubmitResult(t.id, d),
         5 => Call::SubmitProof(t.id, d, Bytes::new()),
         6 => Call::Challenge(t.id),
-        7 => Call::Vote(t.id, d),
+        7 => match rng.random_range(0..6) {
+            0 => Call::Draw(t.id),
+            1 => Call::Tally(t.id),
+            2 => Call::CommitBallot(t.id, d, ballot_salt(t.id, from)),
+            3 => Call::RevealBallot(t.id, d, ballot_salt(t.id, from)),
+            // Right (an honest operator's result is never overturned by the arbiter).
+            4 => Call::Arbitrate(t.id, t.result != d),
+            _ => Call::CourtWithdraw,
+        },
         8 => Call::Stake(tokens(1)),
         _ => Call::RequestUnstake(tokens(1)),
     };
@@ -1314,30 +1377,178 @@ fn challenge(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Acti
     Some(Action::new(from, Call::Challenge(t.id), ts, "challenge"))
 }
 
-fn vote(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
-    let d = &t.dispute;
-    let pending: Vec<Address> = d
+/// Whether the misbehaving members of `t`'s committee may reveal a wrong digest: never enough
+/// of them to overturn an honest operator's result (a strict majority of the committee).
+fn may_lie(cast: &Cast, t: &TaskM) -> bool {
+    let c = &t.case;
+    let bad = c.committee.iter().filter(|a| !cast.is_honest(**a)).count();
+    !cast.is_honest(c.operator) || bad * 2 <= c.committee.len()
+}
+
+/// A committee member (or someone else) commits or reveals a ballot. Honest members ballot the
+/// true digest; the copier and the griefer sometimes a wrong one (see [`may_lie`]); the griefer
+/// often stays silent.
+fn ballot(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let c = &t.case;
+    let id = t.id;
+    let unrevealed: Vec<Address> = c
         .committee
         .iter()
         .copied()
-        .filter(|a| !d.voted.contains(a))
+        .filter(|a| matches!(c.ballots.get(a), Some(BallotM::Committed(_))))
+        .collect();
+    let uncommitted: Vec<Address> = c
+        .committee
+        .iter()
+        .copied()
+        .filter(|a| !c.ballots.contains_key(a))
         .collect();
     let from = match rng.random_range(0..10) {
-        // A member that already voted, or anyone.
-        0 => *d.committee.choose(rng).or_else(|| cast.honest.first())?,
+        // A member that already balloted, or anyone.
+        0 => *c.committee.choose(rng).or_else(|| cast.honest.first())?,
         1 => *cast.operators().choose(rng)?,
-        _ => *pending.choose(rng)?,
+        2..=5 if !unrevealed.is_empty() => *unrevealed.choose(rng)?,
+        _ => *uncommitted.choose(rng).or_else(|| unrevealed.choose(rng))?,
     };
-    // The griefer, when drawn, mostly stays silent.
-    if from == cast.griefer && rng.random_bool(0.7) {
+    if from == cast.griefer && rng.random_bool(0.6) {
         return None;
     }
-    let ts = pick_ts(rng, m, &[d.vote_deadline]);
+    let committed = matches!(c.ballots.get(&from), Some(BallotM::Committed(_)));
+    // Now and then a reveal without a commitment (or a second one).
+    if (committed && rng.random_bool(0.9)) || rng.random_bool(0.1) {
+        let (d, salt) = t.ballot_secrets.get(&from).copied().unwrap_or_default();
+        // Now and then a reveal that does not open the commitment.
+        let salt = if !cast.is_honest(from) && rng.random_bool(0.1) {
+            random_b256(rng)
+        } else {
+            salt
+        };
+        let ts = pick_ts(rng, m, &[c.commit_deadline, c.reveal_deadline]);
+        return Some(Action::new(
+            from,
+            Call::RevealBallot(id, d, salt),
+            ts,
+            "reveal ballot",
+        ));
+    }
+    let truth = truth(t.input_digest);
+    let digest = if cast.is_honest(from) || !may_lie(cast, t) || rng.random_bool(0.5) {
+        truth
+    } else if rng.random_bool(0.5) {
+        wrong_digest(t.input_digest)
+    } else {
+        random_b256(rng)
+    };
+    let ts = pick_ts(rng, m, &[c.commit_deadline]);
     Some(Action::new(
         from,
-        Call::Vote(t.id, truth(t.input_digest)),
+        Call::CommitBallot(id, digest, ballot_salt(id, from)),
         ts,
-        "vote",
+        "commit ballot",
+    ))
+}
+
+/// What the court's regulars would do at the next second, one of them at random: the keeper
+/// draws a round whose seed block is mined, tallies a case that is due, settles a decided one;
+/// honest members commit and reveal their ballots while they can.
+fn court_duty(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
+    let next = m.ts + 1;
+    let mut todo: Vec<(Address, Call)> = Vec::new();
+    for t in m.live_tasks().filter(|t| t.status == Status::Challenged) {
+        let (c, id) = (&t.case, t.id);
+        match c.phase {
+            CasePhase::Drawing if m.block + 1 > c.seed_block && next <= c.draw_deadline => {
+                todo.push((cast.keeper, Call::Draw(id)));
+            }
+            CasePhase::Voting => {
+                let reveal_open =
+                    usize::from(c.committed) >= c.committee.len() || next > c.commit_deadline;
+                for member in c.committee.iter().filter(|a| cast.is_honest(**a)) {
+                    match c.ballots.get(member) {
+                        None if next <= c.commit_deadline => todo.push((
+                            *member,
+                            Call::CommitBallot(id, truth(t.input_digest), ballot_salt(id, *member)),
+                        )),
+                        Some(BallotM::Committed(_)) if reveal_open && next <= c.reveal_deadline => {
+                            let (d, salt) = t.ballot_secrets[member];
+                            todo.push((*member, Call::RevealBallot(id, d, salt)));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            CasePhase::Decided => todo.push((cast.keeper, Call::ResolveDispute(id))),
+            _ => {}
+        }
+        if c.tally_due(next) {
+            todo.push((cast.keeper, Call::Tally(id)));
+        }
+    }
+    let (from, call) = todo.choose(rng)?.clone();
+    Some(Action::new(from, call, next, "court duty"))
+}
+
+/// While `t`'s committee is being drawn, a member-to-be is made unable to lock its bond (the
+/// draw then skips it): the griefer unstakes all but half a bond of its free stake (if it stays
+/// eligible), or the owner raises the minimum stake just above the lowest eligible stake (the
+/// draw keeps the opening's minimum, the lock checks the current one).
+fn dodge_bond(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let me = cast.griefer;
+    let bond = t.case.member_bond;
+    let o = &m.account(me).op;
+    let free = o.stake - o.locked;
+    let half = bond / U256::from(2);
+    let next = m.ts + 1;
+    if rng.random_bool(0.5) && !bond.is_zero() && free > bond && o.locked + half >= m.min_stake {
+        return Some(Action::new(
+            me,
+            Call::RequestUnstake(free - half),
+            next,
+            "griefer dodges a bond",
+        ));
+    }
+    let c = &t.case;
+    let lowest = cast
+        .operators()
+        .into_iter()
+        .filter(|a| ![c.operator, c.challenger, c.client].contains(a))
+        .map(|a| m.account(a).op.stake)
+        .filter(|s| *s >= m.min_stake)
+        .min()?;
+    Some(Action::new(
+        cast.owner,
+        Call::SetMinStake(lowest + U256::from(1)),
+        next,
+        "owner raises the minimum stake mid-draw",
+    ))
+}
+
+/// The arbiter decides an escalated case: rightly, but for now and then on a misbehaving
+/// operator's case; sometimes someone else tries.
+fn arbitrate(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let c = &t.case;
+    let right = c.claimed != truth(t.input_digest);
+    let overturn = if !cast.is_honest(c.operator) && rng.random_bool(0.15) {
+        !right
+    } else {
+        right
+    };
+    let from = if rng.random_bool(0.85) {
+        cast.arbiter
+    } else {
+        **cast
+            .everyone
+            .iter()
+            .filter(|a| !cast.is_honest(**a))
+            .collect::<Vec<_>>()
+            .choose(rng)?
+    };
+    let ts = pick_ts(rng, m, &[c.arbiter_deadline]);
+    Some(Action::new(
+        from,
+        Call::Arbitrate(t.id, overturn),
+        ts,
+        "arbitrate",
     ))
 }
 
@@ -1350,10 +1561,11 @@ fn keeper_on(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Acti
         (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
         (Status::Assigned, _) => Call::ClaimTimeout(id),
         (Status::Submitted, _) => Call::Finalize(id),
-        (Status::Challenged, _) if !t.dispute.drawn && rng.random_bool(0.7) => {
-            Call::DrawCommittee(id)
-        }
-        (Status::Challenged, _) => Call::ResolveDispute(id),
+        (Status::Challenged, _) => match t.case.phase {
+            CasePhase::Drawing if rng.random_bool(0.7) => Call::Draw(id),
+            CasePhase::Drawing | CasePhase::Voting => Call::Tally(id),
+            _ => Call::ResolveDispute(id),
+        },
         _ => Call::Finalize(id),
     };
     let call = if rng.random_bool(0.85) {
@@ -1363,7 +1575,8 @@ fn keeper_on(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Acti
             Call::Finalize(id),
             Call::ClaimTimeout(id),
             Call::ResolveDispute(id),
-            Call::DrawCommittee(id),
+            Call::Draw(id),
+            Call::Tally(id),
         ]
         .choose(rng)?
         .clone()
@@ -1386,6 +1599,7 @@ fn keeper(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             Call::ClaimTimeout(id),
             Call::ResolveDispute(id),
             Call::Cancel(id),
+            Call::Tally(id),
         ]
         .choose(rng)?
         .clone();
@@ -1417,6 +1631,25 @@ fn withdraw(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             "deposit",
         ));
     }
+    // Some of the time: a withdrawal from the court (committee pay, the treasury's share).
+    if rng.random_bool(0.25) {
+        let with_court: Vec<Address> = cast
+            .everyone
+            .iter()
+            .copied()
+            .filter(|a| !m.account(*a).court.is_zero())
+            .collect();
+        let from = match with_court.choose(rng) {
+            Some(a) if rng.random_bool(0.8) => *a,
+            _ => *cast.everyone.choose(rng)?,
+        };
+        return Some(Action::new(
+            from,
+            Call::CourtWithdraw,
+            pick_ts(rng, m, &[]),
+            "court withdraw",
+        ));
+    }
     let with_balance: Vec<Address> = cast
         .everyone
         .iter()
@@ -1442,8 +1675,16 @@ fn governance(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
     let call = match rng.random_range(0..8) {
         0 if invalid => Call::SetFees(rng.random_range(1_001..1_200), rng.random_range(0..=1_000)),
         0 => Call::SetFees(rng.random_range(0..=1_000), rng.random_range(0..=1_000)),
-        1 if invalid => Call::SetDisputeParams(*[0, 16].choose(rng)?, 60),
-        1 => Call::SetDisputeParams(rng.random_range(1..=5), rng.random_range(60..=120)),
+        1 if invalid => match rng.random_range(0..3) {
+            0 => Call::SetDisputeParams(*[2, 16].choose(rng)?, 60, 60),
+            1 => Call::SetDisputeParams(3, 9, 60),
+            _ => Call::SetDisputeParams(3, 60, 9),
+        },
+        1 => Call::SetDisputeParams(
+            rng.random_range(3..=6),
+            rng.random_range(10..=120),
+            rng.random_range(10..=120),
+        ),
         2 => Call::SetTreasury(*[cast.treasury, cast.owner].choose(rng)?),
         3 => Call::SetCoordinator(cast.keeper, rng.random_bool(0.5)),
         4 => Call::SetMinStake(tokens(rng.random_range(50..=900))),

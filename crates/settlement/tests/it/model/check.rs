@@ -7,11 +7,11 @@ use alloy::{
     primitives::{Address, U256},
     providers::Provider,
 };
-use verity_settlement::{DisputeInfo, OperatorInfo, SeatInfo, Settlement, Status, TaskInfo};
+use verity_settlement::{Ballot, CaseInfo, OperatorInfo, SeatInfo, Settlement, Status, TaskInfo};
 
 use super::{
     actions::Cast,
-    reference::{Account, Model, OpState, TaskM},
+    reference::{Account, BallotM, Model, OpState, TaskM},
 };
 
 /// Status moves the market allows (besides staying put).
@@ -41,15 +41,17 @@ pub async fn read_account(s: &Settlement, who: Address) -> Account {
     read(s, who, true).await
 }
 
-/// An account's wallet, market balance and (if `registry`) registry record; without the
-/// registry read the record is returned as default (what a non-operator has).
+/// An account's wallet, market and court balances and (if `registry`) registry record; without
+/// the registry read the record is returned as default (what a non-operator has).
 async fn read(s: &Settlement, who: Address, registry: bool) -> Account {
     let wallet = s.token_balance(who).await.expect("token balance");
     let market = s.market_balance(who).await.expect("market balance");
+    let court = s.court_balance(who).await.expect("court balance");
     if !registry {
         return Account {
             wallet,
             market,
+            court,
             op: OpState::default(),
         };
     }
@@ -57,6 +59,7 @@ async fn read(s: &Settlement, who: Address, registry: bool) -> Account {
     Account {
         wallet,
         market,
+        court,
         op: OpState {
             registered: o.registered,
             stake: o.stake,
@@ -100,7 +103,7 @@ fn expected_task(t: &TaskM) -> TaskInfo {
 }
 
 impl Checker {
-    /// One account: wallet, market balance and registry record equal the model's; honest
+    /// One account: wallet, market and court balances and registry record equal the model's; honest
     /// operators were never slashed; locked stake never exceeds stake.
     /// `all`: read the registry record of non-operators too (they have none; the sweeps check).
     pub async fn account(&self, s: &Settlement, m: &Model, cast: &Cast, who: Address, all: bool) {
@@ -173,26 +176,55 @@ impl Checker {
         assert_eq!(got, want, "task {id}: seat of {op} differs from the model");
     }
 
-    pub async fn dispute(&self, s: &Settlement, m: &Model, id: u64) {
+    /// The task's case in the court (phase `None` if it has none).
+    pub async fn case(&self, s: &Settlement, m: &Model, id: u64) {
         let Ok(t) = m.task(id) else { return };
-        let got = s.dispute(U256::from(id)).await.expect("dispute");
-        let d = &t.dispute;
-        let want = DisputeInfo {
-            challenger: d.challenger,
-            challenge_block: d.challenge_block,
-            vote_deadline: d.vote_deadline,
-            agree: d.agree,
-            disagree: d.disagree,
-            drawn: d.drawn,
-            size: d.size,
-            window: d.window as u32,
-            min_stake: d.min_stake,
-            rounds: d.rounds,
-            pool_size: d.pool_size,
-            seed_block: d.seed_block,
-            committee: d.committee.clone(),
+        let got = s.case(U256::from(id)).await.expect("case");
+        let c = &t.case;
+        let want = CaseInfo {
+            phase: c.phase,
+            verdict: c.verdict,
+            by_arbiter: c.by_arbiter,
+            operator: c.operator,
+            challenger: c.challenger,
+            client: c.client,
+            claimed: c.claimed,
+            size: c.size,
+            pool_size: c.pool_size,
+            window: c.window as u32,
+            rounds: c.rounds,
+            committed: c.committed,
+            revealed: c.revealed,
+            agree: c.agree,
+            disagree: c.disagree,
+            seed_block: c.seed_block,
+            draw_deadline: c.draw_deadline,
+            commit_deadline: c.commit_deadline,
+            reveal_deadline: c.reveal_deadline,
+            arbiter_deadline: c.arbiter_deadline,
+            member_bond: c.member_bond,
+            committee: c.committee.clone(),
         };
-        assert_eq!(got, want, "task {id}: dispute differs from the model");
+        assert_eq!(got, want, "task {id}: case differs from the model");
+    }
+
+    /// The ballots of `members` in the task's case.
+    pub async fn ballots(&self, s: &Settlement, m: &Model, id: u64, members: &[Address]) {
+        let Ok(t) = m.task(id) else { return };
+        let c = &t.case;
+        for member in members {
+            let got = s.ballot(U256::from(id), *member).await.expect("ballot");
+            let want = match c.ballots.get(member) {
+                None => Ballot::None,
+                Some(BallotM::Committed(_)) => Ballot::Committed,
+                Some(BallotM::Agreed) => Ballot::Agreed,
+                Some(BallotM::Disagreed) => Ballot::Disagreed,
+            };
+            assert_eq!(
+                got, want,
+                "task {id}: ballot of {member} differs from the model"
+            );
+        }
     }
 
     pub async fn operators(&self, s: &Settlement, m: &Model, id: u64) {
@@ -204,7 +236,7 @@ impl Checker {
         );
     }
 
-    /// Everything about a task: record, operators, seats, dispute.
+    /// Everything about a task: record, operators, seats, case.
     pub async fn task_full(&mut self, s: &Settlement, m: &Model, id: u64) {
         self.task(s, m, id).await;
         self.operators(s, m, id).await;
@@ -212,16 +244,33 @@ impl Checker {
         for op in ops {
             self.seat(s, m, id, op).await;
         }
-        self.dispute(s, m, id).await;
+        self.case(s, m, id).await;
+        let members = m
+            .task(id)
+            .map(|t| t.case.committee.clone())
+            .unwrap_or_default();
+        self.ballots(s, m, id, &members).await;
     }
 
-    /// The money identities of both contracts, on chain values, and the totals against the
-    /// model. `registry_stakes` is the sum of every operator's stake + unbonding (on chain).
+    /// The money identities of the market, the registry and the court, on chain values, and the
+    /// totals against the model. `registry_stakes` is the sum of every operator's stake + unbonding (on chain).
     pub async fn money(&self, s: &Settlement, m: &Model, registry_stakes: U256) {
         let d = s.deployment();
         let totals = s.market_totals().await.expect("totals");
         let market_tokens = s.token_balance(d.market).await.expect("market tokens");
         let registry_tokens = s.token_balance(d.registry).await.expect("registry tokens");
+        let court_tokens = s.token_balance(d.court).await.expect("court tokens");
+        // Every account's court balance is compared with the model's after each step, so the
+        // model's sum stands for the chain's.
+        let court_credited: U256 = m.accounts.values().map(|a| a.court).sum();
+        assert_eq!(
+            court_tokens, court_credited,
+            "court token balance != sum of the balances it records"
+        );
+        assert_eq!(
+            court_tokens, m.court_tokens,
+            "court tokens differ from the model"
+        );
         // The chain keeps no sum of balances; every account's balance is compared to the
         // model's after each step, so the model's sum stands for the chain's here.
         assert_eq!(

@@ -2,27 +2,37 @@
 //!
 //! Random sequences of actions by two clients, the coordinator (assigning one task at a time or
 //! a batch, and failing seats over with `reassign`), five honest operators, a copier,
-//! a griefer, a challenger, committee members and a keeper run against a fresh deployment, with
+//! a griefer, a challenger, dispute-court committee members, the court's arbiter and a keeper
+//! run against a fresh deployment, with
 //! the timestamp of every block chosen by the test (often a deadline's edge: D-1, D, D+1). Before
 //! each call the reference model ([`reference`]) predicts its outcome (success and effects, or the
 //! custom error); after it the chain is compared with the model, and the properties are checked:
 //!
 //! - conservation: market tokens == escrowed + bonded + the sum of every balance (the
 //!   treasury's includes its accrued fees and slashes; clients also deposit), registry tokens ==
-//!   sum of stake + unbonding, and both equal the model's ledger;
+//!   sum of stake + unbonding, court tokens == the sum of the court balances it records
+//!   (members' pay, the treasury's share), and all three equal the model's ledger;
 //! - every task settles exactly once (later settlement calls revert and change nothing);
 //! - status moves only along Open→Assigned|Refunded, Assigned→Submitted|Finalized|Refunded,
 //!   Submitted→Challenged|Finalized, Challenged→Finalized|Refunded;
 //! - an operator that follows the protocol is never slashed (honest operators are a strict
 //!   majority of every replicated task and always meet their deadlines);
 //! - requestUnstake never succeeds for more than stake - locked, and locked stake always equals
-//!   the collateral of the operator's open seats;
+//!   the collateral of the operator's open seats plus the bonds of its open committee seats;
 //! - a copied commitment earns nothing;
 //! - a reassignment never slashes or charges the replaced operator: its stake and balance stay,
 //!   exactly its collateral is released (none if it had declined), and it no longer holds a seat;
-//! - at the end, past every deadline, the keeper settles every task with permissionless calls,
-//!   everyone withdraws, and the market and the registry hold exactly 0 tokens while every
-//!   wallet holds exactly what the model says.
+//! - at the end, past every deadline, the keeper settles every task with permissionless calls
+//!   (a dispute: tally, then the arbiter's window runs out if it escalated, then resolve),
+//!   everyone withdraws from the market and the court, and the market, the registry and the
+//!   court hold exactly 0 tokens while every wallet holds exactly what the model says.
+//!
+//! Disputes run in the `DisputeCourt`: the keeper draws the committee in rounds (each member
+//! locks its bond or is skipped), members commit and reveal ballots, anyone tallies, the arbiter
+//! decides escalated cases, and `resolveDispute` closes the case (members paid or penalised).
+//! Honest members ballot the true digest; the copier and the griefer sometimes a wrong one, but
+//! never when they could overturn an honest operator's result, and the arbiter decides an honest
+//! operator's case rightly, so honest operators stay unslashed.
 //!
 //! Honest operators are kept on time by a scheduler ([`actions::guard`]): an action (or a time
 //! jump) that would leave them unable to send what they owe before its deadline waits, and the
@@ -52,7 +62,7 @@ use alloy::{
     providers::Provider,
 };
 use verity_contracts::MockResultVerifier;
-use verity_settlement::{Mode, Status};
+use verity_settlement::{CasePhase, Mode, Status};
 
 use self::{
     actions::{Action, Cast, Gen, VERIFIER_ID},
@@ -79,8 +89,9 @@ const SWEEP_EVERY: usize = 25;
 /// Short jail and unbonding so that both run out (and their edges are hit) within a run.
 const MODEL_JAIL: u64 = 90;
 const MODEL_UNBONDING: u64 = 120;
-/// The shortest vote window the market allows, so that disputes end within a run.
+/// Short court windows (draw-and-commit, reveal), so that disputes end within a run.
 const MODEL_DISPUTE_WINDOW: u64 = 60;
+const MODEL_REVEAL_WINDOW: u64 = 60;
 const TRACE_LEN: usize = 25;
 
 #[tokio::test]
@@ -237,7 +248,8 @@ struct Runner {
     started_at: u64,
     /// Time spent sending calls and checking the chain.
     timing: [std::time::Duration; 2],
-    /// What every actor held at the start, in total (wallet + market + stake + unbonding).
+    /// What every actor held at the start, in total (wallet + market + court + stake +
+    /// unbonding).
     initial_total: U256,
 }
 
@@ -257,11 +269,17 @@ impl Runner {
         s.set_unbonding_delay(net.owner, MODEL_UNBONDING)
             .await
             .expect("unbonding");
-        // Committees of 2, 3 or 4 (even sizes make "strict majority" differ from "half").
-        let committee = 2 + (seed % 3) as u8;
-        s.set_dispute_params(net.owner, committee, MODEL_DISPUTE_WINDOW as u32)
-            .await
-            .expect("dispute params");
+        // Committees of 3, 4 or 5 (even sizes make "strict majority" differ from "half"; the
+        // five honest operators, the copier and the griefer are the pool).
+        let committee = 3 + (seed % 3) as u8;
+        s.set_dispute_params(
+            net.owner,
+            committee,
+            MODEL_DISPUTE_WINDOW as u32,
+            MODEL_REVEAL_WINDOW as u32,
+        )
+        .await
+        .expect("dispute params");
         let ops = net.operators.clone();
         let cast = Cast {
             owner: net.owner,
@@ -270,6 +288,7 @@ impl Runner {
             clients: [net.client, net.client2],
             challenger: net.challenger,
             keeper: net.keeper,
+            arbiter: net.arbiter,
             honest: ops[..5].to_vec(),
             copier: ops[5],
             griefer: ops[6],
@@ -298,8 +317,12 @@ impl Runner {
             coordinators: BTreeSet::from([net.coordinator]),
             protocol_bps: PROTOCOL_BPS,
             scheduler_bps: SCHEDULER_BPS,
+            court: d.court,
             committee_size: committee,
             dispute_window: MODEL_DISPUTE_WINDOW,
+            reveal_window: MODEL_REVEAL_WINDOW,
+            arbiter: s.arbiter().await.expect("arbiter"),
+            arbiter_window: u64::from(ARBITER_WINDOW),
             min_stake: tokens(MIN_STAKE),
             unbonding_delay: MODEL_UNBONDING,
             jail_duration: MODEL_JAIL,
@@ -316,17 +339,19 @@ impl Runner {
             total_credited,
             market_tokens: s.token_balance(d.market).await.expect("market tokens"),
             registry_tokens: s.token_balance(d.registry).await.expect("registry tokens"),
+            court_tokens: s.token_balance(d.court).await.expect("court tokens"),
             ts: head.header.timestamp,
             block: head.header.number,
             touched: BTreeSet::new(),
             edges: Default::default(),
         };
         assert_eq!(model.operator_list, ops, "operators registered in order");
+        assert_eq!(model.arbiter, net.arbiter, "the harness's arbiter");
         model.check_identities().expect("initial state");
         let initial_total = model
             .accounts
             .values()
-            .map(|a| a.wallet + a.market + a.op.stake + a.op.unbonding)
+            .map(|a| a.wallet + a.market + a.court + a.op.stake + a.op.unbonding)
             .sum();
         let mut checker = Checker::default();
         checker.sweep(s, &model, &cast).await;
@@ -425,7 +450,7 @@ impl Runner {
         self.net.next_block_at(a.ts).await;
         let block = self.model.block + 1;
         let mut seed_hash = None;
-        if let Call::DrawCommittee(id) = &a.call
+        if let Call::Draw(id) = &a.call
             && let Some(n) = self.model.draw_hash_block(*id, block)
         {
             let b = s
@@ -486,6 +511,11 @@ impl Runner {
         }
 
         // Test bookkeeping the contracts do not keep.
+        if let (Ok(_), Call::CommitBallot(id, digest, salt)) = (&predicted, &a.call) {
+            self.model.tasks[*id as usize - 1]
+                .ballot_secrets
+                .insert(a.from, (*digest, *salt));
+        }
         if let (Ok(_), Call::Commit(id, _)) = (&predicted, &a.call) {
             let t = &mut self.model.tasks[*id as usize - 1];
             if let Some(secret) = a.secret {
@@ -528,10 +558,15 @@ impl Runner {
                 Call::Commit(..) | Call::Reveal(..) | Call::Decline(_) => {
                     self.checker.seat(&s, m, id, a.from).await
                 }
+                Call::CommitBallot(..) | Call::RevealBallot(..) => {
+                    self.checker.case(&s, m, id).await;
+                    self.checker.ballots(&s, m, id, &[a.from]).await;
+                }
                 Call::Challenge(_)
-                | Call::DrawCommittee(_)
-                | Call::Vote(..)
-                | Call::ResolveDispute(_) => self.checker.dispute(&s, m, id).await,
+                | Call::Draw(_)
+                | Call::Tally(_)
+                | Call::Arbitrate(..)
+                | Call::ResolveDispute(_) => self.checker.case(&s, m, id).await,
                 _ => {}
             }
         }
@@ -672,6 +707,22 @@ impl Runner {
         let live: Vec<u64> = self.model.live_tasks().map(|t| t.id).collect();
         let mut ts = end;
         for id in live {
+            // A dispute: the keeper tallies (all deadlines passed: it decides or escalates), and
+            // an escalated case waits out the arbiter, who stays silent (Neutral).
+            let c = &self.model.task(id).expect("task").case;
+            if c.tally_due(ts) {
+                self.step_no += 1;
+                self.step(
+                    Action::new(self.cast.keeper, Call::Tally(id), ts, "drain: tally"),
+                    true,
+                )
+                .await;
+                ts += 1;
+            }
+            let c = &self.model.task(id).expect("task").case;
+            if c.phase == CasePhase::Escalated {
+                ts = ts.max(c.arbiter_deadline + 1);
+            }
             let t = self.model.task(id).expect("task");
             let call = match (t.status, t.mode) {
                 (Status::Open, _) => Call::ClaimTimeout(id),
@@ -705,8 +756,17 @@ impl Runner {
             ts += 1;
         }
         assert_eq!(self.model.live_tasks().count(), 0);
-        // Everyone withdraws; operators unbond everything.
+        // Everyone withdraws (from the market and the court); operators unbond everything.
         for who in self.cast.everyone.clone() {
+            if !self.model.account(who).court.is_zero() {
+                self.step_no += 1;
+                self.step(
+                    Action::new(who, Call::CourtWithdraw, ts, "drain: court withdraw"),
+                    true,
+                )
+                .await;
+                ts += 1;
+            }
             if !self.model.account(who).market.is_zero() {
                 self.step_no += 1;
                 self.step(
@@ -764,6 +824,11 @@ impl Runner {
             s.token_balance(d.registry).await.expect("registry tokens"),
             U256::ZERO,
             "registry holds tokens at the end"
+        );
+        assert_eq!(
+            s.token_balance(d.court).await.expect("court tokens"),
+            U256::ZERO,
+            "court holds tokens at the end"
         );
         let totals = s.market_totals().await.expect("totals");
         assert_eq!(

@@ -1,5 +1,6 @@
-//! The reference model: `TaskMarket` and `NodeRegistry` rewritten in plain Rust, check for check
-//! in the contracts' order, so that every call's outcome (success and its effects, or the name
+//! The reference model: `TaskMarket`, `DisputeCourt` and `NodeRegistry` rewritten in plain Rust,
+//! check for check in the contracts' order (the court's committee draw re-implements
+//! `NodeRegistry.drawEligible`), so that every call's outcome (success and its effects, or the name
 //! of the custom error it reverts with) can be predicted before it is sent.
 
 use std::{
@@ -12,7 +13,7 @@ use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
     sol_types::SolValue,
 };
-use verity_settlement::{Mode, Seat, Status, TaskRequest};
+use verity_settlement::{CasePhase, Mode, Seat, Status, TaskRequest, Verdict};
 
 /// A revert, by custom-error name.
 pub type Revert = &'static str;
@@ -35,10 +36,19 @@ pub enum Call {
     Finalize(u64),
     ClaimTimeout(u64),
     Challenge(u64),
-    DrawCommittee(u64),
-    Vote(u64, B256),
+    /// `court.draw`: one draw round of the committee.
+    Draw(u64),
+    /// `court.commit` of the ballot for (digest, salt).
+    CommitBallot(u64, B256, B256),
+    /// `court.reveal(digest, salt)`.
+    RevealBallot(u64, B256, B256),
+    Tally(u64),
+    /// `court.arbitrate(overturn)`.
+    Arbitrate(u64, bool),
     ResolveDispute(u64),
     Withdraw,
+    /// `court.withdraw`: the caller's whole court balance.
+    CourtWithdraw,
     Deposit(U256),
     Stake(U256),
     RequestUnstake(U256),
@@ -47,7 +57,8 @@ pub enum Call {
     Mine,
     // ---- governance (owner only)
     SetFees(u16, u16),
-    SetDisputeParams(u8, u32),
+    /// The court's (committee size, draw-and-commit window, reveal window).
+    SetDisputeParams(u8, u32, u32),
     SetTreasury(Address),
     SetCoordinator(Address, bool),
     SetMinStake(U256),
@@ -70,8 +81,11 @@ impl Call {
             | Call::Finalize(id)
             | Call::ClaimTimeout(id)
             | Call::Challenge(id)
-            | Call::DrawCommittee(id)
-            | Call::Vote(id, _)
+            | Call::Draw(id)
+            | Call::CommitBallot(id, _, _)
+            | Call::RevealBallot(id, _, _)
+            | Call::Tally(id)
+            | Call::Arbitrate(id, _)
             | Call::ResolveDispute(id) => Some(*id),
             _ => None,
         }
@@ -91,7 +105,7 @@ pub enum Effect {
 pub struct Env {
     pub ts: u64,
     pub block: u64,
-    /// `blockhash` of the block `DrawCommittee` seeds from (see [`Model::draw_hash_block`]).
+    /// `blockhash` of the block `Draw` seeds from (see [`Model::draw_hash_block`]).
     pub seed_hash: Option<B256>,
 }
 
@@ -108,11 +122,13 @@ pub struct OpState {
     pub times_slashed: u32,
 }
 
-/// Everything one address holds: token wallet, market balance, registry record.
+/// Everything one address holds: token wallet, market balance, court balance, registry record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Account {
     pub wallet: U256,
     pub market: U256,
+    /// Withdrawable from the dispute court.
+    pub court: U256,
     pub op: OpState,
 }
 
@@ -124,23 +140,105 @@ pub struct SeatM {
     pub digest: B256,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DisputeM {
+/// A committee member's ballot, as the court holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallotM {
+    Committed(B256),
+    Agreed,
+    Disagreed,
+}
+
+/// A task's case in the `DisputeCourt` (phase `None` until it is challenged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseM {
+    pub phase: CasePhase,
+    pub verdict: Verdict,
+    pub by_arbiter: bool,
+    /// The committee reached the voting phase.
+    pub voting: bool,
+    pub operator: Address,
     pub challenger: Address,
-    pub challenge_block: u64,
-    pub vote_deadline: u64,
+    pub client: Address,
+    pub claimed: B256,
+    // Snapshots at the opening.
+    pub size: u8,
+    pub pool_size: u32,
+    pub open_block: u64,
+    pub window: u64,
+    pub reveal_window: u64,
+    pub arbiter_window: u64,
+    pub min_stake: U256,
+    pub member_bond: U256,
+    pub rounds: u8,
+    pub seed_block: u64,
+    pub draw_deadline: u64,
+    pub commit_deadline: u64,
+    pub reveal_deadline: u64,
+    pub arbiter_deadline: u64,
+    pub committed: u8,
+    pub revealed: u8,
     pub agree: u8,
     pub disagree: u8,
-    pub drawn: bool,
-    pub rounds: u8,
-    pub pool_size: u32,
-    pub seed_block: u64,
-    /// Snapshots at the challenge.
-    pub size: u8,
-    pub window: u64,
-    pub min_stake: U256,
     pub committee: Vec<Address>,
-    pub voted: BTreeSet<Address>,
+    pub ballots: BTreeMap<Address, BallotM>,
+}
+
+impl Default for CaseM {
+    fn default() -> Self {
+        CaseM {
+            phase: CasePhase::None,
+            verdict: Verdict::Pending,
+            by_arbiter: false,
+            voting: false,
+            operator: Address::ZERO,
+            challenger: Address::ZERO,
+            client: Address::ZERO,
+            claimed: B256::ZERO,
+            size: 0,
+            pool_size: 0,
+            open_block: 0,
+            window: 0,
+            reveal_window: 0,
+            arbiter_window: 0,
+            min_stake: U256::ZERO,
+            member_bond: U256::ZERO,
+            rounds: 0,
+            seed_block: 0,
+            draw_deadline: 0,
+            commit_deadline: 0,
+            reveal_deadline: 0,
+            arbiter_deadline: 0,
+            committed: 0,
+            revealed: 0,
+            agree: 0,
+            disagree: 0,
+            committee: Vec::new(),
+            ballots: BTreeMap::new(),
+        }
+    }
+}
+
+impl CaseM {
+    /// Whether `tally` is accepted at `ts`.
+    pub fn tally_due(&self, ts: u64) -> bool {
+        match self.phase {
+            CasePhase::Drawing => ts > self.draw_deadline,
+            CasePhase::Voting => {
+                usize::from(self.revealed) >= self.committee.len() || ts > self.reveal_deadline
+            }
+            _ => false,
+        }
+    }
+
+    /// The deadlines that matter in the case's phase.
+    pub fn deadlines(&self) -> Vec<u64> {
+        match self.phase {
+            CasePhase::Drawing => vec![self.draw_deadline],
+            CasePhase::Voting => vec![self.commit_deadline, self.reveal_deadline],
+            CasePhase::Escalated => vec![self.arbiter_deadline],
+            _ => vec![],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -170,10 +268,12 @@ pub struct TaskM {
     pub verifier: Address,
     pub operators: Vec<Address>,
     pub seats: BTreeMap<Address, SeatM>,
-    pub dispute: DisputeM,
+    pub case: CaseM,
     // ---- bookkeeping of the test, not contract state
     /// What each committed operator would open its commitment with: (digest, salt).
     pub secrets: BTreeMap<Address, (B256, B256)>,
+    /// What each committee member would open its ballot with: (digest, salt).
+    pub ballot_secrets: BTreeMap<Address, (B256, B256)>,
     /// The copier posted a commitment it did not make.
     pub copied: bool,
     /// Everything credited to market balances by this task.
@@ -201,7 +301,7 @@ impl TaskM {
             }
             Status::Assigned => vec![self.commit_deadline],
             Status::Submitted => vec![self.challenge_closes()],
-            Status::Challenged => vec![self.dispute.vote_deadline],
+            Status::Challenged => self.case.deadlines(),
             _ => vec![],
         }
     }
@@ -216,7 +316,11 @@ impl TaskM {
             d = d.max(self.challenge_closes());
         }
         if self.status == Status::Challenged {
-            d = d.max(self.dispute.vote_deadline);
+            let c = &self.case;
+            d = d
+                .max(c.draw_deadline)
+                .max(c.reveal_deadline)
+                .max(c.arbiter_deadline);
         }
         d
     }
@@ -235,8 +339,12 @@ pub fn mock_proof(program: B256, input: B256, digest: B256, binding: B256) -> By
 pub const MAX_REPLICATION: u8 = 16;
 pub const MAX_FEE_BPS: u16 = 1_000;
 pub const MAX_COMMITTEE: u8 = 15;
-pub const MIN_DISPUTE_WINDOW: u64 = 60;
-pub const MAX_DISPUTE_WINDOW: u64 = 7 * 86_400;
+pub const MIN_COMMITTEE: u8 = 3;
+/// The court's window bounds (draw-and-commit, reveal, arbiter).
+pub const MIN_WINDOW: u64 = 10;
+pub const MAX_WINDOW: u64 = 7 * 86_400;
+pub const MEMBER_PENALTY_BPS: u64 = 5_000;
+pub const COMMITTEE_SHARE_BPS: u64 = 1_000;
 pub const MAX_REGISTRY_DURATION: u64 = 30 * 86_400;
 pub const MAX_TASK_DURATION: u64 = 30 * 86_400;
 pub const MAX_CHALLENGE_WINDOW: u64 = 7 * 86_400;
@@ -257,8 +365,13 @@ pub struct Model {
     pub coordinators: BTreeSet<Address>,
     pub protocol_bps: u16,
     pub scheduler_bps: u16,
+    /// The court and its parameters.
+    pub court: Address,
     pub committee_size: u8,
     pub dispute_window: u64,
+    pub reveal_window: u64,
+    pub arbiter: Address,
+    pub arbiter_window: u64,
     pub min_stake: U256,
     pub unbonding_delay: u64,
     pub jail_duration: u64,
@@ -276,9 +389,10 @@ pub struct Model {
     pub escrowed: U256,
     pub bonded: U256,
     pub total_credited: U256,
-    /// Token balances of the two contracts.
+    /// Token balances of the three contracts.
     pub market_tokens: U256,
     pub registry_tokens: U256,
+    pub court_tokens: U256,
     /// Latest block.
     pub ts: u64,
     pub block: u64,
@@ -368,20 +482,151 @@ impl Model {
         verity_settlement::binding(self.chain_id, self.market, U256::from(id), op)
     }
 
-    /// The block whose hash seeds the committee if `DrawCommittee(id)` lands in block `block`
-    /// (`None` if the draw would revert before reading it).
+    /// A task's case (`UnknownCase` for a task without one, as the court answers).
+    pub fn case(&self, id: u64) -> Result<&CaseM, Revert> {
+        self.task(id)
+            .ok()
+            .map(|t| &t.case)
+            .filter(|c| c.phase != CasePhase::None)
+            .ok_or("UnknownCase")
+    }
+
+    /// The court's `ballotOf`.
+    pub fn ballot_commitment(&self, id: u64, member: Address, digest: B256, salt: B256) -> B256 {
+        keccak256(
+            (
+                U256::from(self.chain_id),
+                self.court,
+                U256::from(id),
+                member,
+                digest,
+                salt,
+            )
+                .abi_encode(),
+        )
+    }
+
+    /// `NodeRegistry.drawEligible` for one round of `c`: up to the missing members, stake-weighted
+    /// (capped at `STAKE_WEIGHT_CAP_MULTIPLE` x the snapshotted minimum stake), from the first
+    /// `pool_size` slots of the eligible set, skipping later joiners, the parties and members.
+    fn draw_round(&self, c: &CaseM, seed: B256, ts: u64) -> Vec<Address> {
+        let exclude = [c.operator, c.challenger, c.client];
+        let want = usize::from(c.size).saturating_sub(c.committee.len());
+        let pool = c.pool_size as usize;
+        let cap = (c.min_stake * U256::from(STAKE_WEIGHT_CAP_MULTIPLE)).max(U256::from(1));
+        let mut picked = Vec::new();
+        for i in 0..want * DRAW_TRIES_PER_SEAT {
+            if picked.len() >= want || pool == 0 {
+                break;
+            }
+            let r = U256::from_be_bytes(keccak256((seed, U256::from(i)).abi_encode()).0);
+            let slot = (r % U256::from(pool)).to::<usize>();
+            let Some(&m) = self.eligible_list.get(slot) else {
+                continue;
+            };
+            let o = &self.account(m).op;
+            if !o.registered || o.jailed_until > ts || o.stake < c.min_stake {
+                continue;
+            }
+            if self.eligible_since[&m] >= c.open_block {
+                continue;
+            }
+            let weight = o.stake.min(cap);
+            if (r >> 128) % cap >= weight {
+                continue;
+            }
+            if exclude.contains(&m) || c.committee.contains(&m) || picked.contains(&m) {
+                continue;
+            }
+            picked.push(m);
+        }
+        picked
+    }
+
+    /// `DisputeCourt._settleMembers`: every member's bond released, less the penalty for the
+    /// idle and those against the verdict (on Neutral: the idle; none if the committee never
+    /// voted); the pot split among those that revealed the verdict's side, the rest to the
+    /// market's treasury.
+    fn settle_members(
+        &mut self,
+        id: u64,
+        verdict: Verdict,
+        mut pot: U256,
+        ts: u64,
+    ) -> Result<(), Revert> {
+        let c = self.case(id)?.clone();
+        let bond = c.member_bond;
+        let penalty = bond * U256::from(MEMBER_PENALTY_BPS) / U256::from(10_000);
+        let winning = match verdict {
+            Verdict::Upheld => Some(BallotM::Agreed),
+            Verdict::Overturned => Some(BallotM::Disagreed),
+            _ => None,
+        };
+        let mut paid = Vec::new();
+        for m in &c.committee {
+            let b = c.ballots.get(m).copied();
+            let revealed = matches!(b, Some(BallotM::Agreed | BallotM::Disagreed));
+            let punish = c.voting
+                && match winning {
+                    None => !revealed,
+                    Some(w) => b != Some(w),
+                };
+            if !bond.is_zero() {
+                if punish && !penalty.is_zero() {
+                    self.event(if revealed {
+                        "court: member penalised (voted against the verdict)"
+                    } else {
+                        "court: member penalised (idle)"
+                    });
+                    let o = &mut self.acct(*m).op;
+                    if bond > o.locked {
+                        return Err("CollateralUnderflow");
+                    }
+                    o.locked -= bond;
+                    o.stake -= penalty;
+                    o.tasks_failed += 1;
+                    self.registry_tokens -= penalty;
+                    self.court_tokens += penalty;
+                    pot += penalty;
+                    let block = self.block;
+                    self.sync(*m, ts, block);
+                } else {
+                    self.release(*m, bond, !punish)?;
+                }
+            }
+            if winning.is_some() && b == winning {
+                paid.push(*m);
+            }
+        }
+        let each = if paid.is_empty() {
+            U256::ZERO
+        } else {
+            pot / U256::from(paid.len())
+        };
+        if !each.is_zero() {
+            self.event("court: members paid");
+        }
+        for m in &paid {
+            self.acct(*m).court += each;
+        }
+        let rest = pot - each * U256::from(paid.len());
+        if !rest.is_zero() {
+            let treasury = self.treasury;
+            self.acct(treasury).court += rest;
+        }
+        Ok(())
+    }
+
+    /// The block whose hash seeds the next draw round if `Draw(id)` lands in block `block`
+    /// (`None` if the draw would revert or re-arm before reading it).
     pub fn draw_hash_block(&self, id: u64, block: u64) -> Option<u64> {
-        let t = self.task(id).ok()?;
-        if t.status != Status::Challenged || t.dispute.drawn {
+        let c = self.case(id).ok()?;
+        if c.phase != CasePhase::Drawing || block <= c.seed_block {
             return None;
         }
-        let seed_block = t.dispute.seed_block;
-        if block <= seed_block {
-            return None;
-        }
-        // BLOCKHASH answers for the 256 most recent blocks only; past that the market re-arms
+        // BLOCKHASH answers for the 256 most recent blocks only; past that the court re-arms
         // instead of reading a hash.
-        (block - seed_block <= 256).then_some(seed_block)
+        (block - c.seed_block <= 256).then_some(c.seed_block)
     }
 
     /// Applies `call` from `from` in the block `env`: the effect, or the revert (and then the
@@ -653,163 +898,302 @@ impl Model {
                 if self.account(from).wallet < bond {
                     return Err("ERC20InsufficientBalance");
                 }
-                let window = self.dispute_window;
+                let size = self.committee_size;
+                let case = CaseM {
+                    phase: CasePhase::Drawing,
+                    operator: t.operators[0],
+                    challenger: from,
+                    client: t.client,
+                    claimed: t.result,
+                    size,
+                    pool_size: self.eligible_list.len() as u32,
+                    open_block: env.block,
+                    window: self.dispute_window,
+                    reveal_window: self.reveal_window,
+                    arbiter_window: self.arbiter_window,
+                    min_stake: self.min_stake,
+                    member_bond: bond / U256::from(size),
+                    seed_block: env.block + 1,
+                    draw_deadline: ts + self.dispute_window,
+                    ..CaseM::default()
+                };
                 let t = self.task_mut(*id);
                 t.status = Status::Challenged;
-                t.dispute.challenger = from;
-                t.dispute.challenge_block = env.block;
-                t.dispute.seed_block = env.block + 1;
-                t.dispute.vote_deadline = ts + window;
-                let pool = self.eligible_list.len() as u32;
-                let (size, min_stake) = (self.committee_size, self.min_stake);
-                let t = self.task_mut(*id);
-                t.dispute.pool_size = pool;
-                t.dispute.size = size;
-                t.dispute.window = window;
-                t.dispute.min_stake = min_stake;
+                t.case = case;
                 self.bonded += bond;
                 self.acct(from).wallet -= bond;
                 self.market_tokens += bond;
                 Ok(Effect::None)
             }
-            Call::DrawCommittee(id) => {
-                let t = self.task(*id)?;
-                expect_status(t, Status::Challenged)?;
-                let d = &t.dispute;
-                if d.drawn {
-                    return Err("CommitteeAlreadyDrawn");
+            Call::Draw(id) => {
+                let c = self.case(*id)?;
+                if c.phase != CasePhase::Drawing {
+                    return Err("WrongPhase");
                 }
-                self.edge("drawCommittee: vote deadline", ts, d.vote_deadline);
-                if ts > d.vote_deadline {
-                    return Err("VotingClosed");
+                self.edge("draw: draw deadline", ts, c.draw_deadline);
+                if ts > c.draw_deadline {
+                    return Err("DrawClosed");
                 }
-                if env.block <= d.seed_block {
+                if env.block <= c.seed_block {
                     return Err("SeedNotReady");
                 }
-                if env.block - d.seed_block > 256 {
-                    self.event("drawCommittee: seed expired, re-armed");
-                    self.task_mut(*id).dispute.seed_block = env.block + 1;
+                if env.block - c.seed_block > 256 {
+                    self.event("draw: seed expired, re-armed");
+                    self.task_mut(*id).case.seed_block = env.block + 1;
                     return Ok(Effect::None);
                 }
                 let block_seed = env
                     .seed_hash
                     .expect("the driver fetches the seed block's hash");
                 let seed =
-                    keccak256((block_seed, U256::from(*id), U256::from(d.rounds)).abi_encode());
-                let exclude = [t.operators[0], d.challenger, t.client];
-                let size = usize::from(d.size);
-                let mut committee = d.committee.clone();
-                let want = size.saturating_sub(committee.len());
-                let pool = d.pool_size as usize;
-                let snapshot = d.challenge_block;
-                let min_stake = d.min_stake;
-                let cap = (min_stake * U256::from(STAKE_WEIGHT_CAP_MULTIPLE)).max(U256::from(1));
-                let mut picked = 0;
-                for i in 0..want * DRAW_TRIES_PER_SEAT {
-                    if picked >= want || pool == 0 {
-                        break;
+                    keccak256((block_seed, U256::from(*id), U256::from(c.rounds)).abi_encode());
+                let picked = self.draw_round(c, seed, ts);
+                let bond = c.member_bond;
+                let mut committee = c.committee.clone();
+                for m in picked {
+                    if !bond.is_zero() {
+                        if self
+                            .can_lock(m, bond, ts, "draw: member jailed until")
+                            .is_err()
+                        {
+                            self.event("draw: member skipped (cannot lock its bond)");
+                            continue;
+                        }
+                        self.acct(m).op.locked += bond;
                     }
-                    let r = U256::from_be_bytes(keccak256((seed, U256::from(i)).abi_encode()).0);
-                    let slot = (r % U256::from(pool)).to::<usize>();
-                    let Some(&c) = self.eligible_list.get(slot) else {
-                        continue;
-                    };
-                    let o = &self.account(c).op;
-                    if !o.registered || o.jailed_until > ts || o.stake < min_stake {
-                        continue;
-                    }
-                    if self.eligible_since[&c] >= snapshot {
-                        continue;
-                    }
-                    let weight = self.account(c).op.stake.min(cap);
-                    if (r >> 128) % cap >= weight {
-                        continue;
-                    }
-                    if exclude.contains(&c) || committee.contains(&c) {
-                        continue;
-                    }
-                    committee.push(c);
-                    picked += 1;
+                    committee.push(m);
                 }
-                let d = &mut self.task_mut(*id).dispute;
-                let window = d.window;
-                d.committee = committee;
-                d.rounds += 1;
-                if d.committee.len() < size && d.rounds < MAX_DRAW_ROUNDS {
-                    d.seed_block = env.block + 1;
+                let c = &mut self.task_mut(*id).case;
+                c.committee = committee;
+                c.rounds += 1;
+                if c.committee.len() < usize::from(c.size) && c.rounds < MAX_DRAW_ROUNDS {
+                    c.seed_block = env.block + 1;
                 } else {
-                    d.drawn = true;
-                    d.vote_deadline = ts + window;
+                    c.phase = CasePhase::Voting;
+                    c.voting = true;
+                    c.commit_deadline = ts + c.window;
+                    c.reveal_deadline = c.commit_deadline + c.reveal_window;
+                    let short = c.committee.len() < usize::from(c.size);
+                    self.event(if short {
+                        "draw: committee short after the last round"
+                    } else {
+                        "draw: committee full"
+                    });
                 }
                 Ok(Effect::None)
             }
-            Call::Vote(id, digest) => {
-                let t = self.task(*id)?;
-                expect_status(t, Status::Challenged)?;
-                let d = &t.dispute;
-                self.edge("vote: vote deadline", ts, d.vote_deadline);
-                if ts > d.vote_deadline {
-                    return Err("VotingClosed");
+            Call::CommitBallot(id, digest, salt) => {
+                let c = self.case(*id)?;
+                if c.phase != CasePhase::Voting {
+                    return Err("WrongPhase");
                 }
-                if !d.committee.contains(&from) {
+                self.edge("commitBallot: commit deadline", ts, c.commit_deadline);
+                if ts > c.commit_deadline {
+                    return Err("CommitDeadlinePassed");
+                }
+                if !c.committee.contains(&from) {
                     return Err("NotCommitteeMember");
                 }
-                if d.voted.contains(&from) {
-                    return Err("AlreadyVoted");
+                if c.ballots.contains_key(&from) {
+                    return Err("AlreadyCommitted");
                 }
-                let agrees = *digest == t.result;
-                let d = &mut self.task_mut(*id).dispute;
-                d.voted.insert(from);
+                let commitment = self.ballot_commitment(*id, from, *digest, *salt);
+                let c = &mut self.task_mut(*id).case;
+                c.ballots.insert(from, BallotM::Committed(commitment));
+                c.committed += 1;
+                Ok(Effect::None)
+            }
+            Call::RevealBallot(id, digest, salt) => {
+                let c = self.case(*id)?;
+                if c.phase != CasePhase::Voting {
+                    return Err("WrongPhase");
+                }
+                if usize::from(c.committed) < c.committee.len() {
+                    self.edge(
+                        "revealBallot: commit phase open until commit deadline",
+                        ts,
+                        c.commit_deadline,
+                    );
+                    if ts <= c.commit_deadline {
+                        return Err("RevealTooEarly");
+                    }
+                }
+                self.edge("revealBallot: reveal deadline", ts, c.reveal_deadline);
+                if ts > c.reveal_deadline {
+                    return Err("RevealDeadlinePassed");
+                }
+                if digest.is_zero() {
+                    return Err("ZeroDigest");
+                }
+                let Some(BallotM::Committed(commitment)) = c.ballots.get(&from).copied() else {
+                    return Err("NotCommitted");
+                };
+                if self.ballot_commitment(*id, from, *digest, *salt) != commitment {
+                    return Err("CommitmentMismatch");
+                }
+                let c = &mut self.task_mut(*id).case;
+                let agrees = *digest == c.claimed;
+                c.ballots.insert(
+                    from,
+                    if agrees {
+                        BallotM::Agreed
+                    } else {
+                        BallotM::Disagreed
+                    },
+                );
+                c.revealed += 1;
                 if agrees {
-                    d.agree += 1;
+                    c.agree += 1;
                 } else {
-                    d.disagree += 1;
+                    c.disagree += 1;
                 }
+                Ok(Effect::None)
+            }
+            Call::Tally(id) => {
+                let c = self.case(*id)?;
+                let n = c.committee.len();
+                match c.phase {
+                    CasePhase::Drawing => {
+                        self.edge("tally: draw deadline", ts, c.draw_deadline);
+                        if ts <= c.draw_deadline {
+                            return Err("TooEarly");
+                        }
+                    }
+                    CasePhase::Voting => {
+                        if usize::from(c.revealed) < n {
+                            self.edge("tally: reveal deadline", ts, c.reveal_deadline);
+                            if ts <= c.reveal_deadline {
+                                return Err("TooEarly");
+                            }
+                        }
+                    }
+                    _ => return Err("WrongPhase"),
+                }
+                let (agree, disagree) = (usize::from(c.agree), usize::from(c.disagree));
+                let drawing = c.phase == CasePhase::Drawing;
+                let c = &mut self.task_mut(*id).case;
+                if n > 0 && agree * 2 > n {
+                    c.phase = CasePhase::Decided;
+                    c.verdict = Verdict::Upheld;
+                    self.event("tally: upheld by the committee");
+                } else if n > 0 && disagree * 2 > n {
+                    c.phase = CasePhase::Decided;
+                    c.verdict = Verdict::Overturned;
+                    self.event("tally: overturned by the committee");
+                } else {
+                    c.phase = CasePhase::Escalated;
+                    c.arbiter_deadline = ts + c.arbiter_window;
+                    self.event(if drawing {
+                        "tally: escalated (committee never drawn)"
+                    } else if n == 0 {
+                        "tally: escalated (empty committee)"
+                    } else {
+                        "tally: escalated (no majority)"
+                    });
+                }
+                Ok(Effect::None)
+            }
+            Call::Arbitrate(id, overturn) => {
+                if from != self.arbiter || self.arbiter.is_zero() {
+                    return Err("NotArbiter");
+                }
+                let c = self.case(*id)?;
+                if c.phase != CasePhase::Escalated {
+                    return Err("WrongPhase");
+                }
+                self.edge("arbitrate: arbiter deadline", ts, c.arbiter_deadline);
+                if ts > c.arbiter_deadline {
+                    return Err("ArbiterWindowClosed");
+                }
+                let c = &mut self.task_mut(*id).case;
+                c.phase = CasePhase::Decided;
+                c.by_arbiter = true;
+                c.verdict = if *overturn {
+                    Verdict::Overturned
+                } else {
+                    Verdict::Upheld
+                };
+                self.event(if *overturn {
+                    "arbitrate: overturned"
+                } else {
+                    "arbitrate: upheld"
+                });
                 Ok(Effect::None)
             }
             Call::ResolveDispute(id) => {
                 let t = self.task(*id)?;
                 expect_status(t, Status::Challenged)?;
-                let d = &t.dispute;
-                let size = d.committee.len();
-                let all_voted = d.drawn && usize::from(d.agree) + usize::from(d.disagree) == size;
-                if !all_voted {
-                    self.edge("resolveDispute: vote deadline", ts, d.vote_deadline);
-                    if ts <= d.vote_deadline {
-                        return Err("TooEarly");
+                let (operator, bond) = (t.operators[0], t.collateral);
+                let c = &t.case;
+                let challenger = c.challenger;
+                let share = bond * U256::from(COMMITTEE_SHARE_BPS) / U256::from(10_000);
+                // court.close
+                let verdict = match c.phase {
+                    CasePhase::Escalated => {
+                        self.edge("resolveDispute: arbiter deadline", ts, c.arbiter_deadline);
+                        if ts <= c.arbiter_deadline {
+                            return Err("TooEarly");
+                        }
+                        Verdict::Neutral
+                    }
+                    CasePhase::Decided => c.verdict,
+                    _ => return Err("WrongPhase"),
+                };
+                {
+                    let c = &mut self.task_mut(*id).case;
+                    c.phase = CasePhase::Closed;
+                    c.verdict = verdict;
+                }
+                let pot = if verdict == Verdict::Neutral {
+                    U256::ZERO
+                } else {
+                    share
+                };
+                self.settle_members(*id, verdict, pot, ts)?;
+                // The market.
+                self.bonded -= bond;
+                match verdict {
+                    Verdict::Neutral => {
+                        self.event("dispute: neutral (nobody slashed)");
+                        self.release(operator, bond, false)?;
+                        self.credit(*id, challenger, bond);
+                        self.refund(*id);
+                    }
+                    Verdict::Overturned => {
+                        self.event("dispute: overturned");
+                        self.market_tokens -= share;
+                        self.court_tokens += share;
+                        let treasury = self.treasury;
+                        self.slash_to(*id, operator, treasury, ts)?;
+                        // The challenger's reward and the committee's share leave the
+                        // treasury's accrual.
+                        let reward = bond * U256::from(CHALLENGE_REWARD_BPS) / U256::from(10_000);
+                        self.acct(treasury).market -= reward + share;
+                        *self.task_mut(*id).credited.entry(treasury).or_default() -= reward + share;
+                        self.total_credited -= reward + share;
+                        self.credit(*id, challenger, bond + reward);
+                        self.refund(*id);
+                    }
+                    _ => {
+                        self.event("dispute: upheld (bond less the share to the operator)");
+                        self.market_tokens -= share;
+                        self.court_tokens += share;
+                        self.credit(*id, operator, bond - share);
+                        self.pay_winners(*id, &[operator], 1, ts)?;
                     }
                 }
-                let (operator, challenger, bond) = (t.operators[0], d.challenger, t.collateral);
-                let overturned = size > 0 && usize::from(d.disagree) * 2 > size;
-                let confirmed = size > 0 && usize::from(d.agree) * 2 > size;
-                self.bonded -= bond;
-                self.event(if overturned {
-                    "dispute: overturned"
-                } else if confirmed {
-                    "dispute: confirmed (bond to operator)"
-                } else {
-                    "dispute: undecided (bond returned)"
-                });
-                if size == 0 {
-                    self.event("dispute: no committee (nobody slashed)");
-                    self.release(operator, bond, false)?;
-                    self.credit(*id, challenger, bond);
-                    self.refund(*id);
-                } else if overturned {
-                    let treasury = self.treasury;
-                    self.slash_to(*id, operator, treasury, ts)?;
-                    // The challenger's share moves from the treasury's accrual to it.
-                    let reward = bond * U256::from(CHALLENGE_REWARD_BPS) / U256::from(10_000);
-                    self.acct(treasury).market -= reward;
-                    *self.task_mut(*id).credited.entry(treasury).or_default() -= reward;
-                    self.total_credited -= reward;
-                    self.credit(*id, challenger, bond + reward);
-                    self.refund(*id);
-                } else {
-                    self.credit(*id, if confirmed { operator } else { challenger }, bond);
-                    self.pay_winners(*id, &[operator], 1, ts)?;
-                }
                 Ok(Effect::None)
+            }
+            Call::CourtWithdraw => {
+                let amount = self.account(from).court;
+                if amount.is_zero() {
+                    return Err("NothingToWithdraw");
+                }
+                let a = self.acct(from);
+                a.court = U256::ZERO;
+                a.wallet += amount;
+                self.court_tokens -= amount;
+                Ok(Effect::Withdrawn(amount))
             }
             Call::Withdraw => {
                 let amount = self.account(from).market;
@@ -906,16 +1290,17 @@ impl Model {
                 (self.protocol_bps, self.scheduler_bps) = (*p, *sch);
                 Ok(Effect::None)
             }
-            Call::SetDisputeParams(size, window) => {
+            Call::SetDisputeParams(size, window, reveal) => {
                 self.only_owner(from)?;
-                let window = u64::from(*window);
-                if *size == 0
-                    || *size > MAX_COMMITTEE
-                    || !(MIN_DISPUTE_WINDOW..=MAX_DISPUTE_WINDOW).contains(&window)
+                let (window, reveal) = (u64::from(*window), u64::from(*reveal));
+                if !(MIN_COMMITTEE..=MAX_COMMITTEE).contains(size)
+                    || !(MIN_WINDOW..=MAX_WINDOW).contains(&window)
+                    || !(MIN_WINDOW..=MAX_WINDOW).contains(&reveal)
                 {
                     return Err("ParameterOutOfRange");
                 }
-                (self.committee_size, self.dispute_window) = (*size, window);
+                (self.committee_size, self.dispute_window, self.reveal_window) =
+                    (*size, window, reveal);
                 Ok(Effect::None)
             }
             Call::SetTreasury(who) | Call::SetCoordinator(who, _) => {
@@ -1061,8 +1446,9 @@ impl Model {
             verifier,
             operators: Vec::new(),
             seats: BTreeMap::new(),
-            dispute: DisputeM::default(),
+            case: CaseM::default(),
             secrets: BTreeMap::new(),
+            ballot_secrets: BTreeMap::new(),
             copied: false,
             credited: BTreeMap::new(),
             settlements: 0,
@@ -1393,6 +1779,10 @@ impl Model {
                     *locked.entry(*op).or_default() += t.collateral;
                 }
             }
+            // Committee members' bonds stay locked until the case closes.
+            for m in &t.case.committee {
+                *locked.entry(*m).or_default() += t.case.member_bond;
+            }
         }
         let credited: U256 = self.accounts.values().map(|a| a.market).sum();
         let staked: U256 = self
@@ -1417,6 +1807,11 @@ impl Model {
                 "registry tokens == stakes + unbonding",
                 self.registry_tokens,
                 staked,
+            ),
+            (
+                "court tokens == sum of court balances",
+                self.court_tokens,
+                self.accounts.values().map(|a| a.court).sum(),
             ),
         ];
         for (what, got, want) in checks {
