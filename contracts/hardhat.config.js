@@ -6,7 +6,7 @@ module.exports = {
     hardhat: {
       chainId: 31337,
       hardfork: 'cancun',
-      accounts: { count: 20 },
+      accounts: { count: 22 },
     },
   },
 };

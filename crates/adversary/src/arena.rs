@@ -9,7 +9,8 @@ use alloy::{
 };
 use verity_devchain::{DevchainConfig, DevchainHandle};
 use verity_settlement::{
-    CasePhase, DeployConfig, Mode, OperatorProfile, Settlement, TaskId, TaskRequest, TxOptions, deploy,
+    CasePhase, DeployConfig, Mode, OperatorProfile, Settlement, TaskId, TaskRequest, TxOptions,
+    deploy,
 };
 
 use crate::{Error, Result};

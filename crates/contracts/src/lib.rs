@@ -6,6 +6,8 @@ mod errors;
 
 #[cfg(feature = "test-utils")]
 pub use bindings::MockResultVerifier;
-pub use bindings::{DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
+pub use bindings::{
+    DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock,
+};
 pub use enums::{CasePhase, Mode, Seat, Status, UnknownVariant, Verdict};
 pub use errors::ContractError;

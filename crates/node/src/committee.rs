@@ -99,7 +99,10 @@ fn tolerate<T>(
 ) -> Result<bool, NodeError> {
     match r {
         Ok(_) => Ok(true),
-        Err(e) if e.revert_name().is_some_and(|n| benign.contains(&n.as_str())) => {
+        Err(e)
+            if e.revert_name()
+                .is_some_and(|n| benign.contains(&n.as_str())) =>
+        {
             debug!(target: "node::committee", %task, call, error = %e, "not needed");
             Ok(false)
         }
@@ -128,7 +131,12 @@ pub async fn drive_case(s: &Settlement, from: Address, task: U256) -> Result<boo
             info!(target: "node::committee", %task, round = c.rounds + 1, "committee draw round");
         }
     } else if c.tally_due(now) {
-        if tolerate(s.tally(from, task).await, task, "tally", &["WrongPhase", "TooEarly"])? {
+        if tolerate(
+            s.tally(from, task).await,
+            task,
+            "tally",
+            &["WrongPhase", "TooEarly"],
+        )? {
             info!(target: "node::committee", %task, "ballots counted");
         }
     } else if c.resolve_due(now)

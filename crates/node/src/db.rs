@@ -264,11 +264,12 @@ pub struct DutyRow {
 impl TaskDb {
     /// Starts following a challenged task; a duty already known is left as it is.
     pub async fn insert_duty(&self, task: U256) -> Result<bool, DbError> {
-        let done =
-            sqlx::query("INSERT OR IGNORE INTO court_duties (task_id, phase) VALUES (?, 'watching')")
-            .bind(task.to_string())
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO court_duties (task_id, phase) VALUES (?, 'watching')",
+        )
+        .bind(task.to_string())
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -307,9 +308,9 @@ impl TaskDb {
     pub async fn duty(&self, task: U256) -> Result<Option<DutyRow>, DbError> {
         let row =
             sqlx::query("SELECT task_id, phase, digest, salt FROM court_duties WHERE task_id = ?")
-            .bind(task.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+                .bind(task.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| decode_duty(&r)).transpose()
     }
 }

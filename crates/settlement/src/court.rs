@@ -107,7 +107,9 @@ pub enum Ballot {
 }
 
 impl Settlement {
-    pub(crate) fn court(&self) -> DisputeCourt::DisputeCourtInstance<&alloy::providers::DynProvider> {
+    pub(crate) fn court(
+        &self,
+    ) -> DisputeCourt::DisputeCourtInstance<&alloy::providers::DynProvider> {
         DisputeCourt::new(self.deployment.court, &self.provider)
     }
 

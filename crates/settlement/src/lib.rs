@@ -17,9 +17,7 @@ pub use deploy::{
 };
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
-pub use market::{
-    CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments,
-};
+pub use market::{CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments};
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};

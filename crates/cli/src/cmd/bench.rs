@@ -446,7 +446,10 @@ async fn dispute(
     }
     calls.push((format!("commit x{}", members.len()), commits));
     calls.push((format!("reveal x{}", members.len()), reveals));
-    calls.push(("tally".into(), gas(s, &s.tally(challenger, id).await?).await?));
+    calls.push((
+        "tally".into(),
+        gas(s, &s.tally(challenger, id).await?).await?,
+    ));
     calls.push((
         "resolveDispute".into(),
         gas(s, &s.resolve_dispute(challenger, id).await?).await?,

@@ -82,7 +82,10 @@ async fn list(a: ListArgs) -> eyre::Result<()> {
     let count = s.task_count().await?;
     let newest = u64::try_from(count).map_err(|_| eyre!("task count {count} out of range"))?;
     let mut rows = Vec::new();
-    for id in (1..=newest).rev().take(usize::try_from(a.limit).unwrap_or(usize::MAX)) {
+    for id in (1..=newest)
+        .rev()
+        .take(usize::try_from(a.limit).unwrap_or(usize::MAX))
+    {
         let id = U256::from(id);
         if s.status(id).await? != Status::Challenged {
             continue;

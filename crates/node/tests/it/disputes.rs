@@ -627,9 +627,16 @@ async fn a_committee_ballot_is_neither_lost_nor_doubled_by_a_restart() {
         )
     };
     worker(db.clone()).tick().await.unwrap();
-    let duty = db.duty(id).await.unwrap().expect("the scan found the dispute");
+    let duty = db
+        .duty(id)
+        .await
+        .unwrap()
+        .expect("the scan found the dispute");
     assert_eq!(duty.phase, DutyPhase::Committed);
-    assert!(duty.salt.is_some(), "the salt was stored before the commitment went out");
+    assert!(
+        duty.salt.is_some(),
+        "the salt was stored before the commitment went out"
+    );
     assert_eq!(
         net.s.ballot(id, member).await.unwrap(),
         verity_settlement::Ballot::Committed

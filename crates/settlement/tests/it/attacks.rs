@@ -121,7 +121,10 @@ async fn a_dispute_without_a_committee_slashes_nobody_and_pays_nobody() {
     assert!(case.committee.is_empty());
     assert_eq!(case.rounds, 4, "every round was tried");
     net.s.tally(net.keeper, id).await.unwrap();
-    assert_eq!(net.case(id).await.phase, verity_settlement::CasePhase::Escalated);
+    assert_eq!(
+        net.case(id).await.phase,
+        verity_settlement::CasePhase::Escalated
+    );
     net.advance(u64::from(ARBITER_WINDOW) + 1).await;
     net.s.resolve_dispute(net.keeper, id).await.unwrap();
     let l1 = net.ledger().await;
@@ -371,7 +374,10 @@ async fn dispute_parameters_changed_under_a_dispute_do_not_apply_to_it() {
     let id = net.open_and_assign(&req, &[op]).await;
     net.s.submit_result(op, id, digest("out")).await.unwrap();
     net.s.challenge(net.challenger, id).await.unwrap();
-    net.s.set_dispute_params(net.owner, 5, 60, 60).await.unwrap();
+    net.s
+        .set_dispute_params(net.owner, 5, 60, 60)
+        .await
+        .unwrap();
     let c = net.case(id).await;
     assert_eq!((c.size, c.window), (3, DISPUTE_WINDOW));
     let c = net.draw(id).await;

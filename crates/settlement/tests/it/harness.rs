@@ -10,8 +10,8 @@ use alloy::{
 };
 use verity_devchain::{DevchainConfig, DevchainHandle};
 use verity_settlement::{
-    CaseInfo, CasePhase, DeployConfig, Deployment, Error, Mode, OperatorProfile, Settlement, TaskId, TaskRequest,
-    TxOptions, deploy,
+    CaseInfo, CasePhase, DeployConfig, Deployment, Error, Mode, OperatorProfile, Settlement,
+    TaskId, TaskRequest, TxOptions, deploy,
 };
 
 pub const MNEMONIC: &str = "test test test test test test test test test test test junk";

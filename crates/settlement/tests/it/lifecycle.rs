@@ -479,7 +479,8 @@ async fn an_arbiter_that_stays_silent_slashes_nobody() {
     let case = net.draw(id).await;
     let c = case.committee.clone();
     // Nobody votes: the case escalates, the arbiter's window passes, the verdict is Neutral.
-    net.advance(u64::from(DISPUTE_WINDOW + REVEAL_WINDOW) + 2).await;
+    net.advance(u64::from(DISPUTE_WINDOW + REVEAL_WINDOW) + 2)
+        .await;
     net.s.tally(net.keeper, id).await.unwrap();
     net.advance(u64::from(ARBITER_WINDOW) + 1).await;
     expect_revert(

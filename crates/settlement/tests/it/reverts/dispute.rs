@@ -157,7 +157,10 @@ async fn ballot_reverts() {
         "WrongPhase",
     );
     // Nothing to reveal before a commitment.
-    expect_revert(net.s.reveal_ballot(c[0], id, out, s0).await, "RevealTooEarly");
+    expect_revert(
+        net.s.reveal_ballot(c[0], id, out, s0).await,
+        "RevealTooEarly",
+    );
     f.check(&net).await;
     assert_eq!(net.case(id).await, case);
 
@@ -168,7 +171,10 @@ async fn ballot_reverts() {
         "AlreadyCommitted",
     );
     // A member cannot reveal (or copy a reveal) while others may still commit.
-    expect_revert(net.s.reveal_ballot(c[0], id, out, s0).await, "RevealTooEarly");
+    expect_revert(
+        net.s.reveal_ballot(c[0], id, out, s0).await,
+        "RevealTooEarly",
+    );
     f.check(&net).await;
     assert_eq!(net.s.ballot(id, c[0]).await.unwrap(), Ballot::Committed);
 
@@ -191,7 +197,10 @@ async fn ballot_reverts() {
         net.s.reveal_ballot(c[0], id, out, salt(9)).await,
         "CommitmentMismatch",
     );
-    expect_revert(net.s.reveal_ballot(c[2], id, out, salt(2)).await, "NotCommitted");
+    expect_revert(
+        net.s.reveal_ballot(c[2], id, out, salt(2)).await,
+        "NotCommitted",
+    );
     f.check(&net).await;
 
     net.s.reveal_ballot(c[0], id, out, s0).await.unwrap();
@@ -278,11 +287,7 @@ async fn resolve_dispute_reverts() {
     f.check(&net).await;
 
     let case = net.draw(id).await;
-    let ballots: Vec<_> = case
-        .committee
-        .iter()
-        .map(|m| (*m, digest("out")))
-        .collect();
+    let ballots: Vec<_> = case.committee.iter().map(|m| (*m, digest("out"))).collect();
     net.vote(id, &ballots).await;
     let f = Frozen::take(&net).await;
     // Every ballot is in, but nobody tallied.

@@ -119,7 +119,10 @@ async fn set_dispute_params_reverts() {
         (3, 600, 9),
         (3, 600, week + 1),
     ] {
-        let r = net.s.set_dispute_params(net.owner, size, window, reveal).await;
+        let r = net
+            .s
+            .set_dispute_params(net.owner, size, window, reveal)
+            .await;
         expect_revert(r, "ParameterOutOfRange");
     }
     f.check(&net).await;
@@ -127,7 +130,10 @@ async fn set_dispute_params_reverts() {
     assert_eq!(c.window().call().await.unwrap(), DISPUTE_WINDOW);
     assert_eq!(c.revealWindow().call().await.unwrap(), REVEAL_WINDOW);
     // Both ends of every range are allowed.
-    net.s.set_dispute_params(net.owner, 3, 10, 10).await.unwrap();
+    net.s
+        .set_dispute_params(net.owner, 3, 10, 10)
+        .await
+        .unwrap();
     net.s
         .set_dispute_params(net.owner, 15, week, week)
         .await
