@@ -62,12 +62,12 @@ use alloy::{
     providers::Provider,
 };
 use verity_contracts::MockResultVerifier;
-use verity_settlement::{CasePhase, Mode, Status};
+use verity_settlement::{CasePhase, Mode, Status, Verdict};
 
 use self::{
     actions::{Action, Cast, Gen, VERIFIER_ID},
     check::Checker,
-    reference::{Call, Effect, Env, Model},
+    reference::{BallotM, Call, Effect, Env, Model},
 };
 use crate::harness::*;
 
@@ -649,6 +649,39 @@ impl Runner {
                 m.task(*id).expect("task").seat(old),
                 verity_settlement::Seat::None
             );
+        }
+        // Closing a case: every member's bond is released; a member that revealed the verdict's
+        // side loses nothing, any other loses at most MEMBER_PENALTY_BPS of its bond.
+        if let (Call::ResolveDispute(id), true) = (&a.call, succeeded) {
+            let c = &before.task(*id).expect("task").case;
+            let side = match m.task(*id).expect("task").case.verdict {
+                Verdict::Upheld => Some(BallotM::Agreed),
+                Verdict::Overturned => Some(BallotM::Disagreed),
+                _ => None,
+            };
+            let most =
+                c.member_bond * U256::from(reference::MEMBER_PENALTY_BPS) / U256::from(10_000);
+            for member in &c.committee {
+                let (was, now) = (&before.account(*member).op, &m.account(*member).op);
+                let name = self.cast.name(*member);
+                assert_eq!(
+                    now.locked,
+                    was.locked - c.member_bond,
+                    "task {id}: {name}'s bond not released"
+                );
+                let lost = was.stake - now.stake;
+                if side.is_some() && c.ballots.get(member).copied() == side {
+                    assert!(
+                        lost.is_zero(),
+                        "task {id}: {name} voted with the verdict, lost {lost}"
+                    );
+                } else {
+                    assert!(
+                        lost <= most,
+                        "task {id}: {name} lost {lost} > the penalty {most}"
+                    );
+                }
+            }
         }
         for h in &self.cast.honest {
             assert_eq!(
