@@ -215,8 +215,9 @@ contract DisputeCourt is Ownable2Step, ReentrancyGuardTransient {
         _setParams(size, window_, revealWindow_);
     }
 
-    /// @notice The arbiter (zero: escalated cases always end Neutral) and its window; applies to
-    ///         cases escalated afterwards.
+    /// @notice The arbiter (zero: escalated cases always end Neutral) and its window. The
+    ///         arbiter address applies at once, to every escalated case; the window applies to
+    ///         cases opened afterwards (each case snapshots it when it opens).
     function setArbiter(address arbiter_, uint32 arbiterWindow_) external onlyOwner {
         _setArbiter(arbiter_, arbiterWindow_);
     }
