@@ -190,3 +190,51 @@ async fn a_heartbeat_over_a_real_loopback_socket_is_accepted() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// Issue 20: the heartbeat's answer carries a probe; echoing it through the router counts one
+/// round trip, and a second echo of the same nonce is refused with its code.
+#[tokio::test]
+async fn post_heartbeats_echo_counts_the_probe_once() {
+    let db = TestDb::sqlite();
+    let k = key();
+    let (_store, intake, _clock) = setup(&db, &k).await;
+    let app = api::app(
+        state_with(&db, intake).await,
+        HeartbeatConfig::default().max_body_bytes,
+    );
+    let (s, v) = call(
+        &app,
+        JSON,
+        serde_json::to_vec(&signed(1, 5, NOW, &k)).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let probe = v["probe"].as_str().expect("a probe nonce").to_owned();
+    assert_eq!(probe.len(), 66, "{probe}");
+    let echo = |nonce: &str| {
+        let body = serde_json::json!({ "operator": operator(1), "nonce": nonce });
+        let req = Request::post("/v1/heartbeats/echo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap();
+        let app = app.clone();
+        async move {
+            let resp = app.oneshot(req).await.unwrap();
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+            )
+        }
+    };
+    let (s, v) = echo(&probe).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["operator"], serde_json::json!(operator(1)));
+    assert!(
+        v["rtt_ms"].is_u64() && v["latency_ms"] == v["rtt_ms"],
+        "{v}"
+    );
+    let (s, v) = echo(&probe).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "V-CLAT-001"));
+}
