@@ -16,8 +16,9 @@
 //! arkworks group operations.
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AffineRepr, CurveGroup};
-use ark_ff::{One, Zero};
+use ark_ff::{BigInteger, One, PrimeField, Zero};
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_relations::gr1cs::{
@@ -98,22 +99,28 @@ fn columns(m: &Matrix<Fr>, num_variables: usize) -> Vec<Column> {
     cols
 }
 
-fn combine_g1(col: &Column, bases: &[G1Affine]) -> G1Projective {
-    col.iter().fold(G1Projective::zero(), |acc, (c, row)| {
-        if c.is_one() {
-            acc + bases[*row]
-        } else {
-            acc + bases[*row] * c
-        }
-    })
-}
+/// Columns at least this long are summed with the crate's Pippenger MSM.
+const MSM_FROM: usize = 64;
 
-fn combine_g2(col: &Column, bases: &[G2Affine]) -> G2Projective {
-    col.iter().fold(G2Projective::zero(), |acc, (c, row)| {
+/// `Σ c·bases[row]` over a column: Pippenger for long columns; otherwise one term at a time,
+/// with coefficients 1 added as they are and a coefficient taken as `−(−c)` when `−c` is the
+/// shorter scalar (R1CS coefficients are mostly ±1 and small constants).
+fn combine<P: SWCurveConfig<ScalarField = Fr>>(col: &Column, bases: &[Affine<P>]) -> Projective<P> {
+    if col.len() >= MSM_FROM {
+        let points: Vec<_> = col.iter().map(|(_, row)| bases[*row]).collect();
+        let scalars: Vec<_> = col.iter().map(|(c, _)| c.into_bigint()).collect();
+        return crate::msm::msm(&points, &scalars);
+    }
+    col.iter().fold(Projective::<P>::zero(), |acc, (c, row)| {
+        let b = bases[*row];
         if c.is_one() {
-            acc + bases[*row]
+            return acc + b;
+        }
+        let (pos, neg) = (c.into_bigint(), (-*c).into_bigint());
+        if neg.num_bits() < pos.num_bits() {
+            acc - b.mul_bigint(neg)
         } else {
-            acc + bases[*row] * c
+            acc + b.mul_bigint(pos)
         }
     })
 }
@@ -152,28 +159,28 @@ pub fn initial_key(qap: &Qap, ptau: &mut Ptau) -> Result<ProvingKey<Bn254>> {
     let a_query = G1Projective::normalize_batch(
         &cols_a
             .par_iter()
-            .map(|c| combine_g1(c, &lag_g1))
+            .map(|c| combine(c, &lag_g1))
             .collect::<Vec<_>>(),
     );
     let b_g1_query = G1Projective::normalize_batch(
         &cols_b
             .par_iter()
-            .map(|c| combine_g1(c, &lag_g1))
+            .map(|c| combine(c, &lag_g1))
             .collect::<Vec<_>>(),
     );
     let b_g2_query = G2Projective::normalize_batch(
         &cols_b
             .par_iter()
-            .map(|c| combine_g2(c, &lag_g2))
+            .map(|c| combine(c, &lag_g2))
             .collect::<Vec<_>>(),
     );
     let abc = G1Projective::normalize_batch(
         &(0..nv)
             .into_par_iter()
             .map(|i| {
-                combine_g1(&cols_a[i], &beta_lag)
-                    + combine_g1(&cols_b[i], &alpha_lag)
-                    + combine_g1(&cols_c[i], &lag_g1)
+                combine(&cols_a[i], &beta_lag)
+                    + combine(&cols_b[i], &alpha_lag)
+                    + combine(&cols_c[i], &lag_g1)
             })
             .collect::<Vec<_>>(),
     );
