@@ -14,14 +14,16 @@ use std::{
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, I256, U256},
-    providers::{Provider, ProviderBuilder},
-    rpc::types::Filter,
+    providers::ProviderBuilder,
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
 };
 use verity_contracts::TaskMarket;
 use verity_sdk::{Requester, TaskSpec};
-use verity_settlement::{Deployment, Settlement, Status, TxOptions};
+use verity_settlement::{
+    Deployment, Settlement, Status, TxOptions,
+    events::{DEFAULT_CHUNK_BLOCKS, history_to_head},
+};
 use verity_store::GatewayClient;
 
 use crate::devnet::{reward_each, unit};
@@ -255,12 +257,13 @@ async fn a_coordinator_restart_and_a_missing_input_lose_nothing_and_slash_nobody
     // Each task was assigned exactly once on chain (the restarted coordinator did not assign
     // again what its predecessor had), and nobody was slashed.
     let logs = |sig: B256| {
-        let p = provider.clone();
-        let f = Filter::new()
-            .address(deployment.market)
-            .event_signature(sig)
-            .from_block(deployment.deployed_block);
-        async move { p.get_logs(&f).await.unwrap() }
+        let source = s.market_logs().events(vec![sig]);
+        let from = deployment.deployed_block;
+        async move {
+            history_to_head(&source, from, DEFAULT_CHUNK_BLOCKS)
+                .await
+                .unwrap()
+        }
     };
     let assigned = logs(TaskMarket::TaskAssigned::SIGNATURE_HASH).await;
     for id in &all {

@@ -5,15 +5,16 @@ use std::{collections::BTreeMap, time::Duration};
 
 use alloy::{
     primitives::{Address, I256, U256},
-    providers::Provider,
-    rpc::types::Filter,
     sol_types::SolEvent,
 };
 use eyre::WrapErr;
 use serde::Serialize;
 use verity_contracts::TaskMarket;
 use verity_sdk::Status;
-use verity_settlement::Settlement;
+use verity_settlement::{
+    Settlement,
+    events::{DEFAULT_CHUNK_BLOCKS, history_to_head},
+};
 
 use super::workload::{MODES, TaskRun};
 
@@ -206,13 +207,10 @@ fn slash_reason(code: u8) -> String {
 
 /// Every `OperatorSlashed` event of the market since `from_block`.
 pub(super) async fn slashes(s: &Settlement, from_block: u64) -> eyre::Result<Vec<Slash>> {
-    let filter = Filter::new()
-        .address(s.deployment().market)
-        .event_signature(TaskMarket::OperatorSlashed::SIGNATURE_HASH)
-        .from_block(from_block);
-    let logs = s
-        .provider()
-        .get_logs(&filter)
+    let source = s
+        .market_logs()
+        .events(vec![TaskMarket::OperatorSlashed::SIGNATURE_HASH]);
+    let logs = history_to_head(&source, from_block, DEFAULT_CHUNK_BLOCKS)
         .await
         .wrap_err("reading slash events")?;
     logs.iter()

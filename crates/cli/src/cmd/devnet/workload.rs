@@ -7,13 +7,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy::{primitives::U256, providers::Provider, rpc::types::Filter, sol_types::SolEvent};
+use alloy::{primitives::U256, providers::Provider, sol_types::SolEvent};
 use eyre::WrapErr;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use verity_contracts::TaskMarket;
 use verity_sdk::{Requester, Status, TaskId, TaskSpec, parse_tokens};
+use verity_settlement::events::{EventStream, MarketEvent, StreamConfig, StreamItem};
 
 use super::programs::PROGRAMS;
 
@@ -247,8 +248,12 @@ const POLL: Duration = Duration::from_millis(100);
 /// Each task's first settlement event seen, and when.
 type Seen = Arc<Mutex<HashMap<TaskId, (Status, Instant)>>>;
 
+/// Most chunks one poll reads.
+const MAX_POLL_STEPS: usize = 64;
+
 /// Follows the market's `TaskFinalized` and `TaskRefunded` events from `from_block` into `seen`
-/// (one log query per new block range, whatever the task count) until `stop`.
+/// (through the settlement crate's event stream: one log query per new chunk of blocks,
+/// whatever the task count) until `stop`.
 async fn watch_settlements(
     sdk: Requester,
     from_block: u64,
@@ -256,45 +261,48 @@ async fn watch_settlements(
     stop: CancellationToken,
 ) -> eyre::Result<()> {
     let s = sdk.settlement();
-    let mut next = from_block;
+    let mut stream = EventStream::new(
+        Arc::new(s.market_logs().events(vec![
+            TaskMarket::TaskFinalized::SIGNATURE_HASH,
+            TaskMarket::TaskRefunded::SIGNATURE_HASH,
+        ])),
+        s.contracts(),
+        StreamConfig {
+            confirmations: 0,
+            start_block: from_block,
+            ..StreamConfig::default()
+        },
+    );
     while !stop.is_cancelled() {
-        let latest = s.provider().get_block_number().await?;
-        if latest >= next {
-            let filter = Filter::new()
-                .address(s.deployment().market)
-                .event_signature(vec![
-                    TaskMarket::TaskFinalized::SIGNATURE_HASH,
-                    TaskMarket::TaskRefunded::SIGNATURE_HASH,
-                ])
-                .from_block(next)
-                .to_block(latest);
-            let logs = s
-                .provider()
-                .get_logs(&filter)
-                .await
-                .wrap_err("reading settlement events")?;
-            let now = Instant::now();
-            let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-            for log in logs {
-                let (Some(topic), Some(id)) = (log.topic0(), log.topics().get(1)) else {
-                    continue;
-                };
-                let status = if *topic == TaskMarket::TaskFinalized::SIGNATURE_HASH {
-                    Status::Finalized
-                } else {
-                    Status::Refunded
-                };
-                seen.entry(U256::from_be_bytes(id.0))
-                    .or_insert((status, now));
-            }
-            next = latest + 1;
-        }
+        let batch = stream
+            .catch_up(MAX_POLL_STEPS)
+            .await
+            .wrap_err("reading settlement events")?;
+        let now = Instant::now();
+        record_settlements(&seen, batch.items, now);
         tokio::select! {
             () = stop.cancelled() => break,
             () = tokio::time::sleep(POLL) => {}
         }
     }
     Ok(())
+}
+
+/// Records each settlement among `items` not seen before.
+fn record_settlements(seen: &Seen, items: Vec<StreamItem>, now: Instant) {
+    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    for item in items {
+        // The devchain does not reorganize; a settlement is final once seen.
+        let StreamItem::Event(e) = item else {
+            continue;
+        };
+        let (id, status) = match e.market() {
+            Some(MarketEvent::TaskFinalized(ev)) => (ev.taskId, Status::Finalized),
+            Some(MarketEvent::TaskRefunded(ev)) => (ev.taskId, Status::Refunded),
+            _ => continue,
+        };
+        seen.entry(id).or_insert((status, now));
+    }
 }
 
 fn joined(
