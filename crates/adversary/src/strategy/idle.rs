@@ -108,7 +108,8 @@ pub(crate) async fn measure(c: &Ctx<'_>) -> Result<Outcome> {
 }
 
 pub(crate) fn threshold(_p: f64) -> String {
-    "never pays while the re-execution costs less than a voter's pay plus the idle penalty \
-     (pay = (10 % of the collateral + penalties) / voters; penalty = half of collateral / size)"
+    "pays where the re-execution costs more than a voter's pay plus the idle penalty (pay = \
+     (10 % of C + penalties) / voters; penalty = C / (2·size)); both scale with the collateral \
+     C, so a fixed 5-token collateral leaves large tasks open until the collateral floor lands"
         .into()
 }

@@ -143,9 +143,10 @@ pub(crate) async fn run(cmd: BenchCommand) -> eyre::Result<()> {
         out.push(failover(&s, client, owner, keeper, &ops[..2], run).await?);
         out.push(batch(&s, client, owner, keeper, ops, run).await?);
         if run == "steady" {
-            for size in [3u8, 5, 7, 11] {
+            // Each dispute slashes (and jails) its operator: a fresh one per committee size.
+            for (k, size) in [3u8, 5, 7, 11].into_iter().enumerate() {
                 s.set_dispute_params(owner, size, 600, 600).await?;
-                out.push(dispute(&s, client, owner, keeper, ops[4], size, run).await?);
+                out.push(dispute(&s, client, owner, keeper, pool[5 + k], size, run).await?);
             }
         }
     }
