@@ -109,8 +109,9 @@ fn ceremony_init_contribute_finalize_verify_through_the_binary() {
             .contains("contract SensorGroth16VerifierN1")
     );
 
-    for initial in [vec!["--initial", p(&f(0))], vec!["--ptau", p(&ptau)]] {
-        let mut args = vec!["verify", "--ceremony", p(&f(4)), "--final", "--json"];
+    let (f0, f4) = (f(0), f(4));
+    for initial in [vec!["--initial", p(&f0)], vec!["--ptau", p(&ptau)]] {
+        let mut args = vec!["verify", "--ceremony", p(&f4), "--final", "--json"];
         args.extend(initial);
         let v = ok_json(&args);
         assert_eq!(v["ok"], true);
