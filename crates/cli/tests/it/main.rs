@@ -5,6 +5,7 @@ mod chaos;
 mod device;
 mod devnet;
 mod node_process;
+mod zk_ceremony;
 
 /// Tests that run a whole network (a chain, a coordinator and several node processes) take
 /// this lock, so on a small machine they run one after another instead of starving each other
