@@ -62,7 +62,10 @@ async fn seed_aware_cheater_is_caught_at_the_secret_seeds_rate() {
     assert_eq!(fact(o, "caught_payoff"), -5 * TOKEN as i128);
     // Unwatched, doing the work pays what cheating pays: the task's reward.
     assert_eq!(fact(o, "watched"), fact(o, "unwatched"));
-    assert!(r.rows[0].pays(), "at cost share 0.5 the naive cheat still pays");
+    assert!(
+        r.rows[0].pays(),
+        "at cost share 0.5 the naive cheat still pays"
+    );
 }
 
 #[tokio::test]
