@@ -181,15 +181,23 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         "the wrong-result node was never caught: {report}"
     );
 
-    // Exact balance change of every account: pay for the seats it won, its slashes off its
-    // stake, and the watchtower a fifth of the collateral of every operator it proved wrong.
+    // Exact balance change of every account: pay for the seats it won plus the dispute court's
+    // pay for voting with verdicts (withdrawn into the wallet: the report reads it from the
+    // court's `Withdrawn` events and balances), its slashes off its stake, and the watchtower a
+    // fifth of the collateral of every operator it proved wrong. The committees share a tenth
+    // of each overturned operator's collateral (and any idle member's penalty, which then
+    // shows as a stake change below).
+    let mut committee_pay = I256::ZERO;
     for p in payouts {
         let op = p["operator"].as_str().unwrap().to_lowercase();
         let earned = wei(&p["earnedWei"]);
+        let pay = wei(&p["committeePayWei"]);
+        assert!(pay >= I256::ZERO, "committee pay of {op}: {report}");
+        committee_pay += pay;
         let want = if op == watchtower {
             challenger_reward
         } else {
-            expected_earned.get(&op).copied().unwrap_or_default()
+            expected_earned.get(&op).copied().unwrap_or_default() + pay
         };
         assert_eq!(earned, want, "earnings of {op} ({}): {report}", role[&op]);
         let lost: I256 = slashed
@@ -199,5 +207,13 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
             .fold(I256::ZERO, |a, b| a + b);
         assert_eq!(wei(&p["stakeChangeWei"]), -lost, "stake of {op}: {report}");
     }
+    // Nobody idled (no stake moved but slashes), so the committees were paid exactly the tenth
+    // of each overturned collateral (half the challenger's fifth), less the division dust
+    // (under one wei per member per dispute) that goes to the treasury.
+    let share = challenger_reward / I256::try_from(2).unwrap();
+    assert!(
+        committee_pay <= share && share - committee_pay < I256::try_from(100).unwrap(),
+        "committee pay {committee_pay} against the committees' share {share}: {report}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -409,6 +409,7 @@ async fn workload_and_summary(
             role,
             b,
             report::holdings(s, *op).await?,
+            report::court_withdrawn(s, *op, from_block).await?,
         ));
     }
     let r = report::Report {

@@ -9,7 +9,7 @@ use alloy::{
 };
 use eyre::WrapErr;
 use serde::Serialize;
-use verity_contracts::TaskMarket;
+use verity_contracts::{DisputeCourt, TaskMarket};
 use verity_sdk::Status;
 use verity_settlement::{
     Settlement,
@@ -46,6 +46,11 @@ pub(super) struct Payout {
     pub(super) earned_wei: I256,
     #[serde(serialize_with = "decimal")]
     pub(super) stake_change_wei: I256,
+    /// Of `earned_wei` and beyond it: what the dispute court paid the operator for voting
+    /// with verdicts (withdrawn from the court during the workload, plus what it still holds
+    /// there).
+    #[serde(serialize_with = "decimal")]
+    pub(super) committee_pay_wei: I256,
 }
 
 fn decimal_u<S: serde::Serializer>(v: &U256, s: S) -> Result<S::Ok, S::Error> {
@@ -165,33 +170,68 @@ pub(super) fn modes(runs: &[TaskRun]) -> Vec<ModeReport> {
         .collect()
 }
 
-/// What an operator holds that pay and slashing move: wallet, market balance, stake.
+/// What an operator holds that pay and slashing move: wallet, market balance, stake, and its
+/// balance in the dispute court.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Holdings {
     liquid: U256,
     stake: U256,
+    court: U256,
 }
 
 pub(super) async fn holdings(s: &Settlement, op: Address) -> eyre::Result<Holdings> {
     let wallet = s.token_balance(op).await?;
     let market = s.market_balance(op).await?;
     let stake = s.operator(op).await?.stake;
+    let court = s.court_balance(op).await?;
     Ok(Holdings {
         liquid: wallet + market,
         stake,
+        court,
     })
+}
+
+/// What `op` withdrew from the dispute court since `from_block` (its `Withdrawn` events).
+pub(super) async fn court_withdrawn(
+    s: &Settlement,
+    op: Address,
+    from_block: u64,
+) -> eyre::Result<U256> {
+    let source = verity_settlement::events::RpcLogSource::new(
+        s.provider().clone(),
+        vec![s.deployment().court],
+    )
+    .events(vec![DisputeCourt::Withdrawn::SIGNATURE_HASH])
+    .topic1(op.into_word());
+    let logs = history_to_head(&source, from_block, DEFAULT_CHUNK_BLOCKS)
+        .await
+        .wrap_err("reading court withdrawals")?;
+    let mut sum = U256::ZERO;
+    for log in &logs {
+        sum += DisputeCourt::Withdrawn::decode_log(&log.inner)
+            .wrap_err("decoding Withdrawn")?
+            .amount;
+    }
+    Ok(sum)
 }
 
 fn delta(after: U256, before: U256) -> I256 {
     I256::from_raw(after).wrapping_sub(I256::from_raw(before))
 }
 
-pub(super) fn payout(op: Address, role: &'static str, before: Holdings, after: Holdings) -> Payout {
+pub(super) fn payout(
+    op: Address,
+    role: &'static str,
+    before: Holdings,
+    after: Holdings,
+    court_withdrawn: U256,
+) -> Payout {
     Payout {
         operator: op,
         role,
         earned_wei: delta(after.liquid, before.liquid),
         stake_change_wei: delta(after.stake, before.stake),
+        committee_pay_wei: delta(after.court + court_withdrawn, before.court),
     }
 }
 
