@@ -132,7 +132,7 @@ pub fn write_insecure_ptau(path: &Path, power: u32, secrets: KnownTau) -> Result
         (14, blocks(&g1s, alpha, power)),
         (15, blocks(&g1s, beta, power)),
     ];
-    let tmp = path.with_extension("partial");
+    let tmp = super::partial_path(path);
     let f = std::fs::File::create(&tmp).map_err(CeremonyError::io("writing", &tmp))?;
     let mut w = BufWriter::new(f);
     let mut write = || -> std::io::Result<()> {

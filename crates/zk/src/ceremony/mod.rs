@@ -43,3 +43,12 @@ pub use verify::{Verified, verify};
 
 #[cfg(test)]
 mod tests;
+
+/// A temporary name beside `path`, unique to this process and call, so two writers of the same
+/// file (two tests, two processes) never rename each other's half-written bytes away.
+pub(crate) fn partial_path(path: &std::path::Path) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    path.with_extension(format!("partial-{}-{n}", std::process::id()))
+}

@@ -152,7 +152,7 @@ impl Ceremony {
 
     /// Writes a ceremony file (to a temporary name, then renamed into place).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let tmp = path.with_extension("partial");
+        let tmp = super::partial_path(path);
         let f = std::fs::File::create(&tmp).map_err(CeremonyError::io("writing", &tmp))?;
         let mut w = BufWriter::with_capacity(1 << 20, f);
         self.write_to(&mut w)?;

@@ -60,7 +60,10 @@ fn toy_ptau(dir: &std::path::Path, power: u32) -> std::path::PathBuf {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("verity-ceremony-{name}-{}", std::process::id()));
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("verity-ceremony-{name}-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&d).expect("tmp dir");
     d
 }
