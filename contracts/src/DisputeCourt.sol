@@ -260,10 +260,15 @@ contract DisputeCourt is Ownable2Step, ReentrancyGuardTransient {
     }
 
     /// @notice Closes a decided case (or an escalated one whose arbiter window passed, which
-    ///         becomes Neutral), settles the members and returns the verdict. On Upheld or
-    ///         Overturned the market transfers `pot` to the court in the same transaction; on
-    ///         Neutral it transfers nothing and `pot` is ignored.
-    function close(uint256 taskId, uint256 pot) external onlyMarket nonReentrant returns (Verdict v) {
+    ///         becomes Neutral), settles the members and returns the verdict. The market
+    ///         transfers the pot of the verdict (`upheldPot` or `overturnedPot`) to the court in
+    ///         the same transaction; on Neutral it transfers nothing.
+    function close(uint256 taskId, uint256 upheldPot, uint256 overturnedPot)
+        external
+        onlyMarket
+        nonReentrant
+        returns (Verdict v)
+    {
         Case storage c = _case(taskId);
         if (c.phase == Phase.Escalated) {
             if (block.timestamp <= c.arbiterDeadline) revert TooEarly(taskId, uint256(c.arbiterDeadline) + 1);
@@ -274,8 +279,7 @@ contract DisputeCourt is Ownable2Step, ReentrancyGuardTransient {
         }
         c.phase = Phase.Closed;
         v = c.verdict;
-        if (v == Verdict.Neutral) pot = 0;
-        _settleMembers(taskId, c, v, pot);
+        _settleMembers(taskId, c, v, v == Verdict.Upheld ? upheldPot : v == Verdict.Overturned ? overturnedPot : 0);
     }
 
     // ---------------------------------------------------------------- anyone

@@ -57,7 +57,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         Open, // funded, waiting for assignment
         Assigned, // operators hold collateral; commit/reveal (replicated) or submit
         Submitted, // optimistic: result posted, challenge window running
-        Challenged, // optimistic: a bonded challenge awaits the committee
+        Challenged, // optimistic: a bonded challenge or an audit awaits the committee
         Finalized, // paid out (terminal)
         Refunded // bounty returned to the client (terminal)
     }
@@ -91,6 +91,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         uint32 revealDeadline; // last second to reveal (Replicated only, else 0)
         uint32 challengeWindow; // seconds a submitted result can be challenged (Optimistic only)
         bytes32 verifierId; // result verifier (ZkProof only, else 0)
+        uint16 auditBps; // Optimistic: chance in basis points that the result is audited (else 0)
     }
 
     /// @notice Everything a task remembers, carried in calldata and checked against its slot.
@@ -165,6 +166,10 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     error ResponseWindowTooShort(uint256 taskId, uint256 left, uint256 minimum);
     error NotSelf(address caller);
     error TermsChanged(uint256 protocolFeeBps, uint256 schedulerFeeBps, address verifier);
+    error InvalidAuditRate(uint256 auditBps);
+    error CollateralTooLow(uint256 collateral, uint256 floor);
+    error CoinNotReady(uint256 taskId, uint256 notBefore);
+    error AuditRolled(uint256 taskId);
 
     // ---------------------------------------------------------------- events
 
@@ -186,6 +191,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     event Challenged(uint256 indexed taskId, address indexed challenger, uint256 bond);
     event AssignSkipped(uint256 indexed taskId, bytes reason);
     event DisputeResolved(uint256 indexed taskId, uint8 verdict);
+    /// @notice The audit coin of an optimistic result was read: `audited` opened its case in the
+    ///         court (a `Challenged` event with no challenger follows).
+    event AuditDrawn(uint256 indexed taskId, bool audited);
     event OperatorSlashed(uint256 indexed taskId, address indexed operator, uint256 amount, SlashReason reason);
     event TaskFinalized(uint256 indexed taskId, bytes32 resultDigest, uint256 winners, uint256 rewardEach, uint256 protocolFee, uint256 schedulerFee);
     event TaskRefunded(uint256 indexed taskId, RefundReason reason, uint256 amount);
@@ -216,6 +224,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     /// @notice Share of the collateral a seat forfeits to the treasury when it declines, so
     ///         holding seats and declining them is not a free delay.
     uint16 public constant DECLINE_FEE_BPS = 200;
+    /// @notice Share of the bounty of an audited task whose result stands that pays the
+    ///         auditors (the committee that re-executed it); the operator gets the rest.
+    uint16 public constant AUDIT_FEE_BPS = 1_000;
     /// @notice Bounds of the window minimums fixed at deployment.
     uint32 public constant MIN_WINDOW_FLOOR = 2;
     uint32 public constant MAX_WINDOW_MINIMUM = 1 days;
@@ -225,9 +236,13 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     uint256 private constant DECLINED = 1;
     uint256 private constant REVEALED_BIT = 1 << 255;
     /// @dev Task words: status (bits 248..255), replicated seats that posted (committed or
-    ///      declined; bits 240..247, at most MAX_REPLICATION), the task hash (bits 0..239).
-    uint256 private constant HASH_MASK = (1 << 240) - 1;
+    ///      declined; bits 240..247, at most MAX_REPLICATION) or, optimistic, the audit coin
+    ///      read as "not audited" (bit 240), the block an optimistic result was submitted in
+    ///      (bits 208..239), the task hash (bits 0..207).
+    uint256 private constant HASH_MASK = (1 << 208) - 1;
     uint256 private constant POSTED_ONE = 1 << 240;
+    uint256 private constant CLEARED = 1 << 240;
+    uint256 private constant SUBMIT_BLOCK_SHIFT = 208;
     /// @dev Account words: withdrawable balance (bits 0..127), collateral released for the
     ///      account by paying it (bits 128..223, modulo 2^96), tasks paid (bits 224..255).
     uint256 private constant BALANCE_MASK = (1 << 128) - 1;
@@ -246,6 +261,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     /// @notice Least `revealDeadline - commitDeadline` of a replicated task, so committed seats
     ///         always have blocks to reveal in.
     uint32 public immutable minRevealWindow;
+    /// @notice Least audit rate (basis points) an optimistic task may ask for, fixed at
+    ///         deployment. Production deployments use at least 1 %; zero, which lets a task go
+    ///         unaudited with no collateral floor, is for test deployments only (the deploy
+    ///         tooling refuses it on any chain but the devnet's).
+    uint16 public immutable minAuditBps;
 
     address public treasury;
     uint16 public protocolFeeBps;
@@ -280,7 +300,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         uint16 schedulerFeeBps_,
         address court_,
         uint32 minResponseWindow_,
-        uint32 minRevealWindow_
+        uint32 minRevealWindow_,
+        uint16 minAuditBps_
     ) Ownable(owner_) {
         if (
             address(token_) == address(0) || address(registry_) == address(0)
@@ -294,6 +315,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         }
         minResponseWindow = minResponseWindow_;
         minRevealWindow = minRevealWindow_;
+        if (minAuditBps_ > 10_000) revert InvalidAuditRate(minAuditBps_);
+        minAuditBps = minAuditBps_;
         token = token_;
         registry = registry_;
         verifiers = verifiers_;
@@ -536,7 +559,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (resultDigest == bytes32(0)) revert ZeroDigest();
         tasks[taskId] = _word(
             Status.Submitted, _hashWith(t, t.assigner, t.operators, uint32(block.timestamp), resultDigest)
-        );
+        ) | (uint256(uint32(block.number)) << SUBMIT_BLOCK_SHIFT);
         emit ResultSubmitted(taskId, msg.sender, resultDigest, block.timestamp + t.request.challengeWindow);
     }
 
@@ -554,7 +577,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (!ok) revert InvalidProof(taskId);
         address[] memory winners = new address[](1);
         winners[0] = msg.sender;
-        _payWinners(taskId, t, winners, 1, resultDigest, 0);
+        _payWinners(taskId, t, winners, 1, resultDigest, 0, 0);
     }
 
     // ---------------------------------------------------------------- settlement (anyone)
@@ -573,7 +596,12 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             _expectStatus(taskId, s, Status.Submitted);
             uint256 closes = uint256(t.submittedAt) + t.request.challengeWindow;
             if (block.timestamp <= closes) revert TooEarly(taskId, closes + 1);
-            _payWinners(taskId, t, t.operators, 1, t.result, 0);
+            uint256 w = tasks[taskId];
+            if (w & CLEARED == 0 && _audited(taskId, t, w)) {
+                _openAudit(taskId, t, w);
+                return;
+            }
+            _payWinners(taskId, t, t.operators, 1, t.result, 0, 0);
         } else {
             revert WrongMode(taskId, t.request.mode);
         }
@@ -596,7 +624,28 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         _refund(taskId, t, RefundReason.NoSubmission, slashed);
     }
 
-    // ---------------------------------------------------------------- optimistic disputes
+    // ---------------------------------------------------------------- optimistic audits and disputes
+
+    /// @notice Reads the audit coin of a submitted optimistic result: the hash of the block
+    ///         after the one the result landed in, so neither the operator, a challenger nor
+    ///         the coordinator knows it when the result is posted, and nobody can choose it by
+    ///         timing a call. With probability `auditBps` the result is audited: its case opens
+    ///         in the court with no challenger, and a committee drawn stake-weighted re-executes
+    ///         it. Otherwise the task is marked cleared and settles with `finalize` once its
+    ///         challenge window closes. A coin read after its block hash expired (256 blocks)
+    ///         counts as audited, so letting it expire never helps. `finalize` reads the coin
+    ///         itself; this call is for challenge windows longer than the hash lives.
+    function rollAudit(uint256 taskId, Task calldata t) external {
+        _expectStatus(taskId, _load(taskId, t), Status.Submitted);
+        uint256 w = tasks[taskId];
+        if (w & CLEARED != 0) revert AuditRolled(taskId);
+        if (_audited(taskId, t, w)) {
+            _openAudit(taskId, t, w);
+        } else {
+            tasks[taskId] = w | CLEARED;
+            emit AuditDrawn(taskId, false);
+        }
+    }
 
     /// @notice Challenges a submitted result, posting a bond equal to the task's collateral, and
     ///         opens its case in the `DisputeCourt`.
@@ -616,38 +665,51 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         emit Challenged(taskId, msg.sender, bond);
     }
 
-    /// @notice Settles a dispute the court decided (or whose arbiter window passed undecided).
-    ///         Overturned: the operator is slashed; the challenger gets its bond back plus
-    ///         `CHALLENGE_REWARD_BPS` of the slash; `COMMITTEE_SHARE_BPS` of it pays the
+    /// @notice Settles a dispute or an audit the court decided (or whose arbiter window passed
+    ///         undecided).
+    ///         Challenge, Overturned: the operator is slashed; the challenger gets its bond back
+    ///         plus `CHALLENGE_REWARD_BPS` of the slash; `COMMITTEE_SHARE_BPS` of it pays the
     ///         committee; the rest goes to the treasury; the client is refunded. Upheld: the
     ///         operator is paid and gets the challenger's bond less the committee's share.
-    ///         Neutral: nobody is slashed; the operator's collateral is released, the bond is
+    ///         Audit (no challenger), Overturned: as a challenge with no challenger's reward, so
+    ///         the treasury gets the rest. Upheld: `AUDIT_FEE_BPS` of the bounty pays the
+    ///         committee and the operator is paid the rest of its reward.
+    ///         Neutral: nobody is slashed; the operator's collateral is released, a bond is
     ///         returned and the client is refunded.
     function resolveDispute(uint256 taskId, Task calldata t) external nonReentrant {
         _expectStatus(taskId, _load(taskId, t), Status.Challenged);
         address operator = t.operators[0];
         address challenger = challengerOf[taskId];
-        uint256 bond = t.request.collateral;
-        uint256 share = bond * COMMITTEE_SHARE_BPS / 10_000;
-        DisputeCourt.Verdict v = DisputeCourt(court).close(taskId, share);
-        bonded -= bond;
-        delete challengerOf[taskId];
+        uint256 collateral = t.request.collateral;
+        uint256 bond = challenger == address(0) ? 0 : collateral;
+        uint256 slashShare = collateral * COMMITTEE_SHARE_BPS / 10_000;
+        uint256 upheldPot = bond == 0 ? uint256(t.request.bounty) * AUDIT_FEE_BPS / 10_000 : slashShare;
+        DisputeCourt.Verdict v = DisputeCourt(court).close(taskId, upheldPot, slashShare);
+        if (bond != 0) {
+            bonded -= bond;
+            delete challengerOf[taskId];
+        }
         emit DisputeResolved(taskId, uint8(v));
         if (v == DisputeCourt.Verdict.Neutral) {
-            registry.releaseCollateral(operator, bond, false);
+            registry.releaseCollateral(operator, collateral, false);
             _credit(challenger, bond);
             _refund(taskId, t, RefundReason.NoVerdict, 0);
             return;
         }
-        token.safeTransfer(court, share);
         if (v == DisputeCourt.Verdict.Overturned) {
+            token.safeTransfer(court, slashShare);
             uint256 slashed = _slash(taskId, t, operator, SlashReason.WrongResult);
-            uint256 reward = slashed * CHALLENGE_REWARD_BPS / 10_000;
+            uint256 reward = bond == 0 ? 0 : slashed * CHALLENGE_REWARD_BPS / 10_000;
             _credit(challenger, bond + reward);
-            _refund(taskId, t, RefundReason.ChallengeUpheld, slashed - reward - share);
+            _refund(taskId, t, RefundReason.ChallengeUpheld, slashed - reward - slashShare);
         } else {
-            _credit(operator, bond - share);
-            _payWinners(taskId, t, t.operators, 1, t.result, 0);
+            token.safeTransfer(court, upheldPot);
+            if (bond != 0) {
+                _credit(operator, bond - upheldPot);
+                _payWinners(taskId, t, t.operators, 1, t.result, 0, 0);
+            } else {
+                _payWinners(taskId, t, t.operators, 1, t.result, 0, upheldPot);
+            }
         }
     }
 
@@ -782,14 +844,50 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (last - block.timestamp > MAX_TASK_DURATION) revert TaskTooLong(last - block.timestamp, MAX_TASK_DURATION);
         if (r.mode == Mode.Optimistic) {
             if (r.challengeWindow == 0 || r.challengeWindow > MAX_CHALLENGE_WINDOW) revert InvalidChallengeWindow(r.challengeWindow);
-        } else if (r.challengeWindow != 0) {
-            revert InvalidChallengeWindow(r.challengeWindow);
+            uint256 p = r.auditBps;
+            if (p < minAuditBps || p > 10_000) revert InvalidAuditRate(p);
+            if (p != 0) {
+                uint256 floor = collateralFloor(r.bounty, p);
+                if (r.collateral < floor) revert CollateralTooLow(r.collateral, floor);
+            }
+        } else {
+            if (r.challengeWindow != 0) revert InvalidChallengeWindow(r.challengeWindow);
+            if (r.auditBps != 0) revert InvalidAuditRate(r.auditBps);
         }
         if (r.mode == Mode.ZkProof) {
             verifier = verifiers.verifierOf(r.verifierId);
         } else if (r.verifierId != bytes32(0)) {
             revert UnexpectedVerifier(r.verifierId);
         }
+    }
+
+    /// @notice Least collateral of an optimistic task with this bounty and audit rate `p`:
+    ///         `bounty * (1 - p) / p + bounty * AUDIT_FEE_BPS`, rounded up. An operator that
+    ///         skips the work keeps its reward with probability `1 - p` and loses the collateral
+    ///         with probability `p`; at the floor that expectation is never above what honest
+    ///         work earns, whatever the work costs (docs/protocol.md, "Audits").
+    function collateralFloor(uint256 bounty, uint256 p) public pure returns (uint256) {
+        if (p == 0 || p > 10_000) revert InvalidAuditRate(p);
+        return (bounty * (10_000 - p) + p - 1) / p + bounty * AUDIT_FEE_BPS / 10_000;
+    }
+
+    /// @dev The audit coin of a submitted result (see `rollAudit`).
+    function _audited(uint256 taskId, Task calldata t, uint256 w) private view returns (bool) {
+        if (t.request.auditBps == 0) return false;
+        uint256 coinBlock = ((w >> SUBMIT_BLOCK_SHIFT) & type(uint32).max) + 1;
+        if (block.number <= coinBlock) revert CoinNotReady(taskId, coinBlock + 1);
+        bytes32 h = blockhash(coinBlock);
+        return h == bytes32(0) || uint256(keccak256(abi.encode(h, taskId))) % 10_000 < t.request.auditBps;
+    }
+
+    /// @dev Opens the audit of a submitted result: a court case with no challenger and no bond.
+    function _openAudit(uint256 taskId, Task calldata t, uint256 w) private {
+        tasks[taskId] = (w & HASH_MASK) | (uint256(Status.Challenged) << 248);
+        DisputeCourt(court).open(
+            taskId, t.operators[0], address(0), t.client, t.result, t.request.collateral, t.request.programDigest, t.request.inputDigest
+        );
+        emit AuditDrawn(taskId, true);
+        emit Challenged(taskId, address(0), 0);
     }
 
     function _finalizeReplicated(uint256 taskId, Task calldata t, bytes32[] calldata revealed) private {
@@ -876,7 +974,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
             }
         }
         if (majority) {
-            _payWinners(taskId, t, winners, bestCount, best, slashed);
+            _payWinners(taskId, t, winners, bestCount, best, slashed, 0);
         } else {
             _refund(taskId, t, RefundReason.NoMajority, slashed);
         }
@@ -887,20 +985,22 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     ///      than `count` base units) to the treasury with the fee, which costs no extra write.
     ///      Releases the winners' collateral in the same writes that credit them (no registry
     ///      call). `toTreasury` is what else the settlement owes the treasury (slashed
-    ///      collateral), accrued in the same write.
+    ///      collateral), accrued in the same write. `withheld` is taken from the reward and
+    ///      leaves escrow with the bounty (the caller sends it on: an audit's fee).
     function _payWinners(
         uint256 taskId,
         Task calldata t,
         address[] memory winners,
         uint256 count,
         bytes32 result,
-        uint256 toTreasury
+        uint256 toTreasury,
+        uint256 withheld
     ) private {
         tasks[taskId] = uint256(Status.Finalized) << 248;
         uint256 bounty = t.request.bounty;
         uint256 protocolFee = bounty * t.protocolFeeBps / 10_000;
         uint256 schedulerFee = bounty * t.schedulerFeeBps / 10_000;
-        uint256 reward = bounty - protocolFee - schedulerFee;
+        uint256 reward = bounty - protocolFee - schedulerFee - withheld;
         uint256 each = reward / count;
         uint256 dust = reward - each * count;
         uint256 collateral = t.request.collateral;
@@ -991,8 +1091,8 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     // Task hashing. keccak256(abi.encode(t)) costs several thousand gas per call for copying
     // the calldata struct to memory field by field; these hand-written versions copy the head
-    // in one `calldatacopy` and hash the same bytes: the ABI tuple encoding of `Task` (20 head
-    // words, word 17 the offset 0x280 of `operators`, then its length and elements). Raw
+    // in one `calldatacopy` and hash the same bytes: the ABI tuple encoding of `Task` (21 head
+    // words, word 18 the offset 0x2a0 of `operators`, then its length and elements). Raw
     // calldata is hashed as given: a non-canonical or dirty encoding hashes differently and is
     // rejected as `TaskMismatch`, so what is decoded is always what was hashed.
 
@@ -1001,11 +1101,11 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         address[] calldata ops = t.operators;
         assembly ("memory-safe") {
             let m := mload(0x40)
-            calldatacopy(m, t, 0x280)
+            calldatacopy(m, t, 0x2a0)
             let n := mul(ops.length, 0x20)
-            mstore(add(m, 0x280), ops.length)
-            calldatacopy(add(m, 0x2a0), ops.offset, n)
-            h := keccak256(m, add(0x2a0, n))
+            mstore(add(m, 0x2a0), ops.length)
+            calldatacopy(add(m, 0x2c0), ops.offset, n)
+            h := keccak256(m, add(0x2c0, n))
         }
     }
 
@@ -1017,15 +1117,15 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            calldatacopy(m, t, 0x200)
-            mstore(add(m, 0x200), assigner)
-            mstore(add(m, 0x220), 0x280)
-            mstore(add(m, 0x240), submittedAt)
-            mstore(add(m, 0x260), result)
+            calldatacopy(m, t, 0x220)
+            mstore(add(m, 0x220), assigner)
+            mstore(add(m, 0x240), 0x2a0)
+            mstore(add(m, 0x260), submittedAt)
+            mstore(add(m, 0x280), result)
             let n := mul(ops.length, 0x20)
-            mstore(add(m, 0x280), ops.length)
-            calldatacopy(add(m, 0x2a0), ops.offset, n)
-            h := keccak256(m, add(0x2a0, n))
+            mstore(add(m, 0x2a0), ops.length)
+            calldatacopy(add(m, 0x2c0), ops.offset, n)
+            h := keccak256(m, add(0x2c0, n))
         }
     }
 
@@ -1034,16 +1134,16 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         address[] calldata ops = t.operators;
         assembly ("memory-safe") {
             let m := mload(0x40)
-            calldatacopy(m, t, 0x280)
+            calldatacopy(m, t, 0x2a0)
             let n := mul(ops.length, 0x20)
-            mstore(add(m, 0x280), ops.length)
-            calldatacopy(add(m, 0x2a0), ops.offset, n)
-            mstore(add(m, add(0x2a0, mul(seat, 0x20))), replacement)
-            h := keccak256(m, add(0x2a0, n))
+            mstore(add(m, 0x2a0), ops.length)
+            calldatacopy(add(m, 0x2c0), ops.offset, n)
+            mstore(add(m, add(0x2c0, mul(seat, 0x20))), replacement)
+            h := keccak256(m, add(0x2c0, n))
         }
     }
 
-    /// @dev The hash of a new task: `request` (12 static words, validated by `_validate`), the
+    /// @dev The hash of a new task: `request` (13 static words, validated by `_validate`), the
     ///      caller as client, the snapshots, and nothing assigned.
     function _hashNew(TaskRequest calldata request, uint16 pf, uint16 sf, address verifier)
         private
@@ -1052,17 +1152,17 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
     {
         assembly ("memory-safe") {
             let m := mload(0x40)
-            calldatacopy(m, request, 0x180)
-            mstore(add(m, 0x180), caller())
-            mstore(add(m, 0x1a0), pf)
-            mstore(add(m, 0x1c0), sf)
-            mstore(add(m, 0x1e0), verifier)
-            mstore(add(m, 0x200), 0)
-            mstore(add(m, 0x220), 0x280)
-            mstore(add(m, 0x240), 0)
+            calldatacopy(m, request, 0x1a0)
+            mstore(add(m, 0x1a0), caller())
+            mstore(add(m, 0x1c0), pf)
+            mstore(add(m, 0x1e0), sf)
+            mstore(add(m, 0x200), verifier)
+            mstore(add(m, 0x220), 0)
+            mstore(add(m, 0x240), 0x2a0)
             mstore(add(m, 0x260), 0)
             mstore(add(m, 0x280), 0)
-            h := keccak256(m, 0x2a0)
+            mstore(add(m, 0x2a0), 0)
+            h := keccak256(m, 0x2c0)
         }
     }
 

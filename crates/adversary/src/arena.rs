@@ -106,6 +106,7 @@ impl Arena {
         let provider = ProviderBuilder::new().wallet(wallet).connect_http(url);
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let mut cfg = DeployConfig::devnet(a[0]);
+        cfg.min_audit_bps = 0;
         cfg.treasury = a[1];
         cfg.coordinators = vec![a[2]];
         let deployment = deploy(provider.clone(), &cfg).await?;
@@ -263,6 +264,7 @@ impl Arena {
             reveal_deadline: reveal,
             challenge_window: window,
             verifier_id: B256::ZERO,
+            audit_bps: 0,
         })
     }
 

@@ -132,7 +132,11 @@ impl Default for Grid {
             bounties_milli: vec![100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000],
             cost_shares: vec![0.1, 0.5, 1.0],
             strategies: Strategy::ALL.to_vec(),
-            collateral: verity_sdk::TaskSpec::optimistic(Vec::new(), Vec::new()).collateral,
+            // The first wave's fixed 5 tokens: the arena's tasks are not audited by draw (its
+            // market allows an audit rate of 0), so the grid measures the watchtower and the
+            // court alone.
+            collateral: alloy::primitives::U256::from(5u64)
+                * alloy::primitives::U256::from(10u64).pow(alloy::primitives::U256::from(18u64)),
             scaled_collateral: true,
             sample_rate: verity_node::config::WatchtowerConfig::default().sample_rate,
         }

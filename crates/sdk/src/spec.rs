@@ -23,8 +23,13 @@ pub struct TaskSpec {
     pub quorum: u8,
     /// Reward escrowed now, fees included, token wei.
     pub bounty: U256,
-    /// Collateral locked from each operator (also the challenge bond), token wei.
-    pub collateral: U256,
+    /// Collateral locked from each operator (also the challenge bond), token wei. `None`: the
+    /// least the market accepts, [`verity_settlement::collateral_floor`] of the bounty and
+    /// audit rate for an optimistic task, 5 tokens otherwise.
+    pub collateral: Option<U256>,
+    /// Optimistic: the chance, in basis points, that the result is audited by a committee
+    /// drawn after it is posted ([`DEFAULT_AUDIT_BPS`]); 0 otherwise.
+    pub audit_bps: u16,
     /// Seconds the coordinator has to assign.
     pub assign_within: u64,
     /// Seconds after the assignment deadline to commit (replicated) or submit.
@@ -36,6 +41,10 @@ pub struct TaskSpec {
     /// The registered result verifier (zk only).
     pub verifier_id: B256,
 }
+
+/// The audit rate an optimistic task asks for unless told otherwise: 20 %, so the collateral
+/// floor is about 4.1 times the bounty (docs/protocol.md, "Audits").
+pub const DEFAULT_AUDIT_BPS: u16 = 2_000;
 
 /// 10^18: token wei per whole token.
 fn whole(tokens: u64) -> U256 {
@@ -82,7 +91,8 @@ impl TaskSpec {
             replication: 1,
             quorum: 1,
             bounty: whole(10),
-            collateral: whole(5),
+            collateral: None,
+            audit_bps: 0,
             assign_within: 60,
             execute_within: 120,
             reveal_within: 0,
@@ -95,6 +105,7 @@ impl TaskSpec {
     pub fn optimistic(program: impl Into<Bytes>, input: impl Into<Bytes>) -> Self {
         Self {
             challenge_window: 60,
+            audit_bps: DEFAULT_AUDIT_BPS,
             ..Self::base(Mode::Optimistic, program, input)
         }
     }
@@ -125,8 +136,40 @@ impl TaskSpec {
 
     /// Sets the collateral per operator (token wei).
     pub fn collateral(mut self, wei: U256) -> Self {
-        self.collateral = wei;
+        self.collateral = Some(wei);
         self
+    }
+
+    /// Sets the audit rate in basis points (optimistic).
+    pub fn audit_bps(mut self, bps: u16) -> Self {
+        self.audit_bps = bps;
+        self
+    }
+
+    /// The collateral the request carries: the one set, or the least the market accepts.
+    pub fn collateral_wei(&self) -> Result<U256> {
+        match (self.collateral, self.mode) {
+            (Some(c), _) => Ok(c),
+            (None, Mode::Optimistic) => Ok(self.floor()?.unwrap_or_else(|| whole(5))),
+            (None, _) => Ok(whole(5)),
+        }
+    }
+
+    /// The market's collateral floor for this bounty and audit rate; `None` for a rate of 0
+    /// (unaudited, which only a test deployment accepts).
+    fn floor(&self) -> Result<Option<U256>> {
+        if self.audit_bps == 0 {
+            return Ok(None);
+        }
+        verity_settlement::collateral_floor(self.bounty, self.audit_bps)
+            .map(Some)
+            .ok_or_else(|| SdkError::InvalidSpec {
+                field: "audit_bps",
+                reason: format!(
+                    "{} is not a rate in basis points (0 to 10000)",
+                    self.audit_bps
+                ),
+            })
     }
 
     /// Sets the execution limits.
@@ -214,6 +257,28 @@ impl TaskSpec {
                 }
             }
         }
+        if self.mode == Mode::Optimistic {
+            if let (Some(floor), Some(c)) = (self.floor()?, self.collateral)
+                && c < floor
+            {
+                return bad(
+                    "collateral",
+                    format!(
+                        "{c} wei is below the market's floor of {floor} wei for a bounty of {} wei \
+                         audited at {} bps: skipping the work would pay",
+                        self.bounty, self.audit_bps
+                    ),
+                );
+            }
+        } else if self.audit_bps != 0 {
+            return bad(
+                "audit_bps",
+                format!(
+                    "only optimistic tasks are audited by draw, not {}",
+                    self.mode
+                ),
+            );
+        }
         Ok(())
     }
 
@@ -250,7 +315,7 @@ impl TaskSpec {
             program_digest,
             input_digest,
             bounty: self.bounty,
-            collateral: self.collateral,
+            collateral: self.collateral_wei()?,
             assign_deadline,
             commit_deadline,
             reveal_deadline,
@@ -264,6 +329,7 @@ impl TaskSpec {
             } else {
                 B256::ZERO
             },
+            audit_bps: self.audit_bps,
         })
     }
 }

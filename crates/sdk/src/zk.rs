@@ -104,6 +104,7 @@ impl ZkTaskSpec {
             reveal_deadline: 0,
             challenge_window: 0,
             verifier_id: self.verifier_id,
+            audit_bps: 0,
         })
     }
 }

@@ -70,6 +70,9 @@ pub struct DeployConfig {
     /// Least seconds between a replicated task's commit and reveal deadlines (fixed at
     /// deployment).
     pub min_reveal_window: u32,
+    /// Least audit rate (basis points) of an optimistic task, fixed at deployment. Zero lets
+    /// tasks go unaudited with no collateral floor: refused on any chain but 31337.
+    pub min_audit_bps: u16,
     /// Accounts allowed to assign tasks.
     pub coordinators: Vec<Address>,
 }
@@ -79,6 +82,11 @@ pub struct DeployConfig {
 pub const PRODUCTION_MIN_RESPONSE_WINDOW: u32 = 120;
 /// `min_reveal_window` for a production chain (docs/protocol.md).
 pub const PRODUCTION_MIN_REVEAL_WINDOW: u32 = 60;
+/// `min_audit_bps` for any real deployment, the devnet's included: 1 % (docs/protocol.md,
+/// "Audits").
+pub const PRODUCTION_MIN_AUDIT_BPS: u16 = 100;
+/// The only chain id on which `min_audit_bps = 0` may be deployed.
+pub const DEVNET_CHAIN_ID: u64 = 31337;
 
 impl DeployConfig {
     /// Devnet defaults with `owner` as owner, treasury and only coordinator.
@@ -100,6 +108,7 @@ impl DeployConfig {
             // The devnet mines every 100 ms and its nodes answer within a second.
             min_response_window: 10,
             min_reveal_window: 10,
+            min_audit_bps: PRODUCTION_MIN_AUDIT_BPS,
             coordinators: vec![owner],
         }
     }
@@ -113,6 +122,15 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         .get_chain_id()
         .await
         .map_err(|e| Error::from_rpc("eth_chainId", cfg.owner, 1, e))?;
+    if cfg.min_audit_bps == 0 && chain_id != DEVNET_CHAIN_ID {
+        return Err(Error::InvalidInput {
+            what: "min_audit_bps",
+            reason: format!(
+                "0 lets optimistic tasks go unaudited with no collateral floor; it is for test \
+                 deployments on chain {DEVNET_CHAIN_ID} only, not chain {chain_id}"
+            ),
+        });
+    }
     let mut s = Settlement::new(
         provider,
         Deployment {
@@ -174,6 +192,7 @@ pub async fn deploy(provider: impl Provider + 'static, cfg: &DeployConfig) -> Re
         court,
         cfg.min_response_window,
         cfg.min_reveal_window,
+        cfg.min_audit_bps,
     )
     .calldata()
     .clone();

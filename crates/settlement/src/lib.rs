@@ -13,11 +13,15 @@ mod token;
 
 pub use court::{Ballot, CaseInfo};
 pub use deploy::{
-    DeployConfig, Deployment, PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
+    DEVNET_CHAIN_ID, DeployConfig, Deployment, PRODUCTION_MIN_AUDIT_BPS,
+    PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
 };
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
-pub use market::{CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, skipped_assignments};
+pub use market::{
+    AUDIT_FEE_BPS, CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, collateral_floor,
+    skipped_assignments,
+};
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};
 pub use sender::{Settlement, TxOptions};

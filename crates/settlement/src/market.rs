@@ -36,6 +36,28 @@ pub struct TaskRequest {
     pub challenge_window: u32,
     /// Result verifier id (zk only, else zero).
     pub verifier_id: B256,
+    /// Optimistic: the chance, in basis points, that the result is audited (at least the
+    /// market's `minAuditBps`, and the collateral at least [`collateral_floor`]); 0 otherwise.
+    pub audit_bps: u16,
+}
+
+/// `TaskMarket.AUDIT_FEE_BPS`: the share of an audited task's bounty that pays its auditors
+/// when the result stands.
+pub const AUDIT_FEE_BPS: u16 = 1_000;
+
+/// `TaskMarket.collateralFloor`: the least collateral of an optimistic task with `bounty` and
+/// audit rate `audit_bps`, `bounty * (1 - p) / p` rounded up plus `AUDIT_FEE_BPS` of the bounty,
+/// so that skipping the work never pays in expectation (docs/protocol.md, "Audits"). `None` for
+/// a rate outside `1..=10_000`. Checked against the contract's own in the settlement tests.
+pub fn collateral_floor(bounty: U256, audit_bps: u16) -> Option<U256> {
+    if audit_bps == 0 || audit_bps > 10_000 {
+        return None;
+    }
+    let p = U256::from(audit_bps);
+    let full = U256::from(10_000u32);
+    Some(
+        (bounty * (full - p) + p - U256::from(1u8)) / p + bounty * U256::from(AUDIT_FEE_BPS) / full,
+    )
 }
 
 impl TaskRequest {
@@ -53,6 +75,7 @@ impl TaskRequest {
             revealDeadline: to_u32("reveal_deadline", self.reveal_deadline)?,
             challengeWindow: self.challenge_window,
             verifierId: self.verifier_id,
+            auditBps: self.audit_bps,
         })
     }
 }
@@ -118,6 +141,8 @@ pub struct TaskInfo {
     pub result: B256,
     /// Verifier snapshot (zk).
     pub verifier: Address,
+    /// Optimistic: the audit rate in basis points.
+    pub audit_bps: u16,
 }
 
 impl TaskInfo {
@@ -571,6 +596,17 @@ impl Settlement {
         self.send("finalize", from, tx).await
     }
 
+    /// Anyone: reads the audit coin of a submitted optimistic result (`rollAudit`): either the
+    /// audit opens in the court, or the task is cleared to settle when its window closes.
+    pub async fn roll_audit(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
+        let rec = self.task_record(task).await?;
+        let tx = self
+            .market()
+            .rollAudit(rec.id, rec.task.clone())
+            .into_transaction_request();
+        self.send("rollAudit", from, tx).await
+    }
+
     /// Anyone: the deadline exits (unassigned, or no optimistic/zk result).
     pub async fn claim_timeout(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {
         let rec = self.task_record(task).await?;
@@ -718,6 +754,7 @@ impl Settlement {
             input_digest: r.inputDigest,
             result,
             verifier: t.verifier,
+            audit_bps: r.auditBps,
         })
     }
 

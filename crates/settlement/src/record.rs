@@ -124,6 +124,7 @@ fn empty_task() -> TaskMarket::Task {
             revealDeadline: 0,
             challengeWindow: 0,
             verifierId: B256::ZERO,
+            auditBps: 0,
         },
         client: Address::ZERO,
         protocolFeeBps: 0,

@@ -560,6 +560,7 @@ async fn child(n: usize, peer_input: Option<PathBuf>, baseline: bool) -> BoxResu
         reveal_deadline: 0,
         challenge_window: 0,
         verifier_id: vid,
+        audit_bps: 0,
     };
     let (task, _) = s.create_task(owner, &req).await?;
     if task != U256::from(1) {

@@ -59,6 +59,10 @@ pub(crate) struct DeployArgs {
     /// Least seconds between a replicated task's commit and reveal deadlines.
     #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_REVEAL_WINDOW)]
     min_reveal_window: u32,
+    /// Least audit rate of an optimistic task, basis points (fixed for the deployment's
+    /// lifetime; the collateral floor of a task grows as 1/rate). 0 only on chain 31337.
+    #[arg(long, default_value_t = verity_settlement::PRODUCTION_MIN_AUDIT_BPS)]
+    min_audit_bps: u16,
     /// Verifying key files of sensor circuits whose verifiers to deploy and register
     /// (`sensor-n{N}-d{D}.vk`, as `verity zk ceremony finalize --keys-dir` writes them).
     /// Repeatable. Keys derived from the devnet seed are refused unless the chain id is 31337.
@@ -104,6 +108,7 @@ pub(crate) async fn run(cmd: ContractsCommand) -> eyre::Result<()> {
     cfg.scheduler_fee_bps = args.scheduler_fee_bps;
     cfg.min_response_window = args.min_response_window;
     cfg.min_reveal_window = args.min_reveal_window;
+    cfg.min_audit_bps = args.min_audit_bps;
     let d = deploy(provider.clone(), &cfg).await.wrap_err("deploying")?;
     let mut s = verity_settlement::Settlement::new(provider.clone(), d, Default::default());
     for key in &zk {

@@ -222,6 +222,7 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
         reveal_deadline: now + 240,
         challenge_window: 0,
         verifier_id: B256::ZERO,
+        audit_bps: 0,
     };
     s.approve_market(client, req.bounty).await.unwrap();
     let (id, _) = s.create_task(client, &req).await.unwrap();

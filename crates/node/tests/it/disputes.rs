@@ -93,6 +93,9 @@ impl Net {
         // Committees of three, so one honest operator stays outside each.
         let cfg = DeployConfig {
             committee_size: 3,
+            // Unaudited tasks (a test deployment's rate 0): these tests take each task to the
+            // court through a challenge, never through a drawn audit.
+            min_audit_bps: 0,
             ..DeployConfig::devnet(owner)
         };
         let d = deploy(provider.clone(), &cfg).await.unwrap();
@@ -186,6 +189,7 @@ impl Net {
             },
             challenge_window: if mode == Mode::Optimistic { 60 } else { 0 },
             verifier_id: B256::ZERO,
+            audit_bps: 0,
         }
     }
 

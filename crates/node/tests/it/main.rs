@@ -69,9 +69,12 @@ impl Net {
             .connect_http(chain.url.parse().unwrap());
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let owner = a[0];
-        let d = deploy(provider.clone(), &DeployConfig::devnet(owner))
-            .await
-            .unwrap();
+        // Unaudited tasks (a test deployment's rate 0): each test follows the path it names.
+        let cfg = DeployConfig {
+            min_audit_bps: 0,
+            ..DeployConfig::devnet(owner)
+        };
+        let d = deploy(provider.clone(), &cfg).await.unwrap();
         let s = Settlement::new(provider, d, TxOptions::default());
         let (client, ops) = (a[1], a[2..5].to_vec());
         for who in a.iter().take(5) {
@@ -149,6 +152,7 @@ impl Net {
             },
             challenge_window: if mode == Mode::Optimistic { 60 } else { 0 },
             verifier_id: B256::ZERO,
+            audit_bps: 0,
         }
     }
 

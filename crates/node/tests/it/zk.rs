@@ -217,6 +217,7 @@ impl Net {
             reveal_deadline: 0,
             challenge_window: 0,
             verifier_id: self.verifier,
+            audit_bps: 0,
         };
         let (id, _) = self
             .s

@@ -41,9 +41,11 @@ pub(crate) async fn net() -> Net {
         .wallet(wallet)
         .connect_http(chain.url.parse().unwrap());
     let owner = keys[0].address();
-    let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner))
-        .await
-        .unwrap();
+    // A test deployment where tasks may go unaudited: the flows that finalize ask for rate 0 so
+    // the coin cannot take them to the court; the others keep the SDK's default audit rate.
+    let mut cfg = DeployConfig::devnet(owner);
+    cfg.min_audit_bps = 0;
+    let deployment = deploy(provider.clone(), &cfg).await.unwrap();
     let s = Settlement::new(provider, deployment, TxOptions::default());
     let (client, operator) = (keys[1].address(), keys[2].address());
     for who in [client, operator] {
@@ -104,7 +106,9 @@ async fn an_optimistic_task_goes_from_submission_to_a_verified_result() {
     let n = net().await;
     let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
     let before = n.s.token_balance(n.client).await.unwrap();
-    let spec = TaskSpec::optimistic(PROGRAM, b"input".to_vec()).bounty(parse_tokens("10").unwrap());
+    let spec = TaskSpec::optimistic(PROGRAM, b"input".to_vec())
+        .bounty(parse_tokens("10").unwrap())
+        .audit_bps(0);
     let task = sdk.submit(&spec).await.unwrap();
 
     // The bounty left the requester's wallet, exactly.
@@ -165,7 +169,7 @@ async fn a_result_the_gateway_does_not_hold_is_a_store_error_not_bytes() {
     let n = net().await;
     let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
     let task = sdk
-        .submit(&TaskSpec::optimistic(PROGRAM, vec![]))
+        .submit(&TaskSpec::optimistic(PROGRAM, vec![]).audit_bps(0))
         .await
         .unwrap();
     n.s.assign(n.owner, task.id, &[n.operator]).await.unwrap();
@@ -298,7 +302,7 @@ async fn a_silent_optimistic_operator_is_slashed_when_the_requester_takes_the_ex
     assert!(sdk.settle_overdue(task.id).await.unwrap());
 
     assert_eq!(n.s.status(task.id).await.unwrap(), Status::Refunded);
-    let collateral = spec.collateral;
+    let collateral = spec.collateral_wei().unwrap();
     assert_eq!(liquid(&n, n.client).await, client_before, "bounty back");
     assert_eq!(
         n.s.operator(n.operator).await.unwrap().stake,

@@ -97,6 +97,9 @@ impl Net {
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let (owner, coordinator, treasury) = (a[0], a[1], a[2]);
         let mut cfg = DeployConfig::devnet(owner);
+        // A test deployment: tasks may go unaudited (rate 0), so each test follows the path it
+        // names; the audit tests ask for their rate and deploy with `Net::start_audited`.
+        cfg.min_audit_bps = 0;
         cfg.treasury = treasury;
         cfg.coordinators = vec![coordinator];
         cfg.min_stake = tokens(MIN_STAKE);
@@ -266,6 +269,7 @@ impl Net {
             reveal_deadline: reveal,
             challenge_window: window,
             verifier_id: B256::ZERO,
+            audit_bps: 0,
         }
     }
 

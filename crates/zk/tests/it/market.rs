@@ -192,6 +192,7 @@ impl Net {
             reveal_deadline: 0,
             challenge_window: 0,
             verifier_id: verifier,
+            audit_bps: 0,
         }
     }
 

@@ -962,6 +962,7 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         } else {
             B256::ZERO
         },
+        audit_bps: 0,
     };
     let mut why = "create";
     if rng.random_bool(0.1) {
