@@ -98,7 +98,7 @@ impl Net {
         let (owner, coordinator, treasury) = (a[0], a[1], a[2]);
         let mut cfg = DeployConfig::devnet(owner);
         // A test deployment: tasks may go unaudited (rate 0), so each test follows the path it
-        // names; the audit tests ask for their rate and deploy with `Net::start_audited`.
+        // names; the audit tests (`audits.rs`) ask for their rate per task.
         cfg.min_audit_bps = 0;
         cfg.treasury = treasury;
         cfg.coordinators = vec![coordinator];

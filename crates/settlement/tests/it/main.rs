@@ -8,6 +8,7 @@
 mod harness;
 
 mod attacks;
+mod audits;
 mod client;
 mod deposits;
 mod lifecycle;
