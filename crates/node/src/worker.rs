@@ -657,11 +657,23 @@ impl<B: Blobs> Worker<B> {
     }
 
     /// Finalizes an optimistic task whose window has closed without reading it first: if it
-    /// is still `Submitted` the finalize succeeds and pays us (the only outcome the market
-    /// has for it); anything else (challenged, or settled by someone else) reverts, and the
-    /// task is then read and stepped as usual.
+    /// is still `Submitted` the finalize either pays us or, when the audit coin says so, opens
+    /// its audit in the court; anything else (challenged, or settled by someone else) reverts.
+    /// Every outcome but payment is read and stepped as usual.
     async fn finalize_closed(&self, id: U256) -> Result<(), NodeError> {
         match self.s.finalize(self.me, id).await {
+            Ok(r) if Settlement::opened_audit(&r) => {
+                self.window_closes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                info!(target: "node::worker", task = %id, "audit drawn: the result waits for the court");
+                let row = self.db.get(id).await?.ok_or(NodeError::Missing {
+                    task: id,
+                    what: "task row",
+                })?;
+                self.step(row).await
+            }
             Ok(_) => {
                 self.window_closes
                     .lock()
@@ -707,6 +719,8 @@ impl<B: Blobs> Worker<B> {
             return Ok(());
         }
         let finalized = match self.s.finalize(self.me, id).await {
+            // An audit drawn by the coin: the task is now in the court, read back below.
+            Ok(r) if Settlement::opened_audit(&r) => false,
             Ok(_) => true,
             // Someone settled first, or the chain is a second behind our reading: both fine.
             Err(e) if matches!(e.revert_name().as_deref(), Some("WrongStatus" | "TooEarly")) => {
@@ -714,8 +728,8 @@ impl<B: Blobs> Worker<B> {
             }
             Err(e) => return Err(e.into()),
         };
-        // An optimistic finalize that went through has one outcome (`Finalized`, the operator
-        // paid); anything else is read back (a replicated task's majority, a refused call).
+        // An optimistic finalize that paid has one outcome (`Finalized`); anything else is read
+        // back (a replicated task's majority, an audit drawn, a refused call).
         let task = if finalized && task.mode == Mode::Optimistic {
             TaskInfo {
                 status: Status::Finalized,

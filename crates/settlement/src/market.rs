@@ -596,6 +596,14 @@ impl Settlement {
         self.send("finalize", from, tx).await
     }
 
+    /// Whether a `finalize` or `rollAudit` receipt opened an audit (`AuditDrawn(_, true)`):
+    /// the task then waits in the court instead of being paid.
+    pub fn opened_audit(receipt: &TransactionReceipt) -> bool {
+        receipt
+            .decoded_log::<TaskMarket::AuditDrawn>()
+            .is_some_and(|ev| ev.data.audited)
+    }
+
     /// Anyone: reads the audit coin of a submitted optimistic result (`rollAudit`): either the
     /// audit opens in the court, or the task is cleared to settle when its window closes.
     pub async fn roll_audit(&self, from: Address, task: TaskId) -> Result<TransactionReceipt> {

@@ -102,6 +102,16 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         );
     }
 
+    // Tasks the audit coin sent to the court: an honest result there is upheld and its
+    // operator paid its reward less the auditors' tenth of the bounty.
+    let audited: Vec<U256> = report["audits"]["audited"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    let audit_fee = I256::from_raw(bounty / U256::from(10u64));
+
     // Every fault a node had the chance to commit is punished.
     let tasks = report["tasks"].as_array().unwrap();
     let (mut silent_seats, mut copier_seats, mut wrong_caught) = (0, 0, 0);
@@ -160,7 +170,11 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         if status == "finalized" {
             let winners: Vec<&String> = ops.iter().filter(|o| reason(o).is_none()).collect();
             assert!(!winners.is_empty(), "{t}");
-            let each = I256::from_raw(reward_each(bounty, winners.len() as u64));
+            let mut each = I256::from_raw(reward_each(bounty, winners.len() as u64));
+            if audited.contains(&task) {
+                assert_eq!(mode, "optimistic", "{t}");
+                each -= audit_fee;
+            }
             for w in winners {
                 *expected_earned.entry(w.clone()).or_default() += each;
             }
@@ -208,9 +222,11 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         assert_eq!(wei(&p["stakeChangeWei"]), -lost, "stake of {op}: {report}");
     }
     // Nobody idled (no stake moved but slashes), so the committees were paid exactly the tenth
-    // of each overturned collateral (half the challenger's fifth), less the division dust
-    // (under one wei per member per dispute) that goes to the treasury.
-    let share = challenger_reward / I256::try_from(2).unwrap();
+    // of each overturned collateral (half the challenger's fifth) and the tenth of the bounty
+    // of each audited result they upheld, less the division dust (under one wei per member
+    // per case) that goes to the treasury.
+    let share = challenger_reward / I256::try_from(2).unwrap()
+        + audit_fee * I256::try_from(audited.len()).unwrap();
     assert!(
         committee_pay <= share && share - committee_pay < I256::try_from(100).unwrap(),
         "committee pay {committee_pay} against the committees' share {share}: {report}"

@@ -98,20 +98,33 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
     assert_eq!(report["slashes"].as_array().unwrap().len(), 0, "{report}");
     let payouts = report["payouts"].as_array().unwrap();
     assert_eq!(payouts.len(), 4);
-    let mut total = I256::ZERO;
+    let (mut total, mut committee) = (I256::ZERO, I256::ZERO);
     for p in payouts {
         let stake: I256 = p["stakeChangeWei"].as_str().unwrap().parse().unwrap();
         assert_eq!(stake, I256::ZERO, "{p}");
         let earned: I256 = p["earnedWei"].as_str().unwrap().parse().unwrap();
         assert!(!earned.is_negative(), "{p}");
-        total += earned;
+        let pay: I256 = p["committeePayWei"].as_str().unwrap().parse().unwrap();
+        total += earned - pay;
+        committee += pay;
     }
     // Every finalized task paid its seats exactly: 3 optimistic and 3 zk tasks with one winner,
-    // 3 replicated with three, bounty 10 tokens each.
+    // 3 replicated with three, bounty 10 tokens each; an optimistic result the audit coin sent
+    // to the court (20 % each) was upheld, and its operator paid less the auditors' tenth of
+    // the bounty, which the auditors shared (the division dust, under a wei per member, going
+    // to the treasury).
     let bounty = U256::from(10u64) * unit();
+    let audits = report["audits"]["audited"].as_array().unwrap().len() as u64;
+    let fee = bounty / U256::from(10u64);
     let expected = U256::from(3u64 + 3) * reward_each(bounty, 1)
-        + U256::from(3u64 * 3) * reward_each(bounty, 3);
+        + U256::from(3u64 * 3) * reward_each(bounty, 3)
+        - U256::from(audits) * fee;
     assert_eq!(total, I256::from_raw(expected), "{report}");
+    let fees = I256::from_raw(U256::from(audits) * fee);
+    assert!(
+        committee <= fees && fees - committee < I256::try_from(8 * audits).unwrap(),
+        "auditors paid {committee} of {fees}: {report}"
+    );
     // ZkProof tasks went only to the nodes that can prove (the first half: nodes 1 and 2).
     let provers: Vec<&str> = payouts[..2]
         .iter()

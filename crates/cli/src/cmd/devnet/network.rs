@@ -417,6 +417,7 @@ async fn workload_and_summary(
         tasks: report::outcomes(s, &runs).await?,
         payouts,
         slashes: report::slashes(s, from_block).await?,
+        audits: report::audits(s, from_block).await?,
         dashboard: format!("{coordinator_url}/"),
     };
     if opts.json {

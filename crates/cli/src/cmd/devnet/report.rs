@@ -115,7 +115,33 @@ pub(super) struct Report {
     pub(super) tasks: Vec<TaskOutcome>,
     pub(super) payouts: Vec<Payout>,
     pub(super) slashes: Vec<Slash>,
+    pub(super) audits: Audits,
     pub(super) dashboard: String,
+}
+
+/// The optimistic results the audit coin sent to the court during the run (`AuditDrawn`).
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Audits {
+    pub(super) audited: Vec<U256>,
+}
+
+/// Every `AuditDrawn` event of the market since `from_block`.
+pub(super) async fn audits(s: &Settlement, from_block: u64) -> eyre::Result<Audits> {
+    let source = s
+        .market_logs()
+        .events(vec![TaskMarket::AuditDrawn::SIGNATURE_HASH]);
+    let logs = history_to_head(&source, from_block, DEFAULT_CHUNK_BLOCKS)
+        .await
+        .wrap_err("reading audit events")?;
+    let mut out = Audits::default();
+    for log in &logs {
+        let e = TaskMarket::AuditDrawn::decode_log(&log.inner).wrap_err("decoding AuditDrawn")?;
+        if e.audited {
+            out.audited.push(e.taskId);
+        }
+    }
+    Ok(out)
 }
 
 /// The `q`-quantile (nearest rank) of sorted `xs`.
@@ -311,6 +337,23 @@ pub(super) fn print(r: &Report) {
             tokens(p.stake_change_wei)
         );
     }
+    println!(
+        "Audits: {} optimistic results sent to the court by the audit coin{}",
+        r.audits.audited.len(),
+        if r.audits.audited.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (tasks {})",
+                r.audits
+                    .audited
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     if r.slashes.is_empty() {
         println!("Slashes: none");
     } else {
