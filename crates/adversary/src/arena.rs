@@ -270,7 +270,19 @@ impl Arena {
 
     /// The client opens an optimistic task and the coordinator assigns it to `op`.
     pub(crate) async fn open(&self, bounty: U256, collateral: U256, op: Address) -> Result<TaskId> {
-        let req = self.request(Mode::Optimistic, bounty, collateral).await?;
+        self.open_audited(bounty, collateral, op, 0).await
+    }
+
+    /// [`Arena::open`] for a task audited at `audit_bps` (the arena's market allows 0).
+    pub(crate) async fn open_audited(
+        &self,
+        bounty: U256,
+        collateral: U256,
+        op: Address,
+        audit_bps: u16,
+    ) -> Result<TaskId> {
+        let mut req = self.request(Mode::Optimistic, bounty, collateral).await?;
+        req.audit_bps = audit_bps;
         let (id, _) = self.s.create_task(self.client, &req).await?;
         self.s.assign(self.coordinator, id, &[op]).await?;
         Ok(id)

@@ -48,6 +48,12 @@ pub enum Error {
         /// Tasks created.
         tries: u32,
     },
+    /// An audit rate the market has no collateral floor for (0, or above 10 000 bps).
+    #[error("no collateral floor at an audit rate of {audit_bps} bps")]
+    NoFloor {
+        /// The rate.
+        audit_bps: u16,
+    },
     /// A balance did not fit the signed 128-bit accounting.
     #[error("balance of {what} does not fit in i128")]
     Overflow {

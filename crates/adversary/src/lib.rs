@@ -21,6 +21,9 @@ use strategy::{Baseline, Ctx};
 pub enum Strategy {
     /// Posts a wrong optimistic result; caught at the watchtower's sample rate.
     NaiveCheater,
+    /// The naive cheater on the terms real deployments enforce: audits drawn at the SDK's
+    /// default rate and the collateral floor.
+    AuditedCheater,
     /// Cheats only on tasks the default watchtower seed does not sample.
     SeedAwareCheater,
     /// Cheats, and challenges itself from a second address when it would be caught.
@@ -42,8 +45,9 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy, in the order they are played (the Sybil identities stake last).
-    pub const ALL: [Strategy; 9] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::NaiveCheater,
+        Strategy::AuditedCheater,
         Strategy::SeedAwareCheater,
         Strategy::SelfChallenger,
         Strategy::CommitteeCapture,
@@ -58,6 +62,7 @@ impl Strategy {
         use strategy::*;
         Ok(match self {
             Strategy::NaiveCheater => vec![naive::measure(c).await?],
+            Strategy::AuditedCheater => vec![audited::measure(c).await?],
             Strategy::SeedAwareCheater => vec![seed_aware::measure(c).await?],
             Strategy::SelfChallenger => vec![self_challenge::measure(c).await?],
             Strategy::CommitteeCapture => vec![capture::measure(c).await?],
@@ -74,6 +79,7 @@ impl Strategy {
         use strategy::*;
         match self {
             Strategy::NaiveCheater => vec![naive::NAME.into()],
+            Strategy::AuditedCheater => vec![audited::NAME.into()],
             Strategy::SeedAwareCheater => vec![seed_aware::NAME.into()],
             Strategy::SelfChallenger => vec![self_challenge::NAME.into()],
             Strategy::CommitteeCapture => vec![capture::NAME.into()],
@@ -94,6 +100,7 @@ impl Strategy {
         use strategy::*;
         match self {
             Strategy::NaiveCheater => naive::threshold(p),
+            Strategy::AuditedCheater => audited::threshold(p),
             Strategy::SeedAwareCheater => seed_aware::threshold(p),
             Strategy::SelfChallenger => self_challenge::threshold(p),
             Strategy::CommitteeCapture => capture::threshold(p),

@@ -1,6 +1,7 @@
 //! The strategies, one module each. Every module's doc says what the attacker does, what it
 //! gained before trust model v2 and what it gains now, and which branch probabilities it uses.
 
+pub(crate) mod audited;
 pub(crate) mod capture;
 pub(crate) mod frivolous;
 pub(crate) mod griefing;

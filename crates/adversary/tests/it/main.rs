@@ -44,6 +44,31 @@ async fn naive_cheater_loses_exactly_the_collateral_when_caught() {
     assert_eq!(r.rows[0].detection_rate, 0.1);
 }
 
+#[tokio::test]
+async fn audited_cheater_at_the_collateral_floor_never_beats_honest_work() {
+    let r = play(Strategy::AuditedCheater).await;
+    one_row(&r);
+    let o = only(&r);
+    // Bounty 10 at the SDK's 20 %: the floor is 10·0.8/0.2 + 10 % of 10 = 41 tokens.
+    let floor = fact(o, "floor");
+    assert_eq!(floor, 41 * TOKEN as i128);
+    assert_eq!(
+        fact(o, "caught"),
+        -floor,
+        "the audit slashes the whole floor"
+    );
+    // Audited honest work is paid its reward less the auditors' tenth of the bounty.
+    assert_eq!(fact(o, "reward") - fact(o, "audited_pay"), TOKEN as i128);
+    assert!(!r.rows[0].honest_slashed);
+    // Caught if audited (0.2) or sampled (0.1): 1 − 0.8·0.9.
+    assert!((r.rows[0].detection_rate - 0.28).abs() < 1e-9);
+    assert!(
+        !r.rows[0].pays(),
+        "the cheat must earn less than honest work: {:?}",
+        r.rows[0]
+    );
+}
+
 /// The committee the arena's disputes get: `DeployConfig::devnet` asks for 7, and the arena
 /// has 6 eligible honest operators besides the parties.
 const COMMITTEE: i128 = 6;
