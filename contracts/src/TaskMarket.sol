@@ -208,6 +208,9 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
 
     uint16 public constant MAX_FEE_BPS = 1_000; // each fee is at most 10% of the bounty
     uint8 public constant MAX_REPLICATION = 16;
+    /// @notice Fewest seats of a replicated task: with two, one colluding seat could void an
+    ///         honest result for free.
+    uint8 public constant MIN_REPLICATION = 3;
     uint32 public constant MAX_TASK_DURATION = 30 days;
     uint32 public constant MAX_CHALLENGE_WINDOW = 7 days;
     /// @notice Most tasks one `assignBatch` assigns (bounds its gas: 32 tasks of 16 seats each
@@ -820,7 +823,7 @@ contract TaskMarket is Ownable2Step, ReentrancyGuardTransient, ICollateralLedger
         if (r.collateral == 0) revert ZeroAmount();
         if (r.programDigest == bytes32(0) || r.inputDigest == bytes32(0)) revert ZeroDigest();
         if (r.mode == Mode.Replicated) {
-            if (r.replication == 0 || r.replication > MAX_REPLICATION || r.quorum > r.replication || uint256(r.quorum) * 2 <= r.replication) {
+            if (r.replication < MIN_REPLICATION || r.replication > MAX_REPLICATION || r.quorum > r.replication || uint256(r.quorum) * 2 <= r.replication) {
                 revert InvalidReplication(r.replication, r.quorum);
             }
         } else if (r.replication != 1 || r.quorum != 1) {

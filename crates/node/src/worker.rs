@@ -39,6 +39,11 @@ pub use verity_primitives::digest::error_digest;
 /// `minResponseWindow`, 120 s by default in production, 10 s on the devnet).
 const DELIVERY_MARGIN_SECS: u64 = 5;
 
+/// A challenge window at least this long gets its audit coin read early (`rollAudit`): a
+/// block hash lives 256 blocks, 512 s on an L2 with 2-second blocks, and a coin left to expire
+/// counts as audited (docs/protocol.md, "Audits drawn after the result").
+pub const EARLY_AUDIT_ROLL_WINDOW_SECS: u64 = 300;
+
 /// Most chunks one scan reads (the rest waits for the next round).
 const MAX_SCAN_STEPS: usize = 256;
 
@@ -62,6 +67,9 @@ pub struct Worker<B> {
     /// closes: until then nothing is ours to do (a challenge is the committee's business), so
     /// they are not stepped, which saves a full task read per task per tick.
     window_closes: std::sync::Mutex<HashMap<U256, u64>>,
+    /// Our optimistic results with a long challenge window, by the block they were submitted
+    /// in: their audit coin is read as soon as its block is mined, before its hash expires.
+    to_roll: std::sync::Mutex<HashMap<U256, u64>>,
     /// The market's assignment events from the saved cursor on (created on the first scan).
     stream: tokio::sync::Mutex<Option<EventStream>>,
     /// A task settled since the last withdrawal: the round ends with one `withdraw` for all
@@ -94,6 +102,7 @@ impl<B: Blobs> Worker<B> {
             prover: None,
             serve_committee: true,
             window_closes: std::sync::Mutex::default(),
+            to_roll: std::sync::Mutex::default(),
             stream: tokio::sync::Mutex::new(None),
             // A balance an earlier run left (stopped between a settlement and its
             // withdrawal) goes out in the first round.
@@ -185,6 +194,7 @@ impl<B: Blobs> Worker<B> {
             }
         }
         drop(steps);
+        self.roll_audits().await;
         let duties = self.committee_duties().await;
         if self.owed.swap(false, std::sync::atomic::Ordering::AcqRel)
             && let Err(e) = self.withdraw().await
@@ -585,8 +595,67 @@ impl<B: Blobs> Worker<B> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(id, ends);
+            let window = self
+                .s
+                .known_record(id)
+                .map(|r| u64::from(r.task.request.challengeWindow));
+            if let (Some(w), Some(block)) = (window, receipt.block_number)
+                && w >= EARLY_AUDIT_ROLL_WINDOW_SECS
+            {
+                self.to_roll
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id, block);
+            }
         }
         info!(target: "node::worker", task = %id, "submitted");
+    }
+
+    /// Reads the audit coin of our long-window results whose coin block is mined. An audit
+    /// drawn hands the task back to the usual steps (it now waits for the court); a coin not
+    /// ready yet is tried next round; anything else settled the question.
+    async fn roll_audits(&self) {
+        let due: Vec<(U256, u64)> = {
+            let m = self.to_roll.lock().unwrap_or_else(|e| e.into_inner());
+            m.iter().map(|(id, b)| (*id, *b)).collect()
+        };
+        if due.is_empty() {
+            return;
+        }
+        let Ok(head) = self.s.block_number().await else {
+            return;
+        };
+        for (id, submitted) in due {
+            // The roll lands in a block after `head`, which must come after the coin block.
+            if head <= submitted {
+                continue;
+            }
+            let done = match self.s.roll_audit(self.me, id).await {
+                Ok(r) => {
+                    let audited = Settlement::opened_audit(&r);
+                    info!(target: "node::worker", task = %id, audited, "audit coin read");
+                    if audited {
+                        self.window_closes
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&id);
+                    }
+                    true
+                }
+                Err(e) if e.revert_name().as_deref() == Some("CoinNotReady") => false,
+                Err(e) if e.revert_name().is_some() => true,
+                Err(e) => {
+                    warn!(target: "node::worker", task = %id, error = %e, "reading the audit coin failed; retried next round");
+                    false
+                }
+            };
+            if done {
+                self.to_roll
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+            }
+        }
     }
 
     async fn reveal(

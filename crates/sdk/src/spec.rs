@@ -2,7 +2,7 @@
 
 use alloy::primitives::{B256, Bytes, U256, utils::parse_units};
 use verity_primitives::envelope::ExecLimits;
-use verity_settlement::{Mode, TaskRequest};
+use verity_settlement::{MIN_REPLICATION, Mode, TaskRequest};
 
 use crate::{Result, SdkError};
 
@@ -215,10 +215,14 @@ impl TaskSpec {
         }
         match self.mode {
             Mode::Replicated => {
-                if self.replication < 2 {
+                if self.replication < MIN_REPLICATION {
                     return bad(
                         "replication",
-                        format!("{} (replicated needs at least 2)", self.replication),
+                        format!(
+                            "{} (replicated needs at least {MIN_REPLICATION}: with two seats one \
+                             colluding seat could void an honest result)",
+                            self.replication
+                        ),
                     );
                 }
                 if self.quorum > self.replication

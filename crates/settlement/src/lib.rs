@@ -19,7 +19,7 @@ pub use deploy::{
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
 pub use market::{
-    AUDIT_FEE_BPS, CreateTerms, SeatInfo, TaskInfo, TaskRequest, TaskTotals, collateral_floor,
+    AUDIT_FEE_BPS, CreateTerms, MIN_REPLICATION, SeatInfo, TaskInfo, TaskRequest, TaskTotals, collateral_floor,
     skipped_assignments,
 };
 pub use record::TaskRecord;

@@ -41,6 +41,8 @@ pub struct TaskRequest {
     pub audit_bps: u16,
 }
 
+/// `TaskMarket.MIN_REPLICATION`: the fewest seats of a replicated task.
+pub const MIN_REPLICATION: u8 = 3;
 /// `TaskMarket.AUDIT_FEE_BPS`: the share of an audited task's bounty that pays its auditors
 /// when the result stands.
 pub const AUDIT_FEE_BPS: u16 = 1_000;

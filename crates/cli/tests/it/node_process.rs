@@ -125,7 +125,12 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
         .iter()
         .map(|a| a["privateKey"].as_str().unwrap().parse().unwrap())
         .collect();
-    let (owner, client, peer) = (dev[0].address(), dev[1].address(), dev[2].address());
+    let (owner, client, peer, peer2) = (
+        dev[0].address(),
+        dev[1].address(),
+        dev[2].address(),
+        dev[3].address(),
+    );
 
     // A blob gateway holding the program and the input.
     let store: Arc<dyn BlobStore> = Arc::new(MemoryStore::new(Limits::default()));
@@ -164,7 +169,7 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
         .unwrap();
     let op = op_key.address();
     let mut wallet = EthereumWallet::from(dev[0].clone());
-    for k in &dev[1..3] {
+    for k in &dev[1..4] {
         wallet.register_signer(k.clone());
     }
     let provider = ProviderBuilder::new()
@@ -182,21 +187,24 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     s.mint(owner, op, U256::from(5_000u64) * unit())
         .await
         .unwrap();
-    // A second operator we drive by hand, so the reveal phase opens only when we say.
-    s.register(
-        peer,
-        &OperatorProfile {
-            signer: peer,
-            hardware_hash: keccak256("peer"),
-            metadata_cid: Bytes::new(),
-            region: 0,
-            capabilities: 1,
-        },
-    )
-    .await
-    .unwrap();
-    s.approve_registry(peer, U256::MAX).await.unwrap();
-    s.stake(peer, U256::from(1_000u64) * unit()).await.unwrap();
+    // Two more operators we drive by hand (replication is at least 3), so the reveal phase
+    // opens only when we say.
+    for (i, p) in [peer, peer2].into_iter().enumerate() {
+        s.register(
+            p,
+            &OperatorProfile {
+                signer: p,
+                hardware_hash: keccak256(format!("peer-{i}")),
+                metadata_cid: Bytes::new(),
+                region: 0,
+                capabilities: 1,
+            },
+        )
+        .await
+        .unwrap();
+        s.approve_registry(p, U256::MAX).await.unwrap();
+        s.stake(p, U256::from(1_000u64) * unit()).await.unwrap();
+    }
 
     let mut running = node(&dir, &rpc, &gateway);
     wait_for("the node to register and stake", 300, || async {
@@ -211,7 +219,7 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     let now = s.chain_time().await.unwrap();
     let req = TaskRequest {
         mode: Mode::Replicated,
-        replication: 2,
+        replication: 3,
         quorum: 2,
         program_digest: B256::from(program.digest()),
         input_digest: B256::from(input.digest()),
@@ -226,7 +234,7 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     };
     s.approve_market(client, req.bounty).await.unwrap();
     let (id, _) = s.create_task(client, &req).await.unwrap();
-    s.assign(owner, id, &[op, peer]).await.unwrap();
+    s.assign(owner, id, &[op, peer, peer2]).await.unwrap();
 
     wait_for("the node's commitment", 300, || async {
         s.seat(id, op)
@@ -240,17 +248,19 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     running.0.wait().unwrap();
     drop(running);
 
-    // The peer commits the same result; the reveal phase opens while the node is down.
+    // The peers commit the same result; the reveal phase opens while the node is down.
     let result = verity_node_result(b"42 readings");
     let salt = B256::repeat_byte(9);
     let d = s.deployment();
-    s.commit(
-        peer,
-        id,
-        verity_primitives::commitment(d.chain_id, d.market, id, peer, result, salt),
-    )
-    .await
-    .unwrap();
+    for p in [peer, peer2] {
+        s.commit(
+            p,
+            id,
+            verity_primitives::commitment(d.chain_id, d.market, id, p, result, salt),
+        )
+        .await
+        .unwrap();
+    }
     let _restarted = node(&dir, &rpc, &gateway);
     wait_for("the restarted node's reveal", 300, || async {
         s.seat(id, op)
@@ -259,7 +269,9 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
             .unwrap_or(false)
     })
     .await;
-    s.reveal(peer, id, result, salt).await.unwrap();
+    for p in [peer, peer2] {
+        s.reveal(p, id, result, salt).await.unwrap();
+    }
     wait_for("settlement and withdrawal", 300, || async {
         s.token_balance(op)
             .await
@@ -271,16 +283,16 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
     let task = s.task(id).await.unwrap();
     assert_eq!(
         (task.status, task.result, task.commits),
-        (Status::Finalized, result, 2)
+        (Status::Finalized, result, 3)
     );
     let fees = req.bounty * U256::from(150u64) / U256::from(10_000u64);
-    let each = (req.bounty - fees) / U256::from(2u64);
+    let each = (req.bounty - fees) / U256::from(3u64);
     assert_eq!(
         s.token_balance(op).await.unwrap(),
         before + each,
         "paid exactly its share"
     );
-    for who in [op, peer] {
+    for who in [op, peer, peer2] {
         assert_eq!(s.operator(who).await.unwrap().times_slashed, 0);
     }
     cancel.cancel();

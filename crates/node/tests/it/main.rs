@@ -226,6 +226,38 @@ async fn optimistic_task_is_executed_submitted_finalized_and_paid_exactly() {
 }
 
 #[tokio::test]
+async fn a_long_window_has_its_audit_coin_read_before_the_hash_expires() {
+    let net = Net::new().await;
+    let op = net.ops[0];
+    let worker = net.worker(op, TaskDb::in_memory().await.unwrap());
+    let mut req = net.request(Mode::Optimistic, 1).await;
+    // A window far longer than 256 blocks of this chain could cover, and a certain audit, so
+    // the early read is seen as the audit it opens.
+    req.challenge_window = 3_600;
+    req.audit_bps = 10_000;
+    let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
+    net.s.assign(net.owner, id, &[op]).await.unwrap();
+    for _ in 0..4 {
+        worker.tick().await.unwrap();
+        if net.s.task(id).await.unwrap().status != Status::Assigned {
+            break;
+        }
+    }
+    assert_eq!(net.s.task(id).await.unwrap().status, Status::Submitted);
+    // The coin block is mined; the next round reads the coin, an hour before the window ends.
+    net.advance(1).await;
+    worker.tick().await.unwrap();
+    let task = net.s.task(id).await.unwrap();
+    assert_eq!(task.status, Status::Challenged, "the audit opened early");
+    assert!(net.s.chain_time().await.unwrap() < task.challenge_ends());
+    assert_eq!(
+        net.s.challenger_of(id).await.unwrap(),
+        alloy::primitives::Address::ZERO,
+        "an audit, not a challenge"
+    );
+}
+
+#[tokio::test]
 async fn replicated_task_survives_a_restart_between_commit_and_reveal() {
     let net = Net::new().await;
     let dir = tempfile::tempdir().unwrap();
@@ -310,11 +342,14 @@ async fn a_salt_stored_but_never_sent_is_reused_after_a_crash() {
     let net = Net::new().await;
     let op = net.ops[0];
     let db = TaskDb::in_memory().await.unwrap();
-    let mut req = net.request(Mode::Replicated, 1).await;
-    req.quorum = 1;
+    let req = net.request(Mode::Replicated, 3).await;
     let (id, _) = net.s.create_task(net.client, &req).await.unwrap();
-    net.s.assign(net.owner, id, &[op]).await.unwrap();
+    net.s.assign(net.owner, id, &net.ops).await.unwrap();
     let w = net.worker(op, db.clone());
+    let mut others = Vec::new();
+    for o in &net.ops[1..] {
+        others.push(net.worker(*o, TaskDb::in_memory().await.unwrap()));
+    }
     w.tick().await.unwrap(); // scan + execute
     // Simulate a crash right after the salt was made durable, before the commit was sent.
     let salt = B256::repeat_byte(0x5a);
@@ -329,10 +364,19 @@ async fn a_salt_stored_but_never_sent_is_reused_after_a_crash() {
         seat.commitment,
         verity_primitives::commitment(d.chain_id, d.market, id, op, result, salt)
     );
+    // The other two seats execute and commit.
+    for _ in 0..2 {
+        for o in &others {
+            o.tick().await.unwrap();
+        }
+    }
     // With instant mining nothing else makes a block; the reveal needs one after the commit.
     net.advance(1).await;
     for _ in 0..3 {
         w.tick().await.unwrap();
+        for o in &others {
+            o.tick().await.unwrap();
+        }
     }
     assert_eq!(net.s.task(id).await.unwrap().status, Status::Finalized);
 }

@@ -1358,7 +1358,7 @@ impl Model {
             return Err("ZeroDigest");
         }
         if r.mode == Mode::Replicated {
-            if r.replication == 0
+            if r.replication < verity_settlement::MIN_REPLICATION
                 || r.replication > MAX_REPLICATION
                 || r.quorum > r.replication
                 || u16::from(r.quorum) * 2 <= u16::from(r.replication)
