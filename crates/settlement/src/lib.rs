@@ -19,8 +19,8 @@ pub use deploy::{
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
 pub use market::{
-    AUDIT_FEE_BPS, CreateTerms, MIN_REPLICATION, SeatInfo, TaskInfo, TaskRequest, TaskTotals, collateral_floor,
-    skipped_assignments,
+    AUDIT_FEE_BPS, CreateTerms, MIN_REPLICATION, SeatInfo, TaskInfo, TaskRequest, TaskTotals,
+    collateral_floor, skipped_assignments,
 };
 pub use record::TaskRecord;
 pub use registry::{OperatorInfo, OperatorProfile};

@@ -251,11 +251,14 @@ async fn copied_commitment_earns_nothing_and_is_slashed() {
 #[tokio::test]
 async fn reveal_in_the_commit_block_fails() {
     let net = Net::new().await;
-    let ops = [net.op(0)];
-    let mut req = net.request(Mode::Replicated, 100).await;
-    req.replication = 1;
-    req.quorum = 1;
+    let ops = [net.op(0), net.op(1), net.op(2)];
+    let req = net.request(Mode::Replicated, 100).await;
     let id = net.open_and_assign(&req, &ops).await;
+    // The other seats commit first, so the reveal phase opens with the last commit.
+    for (i, o) in ops[1..].iter().enumerate() {
+        let c = net.commitment(id, *o, digest("out"), salt(10 + i as u8));
+        net.s.commit(*o, id, c).await.unwrap();
+    }
     let c = net.commitment(id, ops[0], digest("out"), salt(1));
     // Commit and reveal land in the same block: the reveal must fail on chain.
     net.set_automine(false).await;

@@ -11,7 +11,9 @@ use verity_settlement::{
 
 use crate::{
     harness::*,
-    reverts::{Frozen, mock_verifier, outsider, proof_for, single_seat, unknown_task, warp},
+    reverts::{
+        Frozen, mock_verifier, outsider, proof_for, smallest_replicated, unknown_task, warp,
+    },
 };
 
 fn fresh(net: &Net) -> Settlement {
@@ -423,9 +425,12 @@ async fn reassign_reverts() {
     assert_eq!(net.s.operators_of(t2).await.unwrap(), vec![c]);
 
     // Settled: the last seat declined, the client was refunded.
-    let one = single_seat(&net).await;
-    let s1 = net.open_and_assign(&one, &[b]).await;
-    net.s.decline(b, s1).await.unwrap();
+    let small = smallest_replicated(&net).await;
+    let seats = [b, net.op(5), net.op(6)];
+    let s1 = net.open_and_assign(&small, &seats).await;
+    for s in seats {
+        net.s.decline(s, s1).await.unwrap();
+    }
     assert_eq!(net.s.status(s1).await.unwrap(), Status::Refunded);
     let f = Frozen::take(&net).await;
     expect_revert(net.s.reassign(co, s1, 0, d).await, "WrongStatus");

@@ -120,11 +120,12 @@ pub(super) fn with(req: &TaskRequest, f: impl FnOnce(&mut TaskRequest)) -> TaskR
     r
 }
 
-/// A replicated request with one seat.
-pub(super) async fn single_seat(net: &Net) -> TaskRequest {
+/// A replicated request with the fewest seats the market allows (`MIN_REPLICATION`, 3, a
+/// majority of 2).
+pub(super) async fn smallest_replicated(net: &Net) -> TaskRequest {
     let mut r = net.request(Mode::Replicated, 100).await;
-    r.replication = 1;
-    r.quorum = 1;
+    r.replication = verity_settlement::MIN_REPLICATION;
+    r.quorum = 2;
     r
 }
 

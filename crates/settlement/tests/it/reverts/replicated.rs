@@ -3,7 +3,7 @@
 use alloy::primitives::{Address, B256};
 use verity_settlement::{Mode, Seat, Status};
 
-use super::{Frozen, single_seat, unknown_task, warp};
+use super::{Frozen, smallest_replicated, unknown_task, warp};
 use crate::harness::*;
 
 #[tokio::test]
@@ -124,10 +124,15 @@ async fn commit_reverts() {
     let opt = net.request(Mode::Optimistic, 100).await;
     let optimistic = net.open_and_assign(&opt, &[net.op(3)]).await;
     let (open, _) = net.s.create_task(net.client, &rep).await.unwrap();
-    // Two one-seat tasks with the same commit deadline, one for each side of it.
-    let edge = single_seat(&net).await;
-    let at = net.open_and_assign(&edge, &[net.op(4)]).await;
-    let after = net.open_and_assign(&edge, &[net.op(5)]).await;
+    // Two tasks with the same commit deadline, one for each side of it (op 4 commits to the
+    // first, op 5 to the second).
+    let edge = smallest_replicated(&net).await;
+    let at = net
+        .open_and_assign(&edge, &[net.op(4), net.op(5), net.op(6)])
+        .await;
+    let after = net
+        .open_and_assign(&edge, &[net.op(5), net.op(4), net.op(6)])
+        .await;
     let c0 = net.commitment(id, ops[0], digest("out"), salt(0));
     let view = net.s.task(id).await.unwrap();
 
@@ -192,7 +197,7 @@ async fn reveal_reverts() {
     let optimistic = net.open_and_assign(&opt, &[net.op(5)]).await;
     let (open, _) = net
         .s
-        .create_task(net.client, &single_seat(&net).await)
+        .create_task(net.client, &smallest_replicated(&net).await)
         .await
         .unwrap();
     let out = digest("out");

@@ -3,7 +3,7 @@
 use alloy::primitives::{B256, Bytes, U256};
 use verity_settlement::{Mode, Seat, Status};
 
-use super::{Frozen, mock_verifier, proof_for, single_seat, unknown_task, warp};
+use super::{Frozen, mock_verifier, proof_for, smallest_replicated, unknown_task, warp};
 use crate::harness::*;
 
 #[tokio::test]
@@ -15,7 +15,10 @@ async fn submit_result_reverts() {
     let late = net.open_and_assign(&opt, &[other]).await;
     let (open, _) = net.s.create_task(net.client, &opt).await.unwrap();
     let replicated = net
-        .open_and_assign(&single_seat(&net).await, &[net.op(2)])
+        .open_and_assign(
+            &smallest_replicated(&net).await,
+            &[net.op(2), net.op(3), net.op(4)],
+        )
         .await;
     let out = digest("out");
 
