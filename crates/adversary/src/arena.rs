@@ -61,6 +61,9 @@ pub fn as_tokens(wei: i128) -> f64 {
 pub struct Arena {
     pub(crate) s: Settlement,
     pub(crate) owner: Address,
+    /// Receives protocol fees and slashes (not the owner: governance and the treasury are
+    /// separate roles).
+    pub(crate) treasury: Address,
     pub(crate) coordinator: Address,
     pub(crate) client: Address,
     pub(crate) watchtower: Address,
@@ -116,6 +119,7 @@ impl Arena {
         let arena = Arena {
             s,
             owner: a[0],
+            treasury: a[1],
             coordinator: a[2],
             client: a[3],
             watchtower: a[4],

@@ -38,6 +38,8 @@ pub enum Strategy {
     CoordinatorGriefing,
     /// A committee member that does not vote.
     IdleCommitteeMember,
+    /// The owner raising fees just before a client's `createTask` lands.
+    OwnerFrontRunning,
     /// Sybil identities holding replicated seats (colluding coordinator, or stake shares of
     /// 20, 30 and 50 % under a uniform draw).
     SybilSeats,
@@ -45,7 +47,7 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy, in the order they are played (the Sybil identities stake last).
-    pub const ALL: [Strategy; 10] = [
+    pub const ALL: [Strategy; 11] = [
         Strategy::NaiveCheater,
         Strategy::AuditedCheater,
         Strategy::SeedAwareCheater,
@@ -55,6 +57,7 @@ impl Strategy {
         Strategy::FrivolousChallenger,
         Strategy::CoordinatorGriefing,
         Strategy::IdleCommitteeMember,
+        Strategy::OwnerFrontRunning,
         Strategy::SybilSeats,
     ];
 
@@ -70,6 +73,7 @@ impl Strategy {
             Strategy::FrivolousChallenger => vec![frivolous::measure(c).await?],
             Strategy::CoordinatorGriefing => vec![griefing::measure(c).await?],
             Strategy::IdleCommitteeMember => vec![idle::measure(c).await?],
+            Strategy::OwnerFrontRunning => vec![front_run::measure(c).await?],
             Strategy::SybilSeats => sybil::measure(c).await?,
         })
     }
@@ -87,6 +91,7 @@ impl Strategy {
             Strategy::FrivolousChallenger => vec![frivolous::NAME.into()],
             Strategy::CoordinatorGriefing => vec![griefing::NAME.into()],
             Strategy::IdleCommitteeMember => vec![idle::NAME.into()],
+            Strategy::OwnerFrontRunning => vec![front_run::NAME.into()],
             Strategy::SybilSeats => {
                 let mut v = vec![sybil::COLLUDING.to_owned()];
                 v.extend(sybil::SHARES.iter().map(|f| sybil::name(*f)));
@@ -108,6 +113,7 @@ impl Strategy {
             Strategy::FrivolousChallenger => frivolous::threshold(p),
             Strategy::CoordinatorGriefing => griefing::threshold(p),
             Strategy::IdleCommitteeMember => idle::threshold(p),
+            Strategy::OwnerFrontRunning => front_run::threshold(p),
             Strategy::SybilSeats => sybil::threshold(p),
         }
     }

@@ -4,6 +4,7 @@
 pub(crate) mod audited;
 pub(crate) mod capture;
 pub(crate) mod frivolous;
+pub(crate) mod front_run;
 pub(crate) mod griefing;
 pub(crate) mod idle;
 pub(crate) mod junk;

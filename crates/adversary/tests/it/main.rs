@@ -69,6 +69,22 @@ async fn audited_cheater_at_the_collateral_floor_never_beats_honest_work() {
     );
 }
 
+#[tokio::test]
+async fn owner_front_running_fees_is_refused_and_earns_nothing() {
+    let r = play(Strategy::OwnerFrontRunning).await;
+    one_row(&r);
+    let o = only(&r);
+    assert_eq!(
+        fact(o, "front_run"),
+        0,
+        "nothing accrues to the owner's side"
+    );
+    assert_eq!(fact(o, "escrow_unchanged"), 1);
+    // As announced, one task's fees (1.5 % of the 10-token bounty) accrue.
+    assert_eq!(fact(o, "honest_fees"), fact(o, "bounty") * 150 / 10_000);
+    assert!(!r.rows[0].pays());
+}
+
 /// The committee the arena's disputes get: `DeployConfig::devnet` asks for 7, and the arena
 /// has 6 eligible honest operators besides the parties.
 const COMMITTEE: i128 = 6;
