@@ -176,7 +176,9 @@ impl Requester {
         })
     }
 
-    /// Approves the market for `bounty` unless the account's market balance covers it.
+    /// Approves the market for exactly `bounty` (what `createTask` pulls) unless the account's
+    /// market balance covers it. An account that cannot pay is refused before the approval,
+    /// so a failed submission leaves no allowance behind.
     async fn fund(&self, bounty: alloy::primitives::U256) -> Result<()> {
         let in_market = self
             .settlement
@@ -184,6 +186,18 @@ impl Requester {
             .await
             .map_err(SdkError::chain("reading the market balance"))?;
         if in_market < bounty {
+            let wallet = self
+                .settlement
+                .token_balance(self.account)
+                .await
+                .map_err(SdkError::chain("reading the token balance"))?;
+            if wallet < bounty {
+                return Err(SdkError::InsufficientFunds {
+                    bounty,
+                    wallet,
+                    in_market,
+                });
+            }
             self.settlement
                 .approve_market(self.account, bounty)
                 .await

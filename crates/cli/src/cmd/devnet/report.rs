@@ -116,6 +116,8 @@ pub(super) struct Report {
     pub(super) payouts: Vec<Payout>,
     pub(super) slashes: Vec<Slash>,
     pub(super) dashboard: String,
+    /// Children that died during the workload, and whether they were started again.
+    pub(super) restarts: Vec<String>,
 }
 
 /// The `q`-quantile (nearest rank) of sorted `xs`.
@@ -282,6 +284,9 @@ fn tokens(wei: I256) -> String {
 
 pub(super) fn print(r: &Report) {
     println!("Workload summary");
+    for line in &r.restarts {
+        println!("  child died: {line}");
+    }
     println!(
         "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
         "mode", "submitted", "finalized", "refunded", "unsettled", "p50 ms", "p99 ms", "final/s"
