@@ -154,35 +154,22 @@ async fn live_nodes(base: &str) -> eyre::Result<Vec<ListedNode>> {
     bail!("coordinator: more than 1000 pages of nodes")
 }
 
-/// Refuses a submission the account cannot pay before any approval is sent: the bounty comes
-/// from the market balance if that covers it, else from the wallet (`TaskMarket.createTask`).
-pub(crate) async fn funds(
-    s: &Settlement,
-    account: Address,
-    bounty: U256,
-    token: &Token,
-) -> eyre::Result<()> {
-    let in_market = s
-        .market_balance(account)
-        .await
-        .wrap_err("chain: reading the market balance")?;
-    if in_market >= bounty {
-        return Ok(());
-    }
-    let wallet = s
-        .token_balance(account)
-        .await
-        .wrap_err("chain: reading the token balance")?;
-    if wallet < bounty {
-        bail!(
-            "funds: the bounty is {} but {account} holds {} (and {} in the market); \
+/// The SDK's refusal of a bounty the account cannot pay, in tokens.
+pub(crate) fn funds_error(e: verity_sdk::SdkError, token: &Token) -> eyre::Report {
+    match e {
+        verity_sdk::SdkError::InsufficientFunds {
+            bounty,
+            wallet,
+            in_market,
+        } => eyre!(
+            "funds: the bounty is {} but the account holds {} (and {} in the market); \
              nothing was sent",
             token.show(bounty),
             token.show(wallet),
             token.show(in_market)
-        );
+        ),
+        other => eyre::Report::new(other),
     }
-    Ok(())
 }
 
 /// One transaction of a submission and its gas.

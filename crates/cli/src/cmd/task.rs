@@ -191,9 +191,12 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
     let (settlement, account) = net.sender().await?;
     preflight::feasible(net.coordinator.as_deref(), &spec).await?;
     let token = Token::of(&settlement).await?;
-    preflight::funds(&settlement, account, spec.bounty, &token).await?;
     let sdk = Requester::new(settlement, net.gateway()?, account);
-    let task = sdk.submit(&spec).await?;
+    // The SDK refuses a bounty the account cannot pay before it uploads or approves anything.
+    let task = sdk
+        .submit(&spec)
+        .await
+        .map_err(|e| preflight::funds_error(e, &token))?;
     if !a.output.json {
         println!(
             "task {}  program {}  input {}",

@@ -176,7 +176,10 @@ fn after_verity_devnet_task_commands_work_from_the_profile_alone() {
     let price: u128 = quote["gasPriceWei"].as_str().unwrap().parse().unwrap();
     let cost: u128 = quote["gasCostWei"].as_str().unwrap().parse().unwrap();
     assert_eq!(cost, u128::from(gas[0]["gas"].as_u64().unwrap()) * price);
+    // With nothing in the market and no allowance yet, the node cannot estimate createTask
+    // before the approval; the quote says so instead of guessing.
     assert_eq!(gas[1]["call"], "createTask");
+    assert!(gas[1]["gas"].is_null(), "{quote}");
 
     // Cancel: a task no coordinator looks at (the check of live nodes is skipped with an empty
     // --coordinator) and no one can take (two replicas, one node) stays open; its client takes
@@ -205,6 +208,21 @@ fn after_verity_devnet_task_commands_work_from_the_profile_alone() {
     assert_eq!(bal["market"], "4000000000000000000");
     let again = refused(&net.verity(&["task", "cancel", open_id]));
     assert!(again.contains("is refunded"), "{again}");
+
+    // Now the market balance pays a 4-token bounty: no approval, and createTask is estimated.
+    let quote = json(&ok(&net.verity(&[
+        "task",
+        "estimate",
+        "--program",
+        program,
+        "--bounty",
+        "4",
+        "--json",
+    ])));
+    let gas = quote["gas"].as_array().unwrap();
+    assert_eq!(gas.len(), 1, "{quote}");
+    assert_eq!(gas[0]["call"], "createTask");
+    assert!(gas[0]["gas"].as_u64().unwrap() > 21_000, "{quote}");
 }
 
 #[test]

@@ -121,7 +121,7 @@ async fn submit_refuses_with_the_reason_before_sending_or_uploading_anything() {
             vec!["--program", &echo, "--bounty", "1000001"],
             vec![
                 "funds: the bounty is 1000001 tVRT but",
-                "holds 1000000 tVRT (and 0 tVRT in the market)",
+                "the account holds 1000000 tVRT (and 0 tVRT in the market)",
             ],
         ),
         (

@@ -274,6 +274,10 @@ async fn a_bounty_above_the_balance_is_refused_before_any_approval() {
     assert_eq!(allowance, U256::ZERO);
     assert_eq!(n.s.task_count().await.unwrap(), U256::ZERO);
     assert_eq!(n.s.token_balance(n.client).await.unwrap(), wallet);
+    assert!(
+        n.store.is_empty(),
+        "nothing uploaded for a bounty the account cannot pay"
+    );
 }
 
 /// Mines one block at `ts` (chain seconds).
