@@ -338,7 +338,8 @@ async fn create_task_gas(
         .current_terms(&r)
         .await
         .wrap_err("chain: the market's terms")?;
-    let call = verity_contracts::TaskMarket::new(s.deployment().market, s.provider()).createTask(
+    let market = verity_contracts::TaskMarket::new(s.deployment().market, s.provider());
+    let call = market.createTask(
         req,
         terms.max_protocol_fee_bps,
         terms.max_scheduler_fee_bps,

@@ -32,19 +32,22 @@ use super::{OutputArgs, shutdown::wait_for_shutdown};
 /// `verity contracts deploy --timelock-delay`, a day by default).
 const DEVNET_TIMELOCK_DELAY: u64 = 60;
 
+/// The examples of `verity devnet --help` (the subcommand's one-line description comes from
+/// the command list, so the examples are added after the options).
+const DEVNET_EXAMPLES: &str = "\
+The devnet writes a profile ($VERITY_HOME/profiles/devnet.toml, else
+~/.config/verity/profiles/devnet.toml) so that `verity task ...` reaches it with no flags.
+
+Examples:
+  verity devnet                         # chain, coordinator, 4 nodes, a sample workload; stays up
+  verity devnet --once --tasks 40       # run the workload, print the summary, exit
+  verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
+  verity devnet --port 0 --json         # any free port; JSON summaries on stdout
+  verity task list                      # in another shell, through the profile";
+
 /// Start a local Verity network.
-///
-/// It writes a profile (`$VERITY_HOME/profiles/devnet.toml`, else
-/// `~/.config/verity/profiles/devnet.toml`) so that `verity task ...` reaches it with no flags.
-///
-/// Examples:
-///   verity devnet                         # chain, coordinator, 4 nodes, a sample workload; stays up
-///   verity devnet --once --tasks 40       # run the workload, print the summary, exit
-///   verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
-///   verity devnet --port 0 --json         # any free port; JSON summaries on stdout
-///   verity task list                      # in another shell, through the profile
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_long_help = DEVNET_EXAMPLES)]
 pub(crate) struct DevnetArgs {
     /// Address to serve JSON-RPC on (loopback by default).
     #[arg(long, default_value = "127.0.0.1", env = "VERITY_DEVNET_HOST")]
