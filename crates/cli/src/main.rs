@@ -5,6 +5,7 @@ mod cmd;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    cmd::die_with_parent();
     let cli = cmd::Cli::parse();
     cmd::init_tracing(&cli.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -20,7 +21,13 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cmd::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:?}");
+            // The chain of causes on one line; the source locations and the backtrace only
+            // when asked for.
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                eprintln!("error: {e:?}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
             std::process::ExitCode::FAILURE
         }
     }

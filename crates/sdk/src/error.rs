@@ -57,6 +57,20 @@ pub enum SdkError {
     /// The market has no such task.
     #[error("[V-SDK-006] no task {0} in this market")]
     UnknownTask(TaskId),
+    /// The account cannot pay the bounty, neither from its market balance nor from its
+    /// wallet; nothing was sent (no approval is left behind).
+    #[error(
+        "[V-SDK-007] the bounty is {bounty} (raw units) but the account holds {wallet} in its \
+         wallet and {in_market} in the market; nothing was sent"
+    )]
+    InsufficientFunds {
+        /// The bounty.
+        bounty: alloy::primitives::U256,
+        /// Token balance of the account.
+        wallet: alloy::primitives::U256,
+        /// Its balance in the market.
+        in_market: alloy::primitives::U256,
+    },
 }
 
 impl SdkError {

@@ -113,6 +113,7 @@ impl Requester {
     /// otherwise the market is approved for it and pulls it from the wallet.
     pub async fn submit(&self, spec: &TaskSpec) -> Result<Submitted> {
         spec.validate()?;
+        self.check_funds(spec.bounty).await?;
         let program = self.upload_program(spec.program.clone()).await?;
         let input = self.upload_input(&spec.input, spec.limits).await?;
         let now = self
@@ -147,6 +148,7 @@ impl Requester {
     /// `inputDigest` is the query's Poseidon digest instead).
     pub async fn submit_zk(&self, spec: &ZkTaskSpec) -> Result<Submitted> {
         spec.validate()?;
+        self.check_funds(spec.bounty).await?;
         let program = self.upload_program(spec.verifying_key.clone()).await?;
         let input = self
             .gateway
@@ -176,7 +178,35 @@ impl Requester {
         })
     }
 
-    /// Approves the market for `bounty` unless the account's market balance covers it.
+    /// Whether the account can pay `bounty`: from its market balance, else from its wallet
+    /// (what `createTask` takes). [`Requester::submit`] asks this before it uploads or sends
+    /// anything, so an account that cannot pay leaves no blob and no approval behind.
+    pub async fn check_funds(&self, bounty: alloy::primitives::U256) -> Result<()> {
+        let in_market = self
+            .settlement
+            .market_balance(self.account)
+            .await
+            .map_err(SdkError::chain("reading the market balance"))?;
+        if in_market >= bounty {
+            return Ok(());
+        }
+        let wallet = self
+            .settlement
+            .token_balance(self.account)
+            .await
+            .map_err(SdkError::chain("reading the token balance"))?;
+        if wallet < bounty {
+            return Err(SdkError::InsufficientFunds {
+                bounty,
+                wallet,
+                in_market,
+            });
+        }
+        Ok(())
+    }
+
+    /// Approves the market for exactly `bounty` (what `createTask` pulls) unless the account's
+    /// market balance covers it.
     async fn fund(&self, bounty: alloy::primitives::U256) -> Result<()> {
         let in_market = self
             .settlement

@@ -9,24 +9,29 @@ use eyre::{WrapErr, eyre};
 use serde_json::json;
 use verity_settlement::{CaseInfo, CasePhase, Settlement, Status};
 
-use super::{OutputArgs, task::ConnArgs};
+use super::{OutputArgs, conn::ConnArgs};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DisputeCommand {
-    /// The most recent challenged tasks and their cases.
+    /// The most recent challenged tasks and their cases. Needs no key.
     ///
-    /// Example:
+    /// Examples:
+    ///   verity dispute list
     ///   verity dispute list --escalated --json
+    #[command(verbatim_doc_comment)]
     List(ListArgs),
-    /// One case with its evidence.
+    /// One case with its evidence. Needs no key.
     ///
-    /// Example:
+    /// Examples:
     ///   verity dispute show 42
+    ///   verity dispute show 42 --json
+    #[command(verbatim_doc_comment)]
     Show(ShowArgs),
     /// The arbiter decides an escalated case (the key must be the court's arbiter).
     ///
     /// Example:
     ///   verity dispute arbitrate 42 --overturn
+    #[command(verbatim_doc_comment)]
     Arbitrate(ArbitrateArgs),
 }
 
@@ -78,7 +83,7 @@ pub(crate) async fn run(cmd: DisputeCommand) -> eyre::Result<()> {
 }
 
 async fn list(a: ListArgs) -> eyre::Result<()> {
-    let (s, _) = super::task::connect(&a.conn)?;
+    let s = a.conn.resolve()?.reader()?;
     let count = s.task_count().await?;
     let newest = u64::try_from(count).map_err(|_| eyre!("task count {count} out of range"))?;
     let mut rows = Vec::new();
@@ -122,7 +127,7 @@ async fn list(a: ListArgs) -> eyre::Result<()> {
 }
 
 async fn show(a: ShowArgs) -> eyre::Result<()> {
-    let (s, _) = super::task::connect(&a.conn)?;
+    let s = a.conn.resolve()?.reader()?;
     let c = s.case(a.task).await?;
     if c.phase == CasePhase::None {
         return Err(eyre!("task {} has no dispute", a.task));
@@ -185,7 +190,7 @@ fn case_json(task: U256, c: &CaseInfo) -> serde_json::Value {
 }
 
 async fn arbitrate(a: ArbitrateArgs) -> eyre::Result<()> {
-    let (s, me) = super::task::connect(&a.conn)?;
+    let (s, me) = a.conn.resolve()?.sender().await?;
     let arbiter = s.arbiter().await?;
     if arbiter != me {
         return Err(eyre!("{me} is not the court's arbiter ({arbiter})"));

@@ -1,6 +1,8 @@
 //! One file per subcommand; shared argument groups live here.
 
+mod account;
 mod bench;
+mod conn;
 mod contracts;
 mod coordinator;
 mod device;
@@ -8,6 +10,7 @@ mod devnet;
 mod dispute;
 mod keys;
 mod node;
+mod preflight;
 mod shutdown;
 mod task;
 mod tee;
@@ -15,6 +18,8 @@ mod watchtower;
 mod zk;
 
 use clap::{Args, Parser, Subcommand};
+
+pub(crate) use devnet::die_with_parent;
 
 /// Verity: verifiable compute for DePIN, settled on an EVM chain.
 #[derive(Debug, Parser)]
@@ -45,6 +50,9 @@ enum Command {
     /// Tasks: submit, follow, fetch results.
     #[command(subcommand)]
     Task(task::TaskCommand),
+    /// Balances: token, market, stake and gas of an account.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// Optimistic disputes: list and show cases, and the arbiter's decision.
     #[command(subcommand)]
     Dispute(dispute::DisputeCommand),
@@ -100,6 +108,7 @@ pub(crate) async fn run(cli: Cli) -> eyre::Result<()> {
         Command::Coordinator(cmd) => coordinator::run(cmd).await,
         Command::Task(cmd) => task::run(cmd).await,
         Command::Dispute(cmd) => dispute::run(cmd).await,
+        Command::Account(cmd) => account::run(cmd).await,
         Command::Watchtower(cmd) => watchtower::run(cmd).await,
         Command::Device(cmd) => device::run(cmd),
         Command::Tee(cmd) => tee::run(cmd),

@@ -1,66 +1,73 @@
-//! `verity task submit|status|result|list`: the requester's side, through `verity-sdk`.
+//! `verity task submit|estimate|status|result|list|cancel`: the requester's side, through
+//! `verity-sdk`. Where the network is comes from [`ConnArgs`] (flags, environment, profile).
 
 use std::{path::PathBuf, time::Duration};
 
-use alloy::{
-    network::EthereumWallet,
-    primitives::{Address, U256},
-    providers::ProviderBuilder,
-    signers::local::PrivateKeySigner,
-};
+use alloy::primitives::{Address, B256, U256};
 use clap::{Args, Subcommand, ValueEnum};
-use eyre::{WrapErr, eyre};
+use eyre::{WrapErr, bail, eyre};
 use serde_json::json;
 use verity_sdk::{Outcome, Requester, TaskSpec, WaitOptions, parse_tokens};
-use verity_settlement::{Settlement, Status, TaskInfo, TxOptions};
-use verity_store::GatewayClient;
+use verity_settlement::{Status, TaskInfo};
 
-use super::OutputArgs;
+use super::{
+    OutputArgs,
+    conn::{ConnArgs, Token},
+    preflight,
+};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum TaskCommand {
     /// Upload a WASM program and its input, then open a task with an escrowed bounty.
     ///
+    /// Before anything is sent, the program is checked (real WebAssembly, only the guest ABI's
+    /// imports, within the executor's size and complexity limits), the RPC must serve the
+    /// deployment's chain, some live nodes must be able to take the task (asked of the
+    /// coordinator), and the account must hold the bounty.
+    ///
     /// Examples:
     ///   verity task submit --program guests/out/sha256.wasm --input data.bin --mode optimistic
     ///   verity task submit --program p.wasm --input i.bin --mode replicated --replication 3 --bounty 25 --wait
+    ///   verity task submit --profile sepolia --program p.wasm --json
+    #[command(verbatim_doc_comment)]
     Submit(SubmitArgs),
-    /// The task as the market records it.
+    /// An all-in price quote for a task: bounty, the market's fees, and gas at the current gas
+    /// price. Nothing is sent.
     ///
-    /// Example:
+    /// Examples:
+    ///   verity task estimate --program p.wasm --input i.bin --bounty 25
+    ///   verity task estimate --program p.wasm --mode replicated --json
+    #[command(verbatim_doc_comment)]
+    Estimate(SubmitArgs),
+    /// The task as the market records it. Needs no key.
+    ///
+    /// Examples:
+    ///   verity task status 7
     ///   verity task status 7 --json
+    #[command(verbatim_doc_comment)]
     Status(IdArgs),
     /// Fetch a finalized task's output by the CID of its on-chain digest, checked against it.
+    /// Needs no key.
     ///
     /// Examples:
     ///   verity task result 7 > out.bin
     ///   verity task result 7 --out out.bin
+    #[command(verbatim_doc_comment)]
     Result(ResultArgs),
-    /// The newest tasks, newest first.
+    /// The newest tasks, newest first. Needs no key.
     ///
-    /// Example:
+    /// Examples:
+    ///   verity task list
     ///   verity task list --limit 20 --json
+    #[command(verbatim_doc_comment)]
     List(ListArgs),
-}
-
-/// Where the chain, the contracts, the gateway and the requester's key are.
-#[derive(Debug, Args)]
-pub(crate) struct ConnArgs {
-    /// JSON-RPC endpoint of the chain.
-    #[arg(long, env = "VERITY_RPC_URL", default_value = "http://127.0.0.1:8545")]
-    rpc_url: String,
-    /// Deployment JSON (`verity contracts deploy --json`, or the `verity devnet --json` summary).
-    #[arg(long, env = "VERITY_DEPLOYMENT", default_value = "deployment.json")]
-    deployment: PathBuf,
-    /// IPFS trustless gateway that stores programs, inputs and outputs.
-    #[arg(long, env = "VERITY_GATEWAY", default_value = "http://127.0.0.1:8080")]
-    gateway: String,
-    /// Requester key (hex). Prefer the environment variable to the flag.
-    #[arg(long, env = "VERITY_PRIVATE_KEY", hide_env_values = true)]
-    private_key: Option<String>,
-    /// Requester key file (`verity keys new`); used when no --private-key is given.
-    #[arg(long, env = "VERITY_KEY_FILE")]
-    key_file: Option<PathBuf>,
+    /// Take back the bounty of your task while nobody is assigned to it yet.
+    ///
+    /// Examples:
+    ///   verity task cancel 7
+    ///   verity task cancel 7 --json
+    #[command(verbatim_doc_comment)]
+    Cancel(IdArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -142,55 +149,28 @@ pub(crate) struct ListArgs {
 pub(crate) async fn run(cmd: TaskCommand) -> eyre::Result<()> {
     match cmd {
         TaskCommand::Submit(a) => submit(a).await,
+        TaskCommand::Estimate(a) => estimate(a).await,
         TaskCommand::Status(a) => status(a).await,
         TaskCommand::Result(a) => result(a).await,
         TaskCommand::List(a) => list(a).await,
+        TaskCommand::Cancel(a) => cancel(a).await,
     }
-}
-
-fn requester(conn: &ConnArgs) -> eyre::Result<Requester> {
-    let (settlement, account) = connect(conn)?;
-    let gateway = GatewayClient::new(&conn.gateway).wrap_err("parsing --gateway")?;
-    Ok(Requester::new(settlement, gateway, account))
-}
-
-/// The settlement client for `conn`'s chain, deployment and key, and the key's account.
-pub(crate) fn connect(conn: &ConnArgs) -> eyre::Result<(Settlement, alloy::primitives::Address)> {
-    let signer: PrivateKeySigner = match (&conn.private_key, &conn.key_file) {
-        (Some(hex), _) => hex.trim().parse().wrap_err("parsing the private key")?,
-        (None, Some(path)) => verity_config_files::keys::load(path)
-            .wrap_err_with(|| format!("loading key {}", path.display()))?,
-        (None, None) => {
-            return Err(eyre!(
-                "no requester key: pass --private-key (or VERITY_PRIVATE_KEY) or --key-file"
-            ));
-        }
-    };
-    let account = signer.address();
-    let deployment = verity_config_files::deployment::load(&conn.deployment)?;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(conn.rpc_url.parse().wrap_err("parsing --rpc-url")?);
-    Ok((
-        Settlement::new(provider, deployment, TxOptions::default()),
-        account,
-    ))
 }
 
 fn read(path: &PathBuf) -> eyre::Result<Vec<u8>> {
     std::fs::read(path).wrap_err_with(|| format!("reading {}", path.display()))
 }
 
-async fn submit(a: SubmitArgs) -> eyre::Result<()> {
-    let sdk = requester(&a.conn)?;
+/// The spec `a` describes (not yet checked against the network).
+fn spec_of(a: &SubmitArgs) -> eyre::Result<TaskSpec> {
     let program = read(&a.program)?;
     let input = a.input.as_ref().map(read).transpose()?.unwrap_or_default();
     let mut spec = match a.mode {
         ModeArg::Optimistic => TaskSpec::optimistic(program, input),
         ModeArg::Replicated => TaskSpec::replicated(program, input, a.replication),
     }
-    .bounty(parse_tokens(&a.bounty)?)
-    .collateral(parse_tokens(&a.collateral)?);
+    .bounty(parse_tokens(&a.bounty).wrap_err("--bounty")?)
+    .collateral(parse_tokens(&a.collateral).wrap_err("--collateral")?);
     if let Some(w) = a.challenge_window {
         spec = spec.challenge_window(w);
     }
@@ -199,7 +179,24 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
         limits.fuel = fuel;
         spec = spec.limits(limits);
     }
-    let task = sdk.submit(&spec).await?;
+    spec.validate().wrap_err("task spec")?;
+    Ok(spec)
+}
+
+async fn submit(a: SubmitArgs) -> eyre::Result<()> {
+    let net = a.conn.resolve()?;
+    let spec = spec_of(&a)?;
+    // Everything that can refuse the task runs before the first upload or transaction.
+    preflight::program(&spec.program, &spec.limits)?;
+    let (settlement, account) = net.sender().await?;
+    preflight::feasible(net.coordinator.as_deref(), &spec).await?;
+    let token = Token::of(&settlement).await?;
+    let sdk = Requester::new(settlement, net.gateway()?, account);
+    // The SDK refuses a bounty the account cannot pay before it uploads or approves anything.
+    let task = sdk
+        .submit(&spec)
+        .await
+        .map_err(|e| preflight::funds_error(e, &token))?;
     if !a.output.json {
         println!(
             "task {}  program {}  input {}",
@@ -221,17 +218,16 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
         timeout: Duration::from_secs(a.timeout_secs),
         settle_overdue: true,
     };
-    let json_out = a.output.json;
     let outcome = sdk
         .wait(task.id, opts, |s| {
-            tracing::info!(target: "task", id = %task.id, status = ?s, "status");
+            tracing::info!(target: "task", id = %task.id, status = %status_name(s), "status");
         })
         .await?;
     let (status, digest) = match outcome {
-        Outcome::Finalized { result } => ("finalized", Some(result)),
-        Outcome::Refunded => ("refunded", None),
+        Outcome::Finalized { result } => (status_name(Status::Finalized), Some(result)),
+        Outcome::Refunded => (status_name(Status::Refunded), None),
     };
-    if json_out {
+    if a.output.json {
         println!(
             "{}",
             json!({"id": task.id.to_string(), "program": task.program.to_string(),
@@ -247,8 +243,68 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
     Ok(())
 }
 
+async fn estimate(a: SubmitArgs) -> eyre::Result<()> {
+    let net = a.conn.resolve()?;
+    let spec = spec_of(&a)?;
+    preflight::program(&spec.program, &spec.limits)?;
+    net.check_chain().await?;
+    let s = net.reader()?;
+    let token = Token::of(&s).await?;
+    let from = net.account();
+    let q = preflight::quote(&s, from, &spec).await?;
+    if a.output.json {
+        println!("{}", serde_json::to_string(&q.to_json(&token))?);
+        return Ok(());
+    }
+    println!("bounty          {}", token.show(spec.bounty));
+    println!(
+        "  protocol fee  {} ({} bps, taken from the bounty)",
+        token.show(q.protocol_fee),
+        q.protocol_fee_bps
+    );
+    println!(
+        "  scheduler fee {} ({} bps, taken from the bounty)",
+        token.show(q.scheduler_fee),
+        q.scheduler_fee_bps
+    );
+    println!(
+        "  to operators  {}",
+        token.show(spec.bounty - q.protocol_fee - q.scheduler_fee)
+    );
+    println!(
+        "gas price       {} gwei",
+        super::conn::units(q.gas_price, 9)
+    );
+    for line in &q.gas {
+        match line.gas {
+            Some(g) => println!(
+                "  {:<13} {g} gas = {} ETH",
+                line.call,
+                super::conn::units(U256::from(g) * q.gas_price, 18)
+            ),
+            None => println!("  {:<13} not estimated: {}", line.call, line.note),
+        }
+    }
+    println!(
+        "total           {} + {} ETH gas{}",
+        token.show(spec.bounty),
+        super::conn::units(q.gas_cost(), 18),
+        if q.gas.iter().any(|l| l.gas.is_none()) {
+            " (lines not estimated are left out)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// The one spelling of a status, in `task status`, `task list` and `--json`.
 fn status_name(s: Status) -> String {
-    format!("{s:?}").to_lowercase()
+    s.to_string().to_lowercase()
+}
+
+fn mode_name(m: verity_settlement::Mode) -> String {
+    m.to_string().to_lowercase()
 }
 
 fn info_json(id: U256, info: &TaskInfo, operators: Option<&[Address]>) -> serde_json::Value {
@@ -256,43 +312,61 @@ fn info_json(id: U256, info: &TaskInfo, operators: Option<&[Address]>) -> serde_
         "id": id.to_string(),
         "status": status_name(info.status),
         "client": info.client,
-        "mode": format!("{:?}", info.mode).to_lowercase(),
+        "mode": mode_name(info.mode),
         "bounty": info.bounty.to_string(),
+        "collateral": info.collateral.to_string(),
         "operators": operators,
         "programDigest": info.program_digest,
         "inputDigest": info.input_digest,
-        "resultDigest": (info.result != alloy::primitives::B256::ZERO).then_some(info.result),
+        "resultDigest": (info.result != B256::ZERO).then_some(info.result),
     })
 }
 
+async fn task_info(s: &verity_settlement::Settlement, id: U256) -> eyre::Result<TaskInfo> {
+    let info = s
+        .task(id)
+        .await
+        .wrap_err_with(|| format!("chain: reading task {id}"))?;
+    if info.status == Status::None {
+        bail!("chain: no task {id} in this market");
+    }
+    Ok(info)
+}
+
 async fn status(a: IdArgs) -> eyre::Result<()> {
-    let sdk = requester(&a.conn)?;
-    let info = sdk.task(a.id).await?;
-    let operators = sdk
-        .settlement()
+    let net = a.conn.resolve()?;
+    let s = net.reader()?;
+    let info = task_info(&s, a.id).await?;
+    let operators = s
         .operators_of(a.id)
         .await
-        .wrap_err("reading the task's operators")?;
+        .wrap_err("chain: reading the task's operators")?;
     if a.output.json {
         println!("{}", info_json(a.id, &info, Some(&operators)));
-    } else {
-        println!(
-            "task {}  {}  {:?}  bounty {}  operators {:?}",
-            a.id,
-            status_name(info.status),
-            info.mode,
-            info.bounty,
-            operators
-        );
-        if info.result != alloy::primitives::B256::ZERO {
-            println!("result digest {}", info.result);
-        }
+        return Ok(());
+    }
+    let token = Token::of(&s).await?;
+    println!(
+        "task {}  {}  {}  bounty {}  collateral {}",
+        a.id,
+        status_name(info.status),
+        mode_name(info.mode),
+        token.show(info.bounty),
+        token.show(info.collateral),
+    );
+    if !operators.is_empty() {
+        let ops: Vec<String> = operators.iter().map(|o| o.to_string()).collect();
+        println!("operators {}", ops.join(", "));
+    }
+    if info.result != B256::ZERO {
+        println!("result digest {}", info.result);
     }
     Ok(())
 }
 
 async fn result(a: ResultArgs) -> eyre::Result<()> {
-    let sdk = requester(&a.conn)?;
+    let net = a.conn.resolve()?;
+    let sdk = Requester::new(net.reader()?, net.gateway()?, Address::ZERO);
     let bytes = sdk.result(a.id).await?;
     match a.out {
         Some(path) => {
@@ -309,31 +383,76 @@ async fn result(a: ResultArgs) -> eyre::Result<()> {
 }
 
 async fn list(a: ListArgs) -> eyre::Result<()> {
-    let sdk = requester(&a.conn)?;
-    let count = sdk
-        .settlement()
+    let net = a.conn.resolve()?;
+    let s = net.reader()?;
+    let count = s
         .task_count()
         .await
-        .wrap_err("reading the task count")?;
+        .wrap_err("chain: reading the task count")?;
     let newest = u64::try_from(count).map_err(|_| eyre!("task count {count} out of range"))?;
     let mut rows = Vec::new();
     for id in (1..=newest).rev().take(a.limit as usize) {
         let id = U256::from(id);
-        let info = sdk.task(id).await?;
-        rows.push((id, info));
+        rows.push((id, task_info(&s, id).await?));
     }
     if a.output.json {
         let list: Vec<_> = rows.iter().map(|(id, i)| info_json(*id, i, None)).collect();
         println!("{}", serde_json::Value::Array(list));
+        return Ok(());
+    }
+    if rows.is_empty() {
+        println!("no tasks yet");
+        return Ok(());
+    }
+    let token = Token::of(&s).await?;
+    for (id, i) in &rows {
+        println!(
+            "{id:>6}  {:<10}  {:<11}  bounty {}",
+            status_name(i.status),
+            mode_name(i.mode),
+            token.show(i.bounty)
+        );
+    }
+    Ok(())
+}
+
+async fn cancel(a: IdArgs) -> eyre::Result<()> {
+    let net = a.conn.resolve()?;
+    let (s, me) = net.sender().await?;
+    let info = task_info(&s, a.id).await?;
+    if info.client != me {
+        bail!(
+            "task {} belongs to {}, not to {me}: only its client may cancel it",
+            a.id,
+            info.client
+        );
+    }
+    if info.status != Status::Open {
+        bail!(
+            "task {} is {}: only a task nobody is assigned to yet (open) can be cancelled",
+            a.id,
+            status_name(info.status)
+        );
+    }
+    let receipt = s
+        .cancel(me, a.id)
+        .await
+        .wrap_err_with(|| format!("chain: cancelling task {}", a.id))?;
+    let after = task_info(&s, a.id).await?;
+    if a.output.json {
+        println!(
+            "{}",
+            json!({"id": a.id.to_string(), "status": status_name(after.status),
+                   "refunded": info.bounty.to_string(), "tx": receipt.transaction_hash})
+        );
     } else {
-        for (id, i) in &rows {
-            println!(
-                "{id:>6}  {:<10}  {:<11}  bounty {}",
-                status_name(i.status),
-                format!("{:?}", i.mode).to_lowercase(),
-                i.bounty
-            );
-        }
+        let token = Token::of(&s).await?;
+        println!(
+            "task {}  {}  {} back to your market balance (`verity account balance`)",
+            a.id,
+            status_name(after.status),
+            token.show(info.bounty)
+        );
     }
     Ok(())
 }

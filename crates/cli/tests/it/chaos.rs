@@ -138,10 +138,14 @@ async fn a_coordinator_restart_and_a_missing_input_lose_nothing_and_slash_nobody
     let mut devnet = Command::new(env!("CARGO_BIN_EXE_verity"))
         .args(["devnet", "--json", "--log", "warn", "--port", "0"])
         .args(["--nodes", "4", "--tasks", "0"])
+        // The test kills the coordinator and starts it again itself.
+        .args(["--max-restarts", "0"])
         .args(["--coordinator-port", &coord_port.to_string()])
         .args(["--gateway-port", &gw_port.to_string()])
         .arg("--dir")
         .arg(&dir)
+        // The profile goes beside the network, not into the user's home.
+        .env("VERITY_HOME", &dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

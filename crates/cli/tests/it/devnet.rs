@@ -42,6 +42,8 @@ pub(crate) fn run_devnet(name: &str, args: &[&str]) -> (serde_json::Value, std::
         .args(args)
         .arg("--dir")
         .arg(&dir)
+        // The profile goes beside the network, not into the user's home.
+        .env("VERITY_HOME", &dir)
         .stdin(Stdio::null())
         .output()
         .expect("run verity devnet");

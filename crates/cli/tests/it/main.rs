@@ -2,9 +2,13 @@
 
 mod byzantine;
 mod chaos;
+mod cli_profile;
 mod device;
 mod devnet;
+mod devnet_faults;
 mod node_process;
+mod submit_checks;
+mod user_devnet;
 mod zk_ceremony;
 
 /// Tests that run a whole network (a chain, a coordinator and several node processes) take
@@ -36,6 +40,11 @@ async fn devnet_serves_deployed_contracts_and_stops_on_sigterm() {
         .args([
             "devnet", "--nodes", "0", "--port", "0", "--json", "--log", "warn",
         ])
+        // The profile goes to a directory of the test's, not into the user's home.
+        .env(
+            "VERITY_HOME",
+            std::env::temp_dir().join(format!("verity-sigterm-it-{}", std::process::id())),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -107,6 +107,8 @@ async fn a_node_killed_between_commit_and_reveal_restarts_reveals_and_is_paid() 
             "--block-time-ms",
             "1000",
         ])
+        // The profile goes beside the test's files, not into the user's home.
+        .env("VERITY_HOME", &dir)
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn devnet");

@@ -243,6 +243,47 @@ async fn an_invalid_spec_spends_nothing() {
     assert!(n.store.is_empty(), "nothing uploaded for a rejected spec");
 }
 
+#[tokio::test]
+async fn a_bounty_above_the_balance_is_refused_before_any_approval() {
+    let n = net().await;
+    let sdk = Requester::new(n.s.clone(), n.gateway.clone(), n.client);
+    let provider = n.s.provider();
+    let nonce = provider.get_transaction_count(n.client).await.unwrap();
+    let wallet = n.s.token_balance(n.client).await.unwrap();
+    let bounty = wallet + U256::from(1u64);
+    let err = sdk
+        .submit(&TaskSpec::optimistic(PROGRAM, b"in".to_vec()).bounty(bounty))
+        .await
+        .unwrap_err();
+    match err {
+        SdkError::InsufficientFunds {
+            bounty: b,
+            wallet: w,
+            in_market,
+        } => {
+            assert_eq!((b, w, in_market), (bounty, wallet, U256::ZERO));
+        }
+        other => panic!("expected InsufficientFunds, got {other}"),
+    }
+    // Nothing was sent: no approval, no task, the balance untouched.
+    assert_eq!(
+        provider.get_transaction_count(n.client).await.unwrap(),
+        nonce
+    );
+    let allowance = verity_contracts::TestToken::new(n.s.deployment().token, provider)
+        .allowance(n.client, n.s.deployment().market)
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(allowance, U256::ZERO);
+    assert_eq!(n.s.task_count().await.unwrap(), U256::ZERO);
+    assert_eq!(n.s.token_balance(n.client).await.unwrap(), wallet);
+    assert!(
+        n.store.is_empty(),
+        "nothing uploaded for a bounty the account cannot pay"
+    );
+}
+
 /// Mines one block at `ts` (chain seconds).
 async fn mine_at(n: &Net, ts: u64) {
     let provider = n.s.provider();

@@ -4,10 +4,13 @@
 
 mod network;
 mod procs;
+mod profile;
 mod programs;
 mod report;
 mod workload;
 mod zk;
+
+pub(crate) use procs::die_with_parent;
 
 use std::{path::PathBuf, time::Duration};
 
@@ -25,18 +28,26 @@ use verity_settlement::{DeployConfig, Deployment, Settlement, TxOptions, deploy}
 
 use super::{OutputArgs, shutdown::wait_for_shutdown};
 
-/// Start a local Verity network.
-///
-/// Examples:
-///   verity devnet                         # chain, coordinator, 4 nodes, a sample workload; stays up
-///   verity devnet --once --tasks 40       # run the workload, print the summary, exit
-///   verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
-///   verity devnet --port 0 --json         # any free port; JSON summaries on stdout
 /// Seconds a governance change waits in the devnet's timelock (production deployments use
 /// `verity contracts deploy --timelock-delay`, a day by default).
 const DEVNET_TIMELOCK_DELAY: u64 = 60;
 
+/// The examples of `verity devnet --help` (the subcommand's one-line description comes from
+/// the command list, so the examples are added after the options).
+const DEVNET_EXAMPLES: &str = "\
+The devnet writes a profile ($VERITY_HOME/profiles/devnet.toml, else
+~/.config/verity/profiles/devnet.toml) so that `verity task ...` reaches it with no flags.
+
+Examples:
+  verity devnet                         # chain, coordinator, 4 nodes, a sample workload; stays up
+  verity devnet --once --tasks 40       # run the workload, print the summary, exit
+  verity devnet --nodes 0               # only the chain with the contracts (http://127.0.0.1:8545)
+  verity devnet --port 0 --json         # any free port; JSON summaries on stdout
+  verity task list                      # in another shell, through the profile";
+
+/// Start a local Verity network.
 #[derive(Debug, Args)]
+#[command(after_long_help = DEVNET_EXAMPLES)]
 pub(crate) struct DevnetArgs {
     /// Address to serve JSON-RPC on (loopback by default).
     #[arg(long, default_value = "127.0.0.1", env = "VERITY_DEVNET_HOST")]
@@ -119,6 +130,13 @@ pub(crate) struct DevnetArgs {
     /// Blob gateway port (0: any free port).
     #[arg(long, default_value_t = 8080)]
     gateway_port: u16,
+    /// How many times each child process (coordinator, node, watchtower) that dies is started
+    /// again; 0 only reports deaths (stderr, and the summary's `restarts`).
+    #[arg(long, default_value_t = 3)]
+    max_restarts: u32,
+    /// Name of the profile to write for this network (see `--profile` of `verity task`).
+    #[arg(long, default_value = super::conn::DEFAULT_PROFILE)]
+    profile: String,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -166,8 +184,9 @@ const DEFAULT_BLOCK_TIME_MS: u64 = 100;
 pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let cfg = DevchainConfig {
         chain_id: args.chain_id,
-        // The owner, a requester, one operator per node, three faulty ones and a watchtower.
-        accounts: args.accounts.max(args.nodes + 6),
+        // The owner, a requester, one operator per node, three faulty ones, a watchtower, and
+        // last the client account of the profile.
+        accounts: args.accounts.max(args.nodes + 7),
         // A network gets a block every 100 ms: on a chain that mines only when a transaction
         // comes, an idle network's clock stands still, so challenge windows never close. Blocks
         // may share a timestamp (the EVM's clock counts seconds): otherwise every block would be
@@ -221,6 +240,8 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
             private_key: format!("0x{}", alloy::hex::encode(k.to_bytes())),
             role: if i == 0 {
                 "owner, treasury, coordinator"
+            } else if i == keys.len() - 1 {
+                "client (profile)"
             } else {
                 "dev"
             },
@@ -237,6 +258,21 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
 
     if args.exit_after_deploy {
     } else if args.nodes == 0 {
+        let path = profile::write(
+            &args.profile,
+            profile::Endpoints {
+                rpc_url: &summary.rpc_url,
+                deployment: summary.deployment,
+                coordinator: None,
+                gateway: None,
+            },
+            &keys[keys.len() - 1],
+        )?;
+        eprintln!(
+            "profile {:?} written to {}: `verity task list` reaches this chain",
+            args.profile,
+            path.display()
+        );
         tracing::info!(target: "devnet", "serving; Ctrl-C or SIGTERM stops");
         wait_for_shutdown().await;
     } else {
@@ -264,6 +300,8 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
             },
             once: args.once,
             json: args.output.json,
+            profile: args.profile.clone(),
+            max_restarts: args.max_restarts,
         };
         let result = network::run(&net, &summary_json(&summary)?, &s, &keys).await;
         cancel.cancel();

@@ -34,6 +34,10 @@ pub(super) struct Options {
     pub(super) plan: workload::Plan,
     pub(super) once: bool,
     pub(super) json: bool,
+    /// The profile to write once the network is up.
+    pub(super) profile: String,
+    /// How many times each dead child is started again (0: deaths are only reported).
+    pub(super) max_restarts: u32,
 }
 
 /// Dev account roles: 0 owns the contracts and coordinates, 1 submits the sample workload,
@@ -46,6 +50,89 @@ const FAULTS: [&str; 3] = ["wrong_result", "copy_commitments", "silent"];
 
 /// ISO 3166-1 numeric regions the nodes spread over (Germany, USA, Japan, Brazil).
 const REGIONS: [u16; 4] = [276, 840, 392, 76];
+
+/// How often the devnet looks for dead children.
+const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
+
+/// The file in the devnet directory that names the devnet process using it.
+const DIR_LOCK: &str = "devnet.pid";
+
+/// Takes `dir` for this devnet. A directory another running devnet uses is refused, naming
+/// that process. A directory an earlier devnet left behind is reused: its keys and logs are
+/// kept, but the databases that follow the earlier devnet's chain (the coordinator's index, the
+/// nodes' and the watchtower's task records) are removed, because every devnet starts a new
+/// chain and those records describe blocks and tasks this one does not have.
+fn claim_dir(dir: &Path) -> eyre::Result<()> {
+    let lock = dir.join(DIR_LOCK);
+    if let Ok(text) = std::fs::read_to_string(&lock)
+        && let Ok(pid) = text.trim().parse::<i32>()
+        && pid != std::process::id() as i32
+        && devnet_alive(pid)
+    {
+        bail!(
+            "--dir {} is in use by the devnet running as process {pid}; stop it or choose \
+             another directory",
+            dir.display()
+        );
+    }
+    if dir.join("devnet.json").exists() {
+        let mut stale: Vec<PathBuf> =
+            ["coordinator.db", "coordinator.db-wal", "coordinator.db-shm"]
+                .iter()
+                .map(|f| dir.join("coordinator").join(f))
+                .collect();
+        stale.push(dir.join("watchtower").join("data"));
+        for entry in
+            std::fs::read_dir(dir).wrap_err_with(|| format!("reading {}", dir.display()))?
+        {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with("node-") {
+                stale.push(entry.path().join("data"));
+            }
+        }
+        for path in stale {
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            match removed {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).wrap_err_with(|| {
+                        format!(
+                            "removing {} (an earlier devnet's chain state)",
+                            path.display()
+                        )
+                    });
+                }
+            }
+        }
+        eprintln!(
+            "devnet: reusing {}: keys and logs kept; the earlier devnet's chain state removed \
+             (each devnet starts a new chain)",
+            dir.display()
+        );
+    }
+    write(&lock, &format!("{}\n", std::process::id()))
+}
+
+/// Whether `pid` is a running `verity devnet`.
+fn devnet_alive(pid: i32) -> bool {
+    let running = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+    let state_ok = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            // The state follows the parenthesised command name; Z is a zombie.
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        })
+        .unwrap_or(true);
+    let is_devnet = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|c| c.split(|b| *b == 0).any(|arg| arg == b"devnet"))
+        .unwrap_or(true);
+    running && state_ok && is_devnet
+}
 
 fn free_port(wanted: u16) -> eyre::Result<u16> {
     if wanted != 0 {
@@ -151,6 +238,7 @@ pub(super) async fn run(
     };
     std::fs::create_dir_all(&dir).wrap_err_with(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
+    claim_dir(&dir)?;
     // The bare deployment is what every component reads; the summary adds the dev accounts.
     write(
         &dir.join("deployment.json"),
@@ -179,7 +267,27 @@ pub(super) async fn run(
     let started = start_processes(opts, &dir, &rpc, &gateway, s, keys, &mut procs).await;
     let outcome = match started {
         Ok(coordinator_url) => {
-            workload_and_summary(opts, s, keys, &gateway, &coordinator_url, &mut procs).await
+            match super::profile::write(
+                &opts.profile,
+                super::profile::Endpoints {
+                    rpc_url: &rpc,
+                    deployment: *s.deployment(),
+                    coordinator: Some(coordinator_url.clone()),
+                    gateway: Some(gateway.clone()),
+                },
+                &keys[keys.len() - 1],
+            ) {
+                Ok(path) => {
+                    eprintln!(
+                        "profile {:?} written to {}: `verity task ...` reaches this network",
+                        opts.profile,
+                        path.display()
+                    );
+                    workload_and_summary(opts, s, keys, &gateway, &coordinator_url, &mut procs)
+                        .await
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(e) => Err(e),
     };
@@ -188,8 +296,20 @@ pub(super) async fn run(
             "devnet up: directory {}, gateway {gateway}; Ctrl-C or SIGTERM stops",
             dir.display()
         );
-        wait_for_shutdown().await;
+        // Until Ctrl-C or SIGTERM, a child that dies is started again (or reported).
+        let shutdown = wait_for_shutdown();
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(SUPERVISE_EVERY);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {
+                    procs::supervise(&mut procs, opts.max_restarts);
+                }
+            }
+        }
     }
+    let _ = std::fs::remove_file(dir.join(DIR_LOCK));
     for p in procs {
         p.stop(Duration::from_secs(10)).await;
     }
@@ -396,12 +516,21 @@ async fn workload_and_summary(
         GatewayClient::new(gateway)?,
         keys[REQUESTER].address(),
     );
-    let runs = workload::run(&sdk, &opts.plan).await?;
-    for p in procs.iter_mut() {
-        if let Some(status) = p.exited() {
-            tracing::warn!(target: "devnet", name = %p.name, %status, log = %p.log.display(), "exited during the workload");
+    // The workload, with a look at the children every second: a dead one is started again
+    // and the summary says so.
+    let mut restarts = Vec::new();
+    let runs = {
+        let work = workload::run(&sdk, &opts.plan);
+        tokio::pin!(work);
+        let mut tick = tokio::time::interval(SUPERVISE_EVERY);
+        loop {
+            tokio::select! {
+                r = &mut work => break r?,
+                _ = tick.tick() => restarts.extend(procs::supervise(procs, opts.max_restarts)),
+            }
         }
-    }
+    };
+    restarts.extend(procs::supervise(procs, opts.max_restarts));
     let mut payouts = Vec::new();
     for ((op, role), b) in accounts.iter().zip(before) {
         payouts.push(report::payout(
@@ -419,6 +548,7 @@ async fn workload_and_summary(
         slashes: report::slashes(s, from_block).await?,
         audits: report::audits(s, from_block).await?,
         dashboard: format!("{coordinator_url}/"),
+        restarts,
     };
     if opts.json {
         println!("{}", serde_json::to_string(&r)?);

@@ -117,6 +117,8 @@ pub(super) struct Report {
     pub(super) slashes: Vec<Slash>,
     pub(super) audits: Audits,
     pub(super) dashboard: String,
+    /// Children that died during the workload, and whether they were started again.
+    pub(super) restarts: Vec<String>,
 }
 
 /// The optimistic results the audit coin sent to the court during the run (`AuditDrawn`).
@@ -308,6 +310,9 @@ fn tokens(wei: I256) -> String {
 
 pub(super) fn print(r: &Report) {
     println!("Workload summary");
+    for line in &r.restarts {
+        println!("  child died: {line}");
+    }
     println!(
         "  {:<11} {:>9} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9}",
         "mode", "submitted", "finalized", "refunded", "unsettled", "p50 ms", "p99 ms", "final/s"
