@@ -76,6 +76,7 @@ pub(crate) async fn feasible(coordinator: Option<&str>, spec: &TaskSpec) -> eyre
         return Ok(());
     };
     let nodes = live_nodes(base).await?;
+    let collateral = spec.collateral_wei()?;
     let seats = match spec.mode {
         Mode::Replicated => usize::from(spec.replication),
         Mode::Optimistic | Mode::ZkProof => 1,
@@ -91,7 +92,7 @@ pub(crate) async fn feasible(coordinator: Option<&str>, spec: &TaskSpec) -> eyre
         .collect();
     let able = wasm
         .iter()
-        .filter(|n| free_stake(n).is_some_and(|f| f >= spec.collateral))
+        .filter(|n| free_stake(n).is_some_and(|f| f >= collateral))
         .count();
     if able < seats {
         bail!(
@@ -101,7 +102,7 @@ pub(crate) async fn feasible(coordinator: Option<&str>, spec: &TaskSpec) -> eyre
             nodes.len(),
             live.len(),
             wasm.len(),
-            spec.collateral
+            collateral
         );
     }
     Ok(())
@@ -333,6 +334,7 @@ async fn create_task_gas(
         revealDeadline: u32::try_from(r.reveal_deadline).map_err(|_| too_big("deadline"))?,
         challengeWindow: r.challenge_window,
         verifierId: r.verifier_id,
+        auditBps: r.audit_bps,
     };
     let terms = s
         .current_terms(&r)

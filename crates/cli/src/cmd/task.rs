@@ -95,9 +95,15 @@ pub(crate) struct SubmitArgs {
     /// Bounty in whole tokens (decimals allowed, 18 places).
     #[arg(long, default_value = "10")]
     bounty: String,
-    /// Collateral each operator locks, in whole tokens.
-    #[arg(long, default_value = "5")]
-    collateral: String,
+    /// Collateral each operator locks, in whole tokens. Default: the least the market accepts
+    /// (optimistic: the floor for the bounty and audit rate, 4.1 x the bounty at 20 %;
+    /// replicated: 5 tokens).
+    #[arg(long)]
+    collateral: Option<String>,
+    /// Optimistic: the chance, in basis points, that the result is audited by a committee
+    /// drawn after it is posted (the collateral floor grows as 1/rate).
+    #[arg(long, default_value_t = verity_sdk::DEFAULT_AUDIT_BPS)]
+    audit_bps: u16,
     /// Optimistic challenge window, seconds.
     #[arg(long)]
     challenge_window: Option<u32>,
@@ -169,8 +175,13 @@ fn spec_of(a: &SubmitArgs) -> eyre::Result<TaskSpec> {
         ModeArg::Optimistic => TaskSpec::optimistic(program, input),
         ModeArg::Replicated => TaskSpec::replicated(program, input, a.replication),
     }
-    .bounty(parse_tokens(&a.bounty).wrap_err("--bounty")?)
-    .collateral(parse_tokens(&a.collateral).wrap_err("--collateral")?);
+    .bounty(parse_tokens(&a.bounty).wrap_err("--bounty")?);
+    if matches!(a.mode, ModeArg::Optimistic) {
+        spec = spec.audit_bps(a.audit_bps);
+    }
+    if let Some(c) = &a.collateral {
+        spec = spec.collateral(parse_tokens(c).wrap_err("--collateral")?);
+    }
     if let Some(w) = a.challenge_window {
         spec = spec.challenge_window(w);
     }
