@@ -984,7 +984,7 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
     };
     let mut why = "create";
     if mode == Mode::Optimistic {
-        audit_terms(rng, &mut req);
+        audit_terms(rng, &mut req, m.min_audit_bps);
     }
     if rng.random_bool(0.08) {
         why = "create (invalid audit terms)";
@@ -1024,11 +1024,13 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
 }
 
 /// An optimistic task's audit rate, and a collateral at its floor or above: rate 0 (never
-/// audited) a quarter of the time, 10 000 (always audited) a quarter, else a small rate or one
+/// audited) a quarter of the time (mostly the market's least rate instead if that is not 0),
+/// 10 000 (always audited) a quarter, else a small rate (now and then below the least) or one
 /// anywhere in between. A bounty whose floor at that rate would not fit the operators' stakes
 /// is scaled down.
-fn audit_terms(rng: &mut StdRng, req: &mut TaskRequest) {
+fn audit_terms(rng: &mut StdRng, req: &mut TaskRequest, least: u16) {
     let p: u16 = match rng.random_range(0..8) {
+        0 | 1 if least != 0 && rng.random_bool(0.8) => least,
         0 | 1 => 0,
         2 | 3 => 10_000,
         4 => rng.random_range(1..=500),

@@ -181,8 +181,15 @@ async fn run(index: usize) {
         }
     };
     let started = Instant::now();
-    let net = Net::new().await;
-    let mut r = Runner::new(net, seed).await;
+    // Half the seeds deploy the production minimum audit rate (rate 0 and rates below it are
+    // then refused), half a test market's 0 (tasks may go unaudited).
+    let min_audit_bps = if seed % 2 == 0 {
+        verity_settlement::PRODUCTION_MIN_AUDIT_BPS
+    } else {
+        0
+    };
+    let net = Net::with_min_audit_bps(min_audit_bps).await;
+    let mut r = Runner::new(net, seed, min_audit_bps).await;
     for step in 0..steps {
         r.step_no = step;
         let action = r.actions.next(&r.model, &r.cast);
@@ -194,7 +201,7 @@ async fn run(index: usize) {
     r.drain().await;
     r.trace.done = true;
     eprintln!(
-        "model seed {seed:#x}: {steps} steps (+{} to drain) over {} s of chain time, {} tasks ({}), {} reverts predicted, {:.1?}",
+        "model seed {seed:#x} (min audit rate {min_audit_bps} bps): {steps} steps (+{} to drain) over {} s of chain time, {} tasks ({}), {} reverts predicted, {:.1?}",
         r.step_no + 1 - steps,
         r.model.ts - r.started_at,
         r.model.tasks.len(),
@@ -274,7 +281,7 @@ struct Runner {
 }
 
 impl Runner {
-    async fn new(net: Net, seed: u64) -> Runner {
+    async fn new(net: Net, seed: u64, min_audit_bps: u16) -> Runner {
         let s = &net.s;
         let verifier = s
             .create_contract(net.owner, MockResultVerifier::BYTECODE.clone())
@@ -352,8 +359,7 @@ impl Runner {
             eligible_since: eligible.iter().copied().collect(),
             min_response_window: u64::from(d_cfg.min_response_window),
             min_reveal_window: u64::from(d_cfg.min_reveal_window),
-            // The harness deploys a test market: rate 0 (never audited) is allowed.
-            min_audit_bps: 0,
+            min_audit_bps,
             accounts,
             tasks: Vec::new(),
             escrowed: totals.escrowed,
