@@ -1533,10 +1533,8 @@ impl Model {
             if p < self.min_audit_bps || p > 10_000 {
                 return Err("InvalidAuditRate");
             }
-            if p != 0 {
-                if r.collateral < collateral_floor(r.bounty, p) {
-                    return Err("CollateralTooLow");
-                }
+            if p != 0 && r.collateral < collateral_floor(r.bounty, p) {
+                return Err("CollateralTooLow");
             }
         } else if window != 0 {
             return Err("InvalidChallengeWindow");
