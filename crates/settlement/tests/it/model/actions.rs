@@ -20,8 +20,8 @@ pub const VERIFIER_ID: B256 = B256::repeat_byte(0x2a);
 const MAX_LIVE: usize = 6;
 /// Optimistic tasks with a challenge window this long are left for `finalize` to read their
 /// audit coin (nobody rolls it early), so that some coins are read after their block hash
-/// expired.
-const LONG_WINDOW: u64 = 600;
+/// expired (256 blocks; a step moves the clock by several seconds on average).
+const LONG_WINDOW: u64 = 2_500;
 /// The largest collateral floor a created task asks for (operators stake 1 000 tokens).
 const MAX_FLOOR_TOKENS: u64 = 120;
 
@@ -969,8 +969,8 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         commit_deadline,
         reveal_deadline,
         challenge_window: match mode {
-            Mode::Optimistic if rng.random_bool(0.08) => {
-                rng.random_range(LONG_WINDOW as u32..4 * LONG_WINDOW as u32)
+            Mode::Optimistic if rng.random_bool(0.05) => {
+                rng.random_range(LONG_WINDOW as u32..2 * LONG_WINDOW as u32)
             }
             Mode::Optimistic => rng.random_range(2..30),
             _ => 0,
