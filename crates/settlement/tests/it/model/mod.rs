@@ -31,8 +31,8 @@
 //! collateral at its floor or above (and sometimes below it, or an invalid rate, or a rate on a
 //! replicated or zk task, each refused by name). The model reads each result's audit coin as the
 //! market does, from the hash of the block after the one the result landed in (the receipt's
-//! block; an expired hash counts as audited); `rollAudit` reads it early (tasks with a long
-//! challenge window are left for `finalize` to read, after their hash may have expired). A
+//! block; an expired hash counts as audited, though the runs rarely reach one); `rollAudit` reads
+//! it early (tasks with a long challenge window are left for `finalize` to read). A
 //! drawn audit is a case with no challenger and no bond; its close is checked account by
 //! account (`Runner::audit_closed`), and reading a coin moves no money.
 //!
@@ -49,7 +49,8 @@
 //! right or wrong, and the model must know every answer.
 //!
 //! `VERITY_MODEL_STEPS` is the total number of steps across the seeds (default 10 000), one
-//! fresh deployment per seed, each seed its own test. A failure prints the seed and the last
+//! fresh deployment per seed, each seed its own test; even seeds deploy the production least
+//! audit rate (100 bps), odd seeds 0. A failure prints the seed and the last
 //! actions; `VERITY_MODEL_SEED=<seed> VERITY_MODEL_STEPS=<steps of that seed>` replays one seed
 //! (in `model_seed_0`; the other entry points then do nothing). `VERITY_MODEL_COVERAGE=1` prints,
 //! per seed, every (call, outcome) pair, the slash and dispute outcomes, and how often each
