@@ -10,6 +10,7 @@ mod keys;
 mod node;
 mod shutdown;
 mod task;
+mod task_logs;
 mod tee;
 mod watchtower;
 mod zk;

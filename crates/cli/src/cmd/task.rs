@@ -41,6 +41,11 @@ pub(crate) enum TaskCommand {
     /// Example:
     ///   verity task list --limit 20 --json
     List(ListArgs),
+    /// Each seat's execution receipt: fuel used, wall and compile time, the failure's reason.
+    ///
+    /// Example:
+    ///   verity task logs 7 --json
+    Logs(super::task_logs::LogsArgs),
 }
 
 /// Where the chain, the contracts, the gateway and the requester's key are.
@@ -145,6 +150,7 @@ pub(crate) async fn run(cmd: TaskCommand) -> eyre::Result<()> {
         TaskCommand::Status(a) => status(a).await,
         TaskCommand::Result(a) => result(a).await,
         TaskCommand::List(a) => list(a).await,
+        TaskCommand::Logs(a) => super::task_logs::run(a).await,
     }
 }
 
