@@ -4,6 +4,7 @@ mod byzantine;
 mod chaos;
 mod device;
 mod devnet;
+mod hostile;
 mod node_process;
 mod zk_ceremony;
 
