@@ -133,21 +133,28 @@ fn failure(f: &Failure) -> LogFailure {
     }
 }
 
-/// The client's view of the executor's log of task `task` run by `operator`.
-pub fn execution_log(task: U256, operator: Address, log: &TaskLog) -> ExecutionLog {
+/// The client's view of the executor's log of task `task` run by `operator`. `compiled` is
+/// the compile step the node ran before it (its time, and whether it found the module cached):
+/// the run itself then finds the module cached, so the compile time is that step's.
+pub fn execution_log(
+    task: U256,
+    operator: Address,
+    log: &TaskLog,
+    compiled: Option<(Duration, bool)>,
+) -> ExecutionLog {
+    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let (compile, cache_hit) = match compiled {
+        Some((d, cached)) => (d + log.timings.compile, cached && log.timings.cache_hit),
+        None => (log.timings.compile, log.timings.cache_hit),
+    };
     ExecutionLog {
         task_id: task,
         operator,
         result_digest: log.receipt.as_ref().map(|r| B256::from(r.result_digest.0)),
         fuel_used: log.fuel_used,
-        wall_time_us: log.wall_time.as_micros().try_into().unwrap_or(u64::MAX),
-        compile_time_us: log
-            .timings
-            .compile
-            .as_micros()
-            .try_into()
-            .unwrap_or(u64::MAX),
-        cache_hit: log.timings.cache_hit,
+        wall_time_us: micros(log.wall_time + compile.saturating_sub(log.timings.compile)),
+        compile_time_us: micros(compile),
+        cache_hit,
         failure: log.failure.as_ref().map(failure),
     }
 }

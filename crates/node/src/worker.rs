@@ -375,11 +375,17 @@ impl<B: Blobs> Worker<B> {
         let executor = self.executor.clone();
         let compiling = std::time::Instant::now();
         let (program, prepared) = tokio::task::spawn_blocking(move || {
-            let r = executor.prepare_within(&program, Duration::from_secs(left));
+            let r = executor.prepare_within_cached(&program, Duration::from_secs(left));
             (program, r)
         })
         .await
         .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
+        // The run below finds the module cached: the compile time is this step's.
+        let compiled = match &prepared {
+            Ok((_, true)) => Some((Duration::ZERO, true)),
+            Ok((_, false)) => Some((compiling.elapsed(), false)),
+            Err(_) => None,
+        };
         if let Err(e) = prepared
             && !e.is_deterministic()
         {
@@ -406,7 +412,7 @@ impl<B: Blobs> Worker<B> {
         .await
         .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
         // The client's receipt, whatever the outcome (a host-side failure declines below).
-        self.publish_log(task_logs::execution_log(id, self.me, &log))
+        self.publish_log(task_logs::execution_log(id, self.me, &log, compiled))
             .await;
         self.metrics
             .execution_seconds

@@ -343,26 +343,26 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
     for (id, class, mode) in &hostile {
         let task = s.task(*id).await.unwrap();
         let url = format!("{coordinator}/v1/tasks/{id}/logs");
+        // Every seat reports once it has run the task: wait (bounded) until each has.
         let mut logs = serde_json::Value::Null;
-        wait_until("every seat's receipt", 60, || {
-            let (http, url) = (http.clone(), url.clone());
-            let logs = &mut logs;
-            async move {
-                let Ok(r) = http.get(&url).send().await else {
-                    return false;
-                };
-                let Ok(v) = r.json::<serde_json::Value>().await else {
-                    return false;
-                };
-                let (n, seats) = (
-                    v["logs"].as_array().map_or(0, Vec::len),
-                    v["operators"].as_array().map_or(usize::MAX, Vec::len),
-                );
-                *logs = v;
-                n > 0 && n >= seats
+        for attempt in 0..=240 {
+            if let Ok(r) = http.get(&url).send().await
+                && let Ok(v) = r.json::<serde_json::Value>().await
+            {
+                let n = v["logs"].as_array().map_or(0, Vec::len);
+                let seats = v["operators"].as_array().map_or(usize::MAX, Vec::len);
+                logs = v;
+                if n > 0 && n >= seats {
+                    break;
+                }
             }
-        })
-        .await;
+            assert!(
+                attempt < 240,
+                "{} ({mode:?}): not every seat's receipt arrived within 60 s: {logs}",
+                class.name
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
         let logs = logs["logs"].as_array().unwrap();
         for l in logs {
             let f = &l["failure"];

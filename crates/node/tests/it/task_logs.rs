@@ -43,7 +43,7 @@ async fn issue_21_the_node_publishes_the_receipt_of_a_successful_and_an_out_of_f
     let req = net.request(Mode::Optimistic, 1).await;
     let (ok_id, _) = net.s.create_task(net.client, &req).await.unwrap();
     net.s.assign(net.owner, ok_id, &[op]).await.unwrap();
-    for _ in 0..3 {
+    for _ in 0..4 {
         worker.tick().await.unwrap();
     }
     assert_eq!(net.s.task(ok_id).await.unwrap().status, Status::Submitted);
@@ -68,7 +68,7 @@ async fn issue_21_the_node_publishes_the_receipt_of_a_successful_and_an_out_of_f
     spin_req.input_digest = input;
     let (spin_id, _) = net.s.create_task(net.client, &spin_req).await.unwrap();
     net.s.assign(net.owner, spin_id, &[op]).await.unwrap();
-    for _ in 0..3 {
+    for _ in 0..4 {
         worker.tick().await.unwrap();
     }
     let spun = net.s.task(spin_id).await.unwrap();
@@ -101,6 +101,7 @@ async fn issue_21_the_node_publishes_the_receipt_of_a_successful_and_an_out_of_f
     );
     assert_eq!(ok.fuel_used, Some(expected.receipt.fuel_used));
     assert_eq!(ok.failure, None);
+    assert!(!ok.cache_hit && ok.compile_time_us > 0, "{ok:?}");
     assert!(ok.wall_time_us >= ok.compile_time_us, "{ok:?}");
     stored(&net, ok).await;
 
@@ -117,6 +118,7 @@ async fn issue_21_the_node_publishes_the_receipt_of_a_successful_and_an_out_of_f
             message: "[V-EXE-006] out of fuel: the task allows 1000000".into(),
         })
     );
-    assert!(!failed.cache_hit, "a new program is compiled");
+    // A program new to the node: compiled before the run, and the receipt says so.
+    assert!(!failed.cache_hit && failed.compile_time_us > 0, "{failed:?}");
     stored(&net, failed).await;
 }
