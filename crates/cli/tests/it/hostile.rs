@@ -367,7 +367,10 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
         for l in logs {
             let f = &l["failure"];
             let code = f["code"].as_str().unwrap_or_else(|| {
-                panic!("{} ({mode:?}): a receipt without a failure: {l}", class.name)
+                panic!(
+                    "{} ({mode:?}): a receipt without a failure: {l}",
+                    class.name
+                )
             });
             assert!(
                 class.codes.contains(&code),
@@ -390,9 +393,7 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
                     .map(|l| l["failure"]["code"].as_str().unwrap())
                     .collect();
                 assert!(
-                    deterministic
-                        .iter()
-                        .any(|c| error_digest(c) == task.result),
+                    deterministic.iter().any(|c| error_digest(c) == task.result),
                     "{}: finalized on {} but no receipt has that failure: {logs:?}",
                     class.name,
                     task.result
@@ -420,7 +421,11 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("failed V-EXE-018 (deterministic"), "{text}");
     assert_eq!(text.matches("failed V-EXE-018").count(), 3, "{text}");
     let out = Command::new(env!("CARGO_BIN_EXE_verity"))
@@ -435,7 +440,11 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
     // Nobody was slashed or jailed.
     let from = deployment.deployed_block;
     let slashed = events::<TaskMarket::OperatorSlashed>(&s, from).await;
-    assert!(slashed.is_empty(), "slashed: {slashed:?}; logs in {}", dir.display());
+    assert!(
+        slashed.is_empty(),
+        "slashed: {slashed:?}; logs in {}",
+        dir.display()
+    );
     for op in &operators {
         let o = s.operator(*op).await.unwrap();
         assert_eq!((o.times_slashed, o.jailed_until), (0, 0), "{op}");

@@ -12,8 +12,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{
     AssignmentRecord, AssignmentStatus, Change, HeartbeatRecord, NodeRecord, OutcomeKind,
-    OutcomeRecord, ReassignReason, ReassignmentRecord, Result, StoreError, TaskMode, TaskRecord,
-    TaskLogRecord, TaskStatus,
+    OutcomeRecord, ReassignReason, ReassignmentRecord, Result, StoreError, TaskLogRecord, TaskMode,
+    TaskRecord, TaskStatus,
 };
 
 pub(super) fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -127,7 +127,10 @@ async fn issue_21_a_seat_log_signed_by_its_node_is_served_per_seat_and_forgeries
     let logs = v["logs"].as_array().unwrap();
     assert_eq!(logs.len(), 1, "{v}");
     let l = &logs[0];
-    assert_eq!(l["operator"].as_str().unwrap().parse::<Address>().unwrap(), me);
+    assert_eq!(
+        l["operator"].as_str().unwrap().parse::<Address>().unwrap(),
+        me
+    );
     assert_eq!(l["logDigest"], format!("{digest:#x}"));
     assert_eq!(
         l["logCid"],
@@ -164,7 +167,10 @@ async fn issue_21_a_seat_log_signed_by_its_node_is_served_per_seat_and_forgeries
     assert_eq!(logs.len(), 1, "{v}");
     assert_eq!(logs[0]["fuelUsed"], 4_321);
     assert_eq!(logs[0]["failure"], serde_json::Value::Null);
-    assert_eq!(logs[0]["resultDigest"], format!("{:#x}", B256::repeat_byte(0x5a)));
+    assert_eq!(
+        logs[0]["resultDigest"],
+        format!("{:#x}", B256::repeat_byte(0x5a))
+    );
 
     // An unknown task is a 404 with its code.
     let (s, v) = get(&w.app, "/v1/tasks/99/logs").await;

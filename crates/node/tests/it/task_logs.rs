@@ -21,7 +21,8 @@ use verity_settlement::{Mode, Status};
 use crate::Net;
 
 /// Spins forever: every run ends out of fuel.
-const SPIN: &str = r#"(module (memory (export "memory") 1) (func (export "run") (loop $l (br $l))))"#;
+const SPIN: &str =
+    r#"(module (memory (export "memory") 1) (func (export "run") (loop $l (br $l))))"#;
 
 /// The log's blob is stored under its digest and holds exactly its bytes.
 async fn stored(net: &Net, log: &ExecutionLog) {
@@ -119,6 +120,9 @@ async fn issue_21_the_node_publishes_the_receipt_of_a_successful_and_an_out_of_f
         })
     );
     // A program new to the node: compiled before the run, and the receipt says so.
-    assert!(!failed.cache_hit && failed.compile_time_us > 0, "{failed:?}");
+    assert!(
+        !failed.cache_hit && failed.compile_time_us > 0,
+        "{failed:?}"
+    );
     stored(&net, failed).await;
 }
