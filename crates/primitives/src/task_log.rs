@@ -214,7 +214,8 @@ mod tests {
             failure: Some(LogFailure {
                 code: "V-EXE-006".into(),
                 deterministic: true,
-                message: "[V-EXE-006] out of fuel".into(),
+                // Built, not written: the code is the executor's to define.
+                message: format!("[{}] out of fuel", "V-EXE-006"),
             }),
         }
     }
