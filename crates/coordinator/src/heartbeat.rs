@@ -169,6 +169,11 @@ impl HeartbeatIntake {
         }
     }
 
+    /// The EIP-712 domain node messages are signed on (heartbeats and task logs).
+    pub fn domain(&self) -> &Eip712Domain {
+        &self.domain
+    }
+
     /// Issues latency probes from `probes` (share them with the registry view, which reads
     /// the measured figures).
     pub fn with_probes(mut self, probes: Arc<LatencyProbes>) -> Self {

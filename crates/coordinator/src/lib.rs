@@ -17,5 +17,6 @@ pub mod registry_view;
 pub mod reputation;
 pub mod service;
 pub mod store;
+pub mod task_logs;
 
 pub use config::CoordinatorConfig;

@@ -142,6 +142,18 @@ impl Executor {
             .map(|(program, _)| program.digest)
     }
 
+    /// [`Executor::prepare_within`], also saying whether the module came from the cache (a
+    /// node that compiles before running reports the compile time of this step: the run that
+    /// follows finds the module cached).
+    pub fn prepare_within_cached(
+        &self,
+        module_bytes: &[u8],
+        limit: Duration,
+    ) -> Result<(Digest, bool)> {
+        self.program(module_bytes, limit)
+            .map(|(program, cached)| (program.digest, cached))
+    }
+
     /// Checks `module_bytes` against the size limit and the complexity budget only, without
     /// compiling: the deterministic part of loading, cheap enough to run on every submission.
     pub fn check_budget(&self, module_bytes: &[u8]) -> Result<ModuleProfile> {

@@ -25,6 +25,7 @@ use crate::{
     metrics::{self, Metrics},
     prover::{KeySource, Prover},
     store_blobs::StoreBlobs,
+    task_logs::{CoordinatorLogs, LogSink},
     worker::Worker,
 };
 
@@ -135,7 +136,14 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
         let (m, c) = (metrics.clone(), cancel.clone());
         services.spawn(async move { metrics::serve(listener, m, c).await.map_err(setup) });
     }
+    let mut log_sink: Option<Arc<dyn LogSink>> = None;
     if !cfg.heartbeat.coordinator_url.is_empty() {
+        let d = s.deployment();
+        log_sink = Some(Arc::new(CoordinatorLogs::new(
+            &cfg.heartbeat.coordinator_url,
+            node_key.clone(),
+            heartbeat::domain(d.chain_id, d.registry),
+        )));
         let hb = HeartbeatSender::new(&cfg, &s, me, node_key, db.clone());
         services.spawn(hb.run(cancel.clone()));
     }
@@ -153,6 +161,10 @@ pub async fn run(cfg: NodeConfig, cancel: CancellationToken) -> Result<(), NodeE
     .with_concurrency(cfg.operator.max_concurrent_tasks as usize)
     .with_fault(cfg.fault.behaviour)
     .with_committee(cfg.committee.serve);
+    let worker = match log_sink {
+        Some(sink) => worker.with_logs(sink),
+        None => worker,
+    };
     let worker = if capability::has(cfg.operator.capabilities, capability::ZK_PROVE) {
         info!(target: "node::daemon", "proving ZkProof tasks (zk-prove capability)");
         let prover = Prover::for_chain(chain_id, KeySource::from_env()).map_err(setup)?;

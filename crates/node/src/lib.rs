@@ -13,6 +13,7 @@ pub use verity_primitives::heartbeat;
 pub mod metrics;
 pub mod prover;
 pub mod store_blobs;
+pub mod task_logs;
 pub mod watchtower;
 pub mod worker;
 

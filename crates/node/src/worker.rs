@@ -28,6 +28,7 @@ use crate::{
     fault::{self, Behaviour},
     metrics::Metrics,
     prover::{self, ProveError, Prover},
+    task_logs::{self, LogSink, NoLogs},
 };
 
 /// Re-exported where the committee (and older callers) import it from; defined once in
@@ -75,6 +76,8 @@ pub struct Worker<B> {
     /// A task settled since the last withdrawal: the round ends with one `withdraw` for all
     /// of them instead of one per task.
     owed: std::sync::atomic::AtomicBool,
+    /// Where each execution log goes once its blob is stored.
+    logs: Arc<dyn LogSink>,
 }
 
 impl<B: Blobs> Worker<B> {
@@ -107,7 +110,14 @@ impl<B: Blobs> Worker<B> {
             // A balance an earlier run left (stopped between a settlement and its
             // withdrawal) goes out in the first round.
             owed: std::sync::atomic::AtomicBool::new(true),
+            logs: Arc::new(NoLogs),
         }
+    }
+
+    /// Hands every execution log (success or failure) to `sink` after storing it as a blob.
+    pub fn with_logs(mut self, sink: Arc<dyn LogSink>) -> Self {
+        self.logs = sink;
+        self
     }
 
     /// Steps up to `n` tasks at once, so their transactions share blocks instead of each
@@ -373,15 +383,29 @@ impl<B: Blobs> Worker<B> {
             .saturating_sub(unix_now)
             .saturating_sub(DELIVERY_MARGIN_SECS);
         let executor = self.executor.clone();
+        let compiling = std::time::Instant::now();
         let (program, prepared) = tokio::task::spawn_blocking(move || {
-            let r = executor.prepare_within(&program, Duration::from_secs(left));
+            let r = executor.prepare_within_cached(&program, Duration::from_secs(left));
             (program, r)
         })
         .await
         .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
+        // The run below finds the module cached: the compile time is this step's.
+        let compiled = match &prepared {
+            Ok((_, true)) => Some((Duration::ZERO, true)),
+            Ok((_, false)) => Some((compiling.elapsed(), false)),
+            Err(_) => None,
+        };
         if let Err(e) = prepared
             && !e.is_deterministic()
         {
+            self.publish_log(task_logs::compile_failure_log(
+                id,
+                self.me,
+                &e,
+                compiling.elapsed(),
+            ))
+            .await;
             return self
                 .decline(
                     id,
@@ -392,11 +416,14 @@ impl<B: Blobs> Worker<B> {
         }
         let executor = self.executor.clone();
         let started = std::time::Instant::now();
-        let outcome = tokio::task::spawn_blocking(move || {
-            executor.execute(&program, &envelope.payload, &limits)
+        let (outcome, log) = tokio::task::spawn_blocking(move || {
+            executor.execute_logged(&program, &envelope.payload, &limits)
         })
         .await
         .map_err(|e| NodeError::Internal(format!("executor thread: {e}")))?;
+        // The client's receipt, whatever the outcome (a host-side failure declines below).
+        self.publish_log(task_logs::execution_log(id, self.me, &log, compiled))
+            .await;
         self.metrics
             .execution_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -476,6 +503,15 @@ impl<B: Blobs> Worker<B> {
             .await?;
         info!(target: "node::worker", task = %id, "proof accepted");
         Ok(())
+    }
+
+    /// Stores `log` as a blob (its digest is the log's id) and hands it to the log sink. A
+    /// log that cannot be stored is still reported: the coordinator keeps its bytes.
+    async fn publish_log(&self, log: verity_primitives::task_log::ExecutionLog) {
+        if let Err(e) = self.blobs.publish(log.to_bytes()).await {
+            warn!(target: "node::task_logs", task = %log.task_id, error = %e, "storing the task log failed");
+        }
+        self.logs.report(log);
     }
 
     async fn decline_host_failure(

@@ -5,6 +5,7 @@ pub mod digest;
 pub mod envelope;
 pub mod error_code;
 pub mod heartbeat;
+pub mod task_log;
 
 pub use digest::Sha256Digest;
 pub use envelope::{ExecLimits, InputEnvelope};

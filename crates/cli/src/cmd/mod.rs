@@ -13,6 +13,7 @@ mod node;
 mod preflight;
 mod shutdown;
 mod task;
+mod task_logs;
 mod tee;
 mod watchtower;
 mod zk;

@@ -68,6 +68,14 @@ pub(crate) enum TaskCommand {
     ///   verity task cancel 7 --json
     #[command(verbatim_doc_comment)]
     Cancel(IdArgs),
+    /// Each seat's execution receipt: fuel used, wall and compile time, the failure's reason.
+    /// Needs no key.
+    ///
+    /// Examples:
+    ///   verity task logs 7
+    ///   verity task logs 7 --json
+    #[command(verbatim_doc_comment)]
+    Logs(super::task_logs::LogsArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -160,6 +168,7 @@ pub(crate) async fn run(cmd: TaskCommand) -> eyre::Result<()> {
         TaskCommand::Result(a) => result(a).await,
         TaskCommand::List(a) => list(a).await,
         TaskCommand::Cancel(a) => cancel(a).await,
+        TaskCommand::Logs(a) => super::task_logs::run(a).await,
     }
 }
 

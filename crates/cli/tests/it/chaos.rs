@@ -42,7 +42,7 @@ impl Drop for Proc {
 
 /// The devnet process: stopped with SIGTERM on drop so it stops its own children (a SIGKILL
 /// would orphan the node processes), killed if it does not exit within 30 s.
-struct Devnet(Child);
+pub(crate) struct Devnet(pub(crate) Child);
 
 impl Drop for Devnet {
     fn drop(&mut self) {
@@ -60,7 +60,7 @@ impl Drop for Devnet {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -102,11 +102,11 @@ fn sigkill(pid_file: &Path) {
 }
 
 /// The wallet plus market balance of `who`.
-async fn liquid(s: &Settlement, who: Address) -> U256 {
+pub(crate) async fn liquid(s: &Settlement, who: Address) -> U256 {
     s.token_balance(who).await.unwrap() + s.market_balance(who).await.unwrap()
 }
 
-async fn wait_until<F, Fut>(what: &str, secs: u64, mut done: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, secs: u64, mut done: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,

@@ -6,6 +6,7 @@ mod cli_profile;
 mod device;
 mod devnet;
 mod devnet_faults;
+mod hostile;
 mod node_process;
 mod submit_checks;
 mod user_devnet;

@@ -17,6 +17,7 @@ mod dashboard;
 mod error;
 mod heartbeats;
 mod input;
+mod logs;
 mod metrics;
 mod model;
 mod nodes;
@@ -38,6 +39,7 @@ use axum::{
 pub use dashboard::DASHBOARD_HTML;
 pub use error::{ApiError, codes};
 pub use input::{DEFAULT_LIMIT, MAX_LIMIT};
+pub use logs::{LogAccepted, SeatLog, TaskLogs};
 pub use metrics::{ApiMetrics, PREFIX as METRICS_PREFIX, RequestLabels, RouteLabels};
 pub use model::{
     NodeDetail, NodeSpec, NodeStatus, NodeSummary, OutcomeView, PageOf, ReassignmentView, SeatView,
@@ -109,6 +111,8 @@ fn table() -> Vec<(Route, MethodRouter<ApiState>)> {
         (r("POST", "/v1/tasks"), post(tasks::create_refused)),
         (r("GET", "/v1/tasks/{id}"), get(tasks::detail)),
         (r("GET", "/v1/tasks/{id}/result"), get(tasks::result)),
+        (r("GET", "/v1/tasks/{id}/logs"), get(logs::list)),
+        (r("POST", "/v1/tasks/{id}/logs"), post(logs::post)),
         (r("GET", "/v1/nodes"), get(nodes::list)),
         (r("GET", "/v1/nodes/{operator}"), get(nodes::detail)),
         (r("POST", "/v1/heartbeats"), post(heartbeats::post)),

@@ -104,7 +104,7 @@ pub(crate) async fn list(
     Ok(Json(PageOf { items, next }))
 }
 
-async fn load(state: &ApiState, raw: &str) -> Result<TaskRecord, ApiError> {
+pub(crate) async fn load(state: &ApiState, raw: &str) -> Result<TaskRecord, ApiError> {
     let id = path_task_id(raw)?;
     state.store.task(id).await?.ok_or_else(|| {
         ApiError::new(

@@ -53,6 +53,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0002_earnings_and_plans.sql"),
         postgres: None,
     },
+    Migration {
+        version: 3,
+        name: "task_logs",
+        sql: include_str!("../../migrations/0003_task_logs.sql"),
+        postgres: None,
+    },
 ];
 
 fn checksum(sql: &str) -> String {

@@ -32,7 +32,7 @@ pub use migrate::{MIGRATIONS, Migration};
 pub use records::{
     Applied, AssignmentRecord, AssignmentStatus, BlockRef, Change, HeartbeatRecord, JournalEvent,
     LogChanges, NodeRecord, OutcomeKind, OutcomeRecord, Page, ReassignReason, ReassignmentRecord,
-    SeatPlan, TaskMode, TaskRecord, TaskStatus,
+    SeatPlan, TaskLogRecord, TaskMode, TaskRecord, TaskStatus,
 };
 pub use sql::{Backend, SqlStore};
 pub use views::{MAX_KEYS, NetworkCounts, NodeQuery, Order, TaskQuery, Views, percentile};
@@ -220,6 +220,11 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     fn heartbeat(&self, operator: Address) -> BoxFuture<'_, Result<Option<HeartbeatRecord>>>;
     /// Every operator's latest heartbeat (for the liveness view).
     fn heartbeats(&self) -> BoxFuture<'_, Result<Vec<HeartbeatRecord>>>;
+
+    /// Stores a seat's execution log, replacing an earlier one for the same seat.
+    fn record_task_log<'a>(&'a self, log: &'a TaskLogRecord) -> BoxFuture<'a, Result<()>>;
+    /// A task's execution logs, by operator.
+    fn task_logs(&self, task: U256) -> BoxFuture<'_, Result<Vec<TaskLogRecord>>>;
 
     /// Tasks in `status`, ordered by id.
     fn tasks_with_status(

@@ -236,6 +236,21 @@ pub struct HeartbeatRecord {
     pub telemetry: serde_json::Value,
 }
 
+/// A seat's execution log as its node reported it (see `verity_primitives::task_log`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLogRecord {
+    /// The task.
+    pub task_id: U256,
+    /// The operator whose seat it is.
+    pub operator: Address,
+    /// sha2-256 of `log`: the id of the blob the node stored it under.
+    pub log_digest: B256,
+    /// The log's exact bytes (UTF-8 JSON of a `verity_primitives::task_log::ExecutionLog`).
+    pub log: String,
+    /// Unix seconds the coordinator accepted it at.
+    pub received_at: u64,
+}
+
 /// A chain log as the indexer journals it. `(block_hash, log_index)` is its identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalEvent {

@@ -12,8 +12,8 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{
     AssignmentRecord, AssignmentStatus, Change, HeartbeatRecord, NodeRecord, OutcomeKind,
-    OutcomeRecord, ReassignReason, ReassignmentRecord, Result, StoreError, TaskMode, TaskRecord,
-    TaskStatus,
+    OutcomeRecord, ReassignReason, ReassignmentRecord, Result, StoreError, TaskLogRecord, TaskMode,
+    TaskRecord, TaskStatus,
 };
 
 pub(super) fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -474,6 +474,27 @@ pub(super) fn heartbeat_from(row: &AnyRow) -> Result<HeartbeatRecord> {
         sent_at: c.u64("sent_at")?,
         received_at: c.u64("received_at")?,
         telemetry: c.json("telemetry")?,
+    })
+}
+
+// ---- task logs ----
+
+macro_rules! task_log_cols {
+    () => {
+        "task_id, operator, log_digest, log, received_at"
+    };
+}
+pub(super) use task_log_cols;
+
+pub(super) fn task_log_from(row: &AnyRow) -> Result<TaskLogRecord> {
+    let key: String = row.try_get("task_id").unwrap_or_default();
+    let c = Cols::new(row, "task_logs", key);
+    Ok(TaskLogRecord {
+        task_id: c.task_id("task_id")?,
+        operator: c.parse("operator")?,
+        log_digest: c.parse("log_digest")?,
+        log: c.text("log")?,
+        received_at: c.u64("received_at")?,
     })
 }
 

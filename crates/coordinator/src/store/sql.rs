@@ -15,7 +15,7 @@ use sqlx::{
 use super::{
     Applied, AssignmentRecord, BlockRef, BoxFuture, Change, HeartbeatRecord, JournalEvent,
     LogChanges, MAX_PAGE, NodeRecord, OutcomeRecord, Page, ReassignReason, ReassignmentRecord,
-    Result, SeatPlan, Store, StoreError, TaskRecord, TaskStatus, migrate,
+    Result, SeatPlan, Store, StoreError, TaskLogRecord, TaskRecord, TaskStatus, migrate,
     rows::{self, Cols, addr, db, hash, int, task_key},
 };
 
@@ -643,6 +643,44 @@ impl Store for SqlStore {
                 .as_ref()
                 .map(rows::heartbeat_from)
                 .transpose()
+        })
+    }
+
+    fn record_task_log<'a>(&'a self, log: &'a TaskLogRecord) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO task_logs (task_id, operator, log_digest, log, received_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (task_id, operator) DO UPDATE SET log_digest = excluded.log_digest, \
+                 log = excluded.log, received_at = excluded.received_at",
+            )
+            .bind(task_key(log.task_id))
+            .bind(addr(log.operator))
+            .bind(rows::hash(log.log_digest))
+            .bind(log.log.clone())
+            .bind(int("received_at", log.received_at)?)
+            .execute(&self.writer)
+            .await
+            .map_err(db("record task log"))?;
+            Ok(())
+        })
+    }
+
+    fn task_logs(&self, task: U256) -> BoxFuture<'_, Result<Vec<TaskLogRecord>>> {
+        Box::pin(async move {
+            let sql = concat!(
+                "SELECT ",
+                rows::task_log_cols!(),
+                " FROM task_logs WHERE task_id = $1 ORDER BY operator"
+            );
+            sqlx::query(sql)
+                .bind(task_key(task))
+                .fetch_all(&self.reader)
+                .await
+                .map_err(db("list task logs"))?
+                .iter()
+                .map(rows::task_log_from)
+                .collect()
         })
     }
 

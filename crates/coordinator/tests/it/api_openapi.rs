@@ -15,7 +15,7 @@ use crate::{
     support::{TestDb, operator},
 };
 
-fn doc() -> Value {
+pub(crate) fn doc() -> Value {
     serde_json::from_str(api::OPENAPI_JSON).expect("openapi.json parses")
 }
 
@@ -132,7 +132,7 @@ fn template<'a>(doc: &'a Value, path: &str) -> &'a str {
 }
 
 /// Calls the API and checks the answer against the schema documented for its status.
-async fn conforms(w: &World, doc: &Value, method: &str, uri: &str) -> StatusCode {
+pub(crate) async fn conforms(w: &World, doc: &Value, method: &str, uri: &str) -> StatusCode {
     let (status, ct, body) = send(&w.app, method, uri, None).await;
     let path = uri.split('?').next().unwrap();
     let t = template(doc, path);
@@ -246,6 +246,8 @@ async fn real_answers_fit_the_documented_schemas() {
         ("GET", "/v1/tasks/6", 200),
         ("GET", "/v1/tasks/1", 200),
         ("GET", "/v1/tasks/8/result", 200),
+        ("GET", "/v1/tasks/8/logs", 200),
+        ("GET", "/v1/tasks/99/logs", 404),
         ("GET", "/v1/tasks/1/result", 409),
         ("GET", "/v1/tasks/99", 404),
         ("GET", "/v1/tasks/x", 400),

@@ -58,7 +58,7 @@ pub(crate) fn tokens(n: u128) -> U256 {
     U256::from(n * TOKEN)
 }
 
-fn node(n: u8, stake_tokens: u128, earnings: U256) -> NodeRecord {
+pub(crate) fn node(n: u8, stake_tokens: u128, earnings: U256) -> NodeRecord {
     NodeRecord {
         operator: operator(n),
         signer: operator(100 + n),
@@ -94,7 +94,7 @@ fn task(id: u64, mode: TaskMode, status: TaskStatus, created_at: u64) -> TaskRec
     }
 }
 
-fn seat(
+pub(crate) fn seat(
     task: u64,
     slot: u32,
     op: u8,

@@ -17,3 +17,4 @@ mod scheduling;
 mod service;
 mod store;
 mod support;
+mod task_logs;

@@ -194,7 +194,7 @@ fn block_3(fork: u8) -> (BlockRef, Vec<verity_coordinator::store::LogChanges>) {
 
 async fn migrations_are_recorded_and_a_reopened_store_finds_everything(db: TestDb) {
     let s = db.open().await;
-    assert_eq!(s.schema_versions().await.unwrap(), vec![1, 2]);
+    assert_eq!(s.schema_versions().await.unwrap(), vec![1, 2, 3]);
     assert_eq!(
         history(&s).await,
         [Applied {
@@ -229,7 +229,7 @@ async fn migrations_are_recorded_and_a_reopened_store_finds_everything(db: TestD
     drop(s);
 
     let reopened = db.open().await;
-    assert_eq!(reopened.schema_versions().await.unwrap(), vec![1, 2]);
+    assert_eq!(reopened.schema_versions().await.unwrap(), vec![1, 2, 3]);
     assert_eq!(snapshot(&reopened).await, before);
 }
 
@@ -513,7 +513,7 @@ async fn an_edited_migration_is_refused(db: TestDb) {
             err,
             StoreError::SchemaTooNew {
                 found: 99,
-                known: 2
+                known: 3
             }
         ),
         "{err}"

@@ -2,6 +2,7 @@
 //! commit and reveal, and a missing input handed back without a slash.
 
 mod disputes;
+mod task_logs;
 mod zk;
 
 use std::{sync::Arc, time::Duration};
@@ -24,7 +25,7 @@ use verity_settlement::{
     DeployConfig, Mode, OperatorProfile, Settlement, Status, TaskRequest, TxOptions, deploy,
 };
 
-const ECHO: &str = r#"(module
+pub(crate) const ECHO: &str = r#"(module
   (import "verity" "input_len" (func $input_len (result i32)))
   (import "verity" "read_input" (func $read_input (param i32 i32 i32) (result i32)))
   (import "verity" "write_output" (func $write_output (param i32 i32)))
@@ -37,7 +38,7 @@ fn unit() -> U256 {
     U256::from(10u64).pow(U256::from(18u64))
 }
 
-struct Net {
+pub(crate) struct Net {
     s: Settlement,
     owner: Address,
     client: Address,
