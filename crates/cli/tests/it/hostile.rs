@@ -199,6 +199,28 @@ fn classes() -> Vec<Class> {
 }
 
 /// The decoded market events of one kind since the deployment.
+/// What `op` was paid by the dispute court (audits it sat on): withdrawn plus still held.
+async fn court_pay(s: &Settlement, op: Address, from: u64) -> U256 {
+    let source = verity_settlement::events::RpcLogSource::new(
+        s.provider().clone(),
+        vec![s.deployment().court],
+    )
+    .events(vec![verity_contracts::DisputeCourt::Withdrawn::SIGNATURE_HASH])
+    .topic1(op.into_word());
+    let withdrawn = history_to_head(&source, from, DEFAULT_CHUNK_BLOCKS)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| {
+            verity_contracts::DisputeCourt::Withdrawn::decode_log(&l.inner)
+                .unwrap()
+                .data
+                .amount
+        })
+        .fold(U256::ZERO, |a, b| a + b);
+    withdrawn + s.court_balance(op).await.unwrap()
+}
+
 async fn events<E: SolEvent>(s: &Settlement, from: u64) -> Vec<E> {
     history_to_head(
         &s.market_logs().events(vec![E::SIGNATURE_HASH]),
@@ -459,6 +481,14 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
     let revealed = events::<TaskMarket::Revealed>(&s, from).await;
     let submitted = events::<TaskMarket::ResultSubmitted>(&s, from).await;
     let declined = events::<TaskMarket::Declined>(&s, from).await;
+    // Optimistic results the audit coin sent to the court (20 % each): the committee re-ran
+    // them, upheld the failure, and took a tenth of the bounty from the operator's reward.
+    let audited: Vec<U256> = events::<TaskMarket::AuditDrawn>(&s, from)
+        .await
+        .iter()
+        .filter(|a| a.audited)
+        .map(|a| a.taskId)
+        .collect();
     let mut paid = U256::ZERO;
     let mut earned = BTreeMap::<Address, U256>::new();
     for id in &all {
@@ -481,7 +511,10 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
                 .map(|r| r.operator)
                 .collect()
         };
-        let each = reward_each(bounty, winners.len() as u64);
+        let mut each = reward_each(bounty, winners.len() as u64);
+        if audited.contains(id) {
+            each -= bounty / U256::from(10u64);
+        }
         let ev = finalized.iter().find(|f| f.taskId == *id).unwrap();
         assert_eq!(
             (ev.winners, ev.rewardEach),
@@ -506,9 +539,11 @@ async fn issue_21_no_hostile_program_gets_an_honest_operator_slashed_through_the
             *stake_before - fee,
             "stake of {op}"
         );
+        // Plus what it earned auditing others' results (withdrawn into its wallet).
+        let pay = court_pay(&s, *op, from).await;
         assert_eq!(
-            liquid(&s, *op).await,
-            *liquid_before + earned.get(op).copied().unwrap_or_default(),
+            liquid(&s, *op).await + s.court_balance(*op).await.unwrap(),
+            *liquid_before + earned.get(op).copied().unwrap_or_default() + pay,
             "earnings of {op}"
         );
     }
