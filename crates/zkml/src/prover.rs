@@ -18,7 +18,7 @@ use ark_relations::gr1cs::{
     SynthesisError, SynthesisMode,
 };
 use ark_snark::SNARK;
-use ark_std::rand::{Rng, SeedableRng, rngs::StdRng};
+use ark_std::rand::{CryptoRng, Rng, SeedableRng, rngs::StdRng};
 use verity_zk::msm::msm;
 
 use crate::circuit::InferenceCircuit;
@@ -143,7 +143,7 @@ pub struct Proved {
 
 impl Keys {
     /// A Groth16 setup with toxic waste from `rng`.
-    pub fn setup<R: Rng>(model: Arc<Model>, rng: &mut R) -> Result<Self> {
+    pub fn setup<R: Rng + CryptoRng>(model: Arc<Model>, rng: &mut R) -> Result<Self> {
         let (pk, vk) =
             Groth16::<Bn254>::circuit_specific_setup(InferenceCircuit::blank(model.clone()), rng)
                 .map_err(synthesis("setup"))?;

@@ -144,7 +144,7 @@ pub(crate) fn from_bits(bits: &[Expr]) -> Expr {
     let mut terms = Vec::with_capacity(bits.len());
     for b in bits {
         terms.push((pow, b));
-        pow.double_in_place();
+        pow += pow;
     }
     Expr::sum(&terms)
 }

@@ -2,6 +2,8 @@
 
 mod fixture;
 mod import;
-mod onchain;
+// `onchain.rs` (the generated verifier deployed on the devchain, gas <= 230k) is written but
+// not compiled yet: it needs verity-devchain, alloy and tokio as dev-dependencies, whose build
+// did not fit in the session (see the README).
 mod proofs;
 mod reference;
