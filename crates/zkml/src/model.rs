@@ -342,7 +342,7 @@ mod tests {
         };
         assert_eq!(r.apply(-10), -128);
         assert_eq!(r.apply(0), -128);
-        assert_eq!(r.apply(2), -127); // 6/4 = 1.5 -> 2
+        assert_eq!(r.apply(2), -126); // 6/4 = 1.5 -> 2, plus the zero point
         assert_eq!(r.apply(1000), 127);
     }
 }
