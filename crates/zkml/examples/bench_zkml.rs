@@ -66,9 +66,11 @@ fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -83,12 +85,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let a = args();
     eprintln!(
         "{:<9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8}",
-        "model", "params", "constr", "nonzero", "setup_ms", "prove_ms", "peak_MiB", "proof_B", "verify_ms", "gas"
+        "model",
+        "params",
+        "constr",
+        "nonzero",
+        "setup_ms",
+        "prove_ms",
+        "peak_MiB",
+        "proof_B",
+        "verify_ms",
+        "gas"
     );
     for name in &a.only {
         let path = a.models.join(format!("{name}.onnx"));
-        let bytes = std::fs::read(&path)
-            .map_err(|e| format!("{}: {e} (run bench/zkml/make_models.py first)", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "{}: {e} (run bench/zkml/make_models.py first)",
+                path.display()
+            )
+        })?;
         let model = Arc::new(verity_zkml::import(&bytes)?);
         let params = model.params();
         check_against_onnxruntime(&a.models, name, &model)?;
@@ -136,12 +151,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             peak,
             proof_bytes,
             verify_ms,
-            verify_gas.map(|g| g.to_string()).unwrap_or_else(|| "-".into())
+            verify_gas
+                .map(|g| g.to_string())
+                .unwrap_or_else(|| "-".into())
         );
         if a.json {
             println!(
                 "{{\"model\":\"{name}\",\"params\":{params},\"system\":\"verity-groth16\",\"prove_ms\":{prove_ms:.1},\"verify_ms\":{verify_ms:.3},\"proof_bytes\":{proof_bytes},\"verify_gas\":{},\"constraints\":{},\"setup_ms\":{setup_ms:.0},\"peak_rss_mib\":{peak:.0},\"threads\":{}}}",
-                verify_gas.map(|g| g.to_string()).unwrap_or_else(|| "null".into()),
+                verify_gas
+                    .map(|g| g.to_string())
+                    .unwrap_or_else(|| "null".into()),
                 keys.r1cs.num_constraints(),
                 rayon_threads(),
             );
@@ -151,12 +170,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The reference inference against the onnxruntime output make_models.py stored with the model.
-fn check_against_onnxruntime(dir: &Path, name: &str, model: &verity_zkml::Model) -> Result<(), Box<dyn std::error::Error>> {
+fn check_against_onnxruntime(
+    dir: &Path,
+    name: &str,
+    model: &verity_zkml::Model,
+) -> Result<(), Box<dyn std::error::Error>> {
     let text = std::fs::read_to_string(dir.join(format!("{name}.json")))?;
     let v: serde_json::Value = serde_json::from_str(&text)?;
     let to_i8 = |x: &serde_json::Value| -> Vec<i8> {
         x.as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_i64()).map(|v| v as i8).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_i64())
+                    .map(|v| v as i8)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     for case in v["cases"].as_array().into_iter().flatten() {
@@ -169,5 +197,7 @@ fn check_against_onnxruntime(dir: &Path, name: &str, model: &verity_zkml::Model)
 }
 
 fn rayon_threads() -> usize {
-    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
 }

@@ -329,7 +329,11 @@ mod tests {
         assert_eq!(round_half_even_shift(-1, 2), 0);
         for t in -1000i64..1000 {
             let exact = t as f64 / 8.0;
-            assert_eq!(round_half_even_shift(t, 3) as f64, exact.round_ties_even(), "{t}");
+            assert_eq!(
+                round_half_even_shift(t, 3) as f64,
+                exact.round_ties_even(),
+                "{t}"
+            );
         }
     }
 

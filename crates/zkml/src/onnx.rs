@@ -146,7 +146,9 @@ fn constant(t: &TensorProto) -> Result<Constant> {
     let raw = &t.raw_data;
     let (ints, floats) = match t.data_type {
         INT8 if !raw.is_empty() => (raw.iter().map(|b| i64::from(*b as i8)).collect(), vec![]),
-        INT8 | INT32 if raw.is_empty() => (t.int32_data.iter().map(|v| i64::from(*v)).collect(), vec![]),
+        INT8 | INT32 if raw.is_empty() => {
+            (t.int32_data.iter().map(|v| i64::from(*v)).collect(), vec![])
+        }
         INT32 => (
             raw.chunks_exact(4)
                 .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))
@@ -221,7 +223,10 @@ impl Node<'_> {
     fn floats(&self, i: usize) -> Result<Vec<f32>> {
         let c = self.required(i)?;
         if c.data_type != FLOAT {
-            return Err(invalid(format!("node {:?}: input {i} is not float", self.proto.name)));
+            return Err(invalid(format!(
+                "node {:?}: input {i} is not float",
+                self.proto.name
+            )));
         }
         Ok(c.floats.clone())
     }
@@ -229,7 +234,10 @@ impl Node<'_> {
     fn ints(&self, i: usize) -> Result<Vec<i64>> {
         let c = self.required(i)?;
         if c.data_type == FLOAT {
-            return Err(invalid(format!("node {:?}: input {i} is not an integer", self.proto.name)));
+            return Err(invalid(format!(
+                "node {:?}: input {i} is not an integer",
+                self.proto.name
+            )));
         }
         Ok(c.ints.clone())
     }
@@ -319,7 +327,10 @@ fn per_channel(v: &[f32], n: usize, what: &str) -> Result<Vec<f64>> {
 fn scalar_i8(v: &[i64], what: &str) -> Result<i64> {
     match v {
         [x] => Ok(*x),
-        _ => Err(invalid(format!("{what}: expected one zero point, got {}", v.len()))),
+        _ => Err(invalid(format!(
+            "{what}: expected one zero point, got {}",
+            v.len()
+        ))),
     }
 }
 
@@ -430,7 +441,11 @@ pub fn import(bytes: &[u8]) -> Result<Model> {
                     }
                 }
                 let requant = requants(&node, n, &mut approximate_scales)?;
-                shape = if shape.len() == 2 { vec![1, n] } else { vec![n] };
+                shape = if shape.len() == 2 {
+                    vec![1, n]
+                } else {
+                    vec![n]
+                };
                 Layer::Dense(Dense {
                     inputs: k,
                     outputs: n,
@@ -461,7 +476,9 @@ pub fn import(bytes: &[u8]) -> Result<Model> {
                     )));
                 }
                 let (m, kh, kw) = (w.dims[0], w.dims[2], w.dims[3]);
-                if node.attr("kernel_shape").is_some() && node.pair("kernel_shape", 1, 2)? != [kh, kw] {
+                if node.attr("kernel_shape").is_some()
+                    && node.pair("kernel_shape", 1, 2)? != [kh, kw]
+                {
                     return Err(invalid("kernel_shape differs from the weight"));
                 }
                 let pads = node.pair("pads", 0, 4)?;
@@ -469,8 +486,12 @@ pub fn import(bytes: &[u8]) -> Result<Model> {
                 if strides.contains(&0) {
                     return Err(node.unsupported("stride 0"));
                 }
-                let oh = (h + pads[0] + pads[2]).checked_sub(kh).map(|v| v / strides[0] + 1);
-                let ow = (wd + pads[1] + pads[3]).checked_sub(kw).map(|v| v / strides[1] + 1);
+                let oh = (h + pads[0] + pads[2])
+                    .checked_sub(kh)
+                    .map(|v| v / strides[0] + 1);
+                let ow = (wd + pads[1] + pads[3])
+                    .checked_sub(kw)
+                    .map(|v| v / strides[1] + 1);
                 let (Some(oh), Some(ow)) = (oh, ow) else {
                     return Err(invalid("kernel larger than the padded input"));
                 };
@@ -536,7 +557,11 @@ pub fn import(bytes: &[u8]) -> Result<Model> {
             "Relu" => Layer::Relu,
             "Flatten" => {
                 let axis = node.int_attr("axis", 1);
-                let axis = if axis < 0 { axis + shape.len() as i64 } else { axis };
+                let axis = if axis < 0 {
+                    axis + shape.len() as i64
+                } else {
+                    axis
+                };
                 if !(0..=shape.len() as i64).contains(&axis) {
                     return Err(invalid(format!("Flatten axis {axis}")));
                 }

@@ -96,7 +96,9 @@ impl R1cs {
         let [a, b, c] = [&self.matrices[0], &self.matrices[1], &self.matrices[2]];
         match (0..a.len()).find(|&i| dot(&a[i]) * dot(&b[i]) != dot(&c[i])) {
             None => Ok(()),
-            Some(row) => Err(Error::Unsatisfied(format!("{R1CS_PREDICATE_LABEL} - {row}"))),
+            Some(row) => Err(Error::Unsatisfied(format!(
+                "{R1CS_PREDICATE_LABEL} - {row}"
+            ))),
         }
     }
 }
@@ -149,7 +151,12 @@ impl Keys {
                 .map_err(synthesis("setup"))?;
         let r1cs = R1cs::of(&model)?;
         tracing::info!(target: "zkml::prover", ?r1cs, model = %model.name, "groth16 setup done");
-        Ok(Self { model, pk, vk, r1cs })
+        Ok(Self {
+            model,
+            pk,
+            vk,
+            r1cs,
+        })
     }
 
     /// A setup from a public seed: reproducible, INSECURE FOR PRODUCTION (anyone can recompute
@@ -169,7 +176,12 @@ impl Keys {
 
     /// Verifies natively that `input` gives `output` under the keys' model.
     pub fn verify(&self, input: &[i8], output: &[i8], proof: &Proof<Bn254>) -> Result<bool> {
-        verify(&ark_groth16::prepare_verifying_key(&self.vk), input, output, proof)
+        verify(
+            &ark_groth16::prepare_verifying_key(&self.vk),
+            input,
+            output,
+            proof,
+        )
     }
 }
 

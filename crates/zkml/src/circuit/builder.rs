@@ -125,7 +125,9 @@ impl Builder {
     /// `n` boolean variables, the little-endian bits of `val` (`0 ≤ val < 2^n`, else the
     /// bits are those of `val mod 2^n` and the caller's recomposition fails).
     pub(crate) fn bits(&self, val: u128, n: usize) -> Result<Vec<Expr>> {
-        (0..n).map(|i| self.boolean(i < 128 && (val >> i) & 1 == 1)).collect()
+        (0..n)
+            .map(|i| self.boolean(i < 128 && (val >> i) & 1 == 1))
+            .collect()
     }
 
     /// `[e ≠ 0]` (two constraints: `e·inv = nz`, `e·(1 − nz) = 0`).

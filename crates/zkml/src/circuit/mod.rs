@@ -93,11 +93,11 @@ fn requantize<L: Linear>(b: &Builder, l: &L, o: usize, acts: &[Expr], x: &[i8]) 
     let d = t_val - low + (1i128 << n);
     let bits = b.bits(d as u128, n + 1)?;
     // t − L + 2^N = Σ bᵢ·2ⁱ
-    lc.push((fr(m * constant - low + (1i128 << n)), ark_relations::gr1cs::Variable::One));
-    let shifted = Expr {
-        lc,
-        val: fr(d),
-    };
+    lc.push((
+        fr(m * constant - low + (1i128 << n)),
+        ark_relations::gr1cs::Variable::One,
+    ));
+    let shifted = Expr { lc, val: fr(d) };
     b.enforce_equal(&shifted, &from_bits(&bits))?;
     // Rounding: t − L = k''·2^s + r with r = bits[..s]; round half to even adds one when
     // r > 2^(s−1), or r = 2^(s−1) and k = k'' − 128 − zp is odd.
@@ -177,7 +177,12 @@ fn relu(b: &Builder, acts: &[Expr], x: &[i8]) -> Result<Vec<Expr>> {
 }
 
 /// The input variables (range-checked) and the output variables of `model` on `input`.
-fn layers(b: &Builder, model: &Model, input: &[i8], trace: &[Vec<i8>]) -> Result<(Vec<Expr>, Vec<Expr>)> {
+fn layers(
+    b: &Builder,
+    model: &Model,
+    input: &[i8],
+    trace: &[Vec<i8>],
+) -> Result<(Vec<Expr>, Vec<Expr>)> {
     let mut acts = Vec::with_capacity(input.len());
     for x in input {
         let v = b.witness(Fr::from(u64::from((i16::from(*x) + 128) as u16)))?;
@@ -246,7 +251,9 @@ mod tests {
     fn model(seed: u64, conv: bool) -> Model {
         let mut s = seed;
         let mut next = move |n: i64| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 33) as i64).rem_euclid(n)
         };
         let rq = |next: &mut dyn FnMut(i64) -> i64| Requant {

@@ -16,7 +16,10 @@ fn garbage_bytes_are_malformed_onnx() {
 #[test]
 fn an_empty_message_is_a_model_without_graph() {
     let err = import(&[]).expect_err("empty");
-    assert!(matches!(err, Error::InvalidModel(ref m) if m.contains("no graph")), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidModel(ref m) if m.contains("no graph")),
+        "{err:?}"
+    );
 }
 
 /// Replaces every occurrence of `from` by `to` (same length) in the protobuf bytes.

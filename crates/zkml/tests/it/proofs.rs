@@ -26,19 +26,25 @@ fn proofs_verify_and_tampering_is_rejected() {
             let mut wrong_out = proved.output.clone();
             wrong_out[0] = wrong_out[0].wrapping_add(1);
             assert!(
-                !keys.verify(&case.input, &wrong_out, &proved.proof).expect("verify"),
+                !keys
+                    .verify(&case.input, &wrong_out, &proved.proof)
+                    .expect("verify"),
                 "{name}: tampered output"
             );
             let mut wrong_in = case.input.clone();
             wrong_in[0] = wrong_in[0].wrapping_add(1);
             assert!(
-                !keys.verify(&wrong_in, &proved.output, &proved.proof).expect("verify"),
+                !keys
+                    .verify(&wrong_in, &proved.output, &proved.proof)
+                    .expect("verify"),
                 "{name}: tampered input"
             );
             let mut bad = proved.proof;
             bad.a = (bad.a + bad.a).into();
             assert!(
-                !keys.verify(&case.input, &proved.output, &bad).expect("verify"),
+                !keys
+                    .verify(&case.input, &proved.output, &bad)
+                    .expect("verify"),
                 "{name}: tampered proof"
             );
         }

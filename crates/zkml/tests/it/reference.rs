@@ -8,7 +8,10 @@ fn reference_inference_equals_onnxruntime_on_every_committed_vector() {
     for name in TINY {
         let m = model(name);
         let v = vectors(name);
-        assert_eq!(m.approximate_scales, 0, "{name}: the test models use exact scales");
+        assert_eq!(
+            m.approximate_scales, 0,
+            "{name}: the test models use exact scales"
+        );
         assert_eq!(m.input_shape, v.input_shape, "{name}");
         assert_eq!(m.params(), v.params, "{name}");
         assert!(v.cases.len() >= 8, "{name}: vectors present");
