@@ -587,7 +587,7 @@ pub fn import(bytes: &[u8]) -> Result<Model> {
                 }
                 let known: usize = out.iter().product();
                 if let Some(i) = infer {
-                    if known == 0 || total % known != 0 {
+                    if known == 0 || !total.is_multiple_of(known) {
                         return Err(invalid("Reshape size mismatch"));
                     }
                     out[i] = total / known;
