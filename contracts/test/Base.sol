@@ -75,8 +75,8 @@ abstract contract Base is Test {
             vm.stopPrank();
         }
         // Committee draws skip members that joined the eligible set at or after a case opened.
-        vm.roll(block.number + 1);
-        vm.warp(block.timestamp + 1);
+        vm.roll(vm.getBlockNumber() + 1);
+        vm.warp(vm.getBlockTimestamp() + 1);
     }
 
     // ---------------------------------------------------------------- requests and tasks
@@ -93,9 +93,9 @@ abstract contract Base is Test {
         r.inputDigest = keccak256("input");
         r.bounty = bounty;
         r.collateral = collateral;
-        r.assignDeadline = uint32(block.timestamp + 100);
-        r.commitDeadline = uint32(block.timestamp + 400);
-        r.revealDeadline = uint32(block.timestamp + 700);
+        r.assignDeadline = uint32(vm.getBlockTimestamp() + 100);
+        r.commitDeadline = uint32(vm.getBlockTimestamp() + 400);
+        r.revealDeadline = uint32(vm.getBlockTimestamp() + 700);
     }
 
     function _optimisticRequest(uint96 bounty, uint96 collateral, uint16 auditBps, uint32 challengeWindow)
@@ -110,8 +110,8 @@ abstract contract Base is Test {
         r.inputDigest = keccak256("input");
         r.bounty = bounty;
         r.collateral = collateral;
-        r.assignDeadline = uint32(block.timestamp + 100);
-        r.commitDeadline = uint32(block.timestamp + 400);
+        r.assignDeadline = uint32(vm.getBlockTimestamp() + 100);
+        r.commitDeadline = uint32(vm.getBlockTimestamp() + 400);
         r.challengeWindow = challengeWindow;
         r.auditBps = auditBps;
     }
@@ -157,7 +157,7 @@ abstract contract Base is Test {
     }
 
     function _next(uint256 secs) internal {
-        vm.roll(block.number + 1);
-        vm.warp(block.timestamp + secs);
+        vm.roll(vm.getBlockNumber() + 1);
+        vm.warp(vm.getBlockTimestamp() + secs);
     }
 }

@@ -48,7 +48,7 @@ contract TaskMarketTest is Base {
         internal
         returns (uint256 commitBlock)
     {
-        commitBlock = block.number;
+        commitBlock = vm.getBlockNumber();
         for (uint256 i = 0; i < t.operators.length; ++i) {
             address op = t.operators[i];
             bytes32 c = market.commitmentOf(id, op, digests[i], _salt(id, op));
@@ -68,7 +68,7 @@ contract TaskMarketTest is Base {
     function _submit(uint256 id, TaskMarket.Task memory t, bytes32 digest) internal {
         vm.prank(t.operators[0]);
         market.submitResult(id, t, digest);
-        t.submittedAt = uint32(block.timestamp);
+        t.submittedAt = uint32(vm.getBlockTimestamp());
         t.result = digest;
     }
 
@@ -78,7 +78,7 @@ contract TaskMarketTest is Base {
             _next(1);
             DisputeCourt.Case memory c = court.caseOf(id);
             if (c.phase != DisputeCourt.Phase.Drawing) break;
-            if (block.number > c.seedBlock) court.draw(id);
+            if (vm.getBlockNumber() > c.seedBlock) court.draw(id);
         }
         committee = court.caseOf(id).committee;
     }
@@ -293,7 +293,7 @@ contract TaskMarketTest is Base {
     function test_replicated_revealBeforeAllCommittedReverts() public {
         (uint256 id, TaskMarket.Task memory t) = _create(_replicatedRequest(3, 10e18, 20e18), client);
         _assign(id, t, _ops(0, 3));
-        uint256 cb = block.number;
+        uint256 cb = vm.getBlockNumber();
         bytes32 c = market.commitmentOf(id, operators[0], TRUTH, _salt(id, operators[0]));
         vm.prank(operators[0]);
         market.commit(id, t, c);
@@ -306,14 +306,14 @@ contract TaskMarketTest is Base {
     function test_replicated_silentSeatSlashedAfterRevealDeadline() public {
         (uint256 id, TaskMarket.Task memory t) = _create(_replicatedRequest(3, 10e18, 20e18), client);
         _assign(id, t, _ops(0, 3));
-        uint256 cb = block.number;
+        uint256 cb = vm.getBlockNumber();
         for (uint256 i = 0; i < 2; ++i) {
             bytes32 c = market.commitmentOf(id, operators[i], TRUTH, _salt(id, operators[i]));
             vm.prank(operators[i]);
             market.commit(id, t, c);
         }
         vm.warp(t.request.commitDeadline + 1);
-        vm.roll(block.number + 1);
+        vm.roll(vm.getBlockNumber() + 1);
         for (uint256 i = 0; i < 2; ++i) {
             vm.prank(operators[i]);
             market.reveal(id, t, TRUTH, _salt(id, operators[i]), cb);
@@ -505,7 +505,7 @@ contract TaskMarketTest is Base {
         _drawCommittee(id);
         vm.warp(court.caseOf(id).revealDeadline + 1);
         court.tally(id);
-        vm.warp(block.timestamp + ARBITER_WINDOW + 1);
+        vm.warp(vm.getBlockTimestamp() + ARBITER_WINDOW + 1);
         Books memory before = _books();
         market.resolveDispute(id, t);
         Books memory after_ = _books();
@@ -552,7 +552,7 @@ contract NodeRegistryTest is Base {
         vm.prank(op);
         vm.expectRevert();
         registry.withdrawUnbonded();
-        vm.warp(block.timestamp + UNBONDING);
+        vm.warp(vm.getBlockTimestamp() + UNBONDING);
         uint256 before = token.balanceOf(op);
         vm.prank(op);
         registry.withdrawUnbonded();

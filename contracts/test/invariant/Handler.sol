@@ -102,8 +102,8 @@ contract Handler is Test {
     // ---------------------------------------------------------------- the step around every call
 
     modifier step(bytes32 name, uint256 seed) {
-        vm.roll(block.number + 1);
-        vm.warp(block.timestamp + seed % 7);
+        vm.roll(vm.getBlockNumber() + 1);
+        vm.warp(vm.getBlockTimestamp() + seed % 7);
         vm.recordLogs();
         _;
         if (calls[name] == 0) callNames.push(name);
@@ -217,7 +217,7 @@ contract Handler is Test {
         r.inputDigest = keccak256(abi.encode("input", seed));
         r.bounty = uint96(bound(bountySeed, 1e15, 20e18));
         r.collateral = uint96(bound(collateralSeed, 1e15, 30e18));
-        r.assignDeadline = uint32(block.timestamp + bound(windowSeed, 10, 300));
+        r.assignDeadline = uint32(vm.getBlockTimestamp() + bound(windowSeed, 10, 300));
         r.commitDeadline = r.assignDeadline + uint32(bound(windowSeed >> 8, 10, 600));
         if (replicated) {
             r.mode = TaskMarket.Mode.Replicated;
@@ -265,7 +265,7 @@ contract Handler is Test {
     // ---------------------------------------------------------------- coordinator
 
     function _assignable(uint256 id) internal view returns (bool) {
-        return _isOpen(id) && block.timestamp <= ts[id - 1].request.assignDeadline;
+        return _isOpen(id) && vm.getBlockTimestamp() <= ts[id - 1].request.assignDeadline;
     }
 
     function _chooseOperators(uint256 seed, TaskMarket.Task storage t) internal view returns (address[] memory ops) {
@@ -323,7 +323,7 @@ contract Handler is Test {
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
         uint256 deadline = t.request.commitDeadline;
-        if (block.timestamp > deadline || deadline - block.timestamp < 10) return;
+        if (vm.getBlockTimestamp() > deadline || deadline - vm.getBlockTimestamp() < 10) return;
         uint256 n = t.operators.length;
         uint256 seat = (seed >> 8) % n;
         if (t.request.mode == TaskMarket.Mode.Replicated) {
@@ -357,7 +357,7 @@ contract Handler is Test {
         uint256 id = _pick(seed, _isAssigned);
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
-        if (t.request.mode != TaskMarket.Mode.Replicated || block.timestamp > t.request.commitDeadline) return;
+        if (t.request.mode != TaskMarket.Mode.Replicated || vm.getBlockTimestamp() > t.request.commitDeadline) return;
         uint256 n = t.operators.length;
         for (uint256 k = 0; k < n; ++k) {
             uint256 seat = (seed >> 8 + k) % n;
@@ -373,7 +373,7 @@ contract Handler is Test {
             vm.prank(op);
             market.commit(id, t, c);
             seatDigest[id][seat] = digest;
-            seatCommitBlock[id][seat] = block.number;
+            seatCommitBlock[id][seat] = vm.getBlockNumber();
             return;
         }
     }
@@ -382,15 +382,15 @@ contract Handler is Test {
         uint256 id = _pick(seed, _isAssigned);
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
-        if (t.request.mode != TaskMarket.Mode.Replicated || block.timestamp > t.request.revealDeadline) return;
+        if (t.request.mode != TaskMarket.Mode.Replicated || vm.getBlockTimestamp() > t.request.revealDeadline) return;
         uint256 n = t.operators.length;
         uint256 posted = (market.taskWord(id) >> 240) & 0xff;
-        if (block.timestamp <= t.request.commitDeadline && posted < n) return;
+        if (vm.getBlockTimestamp() <= t.request.commitDeadline && posted < n) return;
         for (uint256 k = 0; k < n; ++k) {
             uint256 seat = (seed >> 8 + k) % n;
             uint256 w = market.seatWord(id, seat);
             if (w <= DECLINED || w & REVEALED_BIT != 0) continue;
-            if (block.number <= seatCommitBlock[id][seat]) continue;
+            if (vm.getBlockNumber() <= seatCommitBlock[id][seat]) continue;
             address op = t.operators[seat];
             vm.prank(op);
             market.reveal(id, t, seatDigest[id][seat], keccak256(abi.encode(id, op)), seatCommitBlock[id][seat]);
@@ -403,7 +403,7 @@ contract Handler is Test {
         uint256 id = _pick(seed, _isAssigned);
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
-        if (block.timestamp > t.request.commitDeadline) return;
+        if (vm.getBlockTimestamp() > t.request.commitDeadline) return;
         uint256 n = t.operators.length;
         uint256 seat = (seed >> 8) % n;
         if (t.request.mode == TaskMarket.Mode.Replicated && market.seatWord(id, seat) != 0) return;
@@ -417,13 +417,13 @@ contract Handler is Test {
         uint256 id = _pick(seed, _isAssigned);
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
-        if (t.request.mode != TaskMarket.Mode.Optimistic || block.timestamp > t.request.commitDeadline) return;
+        if (t.request.mode != TaskMarket.Mode.Optimistic || vm.getBlockTimestamp() > t.request.commitDeadline) return;
         bytes32 digest = cheats[id] ? keccak256(abi.encode("lie", id)) : truthOf[id];
         vm.prank(t.operators[0]);
         market.submitResult(id, t, digest);
-        t.submittedAt = uint32(block.timestamp);
+        t.submittedAt = uint32(vm.getBlockTimestamp());
         t.result = digest;
-        submitBlock[id] = block.number;
+        submitBlock[id] = vm.getBlockNumber();
         if (!cheats[id]) diligent[id][t.operators[0]] = true;
     }
 
@@ -436,7 +436,7 @@ contract Handler is Test {
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
         if (t.request.auditBps == 0 || market.taskWord(id) & CLEARED != 0) return;
-        if (block.number <= submitBlock[id] + 1) return;
+        if (vm.getBlockNumber() <= submitBlock[id] + 1) return;
         market.rollAudit(id, t);
     }
 
@@ -446,7 +446,7 @@ contract Handler is Test {
         uint256 id = _pick(seed, _isSubmitted);
         if (id == 0) return;
         TaskMarket.Task storage t = ts[id - 1];
-        if (block.timestamp > uint256(t.submittedAt) + t.request.challengeWindow) return;
+        if (vm.getBlockTimestamp() > uint256(t.submittedAt) + t.request.challengeWindow) return;
         if (t.result == truthOf[id] && (seed >> 8) % 4 != 0) return;
         vm.prank(challenger);
         market.challenge(id, t);
@@ -459,7 +459,7 @@ contract Handler is Test {
         TaskMarket.Task storage t = ts[id - 1];
         if (t.request.mode == TaskMarket.Mode.Replicated) {
             if (s != TaskMarket.Status.Assigned) return false;
-            if (block.timestamp > t.request.revealDeadline) return true;
+            if (vm.getBlockTimestamp() > t.request.revealDeadline) return true;
             for (uint256 i = 0; i < t.operators.length; ++i) {
                 uint256 w = market.seatWord(id, i);
                 if (w != DECLINED && w & REVEALED_BIT == 0) return false;
@@ -467,8 +467,8 @@ contract Handler is Test {
             return true;
         }
         if (s != TaskMarket.Status.Submitted) return false;
-        if (block.timestamp <= uint256(t.submittedAt) + t.request.challengeWindow) return false;
-        return t.request.auditBps == 0 || market.taskWord(id) & CLEARED != 0 || block.number > submitBlock[id] + 1;
+        if (vm.getBlockTimestamp() <= uint256(t.submittedAt) + t.request.challengeWindow) return false;
+        return t.request.auditBps == 0 || market.taskWord(id) & CLEARED != 0 || vm.getBlockNumber() > submitBlock[id] + 1;
     }
 
     struct Snap {
@@ -543,9 +543,9 @@ contract Handler is Test {
     function _timedOut(uint256 id) internal view returns (bool) {
         TaskMarket.Status s = _status(id);
         TaskMarket.Task storage t = ts[id - 1];
-        if (s == TaskMarket.Status.Open) return block.timestamp > t.request.assignDeadline;
+        if (s == TaskMarket.Status.Open) return vm.getBlockTimestamp() > t.request.assignDeadline;
         return s == TaskMarket.Status.Assigned && t.request.mode != TaskMarket.Mode.Replicated
-            && block.timestamp > t.request.commitDeadline;
+            && vm.getBlockTimestamp() > t.request.commitDeadline;
     }
 
     function claimTimeout(uint256 seed) external step("claimTimeout", seed) {
@@ -574,7 +574,7 @@ contract Handler is Test {
         uint256 id = _caseIn(seed, DisputeCourt.Phase.Drawing);
         if (id == 0) return;
         DisputeCourt.Case memory c = court.caseOf(id);
-        if (block.timestamp > c.drawDeadline || block.number <= c.seedBlock) return;
+        if (vm.getBlockTimestamp() > c.drawDeadline || vm.getBlockNumber() <= c.seedBlock) return;
         court.draw(id);
     }
 
@@ -582,7 +582,7 @@ contract Handler is Test {
         uint256 id = _caseIn(seed, DisputeCourt.Phase.Voting);
         if (id == 0) return;
         DisputeCourt.Case memory c = court.caseOf(id);
-        if (block.timestamp > c.commitDeadline) return;
+        if (vm.getBlockTimestamp() > c.commitDeadline) return;
         for (uint256 k = 0; k < c.committee.length; ++k) {
             address m = c.committee[(seed >> 8 + k) % c.committee.length];
             if (court.ballotWord(id, m) != 0) continue;
@@ -598,8 +598,8 @@ contract Handler is Test {
         uint256 id = _caseIn(seed, DisputeCourt.Phase.Voting);
         if (id == 0) return;
         DisputeCourt.Case memory c = court.caseOf(id);
-        if (block.timestamp > c.revealDeadline) return;
-        if (c.votes.committed < c.committee.length && block.timestamp <= c.commitDeadline) return;
+        if (vm.getBlockTimestamp() > c.revealDeadline) return;
+        if (c.votes.committed < c.committee.length && vm.getBlockTimestamp() <= c.commitDeadline) return;
         for (uint256 k = 0; k < c.committee.length; ++k) {
             address m = c.committee[(seed >> 8 + k) % c.committee.length];
             if (court.ballotWord(id, m) >> 255 == 0) continue;
@@ -614,10 +614,10 @@ contract Handler is Test {
         if (id == 0) id = _caseIn(seed, DisputeCourt.Phase.Drawing);
         if (id == 0) return;
         DisputeCourt.Case memory c = court.caseOf(id);
-        if (c.phase == DisputeCourt.Phase.Drawing && block.timestamp <= c.drawDeadline) return;
+        if (c.phase == DisputeCourt.Phase.Drawing && vm.getBlockTimestamp() <= c.drawDeadline) return;
         if (
             c.phase == DisputeCourt.Phase.Voting && c.votes.revealed < c.committee.length
-                && block.timestamp <= c.revealDeadline
+                && vm.getBlockTimestamp() <= c.revealDeadline
         ) return;
         court.tally(id);
     }
@@ -626,7 +626,7 @@ contract Handler is Test {
     function arbitrate(uint256 seed) external step("arbitrate", seed) {
         uint256 id = _caseIn(seed, DisputeCourt.Phase.Escalated);
         if (id == 0) return;
-        if (block.timestamp > court.caseOf(id).arbiterDeadline || (seed >> 8) % 4 == 0) return;
+        if (vm.getBlockTimestamp() > court.caseOf(id).arbiterDeadline || (seed >> 8) % 4 == 0) return;
         vm.prank(arbiter);
         court.arbitrate(id, ts[id - 1].result != truthOf[id]);
     }
@@ -635,7 +635,7 @@ contract Handler is Test {
         if (!_isChallenged(id)) return false;
         DisputeCourt.Case memory c = court.caseOf(id);
         return c.phase == DisputeCourt.Phase.Decided
-            || (c.phase == DisputeCourt.Phase.Escalated && block.timestamp > c.arbiterDeadline);
+            || (c.phase == DisputeCourt.Phase.Escalated && vm.getBlockTimestamp() > c.arbiterDeadline);
     }
 
     function resolveDispute(uint256 seed) external step("resolveDispute", seed) {
@@ -684,14 +684,14 @@ contract Handler is Test {
     function withdrawUnbonded(uint256 seed) external step("withdrawUnbonded", seed) {
         address op = operators[seed % operators.length];
         NodeRegistry.Operator memory o = registry.getOperator(op);
-        if (o.unbonding == 0 || block.timestamp < o.unbondingReadyAt) return;
+        if (o.unbonding == 0 || vm.getBlockTimestamp() < o.unbondingReadyAt) return;
         vm.prank(op);
         registry.withdrawUnbonded();
     }
 
     /// @dev Time passes: up to ten minutes and a few blocks.
     function warp(uint256 seed) external step("warp", seed) {
-        vm.warp(block.timestamp + bound(seed, 1, 600));
-        vm.roll(block.number + 1 + (seed >> 32) % 3);
+        vm.warp(vm.getBlockTimestamp() + bound(seed, 1, 600));
+        vm.roll(vm.getBlockNumber() + 1 + (seed >> 32) % 3);
     }
 }
