@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-step "setup (npm packages for solc, OpenZeppelin, Hardhat)"
+step "setup (npm packages for solc, OpenZeppelin, Hardhat, anvil, forge)"
 scripts/setup.sh
 
 step "guest programs: the committed guests/out/*.wasm equal a fresh build of guests/*.c"
@@ -33,3 +33,9 @@ cargo test --workspace
 
 step "settlement suite against Hardhat"
 scripts/hardhat-compat.sh
+
+step "settlement suite against anvil"
+scripts/anvil-compat.sh
+
+step "forge tests of the contracts (unit and invariant, contracts/test/)"
+(cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
