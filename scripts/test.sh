@@ -34,8 +34,5 @@ cargo test --workspace
 step "settlement suite against Hardhat"
 scripts/hardhat-compat.sh
 
-step "settlement suite against anvil"
-scripts/anvil-compat.sh
-
 step "forge tests of the contracts (unit and invariant, contracts/test/)"
 (cd contracts && node_modules/@foundry-rs/forge-linux-amd64/bin/forge test)
