@@ -205,7 +205,9 @@ async fn court_pay(s: &Settlement, op: Address, from: u64) -> U256 {
         s.provider().clone(),
         vec![s.deployment().court],
     )
-    .events(vec![verity_contracts::DisputeCourt::Withdrawn::SIGNATURE_HASH])
+    .events(vec![
+        verity_contracts::DisputeCourt::Withdrawn::SIGNATURE_HASH,
+    ])
     .topic1(op.into_word());
     let withdrawn = history_to_head(&source, from, DEFAULT_CHUNK_BLOCKS)
         .await
