@@ -27,6 +27,10 @@ fn files(dir: &std::path::Path) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::await_holding_lock,
+    reason = "the lock only serialises whole-network tests, each on its own runtime"
+)]
 async fn submit_refuses_with_the_reason_before_sending_or_uploading_anything() {
     let _serial = crate::network_lock();
     let net = UserDevnet::start("submit-checks");
