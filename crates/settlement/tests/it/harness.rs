@@ -85,6 +85,11 @@ impl Net {
     /// Deploys, then funds every actor with 10 000 tokens and approves the market and registry;
     /// registers and stakes `STAKE` for each operator.
     pub async fn new() -> Net {
+        Net::with_min_audit_bps(0).await
+    }
+
+    /// As [`Net::new`], with the market's least audit rate `min_audit_bps` (immutable).
+    pub async fn with_min_audit_bps(min_audit_bps: u16) -> Net {
         let (url, handle) = node().await;
         let keys = signers();
         let mut wallet = EthereumWallet::from(keys[0].clone());
@@ -97,9 +102,9 @@ impl Net {
         let a: Vec<Address> = keys.iter().map(|k| k.address()).collect();
         let (owner, coordinator, treasury) = (a[0], a[1], a[2]);
         let mut cfg = DeployConfig::devnet(owner);
-        // A test deployment: tasks may go unaudited (rate 0), so each test follows the path it
-        // names; the audit tests (`audits.rs`) ask for their rate per task.
-        cfg.min_audit_bps = 0;
+        // `new`: a test deployment where tasks may go unaudited (rate 0), so each test follows
+        // the path it names; the audit tests (`audits.rs`) ask for their rate per task.
+        cfg.min_audit_bps = min_audit_bps;
         cfg.treasury = treasury;
         cfg.coordinators = vec![coordinator];
         cfg.min_stake = tokens(MIN_STAKE);

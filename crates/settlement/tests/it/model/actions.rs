@@ -11,13 +11,20 @@ use rand::{
 };
 use verity_settlement::{CasePhase, Mode, Seat, Status, TaskRequest};
 
-use super::reference::{BallotM, Call, Env, Model, TaskM, mock_proof, truth};
+use super::reference::{BallotM, Call, Env, Model, TaskM, collateral_floor, mock_proof, truth};
 use crate::harness::tokens;
 
 /// The id the tests register the mock verifier under.
 pub const VERIFIER_ID: B256 = B256::repeat_byte(0x2a);
 /// At most this many unsettled tasks at once (more would only dilute the actions per task).
 const MAX_LIVE: usize = 6;
+/// Optimistic tasks with a challenge window this long are left for `finalize` to read their
+/// audit coin (nobody rolls it early). Meant to let some coins expire (256 blocks), but the
+/// clock's jumps to deadline edges usually reach the window's end in fewer blocks: in the runs
+/// so far no coin expired here (`audits.rs` pins the expired coin).
+const LONG_WINDOW: u64 = 2_500;
+/// The largest collateral floor a created task asks for (operators stake 1 000 tokens).
+const MAX_FLOOR_TOKENS: u64 = 120;
 
 /// Who is who.
 #[derive(Debug, Clone)]
@@ -270,11 +277,7 @@ fn windows_after(
         // more; a reopened seat delays the reveals): read the obligations off the model after
         // the call.
         let mut next = m.clone();
-        let env = Env {
-            ts: at,
-            block: m.block + 1,
-            seed_hash: None,
-        };
+        let env = Env::at(at, m.block + 1);
         if next.apply(action.from, &action.call, &env).is_ok() {
             return obligations(&next, cast)
                 .iter()
@@ -457,6 +460,25 @@ fn propose(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             m.ts + 1,
             "draw (seed not ready)",
         ));
+    }
+    // Right after a result: its audit coin cannot be read in the very next block.
+    if let Some(t) = live
+        .iter()
+        .find(|t| t.status == Status::Submitted && t.submit_block == m.block && t.audit_bps != 0)
+        && rng.random_bool(0.15)
+    {
+        let call = if rng.random_bool(0.5) {
+            Call::RollAudit(t.id)
+        } else {
+            Call::Finalize(t.id)
+        };
+        let ts = m.ts
+            + if rng.random_bool(0.5) {
+                1
+            } else {
+                t.challenge_window + 1
+            };
+        return Some(Action::new(cast.keeper, call, ts, "audit coin (not ready)"));
     }
     // The court's regulars keep disputes moving (their windows are short).
     if rng.random_bool(0.3)
@@ -736,6 +758,9 @@ fn progress(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
         }
         Status::Submitted => {
             let wrong = t.result != truth(t.input_digest);
+            if rolls_early(t) && rng.random_bool(0.2) {
+                return roll_audit(rng, m, cast, t);
+            }
             if rng.random_bool(if wrong { 0.8 } else { 0.4 }) {
                 challenge(rng, m, cast, t)
             } else {
@@ -835,11 +860,7 @@ fn reassign(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Actio
         *slot = to;
     }
     if !honest_majority(cast, t, &ops) {
-        let env = Env {
-            ts,
-            block: m.block + 1,
-            seed_hash: None,
-        };
+        let env = Env::at(ts, m.block + 1);
         if m.clone()
             .apply(from, &Call::Reassign(t.id, seat, to), &env)
             .is_ok()
@@ -860,11 +881,7 @@ fn assign_batch(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
     open.shuffle(rng);
     let deadlines: Vec<u64> = open.iter().map(|t| t.assign_deadline).collect();
     let ts = pick_ts(rng, m, &deadlines);
-    let env = Env {
-        ts,
-        block: m.block + 1,
-        seed_hash: None,
-    };
+    let env = Env::at(ts, m.block + 1);
     // Each entry is chosen on the state the earlier entries leave (free stake).
     let mut sim = m.clone();
     let mut batch = Vec::new();
@@ -952,10 +969,12 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         assign_deadline,
         commit_deadline,
         reveal_deadline,
-        challenge_window: if mode == Mode::Optimistic {
-            rng.random_range(2..30)
-        } else {
-            0
+        challenge_window: match mode {
+            Mode::Optimistic if rng.random_bool(0.05) => {
+                rng.random_range(LONG_WINDOW as u32..2 * LONG_WINDOW as u32)
+            }
+            Mode::Optimistic => rng.random_range(2..30),
+            _ => 0,
         },
         verifier_id: if mode == Mode::ZkProof {
             VERIFIER_ID
@@ -965,7 +984,29 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         audit_bps: 0,
     };
     let mut why = "create";
-    if rng.random_bool(0.1) {
+    if mode == Mode::Optimistic {
+        audit_terms(rng, &mut req, m.min_audit_bps);
+    }
+    if rng.random_bool(0.08) {
+        why = "create (invalid audit terms)";
+        match (mode, req.audit_bps) {
+            // Below the floor, by one base unit or by more.
+            (Mode::Optimistic, p) if p != 0 && rng.random_bool(0.6) => {
+                let floor = collateral_floor(req.bounty, p);
+                let short = if rng.random_bool(0.5) {
+                    U256::from(1)
+                } else {
+                    floor / U256::from(2)
+                };
+                req.collateral = floor.saturating_sub(short);
+            }
+            (Mode::Optimistic, _) => {
+                req.audit_bps = *[10_001, 20_000, u16::MAX].choose(rng)?;
+            }
+            // Audits are for optimistic tasks only.
+            _ => req.audit_bps = *[1, 100, 2_000, 10_000].choose(rng)?,
+        }
+    } else if rng.random_bool(0.1) {
         why = "create (invalid)";
         match rng.random_range(0..10) {
             0 => req.assign_deadline = ts,
@@ -981,6 +1022,42 @@ fn create(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         }
     }
     Some(Action::new(from, Call::CreateTask(Box::new(req)), ts, why))
+}
+
+/// An optimistic task's audit rate, and a collateral at its floor or above: rate 0 (never
+/// audited) a quarter of the time (mostly the market's least rate instead if that is not 0),
+/// 10 000 (always audited) a quarter, else a small rate (now and then below the least) or one
+/// anywhere in between. A bounty whose floor at that rate would not fit the operators' stakes
+/// is scaled down.
+fn audit_terms(rng: &mut StdRng, req: &mut TaskRequest, least: u16) {
+    let p: u16 = match rng.random_range(0..8) {
+        0 | 1 if least != 0 && rng.random_bool(0.8) => least,
+        0 | 1 => 0,
+        2 | 3 => 10_000,
+        4 => rng.random_range(1..=500),
+        5 => *[100, 1_000, 2_000, 5_000].choose(rng).expect("rates"),
+        _ => rng.random_range(501..10_000),
+    };
+    req.audit_bps = p;
+    if p == 0 {
+        return;
+    }
+    let most = tokens(MAX_FLOOR_TOKENS);
+    if collateral_floor(req.bounty, p) > most {
+        // floor(b) <= b * ((10 000 - p) / p + 1 / 10) + 1
+        let (pp, full) = (U256::from(p), U256::from(10_000));
+        let cap =
+            (most - U256::from(1)) * pp * U256::from(10) / ((full - pp) * U256::from(10) + pp);
+        req.bounty = U256::from(rng.random_range(1..=cap.to::<u128>().max(1)));
+    }
+    let floor = collateral_floor(req.bounty, p);
+    if req.collateral < floor || rng.random_bool(0.5) {
+        req.collateral = match rng.random_range(0..4) {
+            0 => floor,
+            1 => floor + U256::from(1),
+            _ => floor + amount(rng, 0, 40),
+        };
+    }
 }
 
 fn cancel(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
@@ -1068,11 +1145,7 @@ fn assign(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action>
     // An assignment that could succeed must keep the honest majority on replicated tasks.
     let bad_seats = ops.iter().filter(|o| !cast.is_honest(**o)).count();
     if t.mode == Mode::Replicated && bad_seats * 2 >= r {
-        let env = Env {
-            ts,
-            block: m.block + 1,
-            seed_hash: None,
-        };
+        let env = Env::at(ts, m.block + 1);
         if m.clone()
             .apply(from, &Call::Assign(t.id, ops.clone()), &env)
             .is_ok()
@@ -1354,6 +1427,7 @@ fn noise(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
             4 => Call::Arbitrate(t.id, t.result != d),
             _ => Call::CourtWithdraw,
         },
+        8 if rng.random_bool(0.5) => Call::RollAudit(t.id),
         8 => Call::Stake(tokens(1)),
         _ => Call::RequestUnstake(tokens(1)),
     };
@@ -1363,6 +1437,25 @@ fn noise(rng: &mut StdRng, m: &Model, cast: &Cast) -> Option<Action> {
         pick_ts(rng, m, &t.deadlines()),
         "noise",
     ))
+}
+
+/// Whether anyone reads `t`'s audit coin before `finalize` does: not on a long challenge window
+/// (its coin is left to `finalize`, and may expire first).
+fn rolls_early(t: &TaskM) -> bool {
+    t.challenge_window < LONG_WINDOW
+}
+
+/// Anyone reads the audit coin of a submitted result early (`rollAudit`): mostly the keeper,
+/// sometimes the client, the operator or the challenger; again after it cleared now and then.
+fn roll_audit(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
+    let from = match rng.random_range(0..10) {
+        0 => t.client,
+        1 => t.operators[0],
+        2 => cast.challenger,
+        _ => cast.keeper,
+    };
+    let ts = pick_ts(rng, m, &[t.challenge_closes()]);
+    Some(Action::new(from, Call::RollAudit(t.id), ts, "rollAudit"))
 }
 
 fn challenge(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Action> {
@@ -1578,6 +1671,11 @@ fn keeper_on(rng: &mut StdRng, m: &Model, cast: &Cast, t: &TaskM) -> Option<Acti
             Call::ResolveDispute(id),
             Call::Draw(id),
             Call::Tally(id),
+            if rolls_early(t) {
+                Call::RollAudit(id)
+            } else {
+                Call::Finalize(id)
+            },
         ]
         .choose(rng)?
         .clone()

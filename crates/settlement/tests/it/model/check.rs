@@ -99,8 +99,7 @@ fn expected_task(t: &TaskM) -> TaskInfo {
         input_digest: t.input_digest,
         result: t.result,
         verifier: t.verifier,
-        // The model's tasks are unaudited (its market's minimum audit rate is 0).
-        audit_bps: 0,
+        audit_bps: t.audit_bps,
     }
 }
 

@@ -24,11 +24,16 @@ pub async fn send(s: &Settlement, from: Address, call: &Call) -> Result<Effect, 
         Call::Commit(i, c) => s.commit(from, id(i), *c).await?,
         Call::Reveal(i, d, salt) => s.reveal(from, id(i), *d, *salt).await?,
         Call::Decline(i) => s.decline(from, id(i)).await?,
-        Call::SubmitResult(i, d) => s.submit_result(from, id(i), *d).await?,
+        Call::SubmitResult(i, d) => {
+            let receipt = s.submit_result(from, id(i), *d).await?;
+            let block = receipt.block_number.expect("a mined receipt has a block");
+            return Ok(Effect::Submitted(block));
+        }
         Call::SubmitProof(i, d, proof) => s.submit_proof(from, id(i), *d, proof.clone()).await?,
         Call::Finalize(i) => s.finalize(from, id(i)).await?,
         Call::ClaimTimeout(i) => s.claim_timeout(from, id(i)).await?,
         Call::Challenge(i) => s.challenge(from, id(i)).await?,
+        Call::RollAudit(i) => s.roll_audit(from, id(i)).await?,
         Call::Draw(i) => s.draw_committee(from, id(i)).await?,
         Call::CommitBallot(i, d, salt) => s.commit_ballot(from, id(i), *d, *salt).await?,
         Call::RevealBallot(i, d, salt) => s.reveal_ballot(from, id(i), *d, *salt).await?,

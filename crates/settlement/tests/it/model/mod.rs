@@ -27,6 +27,15 @@
 //!   everyone withdraws from the market and the court, and the market, the registry and the
 //!   court hold exactly 0 tokens while every wallet holds exactly what the model says.
 //!
+//! Optimistic tasks ask for a random audit rate (0, small, anything, often 10 000) with a
+//! collateral at its floor or above (and sometimes below it, or an invalid rate, or a rate on a
+//! replicated or zk task, each refused by name). The model reads each result's audit coin as the
+//! market does, from the hash of the block after the one the result landed in (the receipt's
+//! block; an expired hash counts as audited, though the runs rarely reach one); `rollAudit` reads
+//! it early (tasks with a long challenge window are left for `finalize` to read). A
+//! drawn audit is a case with no challenger and no bond; its close is checked account by
+//! account (`Runner::audit_closed`), and reading a coin moves no money.
+//!
 //! Disputes run in the `DisputeCourt`: the keeper draws the committee in rounds (each member
 //! locks its bond or is skipped), members commit and reveal ballots, anyone tallies, the arbiter
 //! decides escalated cases, and `resolveDispute` closes the case (members paid or penalised).
@@ -40,7 +49,8 @@
 //! right or wrong, and the model must know every answer.
 //!
 //! `VERITY_MODEL_STEPS` is the total number of steps across the seeds (default 10 000), one
-//! fresh deployment per seed, each seed its own test. A failure prints the seed and the last
+//! fresh deployment per seed, each seed its own test; even seeds deploy the production least
+//! audit rate (100 bps), odd seeds 0. A failure prints the seed and the last
 //! actions; `VERITY_MODEL_SEED=<seed> VERITY_MODEL_STEPS=<steps of that seed>` replays one seed
 //! (in `model_seed_0`; the other entry points then do nothing). `VERITY_MODEL_COVERAGE=1` prints,
 //! per seed, every (call, outcome) pair, the slash and dispute outcomes, and how often each
@@ -134,6 +144,17 @@ async fn model_seed_7() {
     run(7).await;
 }
 
+/// The hash of block `n`, as `BLOCKHASH` answers it.
+async fn block_hash(s: &verity_settlement::Settlement, n: u64) -> alloy::primitives::B256 {
+    s.provider()
+        .get_block(BlockId::number(n))
+        .await
+        .expect("block")
+        .expect("block")
+        .header
+        .hash
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name)
         .ok()
@@ -161,8 +182,15 @@ async fn run(index: usize) {
         }
     };
     let started = Instant::now();
-    let net = Net::new().await;
-    let mut r = Runner::new(net, seed).await;
+    // Half the seeds deploy the production minimum audit rate (rate 0 and rates below it are
+    // then refused), half a test market's 0 (tasks may go unaudited).
+    let min_audit_bps = if seed % 2 == 0 {
+        verity_settlement::PRODUCTION_MIN_AUDIT_BPS
+    } else {
+        0
+    };
+    let net = Net::with_min_audit_bps(min_audit_bps).await;
+    let mut r = Runner::new(net, seed, min_audit_bps).await;
     for step in 0..steps {
         r.step_no = step;
         let action = r.actions.next(&r.model, &r.cast);
@@ -174,7 +202,7 @@ async fn run(index: usize) {
     r.drain().await;
     r.trace.done = true;
     eprintln!(
-        "model seed {seed:#x}: {steps} steps (+{} to drain) over {} s of chain time, {} tasks ({}), {} reverts predicted, {:.1?}",
+        "model seed {seed:#x} (min audit rate {min_audit_bps} bps): {steps} steps (+{} to drain) over {} s of chain time, {} tasks ({}), {} reverts predicted, {:.1?}",
         r.step_no + 1 - steps,
         r.model.ts - r.started_at,
         r.model.tasks.len(),
@@ -254,7 +282,7 @@ struct Runner {
 }
 
 impl Runner {
-    async fn new(net: Net, seed: u64) -> Runner {
+    async fn new(net: Net, seed: u64, min_audit_bps: u16) -> Runner {
         let s = &net.s;
         let verifier = s
             .create_contract(net.owner, MockResultVerifier::BYTECODE.clone())
@@ -332,6 +360,7 @@ impl Runner {
             eligible_since: eligible.iter().copied().collect(),
             min_response_window: u64::from(d_cfg.min_response_window),
             min_reveal_window: u64::from(d_cfg.min_reveal_window),
+            min_audit_bps,
             accounts,
             tasks: Vec::new(),
             escrowed: totals.escrowed,
@@ -386,7 +415,7 @@ impl Runner {
     fn describe(&self, a: &Action) -> String {
         let call = match &a.call {
             Call::CreateTask(r) => format!(
-                "CreateTask({:?} r{}/q{} bounty {} coll {} deadlines {}/{}/{} window {} vid {})",
+                "CreateTask({:?} r{}/q{} bounty {} coll {} deadlines {}/{}/{} window {} audit {} bps vid {})",
                 r.mode,
                 r.replication,
                 r.quorum,
@@ -396,6 +425,7 @@ impl Runner {
                 r.commit_deadline,
                 r.reveal_deadline,
                 r.challenge_window,
+                r.audit_bps,
                 if r.verifier_id.is_zero() { "0" } else { "set" }
             ),
             Call::Assign(id, ops) => {
@@ -449,23 +479,18 @@ impl Runner {
         // Pin the block's timestamp; the call is estimated and mined at exactly this second.
         self.net.next_block_at(a.ts).await;
         let block = self.model.block + 1;
-        let mut seed_hash = None;
+        let mut env = Env::at(a.ts, block);
         if let Call::Draw(id) = &a.call
             && let Some(n) = self.model.draw_hash_block(*id, block)
         {
-            let b = s
-                .provider()
-                .get_block(BlockId::number(n))
-                .await
-                .expect("seed block")
-                .expect("seed block");
-            seed_hash = Some(b.header.hash);
+            env.seed_hash = Some(block_hash(&s, n).await);
         }
-        let env = Env {
-            ts: a.ts,
-            block,
-            seed_hash,
-        };
+        // The audit coin: the hash of the block after the result's, read from the chain.
+        if let Call::Finalize(id) | Call::RollAudit(id) = &a.call
+            && let Some(n) = self.model.coin_block(*id, block)
+        {
+            env.coin_hash = Some(block_hash(&s, n).await);
+        }
         let sent = Instant::now();
         let predicted = self.model.apply(a.from, &a.call, &env);
         let got = match &a.call {
@@ -563,6 +588,8 @@ impl Runner {
                     self.checker.ballots(&s, m, id, &[a.from]).await;
                 }
                 Call::Challenge(_)
+                | Call::Finalize(_)
+                | Call::RollAudit(_)
                 | Call::Draw(_)
                 | Call::Tally(_)
                 | Call::Arbitrate(..)
@@ -683,6 +710,31 @@ impl Runner {
                 }
             }
         }
+        // Reading an audit coin moves no money: a drawn audit leaves the task to the court,
+        // a cleared one waits for `finalize`.
+        if let (Call::Finalize(id) | Call::RollAudit(id), true) = (&a.call, succeeded)
+            && m.task(*id).expect("task").status == Status::Challenged
+        {
+            assert_eq!(
+                m.accounts, before.accounts,
+                "task {id}: the audit opened and money moved"
+            );
+            assert_eq!(
+                (m.escrowed, m.bonded, m.market_tokens, m.court_tokens),
+                (
+                    before.escrowed,
+                    before.bonded,
+                    before.market_tokens,
+                    before.court_tokens
+                ),
+                "task {id}: the audit opened and money moved"
+            );
+        }
+        if let (Call::ResolveDispute(id), true) = (&a.call, succeeded)
+            && before.task(*id).expect("task").case.challenger.is_zero()
+        {
+            self.audit_closed(before, *id);
+        }
         for h in &self.cast.honest {
             assert_eq!(
                 m.account(*h).op.times_slashed,
@@ -700,6 +752,73 @@ impl Runner {
                 m.ts + 1
             ),
             "test bug: honest operators can no longer meet their deadlines"
+        );
+    }
+
+    /// The money of a closed audit, account by account (the model's accounts were just
+    /// compared with the chain's): Upheld, the operator is paid its reward less
+    /// `AUDIT_FEE_BPS` of the bounty, which goes to the court, and the fees go as usual;
+    /// Overturned, the operator loses its collateral C, the court gets `COMMITTEE_SHARE_BPS` of
+    /// C, the treasury the rest and the client its bounty back; Neutral, the collateral is
+    /// released and the client refunded. The court also receives what idle or outvoted
+    /// members forfeit; no other market balance moves.
+    fn audit_closed(&self, before: &Model, id: u64) {
+        let m = &self.model;
+        let t = m.task(id).expect("task");
+        let (bounty, collateral, op) = (t.bounty, t.collateral, t.operators[0]);
+        let bps = |x: U256, b: u64| x * U256::from(b) / U256::from(10_000);
+        let i = |x: U256| x.to::<i128>();
+        let mut market: BTreeMap<Address, i128> = BTreeMap::new();
+        let (stake, court) = match t.case.verdict {
+            Verdict::Upheld => {
+                let fee = bps(bounty, reference::AUDIT_FEE_BPS);
+                let protocol = bps(bounty, u64::from(t.protocol_bps));
+                let scheduler = bps(bounty, u64::from(t.scheduler_bps));
+                *market.entry(op).or_default() += i(bounty - protocol - scheduler - fee);
+                *market.entry(m.treasury).or_default() += i(protocol);
+                *market.entry(t.assigner).or_default() += i(scheduler);
+                (0, fee)
+            }
+            Verdict::Overturned => {
+                let share = bps(collateral, reference::COMMITTEE_SHARE_BPS);
+                *market.entry(m.treasury).or_default() += i(collateral - share);
+                *market.entry(t.client).or_default() += i(bounty);
+                (-i(collateral), share)
+            }
+            _ => {
+                *market.entry(t.client).or_default() += i(bounty);
+                (0, U256::ZERO)
+            }
+        };
+        let verdict = t.case.verdict;
+        for (who, now) in &m.accounts {
+            let was = before.accounts.get(who).cloned().unwrap_or_default();
+            let want = market.get(who).copied().unwrap_or_default();
+            assert_eq!(
+                i(now.market) - i(was.market),
+                want,
+                "task {id}: audit {verdict:?}, market balance of {}",
+                self.cast.name(*who)
+            );
+        }
+        let (was, now) = (&before.account(op).op, &m.account(op).op);
+        assert_eq!(
+            (i(now.stake) - i(was.stake), i(was.locked) - i(now.locked)),
+            (stake, i(collateral)),
+            "task {id}: audit {verdict:?}, operator's stake and released collateral"
+        );
+        let forfeited: U256 = before
+            .task(id)
+            .expect("task")
+            .case
+            .committee
+            .iter()
+            .map(|a| before.account(*a).op.stake - m.account(*a).op.stake)
+            .sum();
+        assert_eq!(
+            m.court_tokens - before.court_tokens,
+            court + forfeited,
+            "task {id}: audit {verdict:?}, court's takings"
         );
     }
 
@@ -740,37 +859,66 @@ impl Runner {
         let live: Vec<u64> = self.model.live_tasks().map(|t| t.id).collect();
         let mut ts = end;
         for id in live {
-            // A dispute: the keeper tallies (all deadlines passed: it decides or escalates), and
-            // an escalated case waits out the arbiter, who stays silent (Neutral).
-            let c = &self.model.task(id).expect("task").case;
-            if c.tally_due(ts) {
+            // Until it settles: a finalize may draw an audit, whose case then runs its course
+            // like a challenge's.
+            for _ in 0..2 {
+                // A dispute: the keeper tallies (all its deadlines passed: it decides or
+                // escalates), and an escalated case waits out the arbiter, who stays silent
+                // (Neutral). A case the drain itself opened has its deadlines ahead.
+                let c = &self.model.task(id).expect("task").case;
+                match c.phase {
+                    CasePhase::Drawing => ts = ts.max(c.draw_deadline + 1),
+                    CasePhase::Voting => ts = ts.max(c.reveal_deadline + 1),
+                    _ => {}
+                }
+                if c.tally_due(ts) {
+                    self.step_no += 1;
+                    self.step(
+                        Action::new(self.cast.keeper, Call::Tally(id), ts, "drain: tally"),
+                        true,
+                    )
+                    .await;
+                    ts += 1;
+                }
+                let c = &self.model.task(id).expect("task").case;
+                if c.phase == CasePhase::Escalated {
+                    ts = ts.max(c.arbiter_deadline + 1);
+                }
+                let t = self.model.task(id).expect("task");
+                // An audit coin is read from the block after the result's, not in it.
+                if t.status == Status::Submitted
+                    && t.audit_bps != 0
+                    && !t.cleared
+                    && self.model.block <= t.submit_block
+                {
+                    self.step_no += 1;
+                    self.step(
+                        Action::new(self.cast.keeper, Call::Mine, ts, "drain: coin block"),
+                        true,
+                    )
+                    .await;
+                    ts += 1;
+                }
+                let t = self.model.task(id).expect("task");
+                let call = match (t.status, t.mode) {
+                    (Status::Open, _) => Call::ClaimTimeout(id),
+                    (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
+                    (Status::Assigned, _) => Call::ClaimTimeout(id),
+                    (Status::Submitted, _) => Call::Finalize(id),
+                    (Status::Challenged, _) => Call::ResolveDispute(id),
+                    (s, _) => panic!("task {id} is live in status {s:?}"),
+                };
                 self.step_no += 1;
                 self.step(
-                    Action::new(self.cast.keeper, Call::Tally(id), ts, "drain: tally"),
+                    Action::new(self.cast.keeper, call, ts, "drain: settle"),
                     true,
                 )
                 .await;
                 ts += 1;
+                if self.model.task(id).expect("task").status.is_terminal() {
+                    break;
+                }
             }
-            let c = &self.model.task(id).expect("task").case;
-            if c.phase == CasePhase::Escalated {
-                ts = ts.max(c.arbiter_deadline + 1);
-            }
-            let t = self.model.task(id).expect("task");
-            let call = match (t.status, t.mode) {
-                (Status::Open, _) => Call::ClaimTimeout(id),
-                (Status::Assigned, Mode::Replicated) => Call::Finalize(id),
-                (Status::Assigned, _) => Call::ClaimTimeout(id),
-                (Status::Submitted, _) => Call::Finalize(id),
-                (Status::Challenged, _) => Call::ResolveDispute(id),
-                (s, _) => panic!("task {id} is live in status {s:?}"),
-            };
-            self.step_no += 1;
-            self.step(
-                Action::new(self.cast.keeper, call, ts, "drain: settle"),
-                true,
-            )
-            .await;
             assert!(self.model.task(id).expect("task").status.is_terminal());
             // Every settlement call now reverts and changes nothing (checked in `check`).
             for again in [

@@ -36,6 +36,8 @@ pub enum Call {
     Finalize(u64),
     ClaimTimeout(u64),
     Challenge(u64),
+    /// `rollAudit`: reads the audit coin of a submitted optimistic result early.
+    RollAudit(u64),
     /// `court.draw`: one draw round of the committee.
     Draw(u64),
     /// `court.commit` of the ballot for (digest, salt).
@@ -81,6 +83,7 @@ impl Call {
             | Call::Finalize(id)
             | Call::ClaimTimeout(id)
             | Call::Challenge(id)
+            | Call::RollAudit(id)
             | Call::Draw(id)
             | Call::CommitBallot(id, _, _)
             | Call::RevealBallot(id, _, _)
@@ -98,6 +101,9 @@ pub enum Effect {
     None,
     Created(u64),
     Withdrawn(U256),
+    /// An optimistic result landed in this block (its receipt's): its audit coin is the next
+    /// block's hash.
+    Submitted(u64),
 }
 
 /// The block a call lands in.
@@ -107,6 +113,20 @@ pub struct Env {
     pub block: u64,
     /// `blockhash` of the block `Draw` seeds from (see [`Model::draw_hash_block`]).
     pub seed_hash: Option<B256>,
+    /// `blockhash` of the block an audit coin is read from (see [`Model::coin_block`]).
+    pub coin_hash: Option<B256>,
+}
+
+impl Env {
+    /// A block whose call reads no block hash.
+    pub fn at(ts: u64, block: u64) -> Env {
+        Env {
+            ts,
+            block,
+            seed_hash: None,
+            coin_hash: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -266,6 +286,13 @@ pub struct TaskM {
     pub input_digest: B256,
     pub result: B256,
     pub verifier: Address,
+    /// Optimistic: the chance in basis points that the result is audited.
+    pub audit_bps: u16,
+    /// Optimistic: the block the result was submitted in (its audit coin is the next block's
+    /// hash).
+    pub submit_block: u64,
+    /// Optimistic: `rollAudit` read the coin and it came out "not audited".
+    pub cleared: bool,
     pub operators: Vec<Address>,
     pub seats: BTreeMap<Address, SeatM>,
     pub case: CaseM,
@@ -331,6 +358,13 @@ pub fn truth(input: B256) -> B256 {
     keccak256((B256::from(keccak256("verity-result")), input).abi_encode())
 }
 
+/// `TaskMarket.collateralFloor(bounty, p)` for `p` in `1..=10 000`: `bounty * (1 - p) / p`
+/// rounded up, plus `AUDIT_FEE_BPS` of the bounty.
+pub fn collateral_floor(bounty: U256, p: u16) -> U256 {
+    let (p, full) = (U256::from(p), U256::from(10_000));
+    (bounty * (full - p) + p - U256::from(1)) / p + bounty * U256::from(AUDIT_FEE_BPS) / full
+}
+
 /// The mock verifier's proof for a statement.
 pub fn mock_proof(program: B256, input: B256, digest: B256, binding: B256) -> Bytes {
     Bytes::from(keccak256((program, input, digest, binding).abi_encode()).to_vec())
@@ -354,6 +388,11 @@ pub const CHALLENGE_REWARD_BPS: u64 = 2_000;
 pub const DECLINE_FEE_BPS: u64 = 200;
 pub const STAKE_WEIGHT_CAP_MULTIPLE: u64 = 10;
 pub const MAX_ASSIGN_BATCH: usize = 32;
+/// `TaskMarket.AUDIT_FEE_BPS`: an audited result that stands pays this share of the bounty to
+/// the committee.
+pub const AUDIT_FEE_BPS: u64 = 1_000;
+/// Past this many blocks `BLOCKHASH` answers zero.
+pub const BLOCKHASH_WINDOW: u64 = 256;
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -384,6 +423,8 @@ pub struct Model {
     /// The market's window minimums (immutable).
     pub min_response_window: u64,
     pub min_reveal_window: u64,
+    /// The market's least audit rate of an optimistic task (immutable).
+    pub min_audit_bps: u16,
     pub accounts: BTreeMap<Address, Account>,
     pub tasks: Vec<TaskM>,
     pub escrowed: U256,
@@ -629,6 +670,69 @@ impl Model {
         (block - c.seed_block <= 256).then_some(c.seed_block)
     }
 
+    /// The block whose hash is the audit coin of task `id` if `Finalize` or `RollAudit` reads
+    /// it in block `block` (`None` if the call would not read a hash: no coin, too early, or
+    /// expired).
+    pub fn coin_block(&self, id: u64, block: u64) -> Option<u64> {
+        let t = self.task(id).ok()?;
+        if t.status != Status::Submitted || t.audit_bps == 0 || t.cleared {
+            return None;
+        }
+        let coin = t.submit_block + 1;
+        (block > coin && block - coin <= BLOCKHASH_WINDOW).then_some(coin)
+    }
+
+    /// `TaskMarket._audited`: whether the coin of task `id`, read in `env`'s block, says
+    /// "audited": `keccak256(abi.encode(blockhash(submitBlock + 1), id)) % 10 000 < auditBps`,
+    /// an expired (zero) hash counting as audited, rate 0 never.
+    fn audited(&self, id: u64, env: &Env) -> Result<bool, Revert> {
+        let t = self.task(id)?;
+        if t.audit_bps == 0 {
+            return Ok(false);
+        }
+        let coin = t.submit_block + 1;
+        if env.block <= coin {
+            return Err("CoinNotReady");
+        }
+        if env.block - coin > BLOCKHASH_WINDOW {
+            self.event("audit: coin expired (counts as audited)");
+            return Ok(true);
+        }
+        let hash = env
+            .coin_hash
+            .expect("the driver fetches the coin block's hash");
+        let draw = U256::from_be_bytes(keccak256((hash, U256::from(id)).abi_encode()).0);
+        Ok(draw % U256::from(10_000) < U256::from(t.audit_bps))
+    }
+
+    /// Opens the case of task `id` in the court: a challenge (`challenger` posted a bond equal
+    /// to the collateral) or an audit (no challenger, no bond).
+    fn open_case(&mut self, id: u64, challenger: Address, env: &Env) {
+        let t = self.task(id).expect("task");
+        let size = self.committee_size;
+        let case = CaseM {
+            phase: CasePhase::Drawing,
+            operator: t.operators[0],
+            challenger,
+            client: t.client,
+            claimed: t.result,
+            size,
+            pool_size: self.eligible_list.len() as u32,
+            open_block: env.block,
+            window: self.dispute_window,
+            reveal_window: self.reveal_window,
+            arbiter_window: self.arbiter_window,
+            min_stake: self.min_stake,
+            member_bond: t.collateral / U256::from(size),
+            seed_block: env.block + 1,
+            draw_deadline: env.ts + self.dispute_window,
+            ..CaseM::default()
+        };
+        let t = self.task_mut(id);
+        t.status = Status::Challenged;
+        t.case = case;
+    }
+
     /// Applies `call` from `from` in the block `env`: the effect, or the revert (and then the
     /// model is unchanged, as the chain would be).
     pub fn apply(&mut self, from: Address, call: &Call, env: &Env) -> Result<Effect, Revert> {
@@ -797,7 +901,8 @@ impl Model {
                 t.status = Status::Submitted;
                 t.result = *digest;
                 t.submitted_at = ts;
-                Ok(Effect::None)
+                t.submit_block = env.block;
+                Ok(Effect::Submitted(env.block))
             }
             Call::SubmitProof(id, digest, proof) => {
                 let t = self.task(*id)?;
@@ -824,7 +929,7 @@ impl Model {
                     return Err("InvalidProof");
                 }
                 self.task_mut(*id).result = *digest;
-                self.pay_winners(*id, &[from], 1, ts)?;
+                self.pay_winners(*id, &[from], 1, ts, U256::ZERO)?;
                 Ok(Effect::None)
             }
             Call::Finalize(id) => {
@@ -855,7 +960,12 @@ impl Model {
                             return Err("TooEarly");
                         }
                         let ops = t.operators.clone();
-                        self.pay_winners(*id, &ops, 1, ts)?;
+                        if !t.cleared && self.audited(*id, env)? {
+                            self.event("audit: drawn by finalize");
+                            self.open_case(*id, Address::ZERO, env);
+                            return Ok(Effect::None);
+                        }
+                        self.pay_winners(*id, &ops, 1, ts, U256::ZERO)?;
                     }
                     Mode::ZkProof => return Err("WrongMode"),
                 }
@@ -898,31 +1008,25 @@ impl Model {
                 if self.account(from).wallet < bond {
                     return Err("ERC20InsufficientBalance");
                 }
-                let size = self.committee_size;
-                let case = CaseM {
-                    phase: CasePhase::Drawing,
-                    operator: t.operators[0],
-                    challenger: from,
-                    client: t.client,
-                    claimed: t.result,
-                    size,
-                    pool_size: self.eligible_list.len() as u32,
-                    open_block: env.block,
-                    window: self.dispute_window,
-                    reveal_window: self.reveal_window,
-                    arbiter_window: self.arbiter_window,
-                    min_stake: self.min_stake,
-                    member_bond: bond / U256::from(size),
-                    seed_block: env.block + 1,
-                    draw_deadline: ts + self.dispute_window,
-                    ..CaseM::default()
-                };
-                let t = self.task_mut(*id);
-                t.status = Status::Challenged;
-                t.case = case;
+                self.open_case(*id, from, env);
                 self.bonded += bond;
                 self.acct(from).wallet -= bond;
                 self.market_tokens += bond;
+                Ok(Effect::None)
+            }
+            Call::RollAudit(id) => {
+                let t = self.task(*id)?;
+                expect_status(t, Status::Submitted)?;
+                if t.cleared {
+                    return Err("AuditRolled");
+                }
+                if self.audited(*id, env)? {
+                    self.event("audit: drawn by rollAudit");
+                    self.open_case(*id, Address::ZERO, env);
+                } else {
+                    self.event("audit: cleared by rollAudit");
+                    self.task_mut(*id).cleared = true;
+                }
                 Ok(Effect::None)
             }
             Call::Draw(id) => {
@@ -1123,10 +1227,19 @@ impl Model {
             Call::ResolveDispute(id) => {
                 let t = self.task(*id)?;
                 expect_status(t, Status::Challenged)?;
-                let (operator, bond) = (t.operators[0], t.collateral);
+                let (operator, collateral, bounty) = (t.operators[0], t.collateral, t.bounty);
                 let c = &t.case;
                 let challenger = c.challenger;
-                let share = bond * U256::from(COMMITTEE_SHARE_BPS) / U256::from(10_000);
+                // An audit has no challenger and no bond; the committee's pot is the audit fee
+                // (a tenth of the bounty) if the result stands, a tenth of the slash if not.
+                let audit = challenger.is_zero();
+                let bond = if audit { U256::ZERO } else { collateral };
+                let share = collateral * U256::from(COMMITTEE_SHARE_BPS) / U256::from(10_000);
+                let upheld_pot = if audit {
+                    bounty * U256::from(AUDIT_FEE_BPS) / U256::from(10_000)
+                } else {
+                    share
+                };
                 // court.close
                 let verdict = match c.phase {
                     CasePhase::Escalated => {
@@ -1144,29 +1257,37 @@ impl Model {
                     c.phase = CasePhase::Closed;
                     c.verdict = verdict;
                 }
-                let pot = if verdict == Verdict::Neutral {
-                    U256::ZERO
-                } else {
-                    share
+                let pot = match verdict {
+                    Verdict::Upheld => upheld_pot,
+                    Verdict::Overturned => share,
+                    _ => U256::ZERO,
                 };
                 self.settle_members(*id, verdict, pot, ts)?;
                 // The market.
                 self.bonded -= bond;
                 match verdict {
                     Verdict::Neutral => {
-                        self.event("dispute: neutral (nobody slashed)");
-                        self.release(operator, bond, false)?;
+                        self.event(if audit {
+                            "audit: neutral (nobody slashed)"
+                        } else {
+                            "dispute: neutral (nobody slashed)"
+                        });
+                        self.release(operator, collateral, false)?;
                         self.credit(*id, challenger, bond);
                         self.refund(*id);
                     }
                     Verdict::Overturned => {
-                        self.event("dispute: overturned");
+                        self.event(if audit {
+                            "audit: overturned (operator slashed)"
+                        } else {
+                            "dispute: overturned"
+                        });
                         self.market_tokens -= share;
                         self.court_tokens += share;
                         let treasury = self.treasury;
                         self.slash_to(*id, operator, treasury, ts)?;
-                        // The challenger's reward and the committee's share leave the
-                        // treasury's accrual.
+                        // The challenger's reward (none for an audit) and the committee's share
+                        // leave the treasury's accrual.
                         let reward = bond * U256::from(CHALLENGE_REWARD_BPS) / U256::from(10_000);
                         self.acct(treasury).market -= reward + share;
                         *self.task_mut(*id).credited.entry(treasury).or_default() -= reward + share;
@@ -1174,12 +1295,18 @@ impl Model {
                         self.credit(*id, challenger, bond + reward);
                         self.refund(*id);
                     }
+                    _ if audit => {
+                        self.event("audit: upheld (operator paid less the audit fee)");
+                        self.market_tokens -= upheld_pot;
+                        self.court_tokens += upheld_pot;
+                        self.pay_winners(*id, &[operator], 1, ts, upheld_pot)?;
+                    }
                     _ => {
                         self.event("dispute: upheld (bond less the share to the operator)");
                         self.market_tokens -= share;
                         self.court_tokens += share;
                         self.credit(*id, operator, bond - share);
-                        self.pay_winners(*id, &[operator], 1, ts)?;
+                        self.pay_winners(*id, &[operator], 1, ts, U256::ZERO)?;
                     }
                 }
                 Ok(Effect::None)
@@ -1402,8 +1529,17 @@ impl Model {
             if window == 0 || window > MAX_CHALLENGE_WINDOW {
                 return Err("InvalidChallengeWindow");
             }
+            let p = r.audit_bps;
+            if p < self.min_audit_bps || p > 10_000 {
+                return Err("InvalidAuditRate");
+            }
+            if p != 0 && r.collateral < collateral_floor(r.bounty, p) {
+                return Err("CollateralTooLow");
+            }
         } else if window != 0 {
             return Err("InvalidChallengeWindow");
+        } else if r.audit_bps != 0 {
+            return Err("InvalidAuditRate");
         }
         let mut verifier = Address::ZERO;
         if r.mode == Mode::ZkProof {
@@ -1444,6 +1580,9 @@ impl Model {
             input_digest: r.input_digest,
             result: B256::ZERO,
             verifier,
+            audit_bps: r.audit_bps,
+            submit_block: 0,
+            cleared: false,
             operators: Vec::new(),
             seats: BTreeMap::new(),
             case: CaseM::default(),
@@ -1666,7 +1805,7 @@ impl Model {
         }
         if majority {
             self.task_mut(id).result = best;
-            self.pay_winners(id, &winners, best_count, ts)
+            self.pay_winners(id, &winners, best_count, ts, U256::ZERO)
         } else {
             self.refund(id);
             Ok(())
@@ -1679,6 +1818,7 @@ impl Model {
         winners: &[Address],
         count: usize,
         _ts: u64,
+        withheld: U256,
     ) -> Result<(), Revert> {
         let t = self.task_mut(id);
         t.status = Status::Finalized;
@@ -1687,7 +1827,8 @@ impl Model {
         let protocol_fee = bounty * U256::from(t.protocol_bps) / U256::from(10_000);
         let scheduler_fee = bounty * U256::from(t.scheduler_bps) / U256::from(10_000);
         self.escrowed -= bounty;
-        let reward = bounty - protocol_fee - scheduler_fee;
+        // `withheld` (an audit's fee) leaves escrow with the bounty; the caller sends it on.
+        let reward = bounty - protocol_fee - scheduler_fee - withheld;
         let each = reward / U256::from(count);
         let dust = reward - each * U256::from(count);
         for w in &winners[..count] {
@@ -1771,7 +1912,8 @@ impl Model {
                 continue;
             }
             escrowed += t.bounty;
-            if t.status == Status::Challenged {
+            // A challenge's bond; an audit has none.
+            if t.status == Status::Challenged && !t.case.challenger.is_zero() {
                 bonded += t.collateral;
             }
             for (op, s) in &t.seats {
