@@ -121,7 +121,14 @@ fn the_devnet_runs_the_sample_workload_to_the_end_and_pays_what_the_contracts_sa
     let expected = U256::from(3u64 + 3) * reward_each(bounty, 1)
         + U256::from(3u64 * 3) * reward_each(bounty, 3)
         - U256::from(audits) * fee;
-    assert_eq!(total, I256::from_raw(expected), "{report}");
+    // `earned` counts what a member withdrew from the court, `committeePayWei` also what it
+    // still holds there: the work pay is at most the expected and short of it by at most the
+    // court pay not yet withdrawn.
+    let expected = I256::from_raw(expected);
+    assert!(
+        total <= expected && expected - total <= committee,
+        "work pay {total} against {expected}: {report}"
+    );
     let fees = I256::from_raw(U256::from(audits) * fee);
     assert!(
         committee <= fees && fees - committee <= I256::try_from(7 * audits).unwrap(),
