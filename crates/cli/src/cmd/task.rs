@@ -209,10 +209,15 @@ async fn submit(a: SubmitArgs) -> eyre::Result<()> {
     // Everything that can refuse the task runs before the first upload or transaction.
     preflight::program(&spec.program, &spec.limits)?;
     let (settlement, account) = net.sender().await?;
-    preflight::feasible(net.coordinator.as_deref(), &spec).await?;
     let token = Token::of(&settlement).await?;
     let sdk = Requester::new(settlement, net.gateway()?, account);
-    // The SDK refuses a bounty the account cannot pay before it uploads or approves anything.
+    // Funds first: a bounty the account cannot pay is the client's own fact, whatever the
+    // network looks like (and the floor collateral of a huge bounty is infeasible anyway).
+    sdk.check_funds(spec.bounty)
+        .await
+        .map_err(|e| preflight::funds_error(e, &token))?;
+    preflight::feasible(net.coordinator.as_deref(), &spec).await?;
+    // The SDK checks the funds again before it uploads or approves anything.
     let task = sdk
         .submit(&spec)
         .await

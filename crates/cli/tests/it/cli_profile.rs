@@ -34,7 +34,10 @@ fn json(text: &str) -> serde_json::Value {
 #[test]
 fn after_verity_devnet_task_commands_work_from_the_profile_alone() {
     let _serial = crate::network_lock();
-    let net = UserDevnet::start("cli-profile");
+    // Two nodes: an optimistic task is audited one time in five by default, and the audit's
+    // committee is drawn from the nodes other than the one that ran it (with one node the
+    // case would wait out the arbiter's window).
+    let net = UserDevnet::start_with_nodes("cli-profile", 2);
     let profile = net.profile();
     for key in ["rpc_url", "coordinator_url", "gateway_url", "key_file"] {
         assert!(profile[key].is_string(), "{key} missing: {profile}");
@@ -182,7 +185,7 @@ fn after_verity_devnet_task_commands_work_from_the_profile_alone() {
     assert!(gas[1]["gas"].is_null(), "{quote}");
 
     // Cancel: a task no coordinator looks at (the check of live nodes is skipped with an empty
-    // --coordinator) and no one can take (two replicas, one node) stays open; its client takes
+    // --coordinator) and no one can take (three replicas, two nodes) stays open; its client takes
     // the bounty back into its market balance.
     let opened = json(&ok(&net.verity(&[
         "task",
@@ -192,7 +195,7 @@ fn after_verity_devnet_task_commands_work_from_the_profile_alone() {
         "--mode",
         "replicated",
         "--replication",
-        "2",
+        "3",
         "--bounty",
         "4",
         "--coordinator",

@@ -25,7 +25,7 @@ fn running(pid: i32) -> bool {
 fn the_devnet_restarts_a_dead_child_refuses_a_busy_dir_and_leaves_no_orphan_after_kill_9() {
     let _serial = crate::network_lock();
     let (dir, home) = dirs("devnet-faults");
-    let (mut devnet, stderr) = spawn_devnet(&dir, &home, &[]);
+    let (mut devnet, stderr) = spawn_devnet(&dir, &home, 1, &[]);
     let profile = profile_path(&home);
     wait_until("the devnet's profile", 1800, || {
         assert!(
@@ -60,7 +60,7 @@ fn the_devnet_restarts_a_dead_child_refuses_a_busy_dir_and_leaves_no_orphan_afte
 
     // A second devnet on the same directory is refused with the true reason.
     let (_, home2) = dirs("devnet-faults-second");
-    let (mut second, second_err) = spawn_devnet(&dir, &home2, &[]);
+    let (mut second, second_err) = spawn_devnet(&dir, &home2, 1, &[]);
     let status = second.wait().unwrap();
     assert!(!status.success());
     let text = std::fs::read_to_string(&second_err).unwrap();
@@ -80,13 +80,14 @@ fn the_devnet_restarts_a_dead_child_refuses_a_busy_dir_and_leaves_no_orphan_afte
     });
 
     // The directory it left behind (with its databases of the dead chain) is reused, and the
-    // new devnet runs a task to the end.
+    // new devnet runs a task to the end (two nodes, so that an audit drawn on the optimistic
+    // task has a committee: the node that ran it does not sit on it).
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
         .args([
             "devnet",
             "--once",
             "--nodes",
-            "1",
+            "2",
             "--tasks",
             "1",
             "--modes",

@@ -46,9 +46,14 @@ pub(crate) fn dirs(name: &str) -> (PathBuf, PathBuf) {
     (dir, home)
 }
 
-/// Starts `verity devnet` with one node (plus `extra` flags) in `dir` with `HOME=home` and
+/// Starts `verity devnet` with `nodes` nodes (plus `extra` flags) in `dir` with `HOME=home` and
 /// nothing else of the caller's environment that names a profile.
-pub(crate) fn spawn_devnet(dir: &Path, home: &Path, extra: &[&str]) -> (Child, PathBuf) {
+pub(crate) fn spawn_devnet(
+    dir: &Path,
+    home: &Path,
+    nodes: u32,
+    extra: &[&str],
+) -> (Child, PathBuf) {
     let stderr = home.join(format!(
         "devnet-{}.stderr",
         std::time::SystemTime::now()
@@ -60,7 +65,7 @@ pub(crate) fn spawn_devnet(dir: &Path, home: &Path, extra: &[&str]) -> (Child, P
         .args([
             "devnet",
             "--nodes",
-            "1",
+            &nodes.to_string(),
             "--tasks",
             "0",
             "--port",
@@ -112,8 +117,13 @@ impl UserDevnet {
     /// A one-node devnet, up once its profile is written (every node registered and staked)
     /// and the coordinator lists the node as live.
     pub(crate) fn start(name: &str) -> Self {
+        Self::start_with_nodes(name, 1)
+    }
+
+    /// As [`UserDevnet::start`] with `nodes` nodes.
+    pub(crate) fn start_with_nodes(name: &str, nodes: u32) -> Self {
         let (dir, home) = dirs(name);
-        let (child, stderr) = spawn_devnet(&dir, &home, &[]);
+        let (child, stderr) = spawn_devnet(&dir, &home, nodes, &[]);
         let mut net = Self {
             child,
             dir,
