@@ -6,28 +6,49 @@ use std::future::Future;
 use eyre::WrapErr as _;
 use tokio_util::sync::CancellationToken;
 
-/// Resolves on Ctrl-C, or on SIGTERM where there are Unix signals.
-pub(crate) async fn wait_for_shutdown() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C and SIGTERM, listened for from [`Shutdown::listen`] on: a signal that arrives before
+/// [`Shutdown::wait`] is kept, and does not kill the process with the default action (a
+/// devnet that printed its summary must stop gracefully even when the signal comes at once).
+pub(crate) struct Shutdown {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    /// Installs the handlers now.
+    pub(crate) fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                signals: signal(SignalKind::terminate())
+                    .and_then(|term| Ok((term, signal(SignalKind::interrupt())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    /// Resolves on the first Ctrl-C or SIGTERM since [`Shutdown::listen`].
+    pub(crate) async fn wait(self) {
+        #[cfg(unix)]
+        if let Some((mut term, mut int)) = self.signals {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM where there are Unix signals.
+pub(crate) async fn wait_for_shutdown() {
+    Shutdown::listen().wait().await
 }
 
 /// Runs `service` (which stops when `cancel` is cancelled) until it ends by itself or a

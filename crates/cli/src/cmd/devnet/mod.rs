@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 use verity_devchain::{Devchain, DevchainConfig};
 use verity_settlement::{DeployConfig, Deployment, Settlement, TxOptions, deploy};
 
-use super::{OutputArgs, shutdown::wait_for_shutdown};
+use super::{OutputArgs, shutdown::Shutdown};
 
 /// Seconds a governance change waits in the devnet's timelock (production deployments use
 /// `verity contracts deploy --timelock-delay`, a day by default).
@@ -254,6 +254,8 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         deployment,
         accounts,
     };
+    // Listening before the summary is printed: whoever reads it may signal at once.
+    let shutdown = (args.nodes == 0 && !args.exit_after_deploy).then(Shutdown::listen);
     print_summary(&summary, args.output.json)?;
 
     if args.exit_after_deploy {
@@ -274,7 +276,9 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
             path.display()
         );
         tracing::info!(target: "devnet", "serving; Ctrl-C or SIGTERM stops");
-        wait_for_shutdown().await;
+        if let Some(shutdown) = shutdown {
+            shutdown.wait().await;
+        }
     } else {
         let net = network::Options {
             dir: args.dir.clone(),

@@ -19,7 +19,7 @@ use super::{
     procs::{self, Proc},
     report, workload,
 };
-use crate::cmd::shutdown::wait_for_shutdown;
+use crate::cmd::shutdown::Shutdown;
 
 /// How the network is laid out.
 #[derive(Debug, Clone)]
@@ -292,12 +292,14 @@ pub(super) async fn run(
         Err(e) => Err(e),
     };
     if outcome.is_ok() && !opts.once {
+        // Listening before saying so: whoever reads the line may signal at once.
+        let shutdown = Shutdown::listen();
         eprintln!(
             "devnet up: directory {}, gateway {gateway}; Ctrl-C or SIGTERM stops",
             dir.display()
         );
         // Until Ctrl-C or SIGTERM, a child that dies is started again (or reported).
-        let shutdown = wait_for_shutdown();
+        let shutdown = shutdown.wait();
         tokio::pin!(shutdown);
         let mut tick = tokio::time::interval(SUPERVISE_EVERY);
         loop {
