@@ -21,6 +21,7 @@ import {EnclaveRegistry} from "./EnclaveRegistry.sol";
 ///         an accepted proof returns true.
 contract TeeResultVerifier is IResultVerifier {
     error MalformedProof(uint256 length);
+    /// `expected` is the market's binding, `given` the one the proof's fields make.
     error BindingMismatch(bytes32 expected, bytes32 given);
     error InvalidEnclaveSignature();
 
@@ -42,8 +43,8 @@ contract TeeResultVerifier is IResultVerifier {
         if (proof.length != 288) revert MalformedProof(proof.length);
         (address operator, uint256 chainId, address market, uint256 taskId, bytes memory signature) =
             abi.decode(proof, (address, uint256, address, uint256, bytes));
-        bytes32 expected = keccak256(abi.encode(chainId, market, taskId, operator));
-        if (expected != binding) revert BindingMismatch(binding, expected);
+        bytes32 claimed = keccak256(abi.encode(chainId, market, taskId, operator));
+        if (claimed != binding) revert BindingMismatch(binding, claimed);
         bytes32 statement = keccak256(abi.encode(binding, programDigest, inputDigest, resultDigest));
         (address key, ECDSA.RecoverError err,) =
             ECDSA.tryRecover(MessageHashUtils.toEthSignedMessageHash(statement), signature);
