@@ -9,7 +9,7 @@
 use alloy::{
     network::EthereumWallet,
     primitives::{Address, B256, Bytes, U256, keccak256},
-    providers::ProviderBuilder,
+    providers::{Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
 };
 use verity_devchain::DevchainConfig;
@@ -176,10 +176,7 @@ async fn main() -> eyre::Result<()> {
             .provider()
             .raw_request("evm_setNextBlockTimestamp".into(), (target,))
             .await?;
-        opt_calls.push((
-            "finalize",
-            s.finalize(keeper, id).await?.gas_used,
-        ));
+        opt_calls.push(("finalize", s.finalize(keeper, id).await?.gas_used));
         lifecycle(&mut rows, &format!("optimistic task ({round})"), &opt_calls);
     }
     for (name, g) in rows {
@@ -189,10 +186,7 @@ async fn main() -> eyre::Result<()> {
 }
 
 fn lifecycle(rows: &mut Vec<(String, u64)>, name: &str, calls: &[(&str, u64)]) {
-    rows.push((
-        format!("{name}, total"),
-        calls.iter().map(|(_, g)| g).sum(),
-    ));
+    rows.push((format!("{name}, total"), calls.iter().map(|(_, g)| g).sum()));
     for (c, g) in calls {
         rows.push((format!("  {c}"), *g));
     }

@@ -79,7 +79,12 @@ pub async fn deploy_tee(s: &Settlement, from: Address, cfg: &TeeConfig) -> Resul
 
 impl GovernanceCall {
     /// `EnclaveRegistry.setMeasurement`.
-    pub fn set_measurement(tee: &TeeDeployment, measurement: B256, allowed: bool, salt: B256) -> Self {
+    pub fn set_measurement(
+        tee: &TeeDeployment,
+        measurement: B256,
+        allowed: bool,
+        salt: B256,
+    ) -> Self {
         let data = EnclaveRegistry::setMeasurementCall {
             measurement,
             allowed,

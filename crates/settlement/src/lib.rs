@@ -17,9 +17,7 @@ pub use deploy::{
     DEVNET_CHAIN_ID, DeployConfig, Deployment, PRODUCTION_MIN_AUDIT_BPS,
     PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
 };
-pub use enclaves::{
-    Attestation, Enclave, TeeConfig, TeeDeployment, deploy_tee, tee_verifier_id,
-};
+pub use enclaves::{Attestation, Enclave, TeeConfig, TeeDeployment, deploy_tee, tee_verifier_id};
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
 pub use market::{

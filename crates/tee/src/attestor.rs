@@ -52,7 +52,16 @@ impl RegistryDomain {
 /// registry and the operator, so a quote cannot be replayed for another operator or registry;
 /// `challenge` makes each renewal's quote new.
 pub fn registration_nonce(domain: &RegistryDomain, operator: Address, challenge: B256) -> [u8; 32] {
-    keccak256((U256::from(domain.chain_id), domain.registry, operator, challenge).abi_encode()).0
+    keccak256(
+        (
+            U256::from(domain.chain_id),
+            domain.registry,
+            operator,
+            challenge,
+        )
+            .abi_encode(),
+    )
+    .0
 }
 
 /// The registry's two measurement words for a verified quote:
@@ -63,7 +72,10 @@ pub fn onchain_measurements(m: &Measurements) -> (B256, B256) {
             mr_enclave,
             mr_signer,
             ..
-        } => (B256::from_slice(&mr_enclave.0), B256::from_slice(&mr_signer.0)),
+        } => (
+            B256::from_slice(&mr_enclave.0),
+            B256::from_slice(&mr_signer.0),
+        ),
         Measurements::Tdx { mr_td, rtmr, .. } => {
             let mut all = mr_td.0.clone();
             for r in rtmr {
@@ -71,7 +83,9 @@ pub fn onchain_measurements(m: &Measurements) -> (B256, B256) {
             }
             (keccak256(all), B256::ZERO)
         }
-        Measurements::DevnetInsecure { measurement } => (B256::from_slice(&measurement.0), B256::ZERO),
+        Measurements::DevnetInsecure { measurement } => {
+            (B256::from_slice(&measurement.0), B256::ZERO)
+        }
     }
 }
 
@@ -284,7 +298,10 @@ mod tests {
         let (a, b) = (Address::repeat_byte(1), Address::repeat_byte(2));
         let c = B256::ZERO;
         assert_ne!(registration_nonce(&d, a, c), registration_nonce(&d, b, c));
-        assert_ne!(registration_nonce(&d, a, c), registration_nonce(&other, a, c));
+        assert_ne!(
+            registration_nonce(&d, a, c),
+            registration_nonce(&other, a, c)
+        );
         assert_ne!(
             registration_nonce(&d, a, c),
             registration_nonce(&d, a, B256::repeat_byte(1))

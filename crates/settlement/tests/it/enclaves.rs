@@ -240,7 +240,11 @@ async fn governed_registration_and_a_tee_task_settled_by_the_enclave_key() {
         "{}",
         e.expiresAt
     );
-    env.net.s.check_enclave(&env.tee, key.address(), op).await.unwrap();
+    env.net
+        .s
+        .check_enclave(&env.tee, key.address(), op)
+        .await
+        .unwrap();
 
     // A TEE task: created, assigned, settled at once by the enclave-signed result.
     let l0 = env.net.ledger().await;
@@ -295,7 +299,13 @@ async fn registration_refusals_change_nothing() {
             sorted(&env.attestors, &[0, 1], sig_rogue),
             "MeasurementNotAllowed",
         ),
-        ("one signature of two", op, a.clone(), vec![s0.clone()], "TooFewSignatures"),
+        (
+            "one signature of two",
+            op,
+            a.clone(),
+            vec![s0.clone()],
+            "TooFewSignatures",
+        ),
         ("no signature", op, a.clone(), vec![], "TooFewSignatures"),
         (
             "the same attestor twice",
@@ -311,7 +321,13 @@ async fn registration_refusals_change_nothing() {
             sorted(&env.attestors, &[0, 3], vec![s0.clone(), s3.clone()]),
             "NotAttestor",
         ),
-        ("signatures not sorted", op, a.clone(), reversed, "AttestorsNotAscending"),
+        (
+            "signatures not sorted",
+            op,
+            a.clone(),
+            reversed,
+            "AttestorsNotAscending",
+        ),
         (
             "a malformed signature",
             op,
@@ -319,8 +335,20 @@ async fn registration_refusals_change_nothing() {
             vec![s0.clone(), Bytes::from(vec![1u8; 64])],
             "InvalidSignature",
         ),
-        ("sent by another operator", other, a.clone(), two.clone(), "NotOperator"),
-        ("expired attestation", op, stale, two.clone(), "AttestationExpired"),
+        (
+            "sent by another operator",
+            other,
+            a.clone(),
+            two.clone(),
+            "NotOperator",
+        ),
+        (
+            "expired attestation",
+            op,
+            stale,
+            two.clone(),
+            "AttestationExpired",
+        ),
         ("statement altered", op, altered, two.clone(), "NotAttestor"),
     ];
     for (name, from, att, sigs, error) in rows {
@@ -331,7 +359,11 @@ async fn registration_refusals_change_nothing() {
             Err(e) => assert_eq!(e.revert_name().as_deref(), Some(error), "{name}: {e}"),
         }
         let e = env.net.s.enclave(&env.tee, key.address()).await.unwrap();
-        assert_eq!(e.operator, Address::ZERO, "{name}: a registration was stored");
+        assert_eq!(
+            e.operator,
+            Address::ZERO,
+            "{name}: a registration was stored"
+        );
         l0.assert_deltas(&env.net.ledger().await, &[]);
     }
 
@@ -343,7 +375,10 @@ async fn registration_refusals_change_nothing() {
         .unwrap();
     let stored = env.net.s.enclave(&env.tee, key.address()).await.unwrap();
     expect_revert(
-        env.net.s.register_enclave(op, &env.tee, &a, two.clone()).await,
+        env.net
+            .s
+            .register_enclave(op, &env.tee, &a, two.clone())
+            .await,
         "QuoteAlreadyUsed",
     );
     // The same key attested for another operator (its own quote, nonce naming `other`).
@@ -407,7 +442,11 @@ async fn renewal_with_a_fresh_quote_extends_the_registration() {
     // Past the first registration's end, the renewed one still signs for the operator.
     env.net.advance(VALIDITY / 2 + 10).await;
     assert!(env.net.now().await > first.expiresAt);
-    env.net.s.check_enclave(&env.tee, key.address(), op).await.unwrap();
+    env.net
+        .s
+        .check_enclave(&env.tee, key.address(), op)
+        .await
+        .unwrap();
 }
 
 /// How a refused TEE proof is made, and the error the market bubbles up from the verifier.
@@ -499,6 +538,8 @@ async fn governance_refusals() {
     let env = Tee::new().await;
     let (a3, stranger) = (env.attestors[3].address(), env.net.op(0));
     let s = &env.net.s;
+    // A key registered while attestors 0 and 1 are both appointed.
+    let registered = env.registered(env.net.op(0)).await;
     expect_revert(
         s.set_measurement(stranger, &env.tee, B256::repeat_byte(5), true)
             .await,
@@ -542,13 +583,14 @@ async fn governance_refusals() {
         "NotAttestor",
     );
     // Only the key's operator or governance revoke.
-    let key = env.registered(op).await;
     expect_revert(
-        s.revoke_enclave(env.net.op(1), &env.tee, key.address()).await,
+        s.revoke_enclave(env.net.op(1), &env.tee, registered.address())
+            .await,
         "NotKeyHolder",
     );
     expect_revert(
-        s.revoke_enclave(op, &env.tee, Address::repeat_byte(7)).await,
+        s.revoke_enclave(op, &env.tee, Address::repeat_byte(7))
+            .await,
         "UnknownEnclaveKey",
     );
 }

@@ -161,5 +161,8 @@ fn the_registry_words_of_tdx_and_devnet_measurements() {
     let dm = verity_tee::Measurements::DevnetInsecure {
         measurement: Measurement(vec![7; 32]),
     };
-    assert_eq!(onchain_measurements(&dm), (B256::repeat_byte(7), B256::ZERO));
+    assert_eq!(
+        onchain_measurements(&dm),
+        (B256::repeat_byte(7), B256::ZERO)
+    );
 }
