@@ -594,3 +594,55 @@ async fn governance_refusals() {
         "UnknownEnclaveKey",
     );
 }
+
+/// An SGX-style registration accepted through its MRSIGNER (its MRENCLAVE is not listed), and
+/// disabled at use time once governance removes that signer. The statement is signed directly
+/// (`attestation_digest`), as an attestor would after verifying an SGX quote with these values.
+#[tokio::test]
+async fn an_allowed_mrsigner_admits_any_measurement_until_it_is_removed() {
+    use alloy::signers::SignerSync;
+    let env = Tee::new().await;
+    let op = env.net.op(0);
+    let mr_signer = B256::repeat_byte(0x51);
+    let key = EnclaveKey::random();
+    let a = Attestation {
+        operator: op,
+        enclaveKey: key.address(),
+        measurement: B256::repeat_byte(0x3e),
+        signer: mr_signer,
+        quoteHash: B256::repeat_byte(0x9a),
+        expiry: env.net.now().await + ATTEST_VALIDITY,
+    };
+    let digest = attestation_digest(&a, &env.domain);
+    let sigs: Vec<Bytes> = [0usize, 1]
+        .iter()
+        .map(|i| {
+            let sig = env.attestors[*i].sign_hash_sync(&digest).unwrap();
+            Bytes::from(sig.as_bytes().to_vec())
+        })
+        .collect();
+    let sigs = sorted(&env.attestors, &[0, 1], sigs);
+    let s = &env.net.s;
+    expect_revert(
+        s.register_enclave(op, &env.tee, &a, sigs.clone()).await,
+        "MeasurementNotAllowed",
+    );
+    s.set_enclave_signer(env.net.owner, &env.tee, mr_signer, true)
+        .await
+        .unwrap();
+    s.register_enclave(op, &env.tee, &a, sigs).await.unwrap();
+    s.check_enclave(&env.tee, key.address(), op).await.unwrap();
+    s.set_enclave_signer(env.net.owner, &env.tee, mr_signer, false)
+        .await
+        .unwrap();
+    expect_revert(
+        s.check_enclave(&env.tee, key.address(), op).await,
+        "MeasurementNotAllowed",
+    );
+    // A zero signer (TDX, devnet) is never allowed by the signer list.
+    expect_revert(
+        s.set_enclave_signer(env.net.owner, &env.tee, B256::ZERO, true)
+            .await,
+        "ZeroValue",
+    );
+}
