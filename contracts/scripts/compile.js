@@ -16,7 +16,9 @@ const ARTIFACTS = ['NodeRegistry', 'TaskMarket', 'DisputeCourt', 'VerifierRegist
   // issue 6: generated Groth16 verifier(s) and the IResultVerifier adapter (src/zk/).
   'SensorGroth16VerifierN16', 'SensorGroth16VerifierN64', 'SensorGroth16VerifierN256', 'SensorAggregateVerifier',
   // issue 15: the timelock that owns every contract (OpenZeppelin's TimelockController).
-  'VerityTimelock'];
+  'VerityTimelock',
+  // issue 20: TEE attestation (enclave keys vouched by k-of-n attestors) and its result verifier.
+  'EnclaveRegistry', 'TeeResultVerifier'];
 
 function listSources(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -47,3 +47,15 @@ sol!(
     MockResultVerifier,
     "../../contracts/out/MockResultVerifier.json"
 );
+
+sol!(
+    #[sol(rpc, all_derives)]
+    EnclaveRegistry,
+    "../../contracts/out/EnclaveRegistry.json"
+);
+
+sol!(
+    #[sol(rpc, all_derives)]
+    TeeResultVerifier,
+    "../../contracts/out/TeeResultVerifier.json"
+);

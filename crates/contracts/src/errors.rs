@@ -2,7 +2,10 @@
 
 use alloy::{primitives::Bytes, sol_types::SolInterface};
 
-use crate::{DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock};
+use crate::{
+    DisputeCourt, EnclaveRegistry, NodeRegistry, TaskMarket, TeeResultVerifier, TestToken,
+    VerifierRegistry, VerityTimelock,
+};
 
 /// A revert raised by one of Verity's contracts, decoded by its selector.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +26,13 @@ pub enum ContractError {
     /// not scheduled, or a caller without the role.
     #[error("VerityTimelock::{0:?}")]
     Timelock(VerityTimelock::VerityTimelockErrors),
+    /// An `EnclaveRegistry` custom error (also raised through `TeeResultVerifier`, and through
+    /// the market's `submitProof` when the TEE verifier refuses a proof).
+    #[error("EnclaveRegistry::{0:?}")]
+    Enclaves(EnclaveRegistry::EnclaveRegistryErrors),
+    /// A `TeeResultVerifier` custom error (raised through the market's `submitProof`).
+    #[error("TeeResultVerifier::{0:?}")]
+    TeeVerifier(TeeResultVerifier::TeeResultVerifierErrors),
     /// An ERC20 error from the token (OpenZeppelin's `IERC20Errors`).
     #[error("Token::{0:?}")]
     Token(TestToken::TestTokenErrors),
@@ -59,6 +69,12 @@ impl ContractError {
         if let Ok(e) = VerityTimelock::VerityTimelockErrors::abi_decode(data) {
             return Self::Timelock(e);
         }
+        if let Ok(e) = EnclaveRegistry::EnclaveRegistryErrors::abi_decode(data) {
+            return Self::Enclaves(e);
+        }
+        if let Ok(e) = TeeResultVerifier::TeeResultVerifierErrors::abi_decode(data) {
+            return Self::TeeVerifier(e);
+        }
         if let Ok(r) = Revert::abi_decode(data) {
             return Self::Message(r.reason);
         }
@@ -77,6 +93,8 @@ impl ContractError {
             Self::Verifiers(e) => format!("{e:?}"),
             Self::Token(e) => format!("{e:?}"),
             Self::Timelock(e) => format!("{e:?}"),
+            Self::Enclaves(e) => format!("{e:?}"),
+            Self::TeeVerifier(e) => format!("{e:?}"),
             Self::Message(_) => return "Error".into(),
             Self::Panic(_) => return "Panic".into(),
             Self::Unrecognized(_) => return "Unrecognized".into(),

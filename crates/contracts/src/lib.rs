@@ -7,7 +7,8 @@ mod errors;
 #[cfg(feature = "test-utils")]
 pub use bindings::MockResultVerifier;
 pub use bindings::{
-    DisputeCourt, NodeRegistry, TaskMarket, TestToken, VerifierRegistry, VerityTimelock,
+    DisputeCourt, EnclaveRegistry, NodeRegistry, TaskMarket, TeeResultVerifier, TestToken,
+    VerifierRegistry, VerityTimelock,
 };
 pub use enums::{CasePhase, Mode, Seat, Status, UnknownVariant, Verdict};
 pub use errors::ContractError;

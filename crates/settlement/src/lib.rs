@@ -2,6 +2,7 @@
 
 mod court;
 mod deploy;
+mod enclaves;
 mod error;
 pub mod events;
 mod governance;
@@ -16,6 +17,7 @@ pub use deploy::{
     DEVNET_CHAIN_ID, DeployConfig, Deployment, PRODUCTION_MIN_AUDIT_BPS,
     PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,
 };
+pub use enclaves::{Attestation, Enclave, TeeConfig, TeeDeployment, deploy_tee, tee_verifier_id};
 pub use error::{Error, Result};
 pub use governance::{GovernanceCall, hand_to_timelock};
 pub use market::{

@@ -143,6 +143,14 @@ pub enum TeeError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Signing an attestation or a result failed.
+    #[error("[V-TEE-017] signing the {what} failed: {reason}")]
+    Signing {
+        /// `attestation` or `result`.
+        what: &'static str,
+        /// The signer's error.
+        reason: String,
+    },
 }
 
 impl TeeError {
@@ -165,6 +173,7 @@ impl TeeError {
             Self::BackendProtocol { .. } => "V-TEE-014",
             Self::InvalidHex { .. } => "V-TEE-015",
             Self::QuoteFile { .. } => "V-TEE-016",
+            Self::Signing { .. } => "V-TEE-017",
         }
     }
 

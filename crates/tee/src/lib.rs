@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod attestor;
 mod backend;
 mod binding;
 mod collateral_time;
@@ -8,6 +9,10 @@ mod error;
 mod policy;
 mod verify;
 
+pub use attestor::{
+    AttestRequest, EnclaveKey, RegistryDomain, SignedAttestation, attest, attestation_digest,
+    onchain_measurements, registration_nonce, registration_signatures,
+};
 pub use backend::{AttestationBackend, CONFIGFS_TSM_REPORT, TdxConfigfsBackend};
 pub use binding::{KEY_BINDING_DOMAIN, check_key_binding, key_binding_report_data};
 pub use devnet::DevnetInsecureBackend;

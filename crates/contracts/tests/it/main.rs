@@ -39,6 +39,8 @@ fn deployed_code_fits_the_eip170_limit() {
         "VerifierRegistry",
         "TestToken",
         "MockResultVerifier",
+        "EnclaveRegistry",
+        "TeeResultVerifier",
     ] {
         let path = contracts_dir().join(format!("out/{name}.json"));
         let json: serde_json::Value =
@@ -88,4 +90,33 @@ fn every_custom_error_selector_decodes_to_its_name() {
     assert!(matches!(junk, ContractError::Unrecognized(_)));
     let msg = ContractError::decode(&alloy::sol_types::Revert::from("nope").abi_encode());
     assert_eq!(msg, ContractError::Message("nope".into()));
+}
+
+#[test]
+fn tee_errors_decode_to_their_names() {
+    use alloy::{
+        primitives::{Address, B256},
+        sol_types::SolError,
+    };
+    use verity_contracts::{ContractError, EnclaveRegistry, TeeResultVerifier};
+    let e = EnclaveRegistry::RegistrationExpired {
+        enclaveKey: Address::repeat_byte(1),
+        expiresAt: 9,
+    };
+    let decoded = ContractError::decode(&e.abi_encode());
+    assert!(
+        matches!(decoded, ContractError::Enclaves(EnclaveRegistry::EnclaveRegistryErrors::RegistrationExpired(ref r)) if r.expiresAt == 9),
+        "{decoded:?}"
+    );
+    assert_eq!(decoded.name(), "RegistrationExpired");
+    let e = TeeResultVerifier::BindingMismatch {
+        expected: B256::repeat_byte(1),
+        given: B256::repeat_byte(2),
+    };
+    let decoded = ContractError::decode(&e.abi_encode());
+    assert!(
+        matches!(decoded, ContractError::TeeVerifier(_)),
+        "{decoded:?}"
+    );
+    assert_eq!(decoded.name(), "BindingMismatch");
 }

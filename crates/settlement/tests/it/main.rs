@@ -11,6 +11,7 @@ mod attacks;
 mod audits;
 mod client;
 mod deposits;
+mod enclaves;
 mod lifecycle;
 mod log_reads;
 mod model;

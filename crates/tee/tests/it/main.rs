@@ -1,6 +1,7 @@
 //! verity-tee integration tests: the dcap-qvl sample quotes, the devnet stand-in, the
 //! configfs backend on a machine without TDX.
 
+mod attestor;
 mod backend;
 mod devnet;
 mod samples;
