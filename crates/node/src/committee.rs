@@ -183,7 +183,11 @@ impl<B: Blobs> Worker<B> {
         }
         let c = self.s.case(id).await?;
         if self.serve_committee && c.phase == CasePhase::Voting && c.seats(self.me) {
-            self.ballot_step(&row, &c).await?;
+            if self.fault == crate::fault::Behaviour::IdleMember {
+                debug!(target: "node::fault", task = %id, "idle_member: drawn, not voting");
+            } else {
+                self.ballot_step(&row, &c).await?;
+            }
         }
         if drive_case(&self.s, self.me, id).await? {
             self.finish_duty(id).await?;

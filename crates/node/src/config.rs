@@ -94,7 +94,8 @@ impl Default for CommitteeConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct FaultConfig {
-    /// `none`, `wrong_result`, `copy_commitments` or `silent`.
+    /// `none`, `wrong_result`, `copy_commitments`, `silent`, `idle_member` or
+    /// `self_challenger`.
     pub behaviour: crate::fault::Behaviour,
 }
 
@@ -109,6 +110,11 @@ pub struct WatchtowerConfig {
     /// the watchtower draws a secret random seed at start, so no cheater can tell which tasks
     /// it watches; set it only to reproduce a run.
     pub seed: Option<u64>,
+    /// **Devnets only (fault injection).** Play the second address of this operator: challenge
+    /// every result it posts at once, without re-executing, and watch nobody else. This is the
+    /// self-challenge attack (a cheater racing the honest watchtowers to its own dispute, to
+    /// take the challenger's share of its slashed collateral); the contracts make it lose.
+    pub accomplice_of: Option<alloy::primitives::Address>,
 }
 
 impl Default for WatchtowerConfig {
@@ -116,6 +122,7 @@ impl Default for WatchtowerConfig {
         Self {
             sample_rate: 0.1,
             seed: None,
+            accomplice_of: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Fault injection for devnets: a node configured to misbehave, so the protocol's defences
-//! (challenges, committees, dissent and silence slashing, commitments bound to their operator)
+//! (challenges, committees, dissent and silence slashing, commitments bound to their operator,
+//! penalties for idle committee members)
 //! can be exercised end to end. **Devnet only**: every behaviour but `none` loses the
 //! operator's collateral on a real network, which is the point.
 
@@ -21,6 +22,14 @@ pub enum Behaviour {
     CopyCommitments,
     /// Stops acting once assigned: never commits, reveals or submits (slashed as silent).
     Silent,
+    /// Runs its tasks honestly but never votes when drawn into a dispute committee: the free
+    /// rider a committee must not depend on. The court keeps `MEMBER_PENALTY_BPS` of its
+    /// member bond each time (and the verdict does not wait for it).
+    IdleMember,
+    /// Posts a corrupted digest on optimistic tasks (honest on replicated ones, where no
+    /// challenge is possible), for its second address to challenge at once: the self-challenge
+    /// attack, played with a watchtower run with `accomplice_of` this operator.
+    SelfChallenger,
 }
 
 impl Behaviour {
@@ -31,6 +40,17 @@ impl Behaviour {
             Behaviour::WrongResult => "wrong_result",
             Behaviour::CopyCommitments => "copy_commitments",
             Behaviour::Silent => "silent",
+            Behaviour::IdleMember => "idle_member",
+            Behaviour::SelfChallenger => "self_challenger",
+        }
+    }
+
+    /// Whether this behaviour posts a corrupted digest for a task in `mode`.
+    pub fn lies_in(self, mode: verity_settlement::Mode) -> bool {
+        match self {
+            Behaviour::WrongResult => true,
+            Behaviour::SelfChallenger => mode == verity_settlement::Mode::Optimistic,
+            _ => false,
         }
     }
 }
@@ -82,6 +102,8 @@ mod tests {
             Behaviour::WrongResult,
             Behaviour::CopyCommitments,
             Behaviour::Silent,
+            Behaviour::IdleMember,
+            Behaviour::SelfChallenger,
         ] {
             let w: W = toml::from_str(&format!("b = \"{}\"", b.as_str())).unwrap();
             assert_eq!(w.b, b);

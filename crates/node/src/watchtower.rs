@@ -198,6 +198,9 @@ pub struct Watchtower<B> {
     /// the first scan).
     stream: tokio::sync::Mutex<Option<EventStream>>,
     tracked: Mutex<BTreeMap<U256, Track>>,
+    /// Devnets only: the operator whose every result we challenge unchecked (see
+    /// `WatchtowerConfig::accomplice_of`).
+    accomplice_of: Option<Address>,
 }
 
 impl<B: Blobs> Watchtower<B> {
@@ -221,7 +224,16 @@ impl<B: Blobs> Watchtower<B> {
             poll,
             stream: tokio::sync::Mutex::new(None),
             tracked: Mutex::new(BTreeMap::new()),
+            accomplice_of: None,
         }
+    }
+
+    /// **Devnets only**: act as `operator`'s second address, challenging every result it posts
+    /// without re-executing and nobody else's (the self-challenge attack).
+    pub fn with_accomplice_of(mut self, operator: Address) -> Self {
+        warn!(target: "node::fault", %operator, "FAULT INJECTION ENABLED (devnet only): self-challenging accomplice");
+        self.accomplice_of = Some(operator);
+        self
     }
 
     /// Loops until `cancel`; a step in progress completes.
@@ -330,6 +342,12 @@ impl<B: Blobs> Watchtower<B> {
         }
         let track = if operator == self.me {
             Track::Done
+        } else if let Some(partner) = self.accomplice_of {
+            if operator == partner {
+                Track::Pending { posted }
+            } else {
+                Track::Done
+            }
         } else if is_sampled(self.sampling.seed, id, self.sampling.rate) {
             self.metrics.sampled.inc();
             debug!(target: "node::watchtower", task = %id, "sampled");
@@ -356,6 +374,10 @@ impl<B: Blobs> Watchtower<B> {
             debug!(target: "node::watchtower", task = %id, "challenge window closed");
             return Ok(Track::Done);
         }
+        if self.accomplice_of.is_some() {
+            warn!(target: "node::fault", task = %id, bond = %task.collateral, "accomplice: challenging our partner's result unchecked");
+            return self.challenge(id, &task).await;
+        }
         let r = match reexecute(
             &self.blobs,
             &self.executor,
@@ -376,6 +398,15 @@ impl<B: Blobs> Watchtower<B> {
             return Ok(Track::Done);
         }
         warn!(target: "node::watchtower", task = %id, %posted, computed = %r.digest, bond = %task.collateral, "wrong result; challenging");
+        self.challenge(id, &task).await
+    }
+
+    /// Posts the bond and challenges `id`.
+    async fn challenge(
+        &self,
+        id: U256,
+        task: &verity_settlement::TaskInfo,
+    ) -> Result<Track, NodeError> {
         let s = self.s.before(task.challenge_ends() + 1);
         s.approve_market(self.me, task.collateral).await?;
         match s.challenge(self.me, id).await {
@@ -489,6 +520,10 @@ pub async fn run(
         metrics,
         Duration::from_millis(cfg.chain.poll_interval_ms),
     );
+    let tower = match cfg.watchtower.accomplice_of {
+        Some(partner) => tower.with_accomplice_of(partner),
+        None => tower,
+    };
     let result = tower.run(cancel.clone()).await;
     cancel.cancel();
     if let Some(server) = server {

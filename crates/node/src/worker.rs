@@ -59,7 +59,7 @@ pub struct Worker<B> {
     pub(crate) metrics: Arc<Metrics>,
     poll: Duration,
     confirmations: u64,
-    fault: Behaviour,
+    pub(crate) fault: Behaviour,
     concurrency: usize,
     prover: Option<Arc<Prover>>,
     /// Vote when drawn into a dispute committee (`[committee] serve`).
@@ -427,6 +427,7 @@ impl<B: Blobs> Worker<B> {
         self.metrics
             .execution_seconds
             .observe(started.elapsed().as_secs_f64());
+        let lie = self.fault.lies_in(task.mode);
         let result = match outcome {
             Ok(exec) => {
                 self.metrics.fuel.inc_by(exec.receipt.fuel_used);
@@ -434,8 +435,8 @@ impl<B: Blobs> Worker<B> {
                 let corrupted = fault::corrupt_digest(&exec.output);
                 let published = self.blobs.publish(exec.output).await?;
                 debug_assert_eq!(published, digest);
-                if self.fault == Behaviour::WrongResult {
-                    warn!(target: "node::fault", task = %id, honest = %digest, posted = %corrupted, "wrong_result: posting a corrupted digest");
+                if lie {
+                    warn!(target: "node::fault", task = %id, honest = %digest, posted = %corrupted, behaviour = self.fault.as_str(), "posting a corrupted digest");
                     corrupted
                 } else {
                     digest
@@ -443,7 +444,7 @@ impl<B: Blobs> Worker<B> {
             }
             Err(e) if e.is_deterministic() => {
                 info!(target: "node::worker", task = %id, error = %e, "program failed deterministically");
-                if self.fault == Behaviour::WrongResult {
+                if lie {
                     fault::corrupt_result(error_digest(e.code()))
                 } else {
                     error_digest(e.code())

@@ -51,6 +51,10 @@ pub(crate) struct WatchtowerArgs {
     /// Metrics listener (`host:port`; empty disables).
     #[arg(long)]
     metrics_listen: Option<String>,
+    /// Devnets only (fault injection): challenge every result of this operator unchecked,
+    /// as its second address would (`[watchtower] accomplice_of`).
+    #[arg(long, value_name = "OPERATOR")]
+    accomplice_of: Option<alloy::primitives::Address>,
 }
 
 impl WatchtowerArgs {
@@ -76,6 +80,9 @@ impl WatchtowerArgs {
         }
         if let Some(v) = self.seed {
             cfg.watchtower.seed = Some(v);
+        }
+        if let Some(v) = self.accomplice_of {
+            cfg.watchtower.accomplice_of = Some(v);
         }
         if let Some(v) = self.metrics_listen {
             cfg.metrics.listen = v;

@@ -1,7 +1,9 @@
 //! `verity devnet --byzantine --once` end to end, across real processes: four honest nodes,
-//! three faulty ones (wrong results, copied commitments, silence once assigned) and a
-//! watchtower. Every fault a node had the chance to commit is punished, no honest node is
-//! slashed, and every account's balance moves by exactly what the contracts' rules say.
+//! five faulty ones (wrong results, copied commitments, silence once assigned, an idle
+//! committee member, a self-challenger with its second address) and a watchtower. Every fault
+//! a node had the chance to commit is punished, no honest node is slashed or penalised, every
+//! strategy takes less than honest work, and every account's balance moves by exactly what the
+//! contracts' rules say.
 
 use std::collections::BTreeMap;
 
@@ -35,11 +37,13 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
             "--nodes",
             "4",
             "--tasks",
-            "14",
+            "16",
             "--challenge-window",
             "5",
+            // An idle member holds each dispute for the devnet's commit and reveal windows
+            // (60 s each).
             "--timeout-secs",
-            "300",
+            "420",
         ],
     );
     let bounty = U256::from(10u64) * unit();
@@ -47,15 +51,15 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
     // Everything settles: the windows bound how long a faulty seat can hold a task up.
     for m in report["modes"].as_array().unwrap() {
         assert_eq!(m["unsettled"], 0, "{m}");
-        assert_eq!(m["submitted"], 7, "{m}");
+        assert_eq!(m["submitted"], 8, "{m}");
     }
 
     // Who is who.
     let payouts = report["payouts"].as_array().unwrap();
     assert_eq!(
         payouts.len(),
-        8,
-        "4 honest, 3 faulty, 1 watchtower: {report}"
+        11,
+        "4 honest, 5 faulty, 1 watchtower, 1 accomplice: {report}"
     );
     let role: BTreeMap<String, String> = payouts
         .iter()
@@ -78,6 +82,26 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         of_role("silent"),
         of_role("watchtower"),
     );
+    let (idle, self_challenger, accomplice) = (
+        of_role("idle_member"),
+        of_role("self_challenger"),
+        of_role("accomplice"),
+    );
+
+    // Committee penalties by member.
+    let mut penalised: BTreeMap<String, I256> = BTreeMap::new();
+    for p in report["penalties"].as_array().unwrap() {
+        *penalised
+            .entry(p["member"].as_str().unwrap().to_lowercase())
+            .or_default() += wei(&p["amountWei"]);
+    }
+    for (member, amount) in &penalised {
+        assert_eq!(
+            role[member], "idle_member",
+            "{member} ({}) penalised {amount} as a committee member: {report}",
+            role[member]
+        );
+    }
 
     // Slashes by task and operator.
     let mut slashed: BTreeMap<(U256, String), (String, I256)> = BTreeMap::new();
@@ -114,9 +138,13 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
 
     // Every fault a node had the chance to commit is punished.
     let tasks = report["tasks"].as_array().unwrap();
-    let (mut silent_seats, mut copier_seats, mut wrong_caught) = (0, 0, 0);
+    let (mut silent_seats, mut copier_seats, mut wrong_caught, mut self_challenged) = (0, 0, 0, 0);
     let mut expected_earned: BTreeMap<String, I256> = BTreeMap::new();
-    let mut challenger_reward = I256::ZERO;
+    // What each challenger won, and the committees' share of overturned collateral.
+    let mut challenger_reward: BTreeMap<String, I256> = BTreeMap::new();
+    let mut court_share = I256::ZERO;
+    let mut upheld_audits = 0i64;
+    let bps = |v: I256, b: i64| v * I256::try_from(b).unwrap() / I256::try_from(10_000).unwrap();
     for t in tasks {
         let task = id(&t["id"]);
         let mode = t["mode"].as_str().unwrap();
@@ -142,23 +170,42 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
             // collateral.
             assert_eq!(reason(&copier), Some(SILENT), "copier unpunished: {t}");
         }
-        if ops.contains(&wrong) {
-            match (mode, status) {
-                // The watchtower re-executes every optimistic result (sample rate 1).
-                ("optimistic", _) => {
-                    assert_eq!(
-                        reason(&wrong),
-                        Some(WRONG),
-                        "wrong result unchallenged: {t}"
-                    );
-                    assert_eq!(status, "refunded", "{t}");
-                    // The challenger gets its bond back plus a fifth of the slashed collateral
-                    // (`CHALLENGE_REWARD_BPS`); the rest goes to the treasury.
-                    challenger_reward += slashed[&(task, wrong.clone())].1
-                        * I256::try_from(2_000).unwrap()
-                        / I256::try_from(10_000).unwrap();
-                    wrong_caught += 1;
+        let challenger = t["challenger"].as_str().map(str::to_lowercase);
+        // The self-challenger lies on optimistic tasks only (where its accomplice can
+        // challenge); on replicated ones it works honestly.
+        let liar = if ops.contains(&wrong) {
+            Some(wrong.clone())
+        } else if mode == "optimistic" && ops.contains(&self_challenger) {
+            Some(self_challenger.clone())
+        } else {
+            None
+        };
+        if let Some(liar) = liar.as_ref().filter(|_| mode == "optimistic") {
+            // The watchtower re-executes every optimistic result (sample rate 1); the
+            // accomplice challenges its partner's unchecked. Either way the result is
+            // overturned and the liar loses its whole collateral.
+            assert_eq!(reason(liar), Some(WRONG), "wrong result unpunished: {t}");
+            assert_eq!(status, "refunded", "{t}");
+            let slash = slashed[&(task, liar.clone())].1;
+            // Challenged: its challenger gets the bond back plus a fifth of the slashed
+            // collateral (`CHALLENGE_REWARD_BPS`); unchallenged, the audit coin sent it to the
+            // court. The committee shares a tenth in both cases; the rest is the treasury's.
+            match challenger {
+                Some(c) => {
+                    if *liar == wrong {
+                        assert_eq!(c, watchtower, "{t}");
+                    } else {
+                        assert!(c == watchtower || c == accomplice, "{t}");
+                        self_challenged += u32::from(c == accomplice);
+                    }
+                    *challenger_reward.entry(c).or_default() += bps(slash, 2_000);
                 }
+                None => assert!(audited.contains(&task), "overturned with no case: {t}"),
+            }
+            court_share += bps(slash, 1_000);
+            wrong_caught += 1;
+        } else if ops.contains(&wrong) {
+            match (mode, status) {
                 ("replicated", "finalized") => {
                     assert_eq!(reason(&wrong), Some(DISSENT), "{t}");
                     wrong_caught += 1;
@@ -174,6 +221,8 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
             if audited.contains(&task) {
                 assert_eq!(mode, "optimistic", "{t}");
                 each -= audit_fee;
+                court_share += audit_fee;
+                upheld_audits += 1;
             }
             for w in winners {
                 *expected_earned.entry(w.clone()).or_default() += each;
@@ -192,7 +241,22 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
     );
     assert!(
         wrong_caught > 0,
-        "the wrong-result node was never caught: {report}"
+        "no wrong result was ever caught: {report}"
+    );
+    assert!(
+        tasks.iter().any(|t| t["mode"] == "optimistic"
+            && t["operators"].as_array().unwrap().iter().any(|o| o
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                == self_challenger)),
+        "the self-challenger never held an optimistic task: {report}"
+    );
+    // Every dispute reaches a committee the idle member sits on (the eligible set is smaller
+    // than a committee once the liars are jailed), and it never votes.
+    assert!(
+        penalised.contains_key(&idle),
+        "the idle committee member was never penalised: {report}"
     );
 
     // Exact balance change of every account: pay for the seats it won plus the dispute court's
@@ -208,8 +272,8 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         let pay = wei(&p["committeePayWei"]);
         assert!(pay >= I256::ZERO, "committee pay of {op}: {report}");
         committee_pay += pay;
-        let want = if op == watchtower {
-            challenger_reward
+        let want = if op == watchtower || op == accomplice {
+            challenger_reward.get(&op).copied().unwrap_or_default()
         } else {
             expected_earned.get(&op).copied().unwrap_or_default() + pay
         };
@@ -225,17 +289,84 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
             .filter(|((_, o), _)| *o == op)
             .map(|(_, (_, amount))| *amount)
             .fold(I256::ZERO, |a, b| a + b);
-        assert_eq!(wei(&p["stakeChangeWei"]), -lost, "stake of {op}: {report}");
+        let penalty = penalised.get(&op).copied().unwrap_or_default();
+        assert_eq!(
+            wei(&p["stakeChangeWei"]),
+            -lost - penalty,
+            "stake of {op}: {report}"
+        );
     }
-    // Nobody idled (no stake moved but slashes), so the committees were paid exactly the tenth
-    // of each overturned collateral (half the challenger's fifth) and the tenth of the bounty
-    // of each audited result they upheld, less the division dust (under one wei per member
-    // per case) that goes to the treasury.
-    let share = challenger_reward / I256::try_from(2).unwrap()
-        + audit_fee * I256::try_from(audited.len()).unwrap();
+    // The committees were paid exactly the tenth of each overturned collateral, the tenth of
+    // the bounty of each audited result they upheld and the idle member's penalties, less the
+    // division dust (under one wei per member per case) that goes to the treasury.
+    let share = court_share + penalised.values().fold(I256::ZERO, |a, b| a + *b);
     assert!(
         committee_pay <= share && share - committee_pay < I256::try_from(100).unwrap(),
-        "committee pay {committee_pay} against the committees' share {share}: {report}"
+        "committee pay {committee_pay} against the committees' share {share} \
+         ({upheld_audits} audits upheld): {report}"
     );
+
+    // Every strategy took less than honest work on the same seats would have: the reward
+    // share of every seat it held (less the auditors' tenth where the coin drew an audit),
+    // plus the committee pay it earned either way. The self-challenger is counted with its
+    // second address.
+    let honest_work = |op: &str| {
+        tasks
+            .iter()
+            .filter(|t| {
+                t["operators"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|o| o.as_str().unwrap().to_lowercase() == op)
+            })
+            .fold(I256::ZERO, |a, t| {
+                let seats = t["operators"].as_array().unwrap().len() as u64;
+                let mut each = I256::from_raw(reward_each(bounty, seats));
+                if audited.contains(&id(&t["id"])) {
+                    each -= audit_fee;
+                }
+                a + each
+            })
+    };
+    let take = |op: &str| {
+        let p = payouts
+            .iter()
+            .find(|p| p["operator"].as_str().unwrap().to_lowercase() == op)
+            .unwrap();
+        wei(&p["earnedWei"]) + wei(&p["stakeChangeWei"])
+    };
+    let pay_of = |op: &str| {
+        let p = payouts
+            .iter()
+            .find(|p| p["operator"].as_str().unwrap().to_lowercase() == op)
+            .unwrap();
+        wei(&p["committeePayWei"])
+    };
+    for (label, liar, second) in [
+        ("wrong results", &wrong, None),
+        ("copied commitments", &copier, None),
+        ("silence", &silent, None),
+        ("self-challenge", &self_challenger, Some(&accomplice)),
+    ] {
+        let took = take(liar) + second.map_or(I256::ZERO, |a| take(a));
+        let honest = honest_work(liar) + pay_of(liar);
+        assert!(
+            took < honest,
+            "{label}: took {took} where honest work would have earned {honest}: {report}"
+        );
+    }
+    // Each self-challenge cost the pair four fifths of the collateral: the accomplice's fifth
+    // never makes up for its partner's slash.
+    if self_challenged > 0 {
+        assert!(
+            challenger_reward[&accomplice] * I256::try_from(5).unwrap()
+                <= slashed
+                    .iter()
+                    .filter(|((_, o), _)| *o == self_challenger)
+                    .fold(I256::ZERO, |a, (_, (_, x))| a + *x),
+            "{report}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

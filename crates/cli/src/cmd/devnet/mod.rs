@@ -110,9 +110,11 @@ pub(crate) struct DevnetArgs {
     /// Give up on unsettled sample tasks after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_secs: u64,
-    /// Add three faulty nodes (one posts wrong results, one copies others' commitments, one goes
-    /// silent once assigned) and a watchtower that re-executes optimistic results and challenges
-    /// wrong ones.
+    /// Add five faulty nodes (one posts wrong results, one copies others' commitments, one goes
+    /// silent once assigned, one never votes when drawn into a dispute committee, and a
+    /// self-challenger that posts wrong results and challenges them from a second address), a
+    /// watchtower that re-executes optimistic results and challenges wrong ones, and that
+    /// second address. The summary shows what each strategy earned against honest work.
     #[arg(long)]
     byzantine: bool,
     /// Fraction of optimistic results the watchtower re-executes (with --byzantine).
@@ -178,15 +180,34 @@ struct AccountSummary {
     tokens: U256,
 }
 
+/// The devnet's dispute windows: commit and reveal phases of a committee of 60 s each, the
+/// arbiter's 120 s. Its nodes vote within seconds, so an honest committee never waits them out;
+/// only an idle member does (the reveal phase opens once every member committed or the commit
+/// window is over, and the tally waits for every reveal or the reveal window's end), and a
+/// devnet should show that in minutes, not in the 10 + 10 + 10 minutes of the library's
+/// defaults.
+const DEVNET_DISPUTE_WINDOW_SECS: u32 = 60;
+const DEVNET_ARBITER_WINDOW_SECS: u32 = 120;
+
+/// `DeployConfig::devnet` with the devnet's short dispute windows.
+fn devnet_deploy_config(owner: alloy::primitives::Address) -> DeployConfig {
+    DeployConfig {
+        dispute_window: DEVNET_DISPUTE_WINDOW_SECS,
+        dispute_reveal_window: DEVNET_DISPUTE_WINDOW_SECS,
+        arbiter_window: DEVNET_ARBITER_WINDOW_SECS,
+        ..DeployConfig::devnet(owner)
+    }
+}
+
 /// The devnet's block interval when it runs nodes.
 const DEFAULT_BLOCK_TIME_MS: u64 = 100;
 
 pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
     let cfg = DevchainConfig {
         chain_id: args.chain_id,
-        // The owner, a requester, one operator per node, three faulty ones, a watchtower, and
-        // last the client account of the profile.
-        accounts: args.accounts.max(args.nodes + 7),
+        // The owner, a requester, one operator per node, five faulty ones, a watchtower, the
+        // self-challenger's second address, and last the client account of the profile.
+        accounts: args.accounts.max(args.nodes + 10),
         // A network gets a block every 100 ms: on a chain that mines only when a transaction
         // comes, an idle network's clock stands still, so challenge windows never close. Blocks
         // may share a timestamp (the EVM's clock counts seconds): otherwise every block would be
@@ -220,7 +241,7 @@ pub(crate) async fn run(args: DevnetArgs) -> eyre::Result<()> {
         .wallet(wallet)
         .connect_http(url.parse()?);
     let owner = keys[0].address();
-    let deployment = deploy(provider.clone(), &DeployConfig::devnet(owner))
+    let deployment = deploy(provider.clone(), &devnet_deploy_config(owner))
         .await
         .wrap_err("deploying the contracts")?;
     let mut s = Settlement::new(provider, deployment, TxOptions::default());

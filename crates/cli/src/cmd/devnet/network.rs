@@ -45,8 +45,20 @@ pub(super) struct Options {
 const REQUESTER: usize = 1;
 const FIRST_OPERATOR: usize = 2;
 
-/// The faulty nodes `--byzantine` adds, by their `[fault] behaviour`.
-const FAULTS: [&str; 3] = ["wrong_result", "copy_commitments", "silent"];
+/// The faulty nodes `--byzantine` adds: (role in the summary, the node's `[fault] behaviour`).
+/// The `self_challenger` posts wrong optimistic results, and its second address (the
+/// `accomplice` watchtower) challenges each of them at once, racing the honest watchtower for
+/// the challenger's share of its own slashed collateral.
+const FAULTS: [(&str, &str); 5] = [
+    ("wrong_result", "wrong_result"),
+    ("copy_commitments", "copy_commitments"),
+    ("silent", "silent"),
+    ("idle_member", "idle_member"),
+    ("self_challenger", "self_challenger"),
+];
+
+/// The role of the self-challenger's second address in the summary.
+const ACCOMPLICE: &str = "accomplice";
 
 /// ISO 3166-1 numeric regions the nodes spread over (Germany, USA, Japan, Brazil).
 const REGIONS: [u16; 4] = [276, 840, 392, 76];
@@ -82,6 +94,7 @@ fn claim_dir(dir: &Path) -> eyre::Result<()> {
                 .map(|f| dir.join("coordinator").join(f))
                 .collect();
         stale.push(dir.join("watchtower").join("data"));
+        stale.push(dir.join(ACCOMPLICE).join("data"));
         for entry in
             std::fs::read_dir(dir).wrap_err_with(|| format!("reading {}", dir.display()))?
         {
@@ -360,9 +373,9 @@ async fn start_processes(
 
     let faulty = if opts.byzantine { FAULTS.len() } else { 0 };
     for i in 0..opts.nodes as usize + faulty {
-        let fault = i
+        let (role, fault) = i
             .checked_sub(opts.nodes as usize)
-            .map_or("none", |f| FAULTS[f]);
+            .map_or(("honest", "none"), |f| FAULTS[f]);
         let node_dir = dir.join(format!("node-{}", i + 1));
         std::fs::create_dir_all(&node_dir)?;
         let op_key = node_dir.join("operator.key");
@@ -402,7 +415,7 @@ async fn start_processes(
                 if fault == "none" {
                     String::new()
                 } else {
-                    format!(" ({fault})")
+                    format!(" ({role})")
                 }
             ),
             &[
@@ -443,6 +456,41 @@ async fn start_processes(
                 String::new(),
             ],
             &wt_dir.join("watchtower.log"),
+        )?);
+
+        // The self-challenger's second address: a watchtower that challenges its partner's
+        // every result unchecked and nobody else's.
+        let partner = keys[FIRST_OPERATOR + opts.nodes as usize + faulty - 1].address();
+        let acc_dir = dir.join(ACCOMPLICE);
+        std::fs::create_dir_all(&acc_dir)?;
+        let key = acc_dir.join("accomplice.key");
+        if !key.exists() {
+            verity_node::keys::save(
+                &key,
+                &keys[FIRST_OPERATOR + opts.nodes as usize + faulty + 1],
+            )?;
+        }
+        procs.push(procs::spawn(
+            ACCOMPLICE,
+            &[
+                "watchtower".into(),
+                "run".into(),
+                "--rpc-url".into(),
+                rpc.to_string(),
+                "--deployment".into(),
+                dir.join("deployment.json").display().to_string(),
+                "--key".into(),
+                key.display().to_string(),
+                "--data-dir".into(),
+                acc_dir.join("data").display().to_string(),
+                "--gateway".into(),
+                gateway.to_string(),
+                "--accomplice-of".into(),
+                partner.to_string(),
+                "--metrics-listen".into(),
+                String::new(),
+            ],
+            &acc_dir.join("accomplice.log"),
         )?);
     }
 
@@ -486,12 +534,13 @@ fn roles(opts: &Options, keys: &[PrivateKeySigner]) -> Vec<(Address, &'static st
         .map(|i| {
             let role = i
                 .checked_sub(opts.nodes as usize)
-                .map_or("honest", |f| FAULTS[f]);
+                .map_or("honest", |f| FAULTS[f].0);
             (keys[FIRST_OPERATOR + i].address(), role)
         })
         .collect();
     if opts.byzantine {
         out.push((keys[FIRST_OPERATOR + out.len()].address(), "watchtower"));
+        out.push((keys[FIRST_OPERATOR + out.len()].address(), ACCOMPLICE));
     }
     out
 }
@@ -545,9 +594,10 @@ async fn workload_and_summary(
     }
     let r = report::Report {
         modes: report::modes(&runs),
-        tasks: report::outcomes(s, &runs).await?,
+        tasks: report::outcomes(s, &runs, from_block).await?,
         payouts,
         slashes: report::slashes(s, from_block).await?,
+        penalties: report::penalties(s, from_block).await?,
         audits: report::audits(s, from_block).await?,
         dashboard: format!("{coordinator_url}/"),
         restarts,

@@ -83,10 +83,17 @@ pub(super) struct TaskOutcome {
     pub(super) status: String,
     pub(super) latency_ms: Option<u64>,
     pub(super) operators: Vec<Address>,
+    /// Who challenged the result, if anyone did (an audit has no challenger).
+    pub(super) challenger: Option<Address>,
 }
 
 /// Every sample task's outcome, read back from the chain.
-pub(super) async fn outcomes(s: &Settlement, runs: &[TaskRun]) -> eyre::Result<Vec<TaskOutcome>> {
+pub(super) async fn outcomes(
+    s: &Settlement,
+    runs: &[TaskRun],
+    from_block: u64,
+) -> eyre::Result<Vec<TaskOutcome>> {
+    let challengers = challengers(s, from_block).await?;
     let mut out = Vec::with_capacity(runs.len());
     for r in runs {
         let status = match r.settled {
@@ -103,9 +110,63 @@ pub(super) async fn outcomes(s: &Settlement, runs: &[TaskRun]) -> eyre::Result<V
                 .operators_of(r.id)
                 .await
                 .wrap_err("reading a task's operators")?,
+            challenger: challengers.get(&r.id).copied(),
         });
     }
     Ok(out)
+}
+
+/// The challenger of every task challenged since `from_block` (the market's `Challenged`
+/// events; an audit's, with no challenger, is left out).
+async fn challengers(s: &Settlement, from_block: u64) -> eyre::Result<BTreeMap<U256, Address>> {
+    let source = s
+        .market_logs()
+        .events(vec![TaskMarket::Challenged::SIGNATURE_HASH]);
+    let logs = history_to_head(&source, from_block, DEFAULT_CHUNK_BLOCKS)
+        .await
+        .wrap_err("reading challenge events")?;
+    let mut out = BTreeMap::new();
+    for log in &logs {
+        let e = TaskMarket::Challenged::decode_log(&log.inner).wrap_err("decoding Challenged")?;
+        if e.challenger != Address::ZERO {
+            out.insert(e.taskId, e.challenger);
+        }
+    }
+    Ok(out)
+}
+
+/// A committee member's penalty for not revealing or for voting against the verdict (the
+/// court's `MemberPenalised`): taken from its stake into the case's pot.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Penalty {
+    pub(super) task: U256,
+    pub(super) member: Address,
+    #[serde(serialize_with = "decimal_u")]
+    pub(super) amount_wei: U256,
+}
+
+/// Every `MemberPenalised` event of the court since `from_block`.
+pub(super) async fn penalties(s: &Settlement, from_block: u64) -> eyre::Result<Vec<Penalty>> {
+    let source = verity_settlement::events::RpcLogSource::new(
+        s.provider().clone(),
+        vec![s.deployment().court],
+    )
+    .events(vec![DisputeCourt::MemberPenalised::SIGNATURE_HASH]);
+    let logs = history_to_head(&source, from_block, DEFAULT_CHUNK_BLOCKS)
+        .await
+        .wrap_err("reading committee penalties")?;
+    logs.iter()
+        .map(|log| {
+            let e = DisputeCourt::MemberPenalised::decode_log(&log.inner)
+                .wrap_err("decoding MemberPenalised")?;
+            Ok(Penalty {
+                task: e.taskId,
+                member: e.member,
+                amount_wei: e.amount,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +176,7 @@ pub(super) struct Report {
     pub(super) tasks: Vec<TaskOutcome>,
     pub(super) payouts: Vec<Payout>,
     pub(super) slashes: Vec<Slash>,
+    pub(super) penalties: Vec<Penalty>,
     pub(super) audits: Audits,
     pub(super) dashboard: String,
     /// Children that died during the workload, and whether they were started again.
@@ -378,7 +440,65 @@ pub(super) fn print(r: &Report) {
             }
         }
     }
+    if !r.penalties.is_empty() {
+        println!("Committee members penalised (did not vote, or voted against the verdict)");
+        for p in &r.penalties {
+            println!(
+                "  {}  task {}  {} tVRT",
+                p.member,
+                p.task,
+                tokens(I256::from_raw(p.amount_wei))
+            );
+        }
+    }
+    for line in strategies(r) {
+        println!("{line}");
+    }
     println!("Dashboard: {}", r.dashboard);
+}
+
+/// One line per faulty strategy of `--byzantine`: what all its accounts took together (pay
+/// plus stake change), which honest work beats.
+fn strategies(r: &Report) -> Vec<String> {
+    let take = |roles: &[&str]| -> Option<I256> {
+        let of: Vec<&Payout> = r
+            .payouts
+            .iter()
+            .filter(|p| roles.contains(&p.role))
+            .collect();
+        (!of.is_empty()).then(|| {
+            of.iter()
+                .fold(I256::ZERO, |a, p| a + p.earned_wei + p.stake_change_wei)
+        })
+    };
+    let mut out = Vec::new();
+    let honest: Vec<I256> = r
+        .payouts
+        .iter()
+        .filter(|p| p.role == "honest")
+        .map(|p| p.earned_wei + p.stake_change_wei)
+        .collect();
+    if let Some(best) = honest.iter().max() {
+        for (label, roles) in [
+            ("wrong results", &["wrong_result"][..]),
+            ("copied commitments", &["copy_commitments"][..]),
+            ("silence", &["silent"][..]),
+            ("idle committee member", &["idle_member"][..]),
+            (
+                "self-challenge (cheater and second address)",
+                &["self_challenger", "accomplice"][..],
+            ),
+        ] {
+            if let Some(t) = take(roles) {
+                out.push(format!(
+                    "Strategy {label}: {} tVRT (the best honest node: {} tVRT)",
+                    tokens(t),
+                    tokens(*best)
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
