@@ -349,8 +349,8 @@ fn faulty_nodes_are_caught_and_punished_and_honest_ones_are_paid_exactly() {
         ("silence", &silent, None),
         ("self-challenge", &self_challenger, Some(&accomplice)),
     ] {
-        let took = take(liar) + second.map_or(I256::ZERO, |a| take(a));
-        let honest = honest_work(liar) + pay_of(liar);
+        let took = take(liar.as_str()) + second.map_or(I256::ZERO, |a| take(a.as_str()));
+        let honest = honest_work(liar.as_str()) + pay_of(liar.as_str());
         assert!(
             took < honest,
             "{label}: took {took} where honest work would have earned {honest}: {report}"
