@@ -6,6 +6,7 @@ pub mod assigner;
 pub use verity_primitives::capability;
 pub mod clock;
 pub mod config;
+pub mod disputes;
 pub mod follow;
 pub mod hardware;
 pub mod heartbeat;

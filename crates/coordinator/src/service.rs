@@ -20,6 +20,7 @@ use crate::{
     assigner::Assigner,
     clock::{Clock, SystemClock},
     config::ChainConfig,
+    disputes::{CourtReader, DisputeReader},
     follow::{RpcLogSource, StreamConfig},
     hardware::HardwareChecks,
     heartbeat::HeartbeatIntake,
@@ -144,14 +145,17 @@ pub async fn start(
 
     // Issued by the heartbeat intake, read by the registry view: latency is measured here.
     let probes = Arc::new(LatencyProbes::default());
-    if let Some(d) = deployment {
-        start_chain_parts(
-            &cfg, policy, d, &dyn_store, &clock, &probes, &metrics, &cancel, &mut tasks,
+    let disputes: Option<Arc<dyn DisputeReader>> = if let Some(d) = deployment {
+        Some(
+            start_chain_parts(
+                &cfg, policy, d, &dyn_store, &clock, &probes, &metrics, &cancel, &mut tasks,
+            )
+            .await?,
         )
-        .await?;
     } else {
-        tracing::warn!(target: "coordinator::service", "chain.deployment is empty: no indexer, no assigner");
-    }
+        tracing::warn!(target: "coordinator::service", "chain.deployment is empty: no indexer, no assigner, no dispute view");
+        None
+    };
 
     let intake = Arc::new(
         HeartbeatIntake::new(dyn_store.clone(), clock.clone(), &cfg.chain, cfg.heartbeat)
@@ -166,6 +170,7 @@ pub async fn start(
         liveness: cfg.heartbeat.liveness(),
         reputation: cfg.reputation,
         metrics: Arc::new(ApiMetrics::with_coordinator(&metrics)),
+        disputes,
     };
     let listener = tokio::net::TcpListener::bind(&cfg.api.listen)
         .await
@@ -221,7 +226,7 @@ async fn start_chain_parts(
     metrics: &CoordinatorMetrics,
     cancel: &CancellationToken,
     tasks: &mut Vec<(&'static str, JoinHandle<Result<(), ServiceError>>)>,
-) -> Result<(), ServiceError> {
+) -> Result<Arc<dyn DisputeReader>, ServiceError> {
     let url = cfg
         .chain
         .rpc_url
@@ -235,6 +240,12 @@ async fn start_chain_parts(
             .erased(),
         None => ProviderBuilder::new().connect_http(url).erased(),
     };
+    // The API reads the court on request through its own handle (reads only, no key needed).
+    let court: Arc<dyn DisputeReader> = Arc::new(CourtReader::new(Settlement::new(
+        provider.clone(),
+        d,
+        TxOptions::default(),
+    )));
     let chain = RpcLogSource::new(provider.clone(), vec![d.market, d.registry]);
     let indexer = Indexer::new(
         store.clone(),
@@ -289,7 +300,7 @@ async fn start_chain_parts(
     } else {
         tracing::info!(target: "coordinator::service", "no coordinator key (or assigner disabled): not assigning");
     }
-    Ok(())
+    Ok(court)
 }
 
 /// Runs the coordinator until `cancel` fires (or a part fails), then shuts down gracefully:

@@ -5,11 +5,15 @@
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     rpc::types::TransactionReceipt,
-    sol_types::SolValue,
+    sol_types::{SolEvent, SolValue},
 };
 use verity_contracts::{CasePhase, DisputeCourt, Verdict};
 
-use crate::{Error, Result, Settlement, record::TaskRecord};
+use crate::{
+    Error, Result, Settlement,
+    events::{DEFAULT_CHUNK_BLOCKS, RpcLogSource, history_to_head},
+    record::{TaskRecord, stream_error},
+};
 
 /// A dispute's case in the court.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +97,20 @@ impl CaseInfo {
     }
 }
 
+/// A ballot a member revealed (the court's `BallotRevealed` event): the court keeps only
+/// agree/disagree, so the digest a dissenting member computed is known from the event alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RevealedBallot {
+    /// The member.
+    pub member: Address,
+    /// The result digest it computed.
+    pub digest: B256,
+    /// Whether that is the operator's digest.
+    pub agrees: bool,
+    /// The block of the reveal.
+    pub block: u64,
+}
+
 /// A member's ballot as the court holds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ballot {
@@ -159,6 +177,39 @@ impl Settlement {
             member_bond: U256::from(c.snap.memberBond),
             committee: c.committee,
         })
+    }
+
+    /// The ballots revealed on `task`'s case, in chain order, read from the court's
+    /// `BallotRevealed` logs from `case.seed_block` to the head. Every reveal follows the last
+    /// draw round, whose seed block the case keeps, so the search covers the case's voting and
+    /// nothing older (bounded by the case's life, not the chain's).
+    pub async fn revealed_ballots(
+        &self,
+        task: U256,
+        case: &CaseInfo,
+    ) -> Result<Vec<RevealedBallot>> {
+        let source = RpcLogSource::new(self.provider.clone(), vec![self.deployment.court])
+            .events(vec![DisputeCourt::BallotRevealed::SIGNATURE_HASH])
+            .topic1(B256::from(task));
+        let logs = history_to_head(&source, case.seed_block, DEFAULT_CHUNK_BLOCKS)
+            .await
+            .map_err(stream_error)?;
+        logs.iter()
+            .map(|l| {
+                let e = DisputeCourt::BallotRevealed::decode_log(&l.inner)
+                    .map_err(|e| Error::Decode {
+                        call: "decoding BallotRevealed",
+                        reason: e.to_string(),
+                    })?
+                    .data;
+                Ok(RevealedBallot {
+                    member: e.member,
+                    digest: e.resultDigest,
+                    agrees: e.agrees,
+                    block: l.block_number.unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     /// A member's ballot.

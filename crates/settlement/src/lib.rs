@@ -12,7 +12,7 @@ mod registry;
 mod sender;
 mod token;
 
-pub use court::{Ballot, CaseInfo};
+pub use court::{Ballot, CaseInfo, RevealedBallot};
 pub use deploy::{
     DEVNET_CHAIN_ID, DeployConfig, Deployment, PRODUCTION_MIN_AUDIT_BPS,
     PRODUCTION_MIN_RESPONSE_WINDOW, PRODUCTION_MIN_REVEAL_WINDOW, deploy,

@@ -11,7 +11,9 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{heartbeat::IntakeError, latency::EchoError, store::StoreError};
+use crate::{
+    disputes::DisputeError, heartbeat::IntakeError, latency::EchoError, store::StoreError,
+};
 
 /// The HTTP layer's stable error codes, with the status each is answered with.
 pub mod codes {
@@ -50,6 +52,10 @@ pub mod codes {
     pub const INTERNAL: &str = "V-API-016";
     /// 409: the task has no agreed result yet.
     pub const NO_RESULT_YET: &str = "V-API-017";
+    /// 503: the coordinator has no chain deployment, so it cannot read the dispute court.
+    pub const NO_COURT: &str = "V-API-018";
+    /// 502: reading the dispute court from the chain failed; retry.
+    pub const COURT_READ: &str = "V-API-019";
 
     /// Every code with its status, for the OpenAPI document and its test.
     pub const ALL: &[(&str, u16)] = &[
@@ -70,6 +76,8 @@ pub mod codes {
         (UNAVAILABLE, 503),
         (INTERNAL, 500),
         (NO_RESULT_YET, 409),
+        (NO_COURT, 503),
+        (COURT_READ, 502),
     ];
 }
 
@@ -192,5 +200,22 @@ impl From<StoreError> for ApiError {
                 "internal error reading the store (logged by the coordinator)",
             )
         }
+    }
+}
+
+impl From<DisputeError> for ApiError {
+    fn from(e: DisputeError) -> Self {
+        // The details (which may name the RPC endpoint) go to the log, not to the client.
+        tracing::warn!(target: "coordinator::api", error = %e, "reading the court failed");
+        let DisputeError::Court { task, .. } = &e;
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            codes::COURT_READ,
+            format!(
+                "reading the dispute court{} from the chain failed (logged by the coordinator); \
+                 retry later",
+                task.map(|t| format!(" for task {t}")).unwrap_or_default()
+            ),
+        )
     }
 }

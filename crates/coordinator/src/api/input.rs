@@ -144,6 +144,15 @@ impl Params {
             .transpose()
     }
 
+    /// A boolean parameter: `true` or `false`, default `false`.
+    pub(crate) fn flag(&self, name: &str) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(bad_param(name, other, "true or false")),
+        }
+    }
+
     /// `status` as a task status.
     pub(crate) fn status(&self) -> Result<Option<TaskStatus>, ApiError> {
         self.get("status")

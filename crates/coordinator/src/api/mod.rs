@@ -1,4 +1,4 @@
-//! The coordinator's HTTP API: the REST endpoints (tasks, nodes, stats, heartbeats), the
+//! The coordinator's HTTP API: the REST endpoints (tasks, disputes, nodes, stats, heartbeats), the
 //! OpenAPI document, Prometheus `/metrics` and the web dashboard.
 //!
 //! [`app`] builds the router without a socket (tests call it with `oneshot`); [`serve`] runs
@@ -14,6 +14,7 @@
 //! 405 with code `V-API-014` saying so.
 
 mod dashboard;
+mod disputes;
 mod error;
 mod heartbeats;
 mod input;
@@ -42,14 +43,16 @@ pub use input::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use logs::{LogAccepted, SeatLog, TaskLogs};
 pub use metrics::{ApiMetrics, PREFIX as METRICS_PREFIX, RequestLabels, RouteLabels};
 pub use model::{
-    NodeDetail, NodeSpec, NodeStatus, NodeSummary, OutcomeView, PageOf, ReassignmentView, SeatView,
-    Stats, TaskDetail, TaskResult, TaskSummary, Verification,
+    BallotView, DisputePhase, DisputeView, NodeDetail, NodeSpec, NodeStatus, NodeSummary,
+    OutcomeView, PageOf, ReassignmentView, SeatView, Stats, TaskDetail, TaskResult, TaskSummary,
+    Verification, VoteCount,
 };
 pub use openapi::OPENAPI_JSON;
 pub use stats::{LATENCY_SAMPLE, THROUGHPUT_WINDOW_SECS};
 
 use crate::{
     clock::Clock,
+    disputes::DisputeReader,
     heartbeat::HeartbeatIntake,
     liveness::LivenessPolicy,
     reputation::ReputationPolicy,
@@ -87,6 +90,9 @@ pub struct ApiState {
     /// The registry `/metrics` renders (HTTP metrics, plus the indexer's and assigner's when
     /// built with [`ApiMetrics::with_coordinator`]).
     pub metrics: Arc<ApiMetrics>,
+    /// The dispute court, read on request for `/v1/disputes` (`None` without a deployment:
+    /// that endpoint then answers 503).
+    pub disputes: Option<Arc<dyn DisputeReader>>,
 }
 
 /// One routed method and path (axum's `{param}` syntax, as in the OpenAPI document).
@@ -113,6 +119,7 @@ fn table() -> Vec<(Route, MethodRouter<ApiState>)> {
         (r("GET", "/v1/tasks/{id}/result"), get(tasks::result)),
         (r("GET", "/v1/tasks/{id}/logs"), get(logs::list)),
         (r("POST", "/v1/tasks/{id}/logs"), post(logs::post)),
+        (r("GET", "/v1/disputes"), get(disputes::list)),
         (r("GET", "/v1/nodes"), get(nodes::list)),
         (r("GET", "/v1/nodes/{operator}"), get(nodes::detail)),
         (r("POST", "/v1/heartbeats"), post(heartbeats::post)),

@@ -331,3 +331,88 @@ pub struct Stats {
     /// The coordinator's clock, unix seconds.
     pub now: u64,
 }
+
+/// Where a dispute's case is (the court's phase; closed cases are not listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputePhase {
+    /// The committee is being drawn.
+    Drawing,
+    /// Members commit, then reveal, their digests.
+    Voting,
+    /// The committee did not decide: the arbiter may, until its deadline.
+    Escalated,
+    /// A verdict is in; the market has not settled the task yet.
+    Decided,
+}
+
+/// A revealed ballot: the digest a committee member computed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BallotView {
+    /// The member.
+    pub member: Address,
+    /// The result digest it computed.
+    pub digest: B256,
+    /// Whether that is the operator's claimed digest.
+    pub agrees: bool,
+}
+
+/// The committee's votes so far.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VoteCount {
+    /// Members that committed a ballot.
+    pub committed: u8,
+    /// Members that revealed.
+    pub revealed: u8,
+    /// Revealed ballots for the operator's digest.
+    pub agree: u8,
+    /// Revealed ballots against it.
+    pub disagree: u8,
+}
+
+/// An open dispute (a challenge, or an audit) with its evidence.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisputeView {
+    /// The disputed task.
+    #[serde(serialize_with = "decimal")]
+    pub task_id: U256,
+    /// Where the case is.
+    pub phase: DisputePhase,
+    /// The operator whose result is disputed.
+    pub operator: Address,
+    /// The digest the operator posted.
+    pub claimed_digest: B256,
+    /// Who challenged (the zero address for an audit).
+    pub challenger: Address,
+    /// Whether the case is an audit (no challenger).
+    pub audit: bool,
+    /// The committee drawn so far.
+    pub committee: Vec<Address>,
+    /// Committee size wanted.
+    pub committee_size: u8,
+    /// The votes.
+    pub votes: VoteCount,
+    /// Every revealed ballot with its digest, in chain order.
+    pub ballots: Vec<BallotView>,
+    /// The distinct digests dissenting members revealed (against the claimed one).
+    pub dissenting_digests: Vec<B256>,
+    /// Digest of the task's program.
+    pub program_digest: B256,
+    /// Its blob CID.
+    pub program_cid: String,
+    /// Digest of the task's input.
+    pub input_digest: B256,
+    /// Its blob CID.
+    pub input_cid: String,
+    /// The court's arbiter (the zero address: none).
+    pub arbiter: Address,
+    /// Last second the arbiter may decide (`null` unless escalated).
+    pub arbiter_deadline: Option<u64>,
+    /// Last second to commit a ballot (`null` until the committee is drawn).
+    pub commit_deadline: Option<u64>,
+    /// Last second to reveal (`null` until the committee is drawn).
+    pub reveal_deadline: Option<u64>,
+}

@@ -133,7 +133,17 @@ fn template<'a>(doc: &'a Value, path: &str) -> &'a str {
 
 /// Calls the API and checks the answer against the schema documented for its status.
 pub(crate) async fn conforms(w: &World, doc: &Value, method: &str, uri: &str) -> StatusCode {
-    let (status, ct, body) = send(&w.app, method, uri, None).await;
+    conforms_app(&w.app, doc, method, uri).await
+}
+
+/// [`conforms`] for any router.
+pub(crate) async fn conforms_app(
+    app: &axum::Router,
+    doc: &Value,
+    method: &str,
+    uri: &str,
+) -> StatusCode {
+    let (status, ct, body) = send(app, method, uri, None).await;
     let path = uri.split('?').next().unwrap();
     let t = template(doc, path);
     let op = &doc["paths"][t][method.to_lowercase()];

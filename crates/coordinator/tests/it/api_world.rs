@@ -291,6 +291,7 @@ pub(crate) fn state(store: &SqlStore, clock: ManualClock, metrics: Arc<ApiMetric
         liveness: hb.liveness(),
         reputation: ReputationPolicy::default(),
         metrics,
+        disputes: None,
     }
 }
 

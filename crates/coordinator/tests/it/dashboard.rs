@@ -16,6 +16,7 @@ use verity_coordinator::{api, clock::unix_now};
 
 use crate::{
     api_world::{LATENCIES, world},
+    disputes::escalation,
     support::{TestDb, operator},
 };
 
@@ -127,6 +128,14 @@ async fn the_dashboard_renders_nodes_tasks_and_stats_in_headless_chromium() {
         "the page never finished loading:\n{dom}"
     );
     assert!(dom.contains("chain 31337"), "header shows the chain");
+    // The fixture follows no deployment: the escalations say why they are missing, and the
+    // rest of the page is unaffected.
+    assert!(
+        dom.contains("data-escalations=\"unavailable\"")
+            && dom.contains("escalations unavailable: this coordinator follows no deployment"),
+        "escalations without a court: {}",
+        &dom[dom.find("id=\"escalations\"").expect("escalations section")..][..400]
+    );
 
     // Every node, with its status, stake, earnings and reputation.
     let hex = |n: u8| format!("{:#x}", operator(n));
@@ -250,5 +259,111 @@ async fn the_dashboard_renders_nodes_tasks_and_stats_in_headless_chromium() {
     eprintln!("dashboard screenshot: {}", shot.display());
 
     stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
+
+/// The page's DOM after its scripts ran, from a fresh headless Chromium.
+async fn dump_dom(bin: &Path, url: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let (bin, dir, url) = (bin.to_owned(), profile.path().to_owned(), url.to_owned());
+    tokio::task::spawn_blocking(move || {
+        run_chromium(
+            &bin,
+            &dir,
+            &[
+                "--virtual-time-budget=5000".into(),
+                "--dump-dom".into(),
+                url,
+            ],
+            Duration::from_secs(90),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+/// Issue 15: the arbiter sees each escalation with its evidence and the command that decides
+/// it, on a real escalated case; once decided, the section says nothing waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_an_escalation_with_its_evidence_and_the_arbiter_command() {
+    if std::env::var("VERITY_SKIP_CHROMIUM").as_deref() == Ok("1") {
+        eprintln!(
+            "SKIPPED the_dashboard_shows_an_escalation_with_its_evidence_and_the_arbiter_command: VERITY_SKIP_CHROMIUM=1"
+        );
+        return;
+    }
+    let Some(bin) = chromium() else {
+        panic!(
+            "no chromium found (VERITY_CHROMIUM, /usr/bin/chromium): install it with \
+             scripts/chromium.sh, or opt out with VERITY_SKIP_CHROMIUM=1"
+        );
+    };
+    let db = TestDb::sqlite();
+    let e = escalation(&db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(api::serve(listener, e.app.clone(), async {
+        let _ = stopped.await;
+    }));
+
+    let dom = dump_dom(&bin, &url).await;
+    assert!(
+        dom.contains("<body data-loaded=\"true\">"),
+        "the page never finished loading:\n{dom}"
+    );
+    assert_eq!(
+        dom.matches("data-escalation=").count(),
+        1,
+        "one escalation (the case still drawing is not one)"
+    );
+    let start = dom
+        .find(&format!("data-escalation=\"{}\"", e.task))
+        .unwrap_or_else(|| panic!("task {} not shown as escalated:\n{dom}", e.task));
+    let block = &dom[start..start + dom[start..].find("</section>").expect("section closes")];
+    for (what, text) in [
+        ("task id", format!("task {}", e.task)),
+        ("claimed digest", format!("{}", e.claimed)),
+        ("dissenting digest", format!("{}", e.dissent)),
+        ("votes", "agree 1 · disagree 1 · revealed 2 of 3".to_owned()),
+        (
+            "program CID",
+            verity_store::Cid::from_digest(alloy::primitives::keccak256("program").0).to_string(),
+        ),
+        ("arbiter", format!("{}", e.arbiter)),
+        (
+            "overturn command",
+            format!("verity dispute arbitrate {} --overturn", e.task),
+        ),
+        (
+            "uphold command",
+            format!("verity dispute arbitrate {} --uphold", e.task),
+        ),
+    ] {
+        assert!(
+            block.contains(&text),
+            "{what} ({text}) missing from the escalation:\n{block}"
+        );
+    }
+    assert!(
+        block.contains("arbiter decides until ") && !block.contains("until –"),
+        "the deadline is shown: {block}"
+    );
+    let section = &dom[dom.find("id=\"escalations-section\"").unwrap()..];
+    assert!(
+        section.contains("never by the browser"),
+        "the section says who signs"
+    );
+
+    // Decided by the arbiter's key: the empty state.
+    e.net.s.arbitrate(e.arbiter, e.task, false).await.unwrap();
+    let dom = dump_dom(&bin, &url).await;
+    assert!(dom.contains("<body data-loaded=\"true\">"), "{dom}");
+    assert!(
+        dom.contains("data-escalations=\"none\"") && !dom.contains("data-escalation="),
+        "the empty state once decided:\n{dom}"
+    );
+
+    let _ = stop.send(());
     server.await.unwrap().unwrap();
 }

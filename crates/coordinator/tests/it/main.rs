@@ -9,6 +9,7 @@ mod assigner;
 mod checked;
 mod dashboard;
 mod devnet;
+mod disputes;
 mod follow;
 mod heartbeat;
 mod indexer;
