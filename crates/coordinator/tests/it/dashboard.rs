@@ -330,7 +330,7 @@ async fn the_dashboard_shows_an_escalation_with_its_evidence_and_the_arbiter_com
             "program CID",
             verity_store::Cid::from_digest(alloy::primitives::keccak256("program").0).to_string(),
         ),
-        ("arbiter", format!("{}", e.arbiter)),
+        ("arbiter", format!("{:#x}", e.arbiter)),
         (
             "overturn command",
             format!("verity dispute arbitrate {} --overturn", e.task),
